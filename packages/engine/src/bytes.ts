@@ -1,0 +1,144 @@
+// DESIGN: keys and values are binary-safe. Inside the engine every byte string is a JS string whose
+// code units are the bytes (0..255), i.e. a "latin1 string" (`Bin`). V8 stores such strings one byte
+// per character, Map lookups on them are fast, and comparing two of them with < orders them exactly
+// like memcmp orders the bytes, which is what Redis does for lexicographic ranges and sorting.
+// Conversions happen only at the API edge (toBin / binToUtf8) and when bytes go to disk.
+
+/** A byte string: each UTF-16 code unit holds one byte (0..255). */
+export type Bin = string;
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** User string (UTF-8 text), Buffer or number → Bin. ASCII strings pass through unchanged. */
+export function toBin(value: string | Buffer | Uint8Array | number | bigint): Bin {
+  if (typeof value === 'string') {
+    return ASCII_ONLY.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
+  }
+  if (typeof value === 'number' || typeof value === 'bigint') return formatArgNumber(value);
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+}
+
+function formatArgNumber(n: number | bigint): string {
+  if (typeof n === 'bigint') return n.toString();
+  if (Number.isInteger(n)) return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return formatDouble17g(n);
+}
+
+/** Bin → JS string decoding the bytes as UTF-8 (invalid sequences become U+FFFD). */
+export function binToUtf8(b: Bin): string {
+  return ASCII_ONLY.test(b) ? b : Buffer.from(b, 'latin1').toString('utf8');
+}
+
+export function binToBuffer(b: Bin): Buffer {
+  return Buffer.from(b, 'latin1');
+}
+
+export function bufferToBin(buf: Uint8Array, start = 0, end = buf.length): Bin {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+}
+
+export const LLONG_MAX = 9223372036854775807n;
+export const LLONG_MIN = -9223372036854775808n;
+
+/**
+ * Redis `string2ll`: a strict base-10 signed 64-bit integer. No spaces, no '+', no leading zeros
+ * (except "0" itself), no "-0", at most 20 characters. Returns null when the string is not one.
+ */
+export function parseLongLong(s: string): bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  if (len === 1 && s.charCodeAt(0) === 48) return 0n;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    i = 1;
+    if (len === 1) return null;
+  }
+  const first = s.charCodeAt(i);
+  if (first < 49 || first > 57) return null; // 1..9: no leading zero, no "-0"
+  for (let j = i + 1; j < len; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return null;
+  }
+  const v = BigInt(s);
+  if (v > LLONG_MAX || v < LLONG_MIN) return null;
+  return v;
+}
+
+/** Like parseLongLong but returns a JS number; null if not an integer or not a safe integer. */
+export function parseSafeInt(s: string): number | null {
+  const len = s.length;
+  if (len === 0 || len > 16) {
+    if (len === 0) return null;
+    const big = parseLongLong(s);
+    if (big === null || big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return null;
+    return Number(big);
+  }
+  if (len === 1) {
+    const c = s.charCodeAt(0);
+    return c >= 48 && c <= 57 ? c - 48 : null;
+  }
+  let i = 0;
+  let neg = false;
+  if (s.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first < 49 || first > 57) return null;
+  let v = 0;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    v = v * 10 + (c - 48);
+  }
+  return neg ? -v : v;
+}
+
+/**
+ * Redis `string2d`/`strtod` as used by getDoubleFromObject: the whole string must be a float, no
+ * leading space, not NaN. Accepts "inf", "+inf", "-inf", "infinity" (case-insensitive), hex floats
+ * are not supported (rare). Returns null when invalid.
+ */
+export function parseDouble(s: string): number | null {
+  const len = s.length;
+  if (len === 0 || len > 5000) return null;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null; // isspace: strtod would skip it, Redis refuses
+  if (!FLOAT_RE.test(s)) {
+    const lower = s.toLowerCase();
+    if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
+    if (lower === '-inf' || lower === '-infinity') return -Infinity;
+    return null;
+  }
+  const v = Number(s);
+  return Number.isNaN(v) ? null : v;
+}
+const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** C printf("%.17g", d) for finite d; "inf"/"-inf" for infinities (Redis addReplyDouble in 7.0). */
+export function formatDouble17g(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const exp = d.toExponential(16); // 17 significant digits, exact rounding
+  const ePos = exp.indexOf('e');
+  const x = Number(exp.slice(ePos + 1));
+  if (x < -4 || x >= 17) {
+    let mant = exp.slice(0, ePos);
+    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
+    const ax = Math.abs(x);
+    return `${mant}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
+  }
+  let fixed = d.toFixed(16 - x);
+  if (fixed.includes('.')) fixed = fixed.replace(/0+$/, '').replace(/\.$/, '');
+  return fixed;
+}
+
+/** Compare two Bin strings as memcmp would: -1, 0, 1. */
+export function compareBin(a: Bin, b: Bin): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+// The command table: every command module contributes a list of specs; lookup is by lower-case name.
+import type { CommandSpec } from './types.ts';
+import { stringCommands } from './strings.ts';
+import { keyCommands } from './keys.ts';
+import { listCommands } from './lists.ts';
+import { hashCommands } from './hashes.ts';
+import { setCommands } from './sets.ts';
+import { zsetCommands } from './zsets.ts';
+import { serverCommands } from './server-commands.ts';
+
+export type CommandTable = ReadonlyMap<string, CommandSpec>;
+
+export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTable {
+  const table = new Map<string, CommandSpec>();
+  const all = [
+    ...stringCommands,
+    ...keyCommands,
+    ...listCommands,
+    ...hashCommands,
+    ...setCommands,
+    ...zsetCommands,
+    ...serverCommands,
+    ...extra,
+  ];
+  for (const spec of all) {
+    if (table.has(spec.name)) throw new Error(`duplicate command ${spec.name}`);
+    table.set(spec.name, spec);
+  }
+  return table;
+}

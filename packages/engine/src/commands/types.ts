@@ -1,0 +1,88 @@
+// The contract between the dispatcher (server.ts) and the command implementations.
+// A handler gets a CommandContext and the argv (argv[0] is the command name as typed), returns a
+// Reply, or throws CommandError (via `fail`) *before* it changed anything. Writes that changed the
+// dataset call `c.dirty()`; the dispatcher then propagates `c.argv` (possibly rewritten with
+// `c.rewriteArgv`, Redis's rewriteClientCommandVector) to the AOF, exactly as Redis's call() does.
+
+import type { Bin } from '../bytes.ts';
+import type { Db } from '../keyspace/db.ts';
+import type { Reply } from '../reply.ts';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'fast'
+  | 'denyoom'
+  | 'admin'
+  | 'noscript'
+  | 'loading'
+  | 'stale'
+  | 'no-multi' // refused inside MULTI (WATCH is special-cased like Redis)
+  | 'touches-arbitrary-keys' // Redis CMD_TOUCHES_ARBITRARY_KEYS: never MULTI-wrapped
+  | 'may-replicate';
+
+export interface ClientState {
+  /** Index of the selected database. */
+  dbIndex: number;
+  /** Unique id (Redis client id). */
+  readonly id: number;
+}
+
+/** What handlers may reach beyond the selected Db. */
+export interface ServerView {
+  readonly dbs: readonly Db[];
+  /** Throws "ERR DB index is out of range" for a bad index. */
+  dbAt(index: number): Db;
+  /** Uniform random in [0, 1): injected so simulations are deterministic. */
+  random(): number;
+  /** Redis touchAllWatchedKeysInDb(emptied, replaced_with). */
+  touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void;
+  /** Swap the contents of two databases (SWAPDB). */
+  swapDbs(a: number, b: number): void;
+}
+
+export interface CommandContext {
+  readonly db: Db;
+  readonly server: ServerView;
+  readonly client: ClientState;
+  /** The command's cached time in ms (Redis server.mstime during call()). */
+  readonly nowMs: number;
+  /** The argv that will be propagated; initially what the client sent. */
+  readonly argv: readonly Bin[];
+  /** server.dirty += count (default 1): the command changed the dataset. */
+  dirty(count?: number): void;
+  /** Replace the argv to propagate (Redis rewriteClientCommandVector / replaceClientCommandVector). */
+  rewriteArgv(argv: Bin[]): void;
+  /** Queue an extra command for the AOF (Redis alsoPropagate), in this unit's batch. */
+  alsoPropagate(dbId: number, argv: Bin[]): void;
+  /** Do not propagate this command itself (Redis preventCommandPropagation). */
+  preventPropagation(): void;
+  /** Propagate even if nothing changed (Redis forceCommandPropagation: FLUSHDB/FLUSHALL). */
+  forcePropagation(): void;
+}
+
+export type CommandHandler = (c: CommandContext, argv: readonly Bin[]) => Reply;
+
+export interface CommandSpec {
+  /** Lower-case command name. */
+  readonly name: string;
+  /** Redis arity: N = exactly N args (incl. name), -N = at least N. */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  /** Key positions (Redis legacy key specs): first, last (-1 = last arg), step; 0 = no keys. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  readonly handler: CommandHandler;
+}
+
+/** Convenience constructor keeping command tables short. */
+export function cmd(
+  name: string,
+  arity: number,
+  flags: readonly CommandFlag[],
+  keys: readonly [number, number, number],
+  handler: CommandHandler,
+): CommandSpec {
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], keyStep: keys[2], handler };
+}

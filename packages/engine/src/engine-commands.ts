@@ -1,0 +1,126 @@
+// Commands that need the whole engine rather than the keyspace: CONFIG and INFO.
+// (BGREWRITEAOF, DEBUG and LATENCY join them as the AOF work lands.)
+
+import type { Bin } from './bytes.ts';
+import {
+  CONFIG_TABLE,
+  formatOptionValue,
+  optionByRedisName,
+  parseOptionText,
+  type EngineConfig,
+} from './config.ts';
+import type { Engine } from './engine.ts';
+import { ErrorReply, OK, fail, type Reply } from './reply.ts';
+import { cmd, type CommandSpec } from './commands/types.ts';
+import { globMatch } from './glob.ts';
+
+const NO_KEYS = [0, 0, 0] as const;
+
+export function buildEngineCommands(engine: Engine): CommandSpec[] {
+  return [
+    cmd('config', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) => configCommand(engine, argv)),
+    cmd('info', -1, ['loading', 'stale'], NO_KEYS, (_c, argv) => infoText(engine, argv.slice(1))),
+  ];
+}
+
+function configCommand(engine: Engine, argv: readonly Bin[]): Reply {
+  const sub = argv[1]!.toLowerCase();
+  switch (sub) {
+    case 'get': {
+      if (argv.length < 3) fail(`ERR wrong number of arguments for 'config|get' command`);
+      const out: string[] = [];
+      const seen = new Set<string>();
+      for (const pattern of argv.slice(2)) {
+        for (const o of CONFIG_TABLE) {
+          if (seen.has(o.redisName) || !globMatch(pattern.toLowerCase(), o.redisName)) continue;
+          seen.add(o.redisName);
+          out.push(o.redisName, formatOptionValue(o, engine.config[o.key]));
+        }
+      }
+      return out;
+    }
+    case 'set':
+      return configSet(engine, argv);
+    case 'resetstat':
+      if (argv.length !== 2) fail(`ERR wrong number of arguments for 'config|resetstat' command`);
+      engine.emit('resetstat');
+      return OK;
+    case 'help':
+      return [
+        'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+        'GET <pattern>',
+        '    Return parameters matching the glob-like <pattern> and their values.',
+        'SET <directive> <value>',
+        '    Set the configuration <directive> to <value>.',
+        'RESETSTAT',
+        '    Reset statistics reported by the INFO command.',
+        'HELP',
+        '    Print this help.',
+      ];
+    default:
+      return new ErrorReply(`ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try CONFIG HELP.`);
+  }
+}
+
+function configSet(engine: Engine, argv: readonly Bin[]): Reply {
+  if (argv.length < 4 || argv.length % 2 !== 0) fail(`ERR wrong number of arguments for 'config|set' command`);
+  // Redis 7.0 CONFIG SET is all-or-nothing: validate every pair before applying any.
+  const changes: { key: keyof EngineConfig; value: EngineConfig[keyof EngineConfig]; name: string }[] = [];
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = argv[i]!;
+    const o = optionByRedisName(name);
+    if (o === undefined) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (!o.mutable) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+    if (changes.some((c) => c.key === o.key)) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    let value: EngineConfig[keyof EngineConfig];
+    try {
+      value = parseOptionText(o, argv[i + 1]!);
+    } catch (err) {
+      fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`);
+    }
+    changes.push({ key: o.key, value, name });
+  }
+  const previous = changes.map((c) => ({ key: c.key, value: engine.config[c.key] }));
+  for (const c of changes) (engine.config as unknown as Record<string, unknown>)[c.key] = c.value;
+  try {
+    for (const c of changes) engine.emit('configChanged', c.key, previous.find((p) => p.key === c.key)!.value);
+  } catch (err) {
+    for (const p of previous) (engine.config as unknown as Record<string, unknown>)[p.key] = p.value;
+    const name = changes[0]!.name;
+    fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`);
+  }
+  return OK;
+}
+
+/** INFO [section ...]: the sections an embedded engine has, in Redis's text format. */
+export function infoText(engine: Engine, sections: readonly Bin[]): Bin {
+  const wanted = new Set(sections.map((s) => s.toLowerCase()));
+  const all = wanted.size === 0 || wanted.has('all') || wanted.has('everything') || wanted.has('default');
+  const parts: string[] = [];
+  const add = (title: string, fields: Record<string, string | number>) => {
+    if (!all && !wanted.has(title.toLowerCase())) return;
+    const lines = Object.entries(fields).map(([k, v]) => `${k}:${v}`);
+    parts.push(`# ${title}\r\n${lines.join('\r\n')}${lines.length > 0 ? '\r\n' : ''}`);
+  };
+  const now = engine.clock.nowMs();
+  add('Server', {
+    redis_version: '7.0.15',
+    aofkv_version: '0.1.0',
+    redis_mode: 'embedded',
+    process_id: process.pid,
+    uptime_in_seconds: Math.floor((now - engine.startedAtMs) / 1000),
+    hz: engine.config.hz,
+    executable: process.argv[1] ?? '',
+  });
+  add('Persistence', engine.persistence?.info() ?? { loading: 0, aof_enabled: 0 });
+  add('Stats', {
+    total_commands_processed: engine.server.commandsProcessed,
+    expired_keys: engine.server.expiredKeys,
+  });
+  const keyspace: Record<string, string> = {};
+  for (const db of engine.server.dbs) {
+    if (db.size > 0) keyspace[`db${db.id}`] = `keys=${db.size},expires=${db.expires.size},avg_ttl=0`;
+  }
+  add('Keyspace', keyspace);
+  return parts.join('\r\n');
+}

@@ -1,0 +1,369 @@
+// DESIGN: Engine is the embedded server. It composes the command executor (Server), the AOF
+// (behind the Persistence interface) and an event-loop driver that plays Redis's ae loop:
+//
+//   db.command()  → Server.execute() runs the command at once, synchronously, in call order;
+//                   its reply is held, not delivered.
+//   beforeSleep   → scheduled once per event-loop turn with setImmediate: flushes aof_buf
+//                   (Redis flushAppendOnlyFile(0)); only then are the held replies delivered, so no
+//                   write is acknowledged before its bytes were written (and fsynced under always).
+//   cron          → every 1000/hz ms: active expiry and the AOF's periodic work (serverCron).
+//
+// Everything a turn produced shares one write (and one fsync under always): group commit.
+
+import { EventEmitter } from 'node:events';
+import { binToBuffer, binToUtf8, toBin, type Bin } from './bytes.ts';
+import { resolveConfig, type EngineConfig } from './config.ts';
+import { EngineError, ReplyError } from './errors.ts';
+import { systemClock, type Clock } from './io/clock.ts';
+import { ErrorReply, NilArrayReply, StatusReply, type Reply } from './reply.ts';
+import { Server, type Client } from './server.ts';
+import type { CommandSpec } from './commands/types.ts';
+import { buildEngineCommands } from './engine-commands.ts';
+
+/** A command argument as the embedding application passes it. */
+export type Arg = string | Buffer | Uint8Array | number | bigint;
+
+/** A reply converted for JavaScript: bulk strings as UTF-8 text, statuses as text. */
+export type ReplyValue = string | number | bigint | null | ReplyError | ReplyValue[];
+/** The same with bulk strings as Buffers (binary-safe). */
+export type BufferReplyValue = Buffer | string | number | bigint | null | ReplyError | BufferReplyValue[];
+
+export interface EngineOptions extends Partial<EngineConfig> {
+  /** Time source (default: the system clock). */
+  clock?: Clock;
+  /** Random source in [0,1) for SPOP/SRANDMEMBER/RANDOMKEY (default Math.random). */
+  random?: () => number;
+}
+
+/**
+ * What the engine needs from the persistence layer (the AOF). `beforeSleep` runs once per
+ * event-loop turn before replies are delivered and may throw a fatal EngineError (appendfsync
+ * always could not write or fsync): then the held replies are rejected, never acknowledged.
+ */
+export interface Persistence {
+  beforeSleep(): void;
+  cron(): void;
+  info(): Record<string, string | number>;
+  close(): Promise<void>;
+}
+
+interface HeldReply {
+  reply: Reply;
+  asBuffer: boolean;
+  resolve: (value: never) => void;
+  reject: (err: Error) => void;
+}
+
+type EngineState = { kind: 'open' } | { kind: 'closing' } | { kind: 'closed' } | { kind: 'fatal'; cause: Error };
+
+export class Engine extends EventEmitter {
+  readonly config: EngineConfig;
+  readonly server: Server;
+  readonly clock: Clock;
+  persistence: Persistence | null = null;
+  private state: EngineState = { kind: 'open' };
+  private held: HeldReply[] = [];
+  private beforeSleepScheduled = false;
+  private cronTimer: NodeJS.Timeout | null = null;
+  readonly startedAtMs: number;
+
+  constructor(config: EngineConfig, clock: Clock, random: () => number) {
+    super();
+    this.config = config;
+    this.clock = clock;
+    this.startedAtMs = clock.nowMs();
+    const extra: CommandSpec[] = buildEngineCommands(this);
+    this.server = new Server({
+      databases: config.databases,
+      nowMs: () => clock.nowMs(),
+      random,
+      lazyfreeLazyExpire: () => this.config.lazyfreeLazyExpire,
+      lazyfreeLazyUserDel: () => this.config.lazyfreeLazyUserDel,
+      extraCommands: extra,
+    });
+  }
+
+  /** A handle on database `index` with its own connection state (SELECT, MULTI, WATCH). */
+  db(index = 0): DbHandle {
+    this.assertUsable();
+    if (!Number.isInteger(index) || index < 0 || index >= this.config.databases) {
+      throw new EngineError('ERR_INVALID_OPTION', `Database index ${index} is out of range 0..${this.config.databases - 1}`);
+    }
+    return new DbHandle(this, this.server.createClient(index));
+  }
+
+  get closed(): boolean {
+    return this.state.kind !== 'open';
+  }
+
+  /** Run one command for `client` now; its reply is delivered after this turn's AOF flush. */
+  submit(client: Client, argv: Bin[], asBuffer: boolean): Promise<never> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    const reply = this.server.execute(client, argv);
+    return new Promise<never>((resolve, reject) => {
+      this.held.push({ reply, asBuffer, resolve, reject });
+      this.scheduleBeforeSleep();
+    });
+  }
+
+  private scheduleBeforeSleep(): void {
+    if (this.beforeSleepScheduled) return;
+    this.beforeSleepScheduled = true;
+    setImmediate(() => this.beforeSleep());
+  }
+
+  /** Redis beforeSleep: flush the AOF, then deliver this turn's replies. */
+  beforeSleep(): void {
+    this.beforeSleepScheduled = false;
+    const held = this.held;
+    this.held = [];
+    try {
+      this.persistence?.beforeSleep();
+    } catch (err) {
+      this.enterFatal(err as Error);
+      const cause = this.usabilityError()!;
+      for (const h of held) h.reject(cause);
+      return;
+    }
+    for (const h of held) deliver(h);
+  }
+
+  /** Under appendfsync always a failed write/fsync stops the engine (Redis exits). */
+  enterFatal(cause: Error): void {
+    if (this.state.kind === 'fatal') return;
+    this.state = { kind: 'fatal', cause };
+    this.stopCron();
+    this.emit('fatal', cause);
+  }
+
+  startCron(): void {
+    if (this.cronTimer !== null) return;
+    this.cronTimer = setInterval(() => this.cron(), Math.max(1, Math.floor(1000 / this.config.hz)));
+    this.cronTimer.unref();
+  }
+
+  private stopCron(): void {
+    if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+  }
+
+  /** Redis serverCron: active expiry and the AOF's periodic duties. */
+  cron(): void {
+    if (this.state.kind !== 'open') return;
+    this.server.activeExpireCycle(ACTIVE_EXPIRE_KEYS_PER_TICK);
+    try {
+      this.persistence?.cron();
+    } catch (err) {
+      this.enterFatal(err as Error);
+    }
+  }
+
+  /** Flush and fsync everything, stop timers and workers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state.kind === 'closed' || this.state.kind === 'closing') return;
+    const wasFatal = this.state.kind === 'fatal';
+    this.state = { kind: 'closing' };
+    this.stopCron();
+    // Deliver replies of commands already run in this turn before shutting the AOF.
+    if (this.held.length > 0 && !wasFatal) this.beforeSleep();
+    try {
+      await this.persistence?.close();
+    } finally {
+      this.state = { kind: 'closed' };
+    }
+  }
+
+  private assertUsable(): void {
+    const err = this.usabilityError();
+    if (err !== null) throw err;
+  }
+
+  private usabilityError(): EngineError | null {
+    switch (this.state.kind) {
+      case 'open':
+        return null;
+      case 'closing':
+      case 'closed':
+        return new EngineError('ERR_ENGINE_CLOSED', 'The engine is closed; open a new one with openEngine()');
+      case 'fatal':
+        return new EngineError(
+          'ERR_ENGINE_FATAL',
+          `The engine stopped after a fatal AOF error and refuses every command: ${this.state.cause.message}`,
+          { cause: this.state.cause },
+        );
+    }
+  }
+}
+
+/** Redis ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP is 20 per db per loop; we bound a whole tick. */
+const ACTIVE_EXPIRE_KEYS_PER_TICK = 200;
+
+function deliver(h: HeldReply): void {
+  const { reply } = h;
+  if (reply instanceof ErrorReply) {
+    h.reject(new ReplyError(reply.message));
+    return;
+  }
+  (h.resolve as (v: unknown) => void)(h.asBuffer ? toBufferValue(reply) : toJsValue(reply));
+}
+
+export function toJsValue(reply: Reply): ReplyValue {
+  if (typeof reply === 'string') return binToUtf8(reply);
+  if (typeof reply === 'number' || typeof reply === 'bigint' || reply === null) return reply;
+  if (reply instanceof StatusReply) return reply.status;
+  if (reply instanceof ErrorReply) return new ReplyError(reply.message);
+  if (reply instanceof NilArrayReply) return null;
+  return reply.map(toJsValue);
+}
+
+export function toBufferValue(reply: Reply): BufferReplyValue {
+  if (typeof reply === 'string') return binToBuffer(reply);
+  if (typeof reply === 'number' || typeof reply === 'bigint' || reply === null) return reply;
+  if (reply instanceof StatusReply) return reply.status;
+  if (reply instanceof ErrorReply) return new ReplyError(reply.message);
+  if (reply instanceof NilArrayReply) return null;
+  return reply.map(toBufferValue);
+}
+
+/** Names of the ioredis-style helper methods on DbHandle (each is `command(name, ...args)`). */
+export const HELPER_COMMANDS = [
+  'get', 'set', 'setnx', 'setex', 'psetex', 'getset', 'getdel', 'getex', 'mget', 'mset', 'msetnx',
+  'append', 'strlen', 'incr', 'decr', 'incrby', 'decrby', 'incrbyfloat', 'setrange', 'getrange',
+  'del', 'unlink', 'exists', 'type', 'expire', 'pexpire', 'expireat', 'pexpireat', 'ttl', 'pttl',
+  'expiretime', 'pexpiretime', 'persist', 'rename', 'renamenx', 'keys', 'scan', 'randomkey',
+  'dbsize', 'flushdb', 'flushall', 'move', 'copy', 'swapdb',
+  'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex', 'lset', 'lrem',
+  'ltrim', 'linsert', 'lmove', 'rpoplpush', 'lpos', 'lmpop',
+  'hset', 'hsetnx', 'hget', 'hmget', 'hmset', 'hdel', 'hexists', 'hlen', 'hkeys', 'hvals',
+  'hincrby', 'hincrbyfloat', 'hstrlen',
+  'sadd', 'srem', 'sismember', 'smismember', 'smembers', 'scard', 'spop', 'srandmember', 'smove',
+  'sinter', 'sunion', 'sdiff', 'sinterstore', 'sunionstore', 'sdiffstore',
+  'zadd', 'zincrby', 'zrem', 'zscore', 'zmscore', 'zcard', 'zrank', 'zrevrank', 'zrange',
+  'zrangebyscore', 'zrevrangebyscore', 'zrevrange', 'zcount', 'zpopmin', 'zpopmax', 'zmpop',
+  'zremrangebyscore', 'zremrangebyrank', 'zunionstore', 'zinterstore',
+  'ping', 'echo', 'time', 'info', 'bgrewriteaof', 'watch', 'unwatch',
+] as const;
+
+export type HelperCommand = (typeof HELPER_COMMANDS)[number];
+type HelperMethods = { [K in HelperCommand]: (...args: Arg[]) => Promise<ReplyValue> };
+
+/**
+ * A connection-like handle on the engine. `command()` is generic and returns Redis-shaped replies;
+ * the helpers are named like ioredis methods; `*Buffer` variants return bulk strings as Buffers.
+ */
+export class DbHandleBase {
+  readonly engine: Engine;
+  readonly client: Client;
+
+  constructor(engine: Engine, client: Client) {
+    this.engine = engine;
+    this.client = client;
+  }
+
+  /** The database this handle currently addresses (changes with SELECT). */
+  get index(): number {
+    return this.client.dbIndex;
+  }
+
+  command(name: string, ...args: Arg[]): Promise<ReplyValue> {
+    return this.engine.submit(this.client, toArgv(name, args), false);
+  }
+
+  commandBuffer(name: string, ...args: Arg[]): Promise<BufferReplyValue> {
+    return this.engine.submit(this.client, toArgv(name, args), true);
+  }
+
+  getBuffer(key: Arg): Promise<Buffer | null> {
+    return this.commandBuffer('get', key) as Promise<Buffer | null>;
+  }
+
+  /** HGETALL as an object, like ioredis. */
+  async hgetall(key: Arg): Promise<Record<string, string>> {
+    const flat = (await this.command('hgetall', key)) as string[];
+    const out: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+    return out;
+  }
+
+  /** Start a transaction: queue commands, then `exec()` runs them atomically (MULTI ... EXEC). */
+  multi(): Transaction {
+    return new Transaction(this);
+  }
+
+  select(index: number): Promise<ReplyValue> {
+    return this.command('select', index);
+  }
+}
+
+export type DbHandle = DbHandleBase & HelperMethods;
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+export const DbHandle = DbHandleBase as unknown as new (engine: Engine, client: Client) => DbHandle;
+
+for (const name of HELPER_COMMANDS) {
+  Object.defineProperty(DbHandleBase.prototype, name, {
+    value: function (this: DbHandleBase, ...args: Arg[]) {
+      return this.command(name, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** An ioredis-like MULTI builder: results are `[error | null, value]` pairs, or null if aborted. */
+export class Transaction {
+  private readonly handle: DbHandleBase;
+  private readonly queued: Bin[][] = [];
+
+  constructor(handle: DbHandleBase) {
+    this.handle = handle;
+  }
+
+  command(name: string, ...args: Arg[]): this {
+    this.queued.push(toArgv(name, args));
+    return this;
+  }
+
+  get length(): number {
+    return this.queued.length;
+  }
+
+  async exec(): Promise<[ReplyError | null, ReplyValue][] | null> {
+    const { engine, client } = this.handle;
+    // All commands run in this same turn, back to back, so nothing interleaves.
+    const results = [
+      engine.submit(client, ['MULTI'], false),
+      ...this.queued.map((argv) => engine.submit(client, argv, false).catch((e: unknown) => e)),
+      engine.submit(client, ['EXEC'], false),
+    ];
+    const settled = await Promise.all(results);
+    const exec = settled[settled.length - 1] as ReplyValue;
+    if (exec === null) return null;
+    return (exec as ReplyValue[]).map((v) => (v instanceof ReplyError ? [v, null] : [null, v]));
+  }
+}
+
+for (const name of HELPER_COMMANDS) {
+  Object.defineProperty(Transaction.prototype, name, {
+    value: function (this: Transaction, ...args: Arg[]) {
+      return this.command(name, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+function toArgv(name: string, args: readonly Arg[]): Bin[] {
+  const argv: Bin[] = new Array<Bin>(args.length + 1);
+  argv[0] = toBin(name);
+  for (let i = 0; i < args.length; i++) argv[i + 1] = toBin(args[i]!);
+  return argv;
+}
+
+/** Open an engine: validate options, load the data directory, start the cron. */
+export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
+  const config = resolveConfig(options as Record<string, unknown>);
+  const engine = new Engine(config, options.clock ?? systemClock, options.random ?? Math.random);
+  engine.startCron();
+  return engine;
+}

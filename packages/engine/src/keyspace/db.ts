@@ -1,0 +1,117 @@
+// DESIGN: one Db = Redis's redisDb: a dict of key → value and a dict of key → absolute expiry (ms).
+// Lookups expire keys lazily (Redis expireIfNeeded): a key whose time has passed is deleted and a
+// DEL is propagated to the AOF through the hooks, except while loading, when nothing expires
+// (Redis keyIsExpired returns 0 while server.loading). Db never reads a clock itself: time comes
+// from the hooks (the command's cached time), so simulations can drive it.
+
+import type { Bin } from '../bytes.ts';
+import type { RedisValue } from './values.ts';
+
+export interface KeyspaceHooks {
+  /** The time the current command started (Redis caches mstime for the duration of a call). */
+  nowMs(): number;
+  isLoading(): boolean;
+  /** Redis deleteExpiredKeyAndPropagate, after the key was removed. */
+  onKeyExpired(db: Db, key: Bin): void;
+  /** Redis signalModifiedKey: invalidates WATCH. */
+  signalModifiedKey(db: Db, key: Bin): void;
+}
+
+export class Db {
+  readonly id: number;
+  /** Mutable only so SWAPDB can swap the tables in O(1), as Redis swaps dict pointers. */
+  dict = new Map<Bin, RedisValue>();
+  expires = new Map<Bin, number>();
+  private readonly hooks: KeyspaceHooks;
+  /** Resumable cursor of the active expire cycle over `expires` (Map iterators survive edits). */
+  expireCursor: Iterator<[Bin, number]> | null = null;
+
+  constructor(id: number, hooks: KeyspaceHooks) {
+    this.id = id;
+    this.hooks = hooks;
+  }
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** Redis keyIsExpired. */
+  isExpired(key: Bin): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined || this.hooks.isLoading()) return false;
+    return this.hooks.nowMs() > when;
+  }
+
+  /** Redis expireIfNeeded: true if the key was logically expired (and is now deleted). */
+  expireIfNeeded(key: Bin): boolean {
+    if (!this.isExpired(key)) return false;
+    this.deleteExpired(key);
+    return true;
+  }
+
+  /** Delete a key whose TTL passed and propagate the deletion (lazy or active expiry). */
+  deleteExpired(key: Bin): void {
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.hooks.signalModifiedKey(this, key);
+    this.hooks.onKeyExpired(this, key);
+  }
+
+  lookupRead(key: Bin): RedisValue | undefined {
+    if (this.expireIfNeeded(key)) return undefined;
+    return this.dict.get(key);
+  }
+
+  lookupWrite(key: Bin): RedisValue | undefined {
+    return this.lookupRead(key);
+  }
+
+  /** Redis dbExists after expireIfNeeded (EXISTS, lookups with LOOKUP_NOTOUCH). */
+  exists(key: Bin): boolean {
+    return this.lookupRead(key) !== undefined;
+  }
+
+  /** Redis setKey/genericSetKey: add or overwrite; drop the TTL unless keepTtl; signal WATCH. */
+  setKey(key: Bin, value: RedisValue, keepTtl = false): void {
+    this.dict.set(key, value);
+    if (!keepTtl) this.expires.delete(key);
+    this.hooks.signalModifiedKey(this, key);
+  }
+
+  /** Redis dbAdd: the key must not exist. Does not signal (callers signal once per command). */
+  add(key: Bin, value: RedisValue): void {
+    this.dict.set(key, value);
+  }
+
+  /** Redis dbDelete (signalModifiedKey is left to the caller, as in Redis). */
+  delete(key: Bin): boolean {
+    if (!this.dict.delete(key)) return false;
+    this.expires.delete(key);
+    return true;
+  }
+
+  setExpire(key: Bin, whenMs: number): void {
+    this.expires.set(key, whenMs);
+  }
+
+  /** -1 when the key has no TTL (Redis getExpire). */
+  getExpire(key: Bin): number {
+    return this.expires.get(key) ?? -1;
+  }
+
+  removeExpire(key: Bin): boolean {
+    return this.expires.delete(key);
+  }
+
+  signalModified(key: Bin): void {
+    this.hooks.signalModifiedKey(this, key);
+  }
+
+  clear(): number {
+    const removed = this.dict.size;
+    this.dict.clear();
+    this.expires.clear();
+    this.expireCursor = null;
+    return removed;
+  }
+}

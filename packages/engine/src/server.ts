@@ -1,0 +1,451 @@
+// DESIGN: Server is the single-threaded command executor, the embedded analogue of Redis's
+// processCommand() + call() + propagatePendingCommands(). It owns the databases, the command table,
+// client transaction state (MULTI/EXEC/WATCH) and the propagation batch. It knows nothing about
+// files: every write that must reach the AOF leaves through the PropagationSink (feedAppendOnlyFile),
+// and the decision to refuse writes after a disk error comes from the WriteGate (MISCONF).
+//
+// One "execution unit" (a command, or a whole EXEC, or one active-expire deletion) collects the
+// commands to propagate; when the unit ends they are fed to the sink, wrapped in MULTI/EXEC when
+// there is more than one (Redis 7.0 propagatePendingCommands), never wrapped for expiry.
+
+import type { Bin } from './bytes.ts';
+import { Db, type KeyspaceHooks } from './keyspace/db.ts';
+import {
+  CommandError,
+  ErrorReply,
+  NIL_ARRAY,
+  OK,
+  QUEUED,
+  type Reply,
+} from './reply.ts';
+import { buildCommandTable, type CommandTable } from './commands/registry.ts';
+import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
+
+/** Redis feedAppendOnlyFile: receives every command that must reach the AOF. */
+export interface PropagationSink {
+  feed(dbId: number, argv: readonly Bin[]): void;
+}
+
+/** Answers "are writes refused because of a disk error?" (Redis writeCommandsDeniedByDiskError). */
+export interface WriteGate {
+  /** The full MISCONF error text, or null when writes are accepted. */
+  deniedWriteError(): string | null;
+}
+
+export interface ServerOptions {
+  databases: number;
+  nowMs: () => number;
+  random: () => number;
+  lazyfreeLazyExpire: () => boolean;
+  lazyfreeLazyUserDel: () => boolean;
+  /** Extra commands (server/AOF commands implemented by the engine). */
+  extraCommands?: readonly CommandSpec[];
+}
+
+export interface WatchedKey {
+  db: Db;
+  key: Bin;
+  /** The key was already logically expired when WATCH ran (Redis watchedKey.expired). */
+  expired: boolean;
+}
+
+export class Client implements ClientState {
+  readonly id: number;
+  dbIndex: number;
+  inMulti = false;
+  /** Redis CLIENT_DIRTY_EXEC: a command failed to queue; EXEC will abort. */
+  dirtyExec = false;
+  /** Redis CLIENT_DIRTY_CAS: a watched key changed; EXEC will return a nil array. */
+  dirtyCas = false;
+  /** Queued commands and whether any of them is a write (Redis mstate.cmd_flags & CMD_WRITE). */
+  queue: { spec: CommandSpec; argv: Bin[] }[] = [];
+  queueHasWrite = false;
+  readonly watched: WatchedKey[] = [];
+
+  constructor(id: number, dbIndex: number) {
+    this.id = id;
+    this.dbIndex = dbIndex;
+  }
+}
+
+const MULTI_ARGV: readonly Bin[] = ['MULTI'];
+const EXEC_ARGV: readonly Bin[] = ['EXEC'];
+
+/** Commands a client in MULTI runs at once instead of queueing (Redis processCommand). */
+const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export class Server implements KeyspaceHooks, ServerView {
+  readonly dbs: Db[];
+  readonly table: CommandTable;
+  /** Redis server.dirty: number of changes since start. */
+  dirtyCount = 0;
+  loading = false;
+  sink: PropagationSink | null = null;
+  gate: WriteGate | null = null;
+  /** Redis server.stat_expiredkeys. */
+  expiredKeys = 0;
+  commandsProcessed = 0;
+
+  private readonly options: ServerOptions;
+  private nextClientId = 1;
+  /** Time of the running command (Redis caches mstime for the whole call). */
+  private callTimeMs = 0;
+  /** Commands queued for propagation in the current execution unit. */
+  private pending: { dbId: number; argv: readonly Bin[] }[] = [];
+  private unitDepth = 0;
+  private readonly watchedKeys = new Map<Db, Map<Bin, Set<Client>>>();
+
+  constructor(options: ServerOptions) {
+    this.options = options;
+    this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
+    this.table = buildCommandTable(options.extraCommands);
+  }
+
+  // ---- KeyspaceHooks -------------------------------------------------------------------------
+
+  nowMs(): number {
+    return this.unitDepth > 0 ? this.callTimeMs : this.options.nowMs();
+  }
+
+  isLoading(): boolean {
+    return this.loading;
+  }
+
+  /** Redis deleteExpiredKeyAndPropagate → propagateDeletion: DEL or UNLINK, in the current unit. */
+  onKeyExpired(db: Db, key: Bin): void {
+    this.expiredKeys++;
+    const lazy = this.options.lazyfreeLazyExpire();
+    this.queuePropagation(db.id, [lazy ? 'UNLINK' : 'DEL', key]);
+  }
+
+  signalModifiedKey(db: Db, key: Bin): void {
+    const clients = this.watchedKeys.get(db)?.get(key);
+    if (clients === undefined) return;
+    for (const client of [...clients]) {
+      const wk = client.watched.find((w) => w.db === db && w.key === key);
+      if (wk !== undefined && wk.expired) {
+        // Redis touchWatchedKey: a key already expired at WATCH time that is now really gone
+        // has logically not changed; the flag is cleared instead of failing the transaction.
+        if (!db.dict.has(key)) {
+          wk.expired = false;
+          continue;
+        }
+      }
+      client.dirtyCas = true;
+      this.unwatchAll(client);
+    }
+  }
+
+  // ---- ServerView ----------------------------------------------------------------------------
+
+  dbAt(index: number): Db {
+    const db = this.dbs[index];
+    if (db === undefined) throw new CommandError('ERR DB index is out of range');
+    return db;
+  }
+
+  random(): number {
+    return this.options.random();
+  }
+
+  touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void {
+    const keys = this.watchedKeys.get(emptied);
+    if (keys === undefined) return;
+    for (const [key, clients] of [...keys]) {
+      const existsInEmptied = emptied.dict.has(key);
+      const existsInReplacement = replacedWith !== null && replacedWith.dict.has(key);
+      if (!existsInEmptied && !existsInReplacement) continue;
+      for (const client of [...clients]) {
+        const wk = client.watched.find((w) => w.db === emptied && w.key === key);
+        if (wk !== undefined && wk.expired) {
+          if (!existsInReplacement) {
+            // Expired at WATCH time and not replaced: logically unchanged (Redis 7.0).
+            wk.expired = false;
+            continue;
+          }
+          wk.expired = false;
+          if (replacedWith !== null && replacedWith.isExpired(key)) continue;
+        }
+        client.dirtyCas = true;
+        this.unwatchAll(client);
+      }
+    }
+  }
+
+  swapDbs(a: number, b: number): void {
+    const dbA = this.dbAt(a);
+    const dbB = this.dbAt(b);
+    this.touchAllWatchedKeysInDb(dbA, dbB);
+    this.touchAllWatchedKeysInDb(dbB, dbA);
+    [dbA.dict, dbB.dict] = [dbB.dict, dbA.dict];
+    [dbA.expires, dbB.expires] = [dbB.expires, dbA.expires];
+    dbA.expireCursor = null;
+    dbB.expireCursor = null;
+  }
+
+  // ---- Clients and commands ------------------------------------------------------------------
+
+  createClient(dbIndex = 0): Client {
+    this.dbAt(dbIndex);
+    return new Client(this.nextClientId++, dbIndex);
+  }
+
+  /**
+   * Redis processCommand for one client request: lookup, arity, MISCONF, MULTI queueing, call().
+   * Never throws for bad input: errors come back as ErrorReply.
+   */
+  execute(client: Client, argv: Bin[]): Reply {
+    this.commandsProcessed++;
+    if (argv.length === 0) return new ErrorReply('ERR empty command');
+    const name = argv[0]!.toLowerCase();
+    const spec = this.table.get(name);
+    if (spec === undefined) {
+      return this.reject(client, unknownCommandError(argv));
+    }
+    if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
+      return this.reject(client, `ERR wrong number of arguments for '${spec.name}' command`);
+    }
+    const isWrite =
+      spec.flags.includes('write') || (spec.name === 'exec' && client.inMulti && client.queueHasWrite);
+    if (isWrite || spec.name === 'ping') {
+      const denied = this.gate?.deniedWriteError() ?? null;
+      if (denied !== null) return this.reject(client, denied);
+    }
+    if (client.inMulti && !NOT_QUEUED.has(spec.name)) {
+      if (spec.flags.includes('no-multi')) {
+        return this.reject(client, `ERR Command not allowed inside a transaction`);
+      }
+      client.queue.push({ spec, argv });
+      if (spec.flags.includes('write')) client.queueHasWrite = true;
+      return QUEUED;
+    }
+    switch (spec.name) {
+      case 'multi':
+        return this.multi(client);
+      case 'exec':
+        return this.exec(client);
+      case 'discard':
+        return this.discard(client);
+      case 'watch':
+        return this.watch(client, argv);
+      case 'unwatch':
+        this.unwatchAll(client);
+        return OK;
+      default:
+        return this.runUnit(() => this.call(client, spec, argv));
+    }
+  }
+
+  /** Run commands with propagation off and no expiry (AOF loading: Redis's fake AOF client). */
+  executeLoading(client: Client, argv: Bin[]): Reply {
+    return this.execute(client, argv);
+  }
+
+  /** Redis rejectCommand: reply with an error and, inside MULTI, doom the transaction. */
+  private reject(client: Client, message: string): ErrorReply {
+    if (client.inMulti) client.dirtyExec = true;
+    return new ErrorReply(message);
+  }
+
+  /** Redis call(): run the handler, then queue its argv for propagation if it changed data. */
+  private call(client: Client, spec: CommandSpec, argv: Bin[]): Reply {
+    const dirtyBefore = this.dirtyCount;
+    let propagateArgv: readonly Bin[] = argv;
+    let prevent = false;
+    let force = false;
+    const db = this.dbs[client.dbIndex]!;
+    const dbIdAtStart = db.id;
+    const ctx: CommandContext = {
+      db,
+      server: this,
+      client,
+      nowMs: this.callTimeMs,
+      argv,
+      dirty: (count = 1) => {
+        this.dirtyCount += count;
+      },
+      rewriteArgv: (next) => {
+        propagateArgv = next;
+      },
+      alsoPropagate: (dbId, extra) => this.queuePropagation(dbId, extra),
+      preventPropagation: () => {
+        prevent = true;
+      },
+      forcePropagation: () => {
+        force = true;
+      },
+    };
+    let reply: Reply;
+    try {
+      reply = spec.handler(ctx, argv);
+    } catch (err) {
+      if (err instanceof CommandError) return err.reply;
+      throw err;
+    }
+    if (!prevent && (force || this.dirtyCount !== dirtyBefore)) {
+      this.queuePropagation(dbIdAtStart, propagateArgv);
+    }
+    return reply;
+  }
+
+  /**
+   * One execution unit: fixes the command time, collects propagated commands and feeds them
+   * when the outermost unit ends (Redis propagatePendingCommands).
+   */
+  runUnit<T>(body: () => T, wrapInMulti = true): T {
+    if (this.unitDepth === 0) this.callTimeMs = this.options.nowMs();
+    this.unitDepth++;
+    try {
+      return body();
+    } finally {
+      this.unitDepth--;
+      if (this.unitDepth === 0) this.propagatePending(wrapInMulti);
+    }
+  }
+
+  private queuePropagation(dbId: number, argv: readonly Bin[]): void {
+    if (this.loading) return;
+    this.pending.push({ dbId, argv });
+  }
+
+  private propagatePending(wrapInMulti: boolean): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const sink = this.sink;
+    if (sink === null) return;
+    const wrap = wrapInMulti && batch.length > 1;
+    if (wrap) sink.feed(batch[0]!.dbId, MULTI_ARGV);
+    for (const op of batch) sink.feed(op.dbId, op.argv);
+    if (wrap) sink.feed(batch[batch.length - 1]!.dbId, EXEC_ARGV);
+  }
+
+  // ---- Transactions (Redis multi.c) -----------------------------------------------------------
+
+  private multi(client: Client): Reply {
+    if (client.inMulti) return new ErrorReply('ERR MULTI calls can not be nested');
+    client.inMulti = true;
+    return OK;
+  }
+
+  private discard(client: Client): Reply {
+    if (!client.inMulti) return new ErrorReply('ERR DISCARD without MULTI');
+    this.discardTransaction(client);
+    return OK;
+  }
+
+  private discardTransaction(client: Client): void {
+    client.inMulti = false;
+    client.dirtyExec = false;
+    client.dirtyCas = false;
+    client.queue = [];
+    client.queueHasWrite = false;
+    this.unwatchAll(client);
+  }
+
+  private exec(client: Client): Reply {
+    if (!client.inMulti) return new ErrorReply('ERR EXEC without MULTI');
+    if (this.isWatchedKeyExpired(client)) client.dirtyCas = true;
+    if (client.dirtyExec || client.dirtyCas) {
+      const reply = client.dirtyExec
+        ? new ErrorReply('EXECABORT Transaction discarded because of previous errors.')
+        : NIL_ARRAY;
+      this.discardTransaction(client);
+      return reply;
+    }
+    const queue = client.queue;
+    this.unwatchAll(client);
+    client.inMulti = false;
+    client.queue = [];
+    client.queueHasWrite = false;
+    return this.runUnit(() => {
+      const replies: Reply[] = [];
+      for (const { spec, argv } of queue) replies.push(this.call(client, spec, argv));
+      return replies;
+    });
+  }
+
+  private watch(client: Client, argv: Bin[]): Reply {
+    if (client.inMulti) return new ErrorReply('ERR WATCH inside MULTI is not allowed');
+    const db = this.dbs[client.dbIndex]!;
+    for (let i = 1; i < argv.length; i++) {
+      const key = argv[i]!;
+      if (client.watched.some((w) => w.db === db && w.key === key)) continue;
+      let byKey = this.watchedKeys.get(db);
+      if (byKey === undefined) this.watchedKeys.set(db, (byKey = new Map()));
+      let clients = byKey.get(key);
+      if (clients === undefined) byKey.set(key, (clients = new Set()));
+      clients.add(client);
+      client.watched.push({ db, key, expired: this.runUnit(() => db.isExpired(key)) });
+    }
+    return OK;
+  }
+
+  private isWatchedKeyExpired(client: Client): boolean {
+    return this.runUnit(() => client.watched.some((w) => !w.expired && w.db.isExpired(w.key)));
+  }
+
+  unwatchAll(client: Client): void {
+    for (const w of client.watched) {
+      const byKey = this.watchedKeys.get(w.db);
+      const clients = byKey?.get(w.key);
+      if (clients === undefined) continue;
+      clients.delete(client);
+      if (clients.size === 0) byKey!.delete(w.key);
+    }
+    client.watched.length = 0;
+  }
+
+  // ---- Active expiry (Redis activeExpireCycle, simplified to a resumable sweep) ---------------
+
+  /**
+   * Delete up to `budgetKeys` expired keys, visiting at most `budgetKeys * 4` TTL entries, resuming
+   * where the last cycle stopped in each db. Each deletion is its own unit, never MULTI-wrapped.
+   * Returns the number of keys deleted.
+   */
+  activeExpireCycle(budgetKeys: number): number {
+    if (this.loading) return 0;
+    let deleted = 0;
+    let visits = budgetKeys * 4;
+    const now = this.options.nowMs();
+    for (const db of this.dbs) {
+      if (db.expires.size === 0) continue;
+      db.expireCursor ??= db.expires.entries();
+      while (visits > 0 && deleted < budgetKeys) {
+        const next = db.expireCursor.next();
+        if (next.done === true) {
+          db.expireCursor = null;
+          break;
+        }
+        visits--;
+        const [key, when] = next.value;
+        if (now > when && db.expires.get(key) === when) {
+          this.runUnit(() => db.deleteExpired(key), false);
+          deleted++;
+        }
+      }
+      if (visits === 0 || deleted >= budgetKeys) break;
+    }
+    return deleted;
+  }
+
+  /** FLUSHALL / DEBUG LOADAOF helper: empty every db, invalidating WATCH. */
+  emptyAll(): number {
+    let removed = 0;
+    for (const db of this.dbs) {
+      this.touchAllWatchedKeysInDb(db, null);
+      removed += db.clear();
+    }
+    return removed;
+  }
+}
+
+/** Redis processCommand's unknown-command text (args shown up to 128 characters). */
+function unknownCommandError(argv: readonly Bin[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+  }
+  const text = `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`;
+  return text.replace(/[\r\n]/g, ' ');
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { openEngine, ReplyError } from '@aofkv/engine';
+
+describe('engine basics', () => {
+  it('answers PING and ECHO, and refuses unknown commands with the Redis text', async () => {
+    const engine = await openEngine({ appendonly: false });
+    const db = engine.db(0);
+    expect(await db.command('PING')).toBe('PONG');
+    expect(await db.command('ECHO', 'héllo')).toBe('héllo');
+    await expect(db.command('NOPE', 'a', 'b')).rejects.toThrow(
+      "ERR unknown command 'NOPE', with args beginning with: 'a' 'b' ",
+    );
+    await expect(db.command('PING', 'a', 'b')).rejects.toBeInstanceOf(ReplyError);
+    await engine.close();
+  });
+
+  it('MULTI queues, EXEC runs, errors while queueing abort with EXECABORT', async () => {
+    const engine = await openEngine({ appendonly: false });
+    const db = engine.db(0);
+    await db.command('MULTI');
+    expect(await db.command('PING')).toBe('QUEUED');
+    expect(await db.command('EXEC')).toEqual(['PONG']);
+    await db.command('MULTI');
+    await expect(db.command('ECHO')).rejects.toThrow("ERR wrong number of arguments for 'echo' command");
+    await expect(db.command('EXEC')).rejects.toThrow('EXECABORT');
+    await engine.close();
+  });
+
+  it('a closed engine refuses commands with ERR_ENGINE_CLOSED', async () => {
+    const engine = await openEngine({ appendonly: false });
+    const db = engine.db(0);
+    await engine.close();
+    await expect(db.command('PING')).rejects.toMatchObject({ code: 'ERR_ENGINE_CLOSED' });
+  });
+
+  it('validates options and names the bad one', async () => {
+    await expect(openEngine({ appendfsync: 'sometimes' as never })).rejects.toThrow(/appendfsync/);
+    await expect(openEngine({ appendfilename: 'a/b' })).rejects.toThrow(/can't be a path/);
+    await expect(openEngine({ hz: 0 })).rejects.toThrow(/'hz'/);
+  });
+});
