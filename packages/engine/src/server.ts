@@ -148,6 +148,14 @@ export class Server implements KeyspaceHooks, ServerView {
     return this.options.random();
   }
 
+  lazyfreeLazyUserDel(): boolean {
+    return this.options.lazyfreeLazyUserDel();
+  }
+
+  lazyfreeLazyExpire(): boolean {
+    return this.options.lazyfreeLazyExpire();
+  }
+
   touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void {
     const keys = this.watchedKeys.get(emptied);
     if (keys === undefined) return;

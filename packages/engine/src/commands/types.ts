@@ -39,6 +39,10 @@ export interface ServerView {
   touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void;
   /** Swap the contents of two databases (SWAPDB). */
   swapDbs(a: number, b: number): void;
+  /** lazyfree-lazy-user-del: DEL behaves like UNLINK, GETDEL propagates UNLINK. */
+  lazyfreeLazyUserDel(): boolean;
+  /** lazyfree-lazy-expire: expirations (and past-TTL EXPIREs) propagate UNLINK instead of DEL. */
+  lazyfreeLazyExpire(): boolean;
 }
 
 export interface CommandContext {
