@@ -19,6 +19,12 @@ import { ErrorReply, NilArrayReply, StatusReply, type Reply } from './reply.ts';
 import { Server, type Client } from './server.ts';
 import type { CommandSpec } from './commands/types.ts';
 import { buildEngineCommands } from './engine-commands.ts';
+import type { FileSystem } from './io/file-system.ts';
+import { NodeFileSystem } from './io/node-file-system.ts';
+import { createPiscinaBio, type BioClient } from '@aofkv/bio-workers';
+import { AofPersistence } from './aof/aof-persistence.ts';
+import { LazyBio } from './aof/lazy-bio.ts';
+import type { AofLogger } from './aof/aof-writer.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -33,6 +39,14 @@ export interface EngineOptions extends Partial<EngineConfig> {
   clock?: Clock;
   /** Random source in [0,1) for SPOP/SRANDMEMBER/RANDOMKEY (default Math.random). */
   random?: () => number;
+  /** The file-system seam for all AOF I/O (default: the real file system). */
+  fs?: FileSystem;
+  /** Background jobs (default: piscina worker threads, started on first use). */
+  bio?: BioClient;
+  /** Load the data directory but never modify a file (no INCR opened, no truncation). */
+  readOnly?: boolean;
+  /** Log sink; by default log lines are only emitted as 'log' events on the engine. */
+  logger?: AofLogger;
 }
 
 /**
@@ -61,6 +75,8 @@ export class Engine extends EventEmitter {
   readonly server: Server;
   readonly clock: Clock;
   persistence: Persistence | null = null;
+  /** The AOF subsystem (null only for engines built without persistence). */
+  aof: AofPersistence | null = null;
   private state: EngineState = { kind: 'open' };
   private held: HeldReply[] = [];
   private beforeSleepScheduled = false;
@@ -363,7 +379,33 @@ function toArgv(name: string, args: readonly Arg[]): Bin[] {
 /** Open an engine: validate options, load the data directory, start the cron. */
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const config = resolveConfig(options as Record<string, unknown>);
-  const engine = new Engine(config, options.clock ?? systemClock, options.random ?? Math.random);
-  engine.startCron();
+  const clock = options.clock ?? systemClock;
+  const engine = new Engine(config, clock, options.random ?? Math.random);
+  const log: AofLogger = (level, message) => {
+    options.logger?.(level, message);
+    engine.emit('log', level, message);
+  };
+  const bio = options.bio ?? new LazyBio(() => createPiscinaBio());
+  const aof = new AofPersistence({
+    config,
+    fs: options.fs ?? new NodeFileSystem(),
+    bio,
+    clock,
+    server: engine.server,
+    log,
+    readOnly: options.readOnly === true,
+  });
+  try {
+    await aof.start();
+  } catch (err) {
+    await bio.close();
+    throw err;
+  }
+  engine.aof = aof;
+  engine.persistence = aof;
+  engine.server.sink = aof;
+  engine.server.gate = aof;
+  engine.on('configChanged', (key: string, previous: unknown) => aof.onConfigChanged(key, previous));
+  if (!options.readOnly) engine.startCron();
   return engine;
 }

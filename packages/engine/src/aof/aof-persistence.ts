@@ -1,0 +1,433 @@
+// DESIGN: the AOF subsystem as the engine sees it (Redis aof.c's entry points): start-up
+// (load the manifest, upgrade a legacy file, replay, open the INCR), the per-turn flush, the cron
+// duties, INFO, runtime on/off and shutdown. It implements three engine-facing interfaces:
+//   PropagationSink  feedAppendOnlyFile — only while the AOF is ON
+//   WriteGate        MISCONF when the last write or background fsync failed
+//   Persistence      beforeSleep / cron / info / close
+// File I/O goes through the FileSystem seam; background fsync/close through BioClient.
+
+import { posix as path } from 'node:path';
+import type { BioClient } from '@aofkv/bio-workers';
+import type { Bin } from '../bytes.ts';
+import type { EngineConfig } from '../config.ts';
+import type { Persistence } from '../engine.ts';
+import type { FileSystem } from '../io/file-system.ts';
+import type { Clock } from '../io/clock.ts';
+import type { PropagationSink, Server, WriteGate } from '../server.ts';
+import {
+  AofManifest,
+  loadManifestFromDisk,
+  manifestName,
+  newBaseFile,
+  newIncrFile,
+  persistManifest,
+  type AofNames,
+} from './aof-manifest.ts';
+import {
+  LoadingProgress,
+  loadAppendOnlyFiles,
+  loadSingleAppendOnlyFile,
+  type LoadOutcome,
+  type LoaderDeps,
+} from './aof-loader.ts';
+import { AofWriter, type AofLogger } from './aof-writer.ts';
+import { LatencyMonitor } from './latency-monitor.ts';
+import { writeRespSnapshot } from './aof-snapshot-resp.ts';
+
+export type AofState = 'off' | 'on' | 'wait-rewrite';
+
+export interface AofPersistenceDeps {
+  config: EngineConfig;
+  fs: FileSystem;
+  bio: BioClient;
+  clock: Clock;
+  server: Server;
+  log: AofLogger;
+  /** Load without modifying any file (aofkv dump). */
+  readOnly: boolean;
+}
+
+/** Redis run_with_period(1000): the write-error retry in serverCron. */
+const WRITE_ERROR_RETRY_MS = 1000;
+
+export class AofPersistence implements Persistence, PropagationSink, WriteGate {
+  state: AofState = 'off';
+  manifest = new AofManifest();
+  readonly names: AofNames;
+  readonly writer: AofWriter;
+  readonly latency: LatencyMonitor;
+  readonly loading = new LoadingProgress();
+  /** aof_rewrite_base_size: reference size for auto-rewrite growth. */
+  rewriteBaseSizeBytes = 0;
+  lastLoadOutcome: LoadOutcome | null = null;
+  private readonly deps: AofPersistenceDeps;
+  private lastWriteErrorRetryMs = 0;
+
+  constructor(deps: AofPersistenceDeps) {
+    this.deps = deps;
+    const { config } = deps;
+    this.names = { aofDir: path.join(config.dir, config.appenddirname), fileName: config.appendfilename };
+    this.latency = new LatencyMonitor(deps.clock, () => config.latencyMonitorThreshold);
+    this.writer = new AofWriter({
+      fs: deps.fs,
+      bio: deps.bio,
+      clock: deps.clock,
+      latency: this.latency,
+      log: deps.log,
+      policy: () => config.appendfsync,
+      timestampsEnabled: () => config.aofTimestampEnabled,
+      noAppendfsyncOnRewrite: () => config.noAppendfsyncOnRewrite,
+      hasActiveChild: () => false,
+    });
+  }
+
+  // ---- start-up (Redis main → loadDataFromDisk → aofOpenIfNeededOnServerStart) ---------------
+
+  /** Load the data directory and, when appendonly is on, open the INCR file for appending. */
+  async start(): Promise<void> {
+    const { fs, config } = this.deps;
+    if (this.deps.readOnly) return this.startReadOnly();
+    fs.mkdir(config.dir);
+    this.manifest = loadManifestFromDisk(fs, this.names);
+    if (!config.appendonly) return;
+    this.upgradeLegacyIfNeeded();
+    this.lastLoadOutcome = await loadAppendOnlyFiles(this.loaderDeps(true), this.manifest, this.names.aofDir);
+    this.writer.currentSizeBytes = this.totalSizeBytes();
+    this.rewriteBaseSizeBytes = this.baseSizeBytes();
+    this.openOnServerStart();
+    this.deleteHistoryFiles();
+  }
+
+  private loaderDeps(truncateOnDisk: boolean): LoaderDeps {
+    return {
+      fs: this.deps.fs,
+      server: this.deps.server,
+      log: this.deps.log,
+      loadTruncated: this.deps.config.aofLoadTruncated,
+      truncateOnDisk,
+      progress: this.loading,
+      nowMs: () => this.deps.clock.nowMs(),
+      loadRdb: null,
+    };
+  }
+
+  /** Load what is on disk, including a not-yet-upgraded legacy file, and touch nothing. */
+  private async startReadOnly(): Promise<void> {
+    const { fs, config } = this.deps;
+    this.manifest = loadManifestFromDisk(fs, this.names);
+    const legacy = path.join(config.dir, this.names.fileName);
+    const deps = this.loaderDeps(false);
+    if (this.legacyUpgradeNeeded()) {
+      const st = fs.stat(legacy)!;
+      if (st.sizeBytes === 0) return;
+      deps.progress.start(st.sizeBytes, this.deps.clock.nowMs());
+      this.deps.server.loading = true;
+      try {
+        await loadSingleAppendOnlyFile(deps, config.dir, this.names.fileName, true);
+      } finally {
+        this.deps.server.loading = false;
+        deps.progress.stop();
+      }
+      return;
+    }
+    this.lastLoadOutcome = await loadAppendOnlyFiles(deps, this.manifest, this.names.aofDir);
+  }
+
+  private file(name: string): string {
+    return path.join(this.names.aofDir, name);
+  }
+
+  private totalSizeBytes(): number {
+    let total = 0;
+    for (const f of this.manifest.loadOrder()) total += this.deps.fs.stat(this.file(f.fileName))?.sizeBytes ?? 0;
+    return total;
+  }
+
+  private baseSizeBytes(): number {
+    const base = this.manifest.base;
+    return base === null ? 0 : (this.deps.fs.stat(this.file(base.fileName))?.sizeBytes ?? 0);
+  }
+
+  /** Redis loadAppendOnlyFiles' upgrade condition (spec §1.6). */
+  private legacyUpgradeNeeded(): boolean {
+    const { fs, config } = this.deps;
+    if (fs.stat(path.join(config.dir, this.names.fileName)) === null) return false;
+    const m = this.manifest;
+    const dirMissing = fs.stat(this.names.aofDir) === null;
+    const interrupted =
+      m.base !== null &&
+      m.base.fileName === this.names.fileName &&
+      m.incrList.length === 0 &&
+      fs.stat(this.file(this.names.fileName)) === null;
+    return dirMissing || m.isEmpty || interrupted;
+  }
+
+  /** Redis aofUpgradePrepare: move `<dir>/{F}` into the AOF directory as the base. */
+  private upgradeLegacyIfNeeded(): void {
+    if (!this.legacyUpgradeNeeded()) return;
+    const { fs, config } = this.deps;
+    const legacy = path.join(config.dir, this.names.fileName);
+    fs.mkdir(this.names.aofDir);
+    const next = this.manifest.clone();
+    next.base = { fileName: this.names.fileName, fileSeq: 1, fileType: 'b' };
+    next.currBaseFileSeq = 1;
+    next.dirty = true;
+    persistManifest(fs, this.names, next);
+    this.manifest = next;
+    fs.rename(legacy, this.file(this.names.fileName));
+    fs.fsyncDir(this.names.aofDir);
+    this.deps.log('notice', `Successfully migrated an old-style AOF into the AOF directory (${this.names.aofDir})`);
+  }
+
+  /** Redis aofOpenIfNeededOnServerStart. */
+  private openOnServerStart(): void {
+    const { fs } = this.deps;
+    fs.mkdir(this.names.aofDir);
+    const next = this.manifest.clone();
+    if (next.isEmpty) {
+      const base = newBaseFile(next, this.names, false);
+      this.writeBaseFromDataset(this.file(base.fileName));
+      this.deps.log('notice', `Creating AOF base file ${base.fileName} on server start`);
+    }
+    const hadIncr = next.incrList.length > 0;
+    const incr = hadIncr ? next.incrList[next.incrList.length - 1]! : newIncrFile(next, this.names);
+    const fd = fs.open(this.file(incr.fileName), 'append');
+    try {
+      persistManifest(fs, this.names, next);
+    } catch (err) {
+      fs.close(fd);
+      throw err;
+    }
+    this.manifest = next;
+    this.writer.openExisting(fd, fs.fileSize(fd));
+    this.writer.selectedDb = -1;
+    this.state = 'on';
+    this.deps.log('notice', `${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incr.fileName} on server start`);
+  }
+
+  /**
+   * Redis rewriteAppendOnlyFile(filename), synchronous: snapshot the dataset into a temp file in
+   * `dir`, fsync it, rename it into the AOF directory.
+   */
+  private writeBaseFromDataset(target: string): void {
+    const { fs, config, server, clock } = this.deps;
+    const tmp = path.join(config.dir, `temp-rewriteaof-${process.pid}.aof`);
+    const fd = fs.open(tmp, 'write-truncate');
+    try {
+      writeRespSnapshot(fs, fd, server.dbs, {
+        timestampSec: config.aofTimestampEnabled ? Math.floor(clock.nowMs() / 1000) : null,
+      });
+      fs.fdatasync(fd);
+    } finally {
+      fs.close(fd);
+    }
+    fs.rename(tmp, target);
+    fs.fsyncDir(this.names.aofDir);
+  }
+
+  /** Redis aofDelHistoryFiles: unlink history files and persist the manifest without them. */
+  deleteHistoryFiles(): void {
+    if (this.deps.config.aofDisableAutoGc || this.manifest.historyList.length === 0) return;
+    const next = this.manifest.clone();
+    for (const h of next.historyList) {
+      this.deps.log('notice', `Removing the history file ${h.fileName} in the background`);
+      this.bgUnlink(this.file(h.fileName));
+    }
+    next.historyList = [];
+    next.dirty = true;
+    try {
+      persistManifest(this.deps.fs, this.names, next);
+      this.manifest = next;
+    } catch {
+      // Redis ignores failures here: the files are gone, the manifest still lists them as history.
+    }
+  }
+
+  /** Redis bg_unlink: unlink now, let bio close the fd so the blocks are freed off this thread. */
+  bgUnlink(filePath: string): void {
+    const { fs, bio } = this.deps;
+    let fd: number;
+    try {
+      fd = fs.open(filePath, 'read');
+    } catch {
+      try {
+        fs.unlink(filePath);
+      } catch {
+        /* already gone */
+      }
+      return;
+    }
+    try {
+      fs.unlink(filePath);
+    } catch {
+      /* already gone */
+    }
+    bio.submitClose(fd, false);
+  }
+
+  // ---- engine-facing interfaces ---------------------------------------------------------------
+
+  feed(dbId: number, argv: readonly Bin[]): void {
+    if (this.state === 'on') this.writer.feed(dbId, argv);
+  }
+
+  deniedWriteError(): string | null {
+    return this.state === 'off' ? null : this.writer.deniedWriteError();
+  }
+
+  beforeSleep(): void {
+    if (this.state !== 'off') this.writer.flush(false);
+  }
+
+  /** Redis serverCron's AOF duties (plus the beforeSleep flush Redis runs after each timer). */
+  cron(): void {
+    if (this.state === 'off') return;
+    const w = this.writer;
+    if (w.flushPostponedStartSec !== 0) w.flush(false);
+    const now = this.deps.clock.nowMs();
+    if (w.writeStatus.kind === 'err' && now - this.lastWriteErrorRetryMs >= WRITE_ERROR_RETRY_MS) {
+      this.lastWriteErrorRetryMs = now;
+      w.flush(false);
+    }
+    w.flush(false);
+  }
+
+  /** Redis prepareForShutdown: forced flush and a synchronous fsync, then stop the bio threads. */
+  async close(): Promise<void> {
+    const { fs, bio } = this.deps;
+    const w = this.writer;
+    try {
+      if (this.state !== 'off' && w.fd !== -1) {
+        this.deps.log('notice', 'Calling fsync() on the AOF file.');
+        w.flush(true);
+        fs.fdatasync(w.fd);
+      }
+    } finally {
+      await bio.drain();
+      if (w.fd !== -1) {
+        fs.close(w.fd);
+        w.fd = -1;
+      }
+      this.state = 'off';
+      await bio.close();
+    }
+  }
+
+  /** Redis stopAppendOnly (CONFIG SET appendonly no). */
+  stopAppendOnly(): void {
+    if (this.state === 'off') return;
+    const { fs } = this.deps;
+    const w = this.writer;
+    w.flush(true);
+    try {
+      fs.fdatasync(w.fd);
+      w.lastFsyncSec = w.unixtime();
+    } catch (err) {
+      this.deps.log('warning', `Fail to fsync the AOF file: ${(err as Error).message}`);
+    }
+    fs.close(w.fd);
+    w.fd = -1;
+    w.selectedDb = -1;
+    w.lastIncrSizeBytes = 0;
+    w.lastIncrFsyncOffsetBytes = 0;
+    w.buf.clear();
+    this.state = 'off';
+  }
+
+  /** Runtime side effects of CONFIG SET (Redis config.c apply functions). */
+  onConfigChanged(key: string, previous: unknown): void {
+    const { config } = this.deps;
+    if (this.deps.readOnly) return;
+    if (key === 'appendonly' && config.appendonly !== previous) {
+      if (config.appendonly) this.startAppendOnly();
+      else this.stopAppendOnly();
+    } else if (key === 'aofDisableAutoGc' && !config.aofDisableAutoGc) {
+      this.deleteHistoryFiles();
+    }
+  }
+
+  /**
+   * Redis startAppendOnly, done synchronously for now: write a base from the current dataset,
+   * retire every INCR to history, open a new INCR and persist the manifest, then switch ON.
+   * (The background version with WAIT_REWRITE arrives with BGREWRITEAOF.)
+   */
+  startAppendOnly(): void {
+    if (this.state !== 'off') return;
+    const { fs } = this.deps;
+    fs.mkdir(this.names.aofDir);
+    const next = this.manifest.clone();
+    const base = newBaseFile(next, this.names, false);
+    this.writeBaseFromDataset(this.file(base.fileName));
+    // Redis markRewrittenIncrAofAsHistory with aof_fd == -1: every INCR becomes history.
+    const retired = next.incrList.map((i) => ({ ...i, fileType: 'h' as const }));
+    next.historyList = [...retired, ...next.historyList];
+    next.incrList = [];
+    const incr = newIncrFile(next, this.names);
+    const fd = fs.open(this.file(incr.fileName), 'write-truncate');
+    try {
+      persistManifest(fs, this.names, next);
+    } catch (err) {
+      fs.close(fd);
+      this.bgUnlink(this.file(base.fileName));
+      throw err;
+    }
+    this.manifest = next;
+    this.writer.switchToNewIncr(fd);
+    this.writer.selectedDb = -1;
+    this.writer.writeStatus = { kind: 'ok' };
+    this.writer.currentSizeBytes = this.baseSizeBytes();
+    this.rewriteBaseSizeBytes = this.writer.currentSizeBytes;
+    this.state = 'on';
+    this.deps.log('notice', 'AOF enabled: wrote base ' + base.fileName + ' and opened ' + incr.fileName);
+    this.deleteHistoryFiles();
+  }
+
+  info(): Record<string, string | number> {
+    const w = this.writer;
+    const enabled = this.deps.config.appendonly;
+    const out: Record<string, string | number> = {
+      loading: this.loading.loading ? 1 : 0,
+      async_loading: 0,
+      aof_enabled: this.state !== 'off' ? 1 : 0,
+      aof_rewrite_in_progress: 0,
+      aof_rewrite_scheduled: 0,
+      aof_last_rewrite_time_sec: -1,
+      aof_current_rewrite_time_sec: -1,
+      aof_last_bgrewrite_status: 'ok',
+      aof_rewrites: 0,
+      aof_rewrites_consecutive_failures: 0,
+      aof_last_write_status: w.lastWriteStatusText(),
+      aof_last_cow_size: 0,
+      module_fork_in_progress: 0,
+      module_fork_last_cow_size: 0,
+    };
+    if (enabled) {
+      out.aof_current_size = w.currentSizeBytes;
+      out.aof_base_size = this.rewriteBaseSizeBytes;
+      out.aof_pending_rewrite = 0;
+      out.aof_buffer_length = w.buf.length;
+      out.aof_pending_bio_fsync = this.deps.bio.pending('aofFsync');
+      out.aof_delayed_fsync = w.delayedFsyncCount;
+    }
+    if (this.loading.loading) Object.assign(out, loadingInfo(this.loading, this.deps.clock.nowMs()));
+    return out;
+  }
+
+  manifestPath(): string {
+    return this.file(manifestName(this.names));
+  }
+}
+
+function loadingInfo(p: LoadingProgress, nowMs: number): Record<string, string | number> {
+  const elapsedSec = Math.max(0, nowMs / 1000 - p.startTimeSec);
+  const perc = p.totalBytes === 0 ? 0 : (p.loadedBytes / p.totalBytes) * 100;
+  const rate = elapsedSec > 0 ? p.loadedBytes / elapsedSec : 0;
+  return {
+    loading_start_time: p.startTimeSec,
+    loading_total_bytes: p.totalBytes,
+    loading_rdb_used_mem: 0,
+    loading_loaded_bytes: p.loadedBytes,
+    loading_loaded_perc: `${perc.toFixed(2)}%`,
+    loading_eta_seconds: rate > 0 ? Math.round((p.totalBytes - p.loadedBytes) / rate) : 1,
+  };
+}
