@@ -171,6 +171,9 @@ function checkFilename(o: OptionSpec, text: string): void {
   }
 }
 
+/** openEngine() options that are not Redis configuration (injected services and switches). */
+const NON_CONFIG_OPTIONS = new Set(['random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron']);
+
 /** Validate the options object given to openEngine(); errors name the option. */
 export function resolveConfig(input: Partial<Record<string, unknown>>): EngineConfig {
   const config = defaultConfig() as unknown as Record<string, unknown>;
@@ -178,7 +181,7 @@ export function resolveConfig(input: Partial<Record<string, unknown>>): EngineCo
     if (value === undefined) continue;
     const o = BY_KEY.get(key);
     if (o === undefined) {
-      if (key === 'random' || key === 'clock' || key === 'fs' || key === 'bio') continue;
+      if (NON_CONFIG_OPTIONS.has(key)) continue;
       throw new EngineError('ERR_INVALID_OPTION', `Unknown option '${key}'`);
     }
     config[key] = validateOptionValue(o, value);

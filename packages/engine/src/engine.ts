@@ -47,6 +47,11 @@ export interface EngineOptions extends Partial<EngineConfig> {
   readOnly?: boolean;
   /** Log sink; by default log lines are only emitted as 'log' events on the engine. */
   logger?: AofLogger;
+  /**
+   * Run the cron from a timer every 1000/hz ms (default true). Simulations pass false and call
+   * `engine.cron()` themselves after moving their clock.
+   */
+  autoCron?: boolean;
 }
 
 /**
@@ -172,6 +177,21 @@ export class Engine extends EventEmitter {
       this.persistence?.cron();
     } catch (err) {
       this.enterFatal(err as Error);
+    }
+  }
+
+  /**
+   * Redis DEBUG LOADAOF for tests and tools: flush, empty the keyspace and load the AOF again from
+   * disk. A failure stops the engine, as it makes Redis exit.
+   */
+  async debugLoadAof(): Promise<void> {
+    this.assertUsable();
+    if (this.aof === null) throw new EngineError('ERR_NOT_SUPPORTED', 'This engine has no AOF');
+    try {
+      await this.aof.debugLoadAof();
+    } catch (err) {
+      this.enterFatal(err as Error);
+      throw err;
     }
   }
 
@@ -406,6 +426,6 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   engine.server.sink = aof;
   engine.server.gate = aof;
   engine.on('configChanged', (key: string, previous: unknown) => aof.onConfigChanged(key, previous));
-  if (!options.readOnly) engine.startCron();
+  if (!options.readOnly && options.autoCron !== false) engine.startCron();
   return engine;
 }

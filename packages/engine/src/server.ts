@@ -53,6 +53,8 @@ export class Client implements ClientState {
   readonly id: number;
   dbIndex: number;
   inMulti = false;
+  /** Redis's fake AOF client (CLIENT_ID_AOF): runs while loading, never refused with LOADING. */
+  isAofClient = false;
   /** Redis CLIENT_DIRTY_EXEC: a command failed to queue; EXEC will abort. */
   dirtyExec = false;
   /** Redis CLIENT_DIRTY_CAS: a watched key changed; EXEC will return a nil array. */
@@ -210,6 +212,9 @@ export class Server implements KeyspaceHooks, ServerView {
     if (spec === undefined) {
       return this.reject(client, unknownCommandError(argv));
     }
+    if (this.loading && !client.isAofClient && !spec.flags.includes('loading')) {
+      return this.reject(client, 'LOADING Redis is loading the dataset in memory');
+    }
     if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
       return this.reject(client, `ERR wrong number of arguments for '${spec.name}' command`);
     }
@@ -244,9 +249,11 @@ export class Server implements KeyspaceHooks, ServerView {
     }
   }
 
-  /** Run commands with propagation off and no expiry (AOF loading: Redis's fake AOF client). */
-  executeLoading(client: Client, argv: Bin[]): Reply {
-    return this.execute(client, argv);
+  /** Redis createAOFClient: the client the loader replays files through. */
+  createAofClient(): Client {
+    const client = this.createClient(0);
+    client.isAofClient = true;
+    return client;
   }
 
   /** Redis rejectCommand: reply with an error and, inside MULTI, doom the transaction. */

@@ -167,7 +167,7 @@ async function replayResp(
   isLast: boolean,
 ): Promise<FileLoadOutcome> {
   const { server } = deps;
-  const client = server.createClient(0);
+  const client = server.createAofClient();
   const state: ParseState = { validUpTo: 0, validBeforeMulti: 0 };
   let reported = reader.position;
   let lastYield = performance.now();

@@ -9,6 +9,7 @@
 import { posix as path } from 'node:path';
 import type { BioClient } from '@aofkv/bio-workers';
 import type { Bin } from '../bytes.ts';
+import { EngineError } from '../errors.ts';
 import type { EngineConfig } from '../config.ts';
 import type { Persistence } from '../engine.ts';
 import type { FileSystem } from '../io/file-system.ts';
@@ -332,6 +333,23 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
     w.lastIncrFsyncOffsetBytes = 0;
     w.buf.clear();
     this.state = 'off';
+  }
+
+  /**
+   * Redis DEBUG LOADAOF: forced flush, empty the dataset, re-read the manifest from disk, delete
+   * history files, load. Anything but ok/empty is fatal (Redis exits); the caller stops the engine.
+   */
+  async debugLoadAof(): Promise<LoadOutcome> {
+    if (this.state !== 'off') this.writer.flush(true);
+    this.deps.server.emptyAll();
+    this.manifest = loadManifestFromDisk(this.deps.fs, this.names);
+    this.deleteHistoryFiles();
+    const outcome = await loadAppendOnlyFiles(this.loaderDeps(true), this.manifest, this.names.aofDir);
+    if (outcome !== 'ok' && outcome !== 'empty') {
+      throw new EngineError('ERR_AOF_LOAD', `DEBUG LOADAOF: loading the AOF ended with '${outcome}'`);
+    }
+    this.writer.currentSizeBytes = this.totalSizeBytes();
+    return outcome;
   }
 
   /** Runtime side effects of CONFIG SET (Redis config.c apply functions). */

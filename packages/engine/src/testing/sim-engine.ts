@@ -1,0 +1,50 @@
+// openSimEngine: an engine on the simulated world — SimFileSystem, SimClock, InlineBio, and a
+// cron driven by hand — so tests, the crash simulator and study mode control every write, every
+// fsync and every second. Nothing runs on a timer: move the clock, call `tick()` (Redis serverCron
+// followed by beforeSleep), drive bio jobs with `bio.runNext('aofFsync')`.
+
+import { InlineBio } from '@aofkv/bio-workers';
+import { openEngine, type Engine, type EngineOptions } from '../engine.ts';
+import { SimClock } from './sim-clock.ts';
+import { SimFileSystem, type SimFileSystemOptions } from './sim-file-system.ts';
+
+export interface SimEngine {
+  engine: Engine;
+  fs: SimFileSystem;
+  clock: SimClock;
+  bio: InlineBio;
+  /** Absolute path of the AOF directory. */
+  aofDir: string;
+  /** One serverCron tick at the current simulated time. */
+  tick(): void;
+  /** Path of the INCR file currently being appended to. */
+  currentIncrPath(): string;
+}
+
+export interface SimEngineOptions extends EngineOptions {
+  fsOptions?: SimFileSystemOptions;
+  clock?: SimClock;
+  fs?: SimFileSystem;
+}
+
+export async function openSimEngine(options: SimEngineOptions = {}): Promise<SimEngine> {
+  const clock = options.clock ?? new SimClock();
+  const fs = options.fs ?? new SimFileSystem({ clock, ...options.fsOptions });
+  const bio = new InlineBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
+  const dir = options.dir ?? '/data';
+  const { fsOptions: _ignored, ...engineOptions } = options;
+  const engine = await openEngine({ ...engineOptions, dir, clock, fs, bio, autoCron: false });
+  const aofDir = `${dir}/${engine.config.appenddirname}`;
+  return {
+    engine,
+    fs,
+    clock,
+    bio,
+    aofDir,
+    tick: () => engine.cron(),
+    currentIncrPath: () => {
+      const list = engine.aof!.manifest.incrList;
+      return `${aofDir}/${list[list.length - 1]!.fileName}`;
+    },
+  };
+}
