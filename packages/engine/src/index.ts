@@ -6,3 +6,7 @@ export { CONFIG_TABLE } from './config.ts';
 export { EngineError, ReplyError } from './errors.ts';
 export type { EngineErrorCode } from './errors.ts';
 export type { Clock } from './io/clock.ts';
+export type { FileSystem, FileStat, OpenMode, FsOp, FsErrorCode } from './io/file-system.ts';
+export { FsError, isFsError } from './io/file-system.ts';
+export { NodeFileSystem } from './io/node-file-system.ts';
+export type { AofTraceEvent } from './aof/aof-writer.ts';

@@ -1,0 +1,22 @@
+// The simulation kit, exported as "@aofkv/engine/testing": the simulated disk and clock and the
+// seeded PRNG that drives them. Production code never imports from here.
+
+export { SimFileSystem, SimFaults } from './sim-file-system.ts';
+export type {
+  SimCountdownOptions,
+  SimCrashOptions,
+  SimCrashReport,
+  SimFaultDecision,
+  SimFaultHandle,
+  SimFaultRule,
+  SimFdatasync,
+  SimFileInfo,
+  SimFileSystemOptions,
+  SimFsCall,
+  SimFsOpEvent,
+} from './sim-file-system.ts';
+export { SimClock, SIM_CLOCK_EPOCH_MS } from './sim-clock.ts';
+export { createPrng } from './prng.ts';
+export type { Prng } from './prng.ts';
+export { openSimEngine } from './sim-engine.ts';
+export type { SimEngine, SimEngineOptions } from './sim-engine.ts';
