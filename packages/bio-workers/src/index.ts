@@ -18,4 +18,4 @@ export {
 export { FSYNC_DELAY_MS_MAX, FSYNC_FAULTS_FOREVER } from './bio-counters.ts';
 export { BioError, type BioErrorCode } from './errors.ts';
 export { InlineBio, type InlineBioOps, type InlineBioOptions } from './inline-bio.ts';
-export { resolveBioWorker, type BioWorkerLocation } from './worker-url.ts';
+export { resolveBioWorker, resolveWorkerScript, type BioWorkerLocation } from './worker-url.ts';

@@ -17,8 +17,17 @@ export interface BioWorkerLocation {
 }
 
 export function resolveBioWorker(): BioWorkerLocation {
-  const isSource = import.meta.url.endsWith('.ts');
-  const url = new URL(`./workers/bio-worker.${isSource ? 'ts' : 'js'}`, import.meta.url);
+  return resolveWorkerScript(import.meta.url, './workers/bio-worker');
+}
+
+/**
+ * The same resolution for any worker script of the workspace: `relativeNoExt` is resolved against
+ * the caller's module URL, as `.ts` with the tsx loader from source and as `.js` after a build.
+ * (The engine's AOF rewrite writer thread uses it.)
+ */
+export function resolveWorkerScript(callerUrl: string, relativeNoExt: string): BioWorkerLocation {
+  const isSource = callerUrl.endsWith('.ts');
+  const url = new URL(`${relativeNoExt}.${isSource ? 'ts' : 'js'}`, callerUrl);
   if (!isSource || execArgvLoadsTsx(process.execArgv)) {
     return { url, isSource, execArgv: undefined };
   }

@@ -172,7 +172,9 @@ function checkFilename(o: OptionSpec, text: string): void {
 }
 
 /** openEngine() options that are not Redis configuration (injected services and switches). */
-const NON_CONFIG_OPTIONS = new Set(['random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron']);
+const NON_CONFIG_OPTIONS = new Set([
+  'random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron', 'rewriteScheduler', 'makeSnapshotSink',
+]);
 
 /** Validate the options object given to openEngine(); errors name the option. */
 export function resolveConfig(input: Partial<Record<string, unknown>>): EngineConfig {

@@ -10,7 +10,7 @@ import {
   type EngineConfig,
 } from './config.ts';
 import type { Engine } from './engine.ts';
-import { ErrorReply, OK, fail, type Reply } from './reply.ts';
+import { ErrorReply, OK, StatusReply, fail, type Reply } from './reply.ts';
 import { cmd, type CommandSpec } from './commands/types.ts';
 import { globMatch } from './glob.ts';
 
@@ -20,7 +20,40 @@ export function buildEngineCommands(engine: Engine): CommandSpec[] {
   return [
     cmd('config', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) => configCommand(engine, argv)),
     cmd('info', -1, ['loading', 'stale'], NO_KEYS, (_c, argv) => infoText(engine, argv.slice(1))),
+    cmd('bgrewriteaof', 1, ['admin', 'noscript'], NO_KEYS, () => bgrewriteaof(engine)),
+    cmd('latency', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) => latencyCommand(engine, argv)),
   ];
+}
+
+/** Redis bgrewriteaofCommand's replies. */
+function bgrewriteaof(engine: Engine): Reply {
+  const aof = engine.aof;
+  if (aof === null) fail('ERR This engine has no AOF');
+  switch (aof.bgrewriteaof()) {
+    case 'in-progress':
+      return new ErrorReply('ERR Background append only file rewriting already in progress');
+    case 'scheduled':
+      return new StatusReply('Background append only file rewriting scheduled');
+    case 'started':
+      return new StatusReply('Background append only file rewriting started');
+    case 'failed':
+      return new ErrorReply(
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+      );
+  }
+}
+
+/** LATENCY LATEST | HISTORY <event> | RESET [event ...] (Redis latency.c, AOF events). */
+function latencyCommand(engine: Engine, argv: readonly Bin[]): Reply {
+  const monitor = engine.aof?.latency;
+  const sub = argv[1]!.toLowerCase();
+  if (monitor === undefined) return [];
+  if (sub === 'latest' && argv.length === 2) return monitor.latest().map((row) => [...row]);
+  if (sub === 'history' && argv.length === 3) {
+    return monitor.history(argv[2]!).map((s) => [s.timeSec, s.latencyMs]);
+  }
+  if (sub === 'reset') return monitor.reset(argv.slice(2));
+  return new ErrorReply(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try LATENCY HELP.`);
 }
 
 function configCommand(engine: Engine, argv: readonly Bin[]): Reply {
@@ -43,7 +76,7 @@ function configCommand(engine: Engine, argv: readonly Bin[]): Reply {
       return configSet(engine, argv);
     case 'resetstat':
       if (argv.length !== 2) fail(`ERR wrong number of arguments for 'config|resetstat' command`);
-      engine.emit('resetstat');
+      engine.aof?.resetStats();
       return OK;
     case 'help':
       return [

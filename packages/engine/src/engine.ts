@@ -25,6 +25,8 @@ import { createPiscinaBio, type BioClient } from '@aofkv/bio-workers';
 import { AofPersistence } from './aof/aof-persistence.ts';
 import { LazyBio } from './aof/lazy-bio.ts';
 import type { AofLogger } from './aof/aof-writer.ts';
+import type { RewriteScheduler } from './aof/aof-rewrite.ts';
+import type { SnapshotSink } from './aof/snapshot-sink.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -52,6 +54,10 @@ export interface EngineOptions extends Partial<EngineConfig> {
    * `engine.cron()` themselves after moving their clock.
    */
   autoCron?: boolean;
+  /** How AOF rewrite slices are scheduled (simulations pass a ManualRewriteScheduler). */
+  rewriteScheduler?: RewriteScheduler;
+  /** Where a rewrite writes its base (default: a writer thread on the real disk, inline otherwise). */
+  makeSnapshotSink?: () => SnapshotSink;
 }
 
 /**
@@ -414,6 +420,8 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     server: engine.server,
     log,
     readOnly: options.readOnly === true,
+    ...(options.rewriteScheduler !== undefined ? { rewriteScheduler: options.rewriteScheduler } : {}),
+    ...(options.makeSnapshotSink !== undefined ? { makeSnapshotSink: options.makeSnapshotSink } : {}),
   });
   try {
     await aof.start();

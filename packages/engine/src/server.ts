@@ -20,6 +20,7 @@ import {
 } from './reply.ts';
 import { buildCommandTable, type CommandTable } from './commands/registry.ts';
 import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
+import { writeKeysOf, type CopyOnWrite } from './aof/rewrite-snapshot.ts';
 
 /** Redis feedAppendOnlyFile: receives every command that must reach the AOF. */
 export interface PropagationSink {
@@ -87,6 +88,10 @@ export class Server implements KeyspaceHooks, ServerView {
   /** Redis server.stat_expiredkeys. */
   expiredKeys = 0;
   commandsProcessed = 0;
+  /** Redis server.in_exec: EXEC is running its queued commands. */
+  inExec = false;
+  /** The running AOF rewrite's snapshot hook, or null. */
+  copyOnWrite: CopyOnWrite | null = null;
 
   private readonly options: ServerOptions;
   private nextClientId = 1;
@@ -193,6 +198,12 @@ export class Server implements KeyspaceHooks, ServerView {
     dbB.expireCursor = null;
   }
 
+  /** Attach (or detach with null) a rewrite snapshot to every database. */
+  setCopyOnWrite(cow: CopyOnWrite | null): void {
+    this.copyOnWrite = cow;
+    for (const db of this.dbs) db.cow = cow;
+  }
+
   // ---- Clients and commands ------------------------------------------------------------------
 
   createClient(dbIndex = 0): Client {
@@ -290,6 +301,14 @@ export class Server implements KeyspaceHooks, ServerView {
         force = true;
       },
     };
+    const cow = this.copyOnWrite;
+    if (cow !== null && spec.flags.includes('write')) {
+      // Handlers may change a looked-up value in place: let the rewrite snapshot save each key
+      // this command can touch before the handler runs.
+      for (const key of writeKeysOf(spec.name, spec.firstKey, spec.lastKey, spec.keyStep, argv)) {
+        cow.beforeChange(db, key);
+      }
+    }
     let reply: Reply;
     try {
       reply = spec.handler(ctx, argv);
@@ -375,7 +394,12 @@ export class Server implements KeyspaceHooks, ServerView {
     client.queueHasWrite = false;
     return this.runUnit(() => {
       const replies: Reply[] = [];
-      for (const { spec, argv } of queue) replies.push(this.call(client, spec, argv));
+      this.inExec = true;
+      try {
+        for (const { spec, argv } of queue) replies.push(this.call(client, spec, argv));
+      } finally {
+        this.inExec = false;
+      }
       return replies;
     });
   }

@@ -34,8 +34,19 @@ import {
 import { AofWriter, type AofLogger } from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { writeRespSnapshot } from './aof-snapshot-resp.ts';
+import {
+  AofRewriter,
+  eventLoopScheduler,
+  type AofState,
+  type BgRewriteReply,
+  type RewriteHost,
+  type RewriteScheduler,
+} from './aof-rewrite.ts';
+import { InlineSnapshotSink, type SnapshotSink } from './snapshot-sink.ts';
+import { ThreadSnapshotSink } from './thread-snapshot-sink.ts';
+import { NodeFileSystem } from '../io/node-file-system.ts';
 
-export type AofState = 'off' | 'on' | 'wait-rewrite';
+export type { AofState } from './aof-rewrite.ts';
 
 export interface AofPersistenceDeps {
   config: EngineConfig;
@@ -46,12 +57,16 @@ export interface AofPersistenceDeps {
   log: AofLogger;
   /** Load without modifying any file (aofkv dump). */
   readOnly: boolean;
+  /** How rewrite slices are scheduled (default: the event loop). */
+  rewriteScheduler?: RewriteScheduler;
+  /** Where the rewrite writes the new base (default: a writer thread on the real disk). */
+  makeSnapshotSink?: () => SnapshotSink;
 }
 
 /** Redis run_with_period(1000): the write-error retry in serverCron. */
 const WRITE_ERROR_RETRY_MS = 1000;
 
-export class AofPersistence implements Persistence, PropagationSink, WriteGate {
+export class AofPersistence implements Persistence, PropagationSink, WriteGate, RewriteHost {
   state: AofState = 'off';
   manifest = new AofManifest();
   readonly names: AofNames;
@@ -61,6 +76,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
   /** aof_rewrite_base_size: reference size for auto-rewrite growth. */
   rewriteBaseSizeBytes = 0;
   lastLoadOutcome: LoadOutcome | null = null;
+  readonly rewriter: AofRewriter;
   private readonly deps: AofPersistenceDeps;
   private lastWriteErrorRetryMs = 0;
 
@@ -78,8 +94,38 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
       policy: () => config.appendfsync,
       timestampsEnabled: () => config.aofTimestampEnabled,
       noAppendfsyncOnRewrite: () => config.noAppendfsyncOnRewrite,
-      hasActiveChild: () => false,
+      hasActiveChild: () => this.rewriter.inProgress,
     });
+    const fs = deps.fs;
+    const makeSink =
+      deps.makeSnapshotSink ??
+      (fs instanceof NodeFileSystem ? () => new ThreadSnapshotSink() : () => new InlineSnapshotSink(fs));
+    this.rewriter = new AofRewriter(this, makeSink, deps.rewriteScheduler ?? eventLoopScheduler);
+  }
+
+  // ---- RewriteHost ----------------------------------------------------------------------------
+
+  get config(): EngineConfig {
+    return this.deps.config;
+  }
+  get fs(): FileSystem {
+    return this.deps.fs;
+  }
+  get bio(): BioClient {
+    return this.deps.bio;
+  }
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+  get server(): Server {
+    return this.deps.server;
+  }
+  get log(): AofLogger {
+    return this.deps.log;
+  }
+
+  fileSize(name: string): number {
+    return this.deps.fs.stat(this.file(name))?.sizeBytes ?? 0;
   }
 
   // ---- start-up (Redis main → loadDataFromDisk → aofOpenIfNeededOnServerStart) ---------------
@@ -268,8 +314,11 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
 
   // ---- engine-facing interfaces ---------------------------------------------------------------
 
+  /** Redis feedAppendOnlyFile's gate: ON, or WAIT_REWRITE while the first rewrite runs. */
   feed(dbId: number, argv: readonly Bin[]): void {
-    if (this.state === 'on') this.writer.feed(dbId, argv);
+    if (this.state === 'on' || (this.state === 'wait-rewrite' && this.rewriter.inProgress)) {
+      this.writer.feed(dbId, argv);
+    }
   }
 
   deniedWriteError(): string | null {
@@ -282,6 +331,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
 
   /** Redis serverCron's AOF duties (plus the beforeSleep flush Redis runs after each timer). */
   cron(): void {
+    if (!this.deps.readOnly) this.rewriter.cron();
     if (this.state === 'off') return;
     const w = this.writer;
     if (w.flushPostponedStartSec !== 0) w.flush(false);
@@ -297,6 +347,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
   async close(): Promise<void> {
     const { fs, bio } = this.deps;
     const w = this.writer;
+    await this.rewriter.cancel();
     try {
       if (this.state !== 'off' && w.fd !== -1) {
         this.deps.log('notice', 'Calling fsync() on the AOF file.');
@@ -319,6 +370,8 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
     if (this.state === 'off') return;
     const { fs } = this.deps;
     const w = this.writer;
+    if (this.rewriter.inProgress) void this.rewriter.cancel();
+    this.rewriter.scheduled = false;
     w.flush(true);
     try {
       fs.fdatasync(w.fd);
@@ -365,39 +418,40 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
   }
 
   /**
-   * Redis startAppendOnly, done synchronously for now: write a base from the current dataset,
-   * retire every INCR to history, open a new INCR and persist the manifest, then switch ON.
-   * (The background version with WAIT_REWRITE arrives with BGREWRITEAOF.)
+   * Redis startAppendOnly: enter WAIT_REWRITE and start the first rewrite (or schedule it when
+   * called inside EXEC); writes are buffered into a temp INCR that becomes real only if that
+   * rewrite succeeds. Throws when the rewrite cannot start (CONFIG SET then fails).
    */
   startAppendOnly(): void {
     if (this.state !== 'off') return;
-    const { fs } = this.deps;
-    fs.mkdir(this.names.aofDir);
-    const next = this.manifest.clone();
-    const base = newBaseFile(next, this.names, false);
-    this.writeBaseFromDataset(this.file(base.fileName));
-    // Redis markRewrittenIncrAofAsHistory with aof_fd == -1: every INCR becomes history.
-    const retired = next.incrList.map((i) => ({ ...i, fileType: 'h' as const }));
-    next.historyList = [...retired, ...next.historyList];
-    next.incrList = [];
-    const incr = newIncrFile(next, this.names);
-    const fd = fs.open(this.file(incr.fileName), 'write-truncate');
-    try {
-      persistManifest(fs, this.names, next);
-    } catch (err) {
-      fs.close(fd);
-      this.bgUnlink(this.file(base.fileName));
-      throw err;
+    this.state = 'wait-rewrite';
+    if (this.deps.server.inExec) {
+      this.rewriter.scheduled = true;
+      this.deps.log('notice', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+    } else {
+      if (this.rewriter.inProgress) void this.rewriter.cancel();
+      if (!this.rewriter.start()) {
+        this.state = 'off';
+        this.deps.log('warning', 'Redis needs to enable the AOF but can\'t trigger a background AOF rewrite operation.');
+        throw new Error('Unable to turn on AOF. Check server logs.');
+      }
     }
-    this.manifest = next;
-    this.writer.switchToNewIncr(fd);
-    this.writer.selectedDb = -1;
-    this.writer.writeStatus = { kind: 'ok' };
-    this.writer.currentSizeBytes = this.baseSizeBytes();
-    this.rewriteBaseSizeBytes = this.writer.currentSizeBytes;
-    this.state = 'on';
-    this.deps.log('notice', 'AOF enabled: wrote base ' + base.fileName + ' and opened ' + incr.fileName);
-    this.deleteHistoryFiles();
+    this.writer.lastFsyncSec = this.writer.unixtime();
+    if (this.writer.writeStatus.kind === 'err') {
+      this.deps.log('warning', 'AOF reopen, just ignore the last error.');
+      this.writer.writeStatus = { kind: 'ok' };
+    }
+  }
+
+  /** CONFIG RESETSTAT: aof_rewrites, aof_rewrites_consecutive_failures, aof_delayed_fsync. */
+  resetStats(): void {
+    this.rewriter.resetStats();
+    this.writer.delayedFsyncCount = 0;
+  }
+
+  /** BGREWRITEAOF: the reply Redis gives, as a status or error text. */
+  bgrewriteaof(): BgRewriteReply {
+    return this.rewriter.bgrewriteaof(this.deps.server.inExec);
   }
 
   info(): Record<string, string | number> {
@@ -407,22 +461,22 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate {
       loading: this.loading.loading ? 1 : 0,
       async_loading: 0,
       aof_enabled: this.state !== 'off' ? 1 : 0,
-      aof_rewrite_in_progress: 0,
-      aof_rewrite_scheduled: 0,
-      aof_last_rewrite_time_sec: -1,
-      aof_current_rewrite_time_sec: -1,
-      aof_last_bgrewrite_status: 'ok',
-      aof_rewrites: 0,
-      aof_rewrites_consecutive_failures: 0,
+      aof_rewrite_in_progress: this.rewriter.inProgress ? 1 : 0,
+      aof_rewrite_scheduled: this.rewriter.scheduled ? 1 : 0,
+      aof_last_rewrite_time_sec: this.rewriter.lastRewriteTimeSec,
+      aof_current_rewrite_time_sec: this.rewriter.currentRewriteTimeSec(),
+      aof_last_bgrewrite_status: this.rewriter.lastStatus,
+      aof_rewrites: this.rewriter.rewrites,
+      aof_rewrites_consecutive_failures: this.rewriter.consecutiveFailures,
       aof_last_write_status: w.lastWriteStatusText(),
-      aof_last_cow_size: 0,
+      aof_last_cow_size: this.rewriter.lastCowSizeBytes,
       module_fork_in_progress: 0,
       module_fork_last_cow_size: 0,
     };
     if (enabled) {
       out.aof_current_size = w.currentSizeBytes;
       out.aof_base_size = this.rewriteBaseSizeBytes;
-      out.aof_pending_rewrite = 0;
+      out.aof_pending_rewrite = this.rewriter.scheduled ? 1 : 0;
       out.aof_buffer_length = w.buf.length;
       out.aof_pending_bio_fsync = this.deps.bio.pending('aofFsync');
       out.aof_delayed_fsync = w.delayedFsyncCount;

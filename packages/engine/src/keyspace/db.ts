@@ -6,6 +6,7 @@
 
 import type { Bin } from '../bytes.ts';
 import type { RedisValue } from './values.ts';
+import type { CopyOnWrite } from '../aof/rewrite-snapshot.ts';
 
 export interface KeyspaceHooks {
   /** The time the current command started (Redis caches mstime for the duration of a call). */
@@ -25,6 +26,11 @@ export class Db {
   private readonly hooks: KeyspaceHooks;
   /** Resumable cursor of the active expire cycle over `expires` (Map iterators survive edits). */
   expireCursor: Iterator<[Bin, number]> | null = null;
+  /**
+   * The running AOF rewrite's copy-on-write hook (null when none runs): every mutation below calls
+   * it first, so the rewrite's snapshot keeps the key's state as it was when the rewrite started.
+   */
+  cow: CopyOnWrite | null = null;
 
   constructor(id: number, hooks: KeyspaceHooks) {
     this.id = id;
@@ -51,6 +57,7 @@ export class Db {
 
   /** Delete a key whose TTL passed and propagate the deletion (lazy or active expiry). */
   deleteExpired(key: Bin): void {
+    this.cow?.beforeChange(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
     this.hooks.signalModifiedKey(this, key);
@@ -63,6 +70,7 @@ export class Db {
   }
 
   lookupWrite(key: Bin): RedisValue | undefined {
+    this.cow?.beforeChange(this, key);
     return this.lookupRead(key);
   }
 
@@ -73,6 +81,7 @@ export class Db {
 
   /** Redis setKey/genericSetKey: add or overwrite; drop the TTL unless keepTtl; signal WATCH. */
   setKey(key: Bin, value: RedisValue, keepTtl = false): void {
+    this.cow?.beforeChange(this, key);
     this.dict.set(key, value);
     if (!keepTtl) this.expires.delete(key);
     this.hooks.signalModifiedKey(this, key);
@@ -80,17 +89,20 @@ export class Db {
 
   /** Redis dbAdd: the key must not exist. Does not signal (callers signal once per command). */
   add(key: Bin, value: RedisValue): void {
+    this.cow?.beforeChange(this, key);
     this.dict.set(key, value);
   }
 
   /** Redis dbDelete (signalModifiedKey is left to the caller, as in Redis). */
   delete(key: Bin): boolean {
+    this.cow?.beforeChange(this, key);
     if (!this.dict.delete(key)) return false;
     this.expires.delete(key);
     return true;
   }
 
   setExpire(key: Bin, whenMs: number): void {
+    this.cow?.beforeChange(this, key);
     this.expires.set(key, whenMs);
   }
 
@@ -100,6 +112,7 @@ export class Db {
   }
 
   removeExpire(key: Bin): boolean {
+    this.cow?.beforeChange(this, key);
     return this.expires.delete(key);
   }
 
@@ -109,8 +122,14 @@ export class Db {
 
   clear(): number {
     const removed = this.dict.size;
-    this.dict.clear();
-    this.expires.clear();
+    if (this.cow?.ownsTables(this) === true) {
+      // The rewrite still reads these tables: hand them over and start fresh ones (O(1)).
+      this.dict = new Map();
+      this.expires = new Map();
+    } else {
+      this.dict.clear();
+      this.expires.clear();
+    }
     this.expireCursor = null;
     return removed;
   }

@@ -7,6 +7,7 @@ import { InlineBio } from '@aofkv/bio-workers';
 import { openEngine, type Engine, type EngineOptions } from '../engine.ts';
 import { SimClock } from './sim-clock.ts';
 import { SimFileSystem, type SimFileSystemOptions } from './sim-file-system.ts';
+import { ManualRewriteScheduler } from '../aof/aof-rewrite.ts';
 
 export interface SimEngine {
   engine: Engine;
@@ -19,6 +20,10 @@ export interface SimEngine {
   tick(): void;
   /** Path of the INCR file currently being appended to. */
   currentIncrPath(): string;
+  /** Rewrite slices run only when released: `rewrite.step()` runs one, `finishRewrite()` all. */
+  rewrite: ManualRewriteScheduler;
+  /** Run the current rewrite (if any) to its end, slice by slice. */
+  finishRewrite(): Promise<void>;
 }
 
 export interface SimEngineOptions extends EngineOptions {
@@ -33,7 +38,8 @@ export async function openSimEngine(options: SimEngineOptions = {}): Promise<Sim
   const bio = new InlineBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
   const dir = options.dir ?? '/data';
   const { fsOptions: _ignored, ...engineOptions } = options;
-  const engine = await openEngine({ ...engineOptions, dir, clock, fs, bio, autoCron: false });
+  const rewrite = new ManualRewriteScheduler();
+  const engine = await openEngine({ ...engineOptions, dir, clock, fs, bio, autoCron: false, rewriteScheduler: rewrite });
   const aofDir = `${dir}/${engine.config.appenddirname}`;
   return {
     engine,
@@ -42,6 +48,15 @@ export async function openSimEngine(options: SimEngineOptions = {}): Promise<Sim
     bio,
     aofDir,
     tick: () => engine.cron(),
+    rewrite,
+    finishRewrite: async () => {
+      const rewriter = engine.aof!.rewriter;
+      while (rewriter.inProgress) {
+        rewrite.step();
+        // Let the released slice (and the sink's promises) run before releasing the next one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    },
     currentIncrPath: () => {
       const list = engine.aof!.manifest.incrList;
       return `${aofDir}/${list[list.length - 1]!.fileName}`;

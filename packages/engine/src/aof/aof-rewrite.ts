@@ -1,0 +1,400 @@
+// DESIGN: BGREWRITEAOF of Redis 7.0's multi-part AOF (spec §6), with a copy-on-write snapshot and
+// a writer thread in place of fork():
+//
+//   start   (Redis rewriteAppendOnlyFileBackground) forced flush; open a new INCR and persist the
+//           manifest that lists it *before* switching (the old INCR fd goes to a bio close-with-
+//           fsync job); count the attempt; take the snapshot (rewrite-snapshot.ts) and open the
+//           temp base `temp-rewriteaof-bg-<id>.aof` in `dir`. All in one turn: the snapshot is the
+//           dataset exactly as it was when the new INCR began, so base + new INCR = live data.
+//   walk    slices of at most SLICE_MS on the main thread turn keys into plain entries; the sink
+//           (writer thread, or inline on the simulated disk) encodes, writes and fsyncs them.
+//   done    (Redis backgroundRewriteDoneHandler) rename the temp base into the AOF directory as
+//           the next base, retire the old base and INCRs to history, persist the manifest, delete
+//           the history files in the background (bio), persist the manifest again.
+//   failure at any step leaves the directory loadable (the manifest on disk never names a file
+//           that is not complete), removes temp files, sets aof_last_bgrewrite_status:err, counts
+//           consecutive failures for the back-off limiter, and leaves one more INCR, as Redis does.
+//
+// The main thread is never blocked for long: the start does a few small file operations, each
+// slice is bounded by time, and the done handler does renames and two manifest writes.
+
+import { posix as path } from 'node:path';
+import type { EngineConfig } from '../config.ts';
+import type { FileSystem } from '../io/file-system.ts';
+import type { Clock } from '../io/clock.ts';
+import type { Server } from '../server.ts';
+import type { BioClient } from '@aofkv/bio-workers';
+import {
+  newBaseFile,
+  newIncrFile,
+  persistManifest,
+  tempIncrName,
+  type AofManifest,
+  type AofNames,
+} from './aof-manifest.ts';
+import type { AofLogger, AofWriter } from './aof-writer.ts';
+import type { LatencyMonitor } from './latency-monitor.ts';
+import { RewriteSnapshot } from './rewrite-snapshot.ts';
+import type { SnapshotSink } from './snapshot-sink.ts';
+
+/** Redis AOF_REWRITE_LIMITE_THRESHOLD / AOF_REWRITE_LIMITE_MAX_MINUTES. */
+const LIMIT_THRESHOLD_FAILURES = 3;
+const LIMIT_MAX_DELAY_MINUTES = 60;
+/** One walk slice: stop taking keys after this long so other work gets the event loop. */
+const SLICE_MS = 4;
+const SLICE_MAX_ENTRIES = 4096;
+
+export type AofState = 'off' | 'on' | 'wait-rewrite';
+
+/** What the rewriter needs from the AOF subsystem that owns it. */
+export interface RewriteHost {
+  readonly config: EngineConfig;
+  readonly fs: FileSystem;
+  readonly bio: BioClient;
+  readonly clock: Clock;
+  readonly server: Server;
+  readonly log: AofLogger;
+  readonly names: AofNames;
+  readonly writer: AofWriter;
+  readonly latency: LatencyMonitor;
+  state: AofState;
+  manifest: AofManifest;
+  rewriteBaseSizeBytes: number;
+  bgUnlink(filePath: string): void;
+  deleteHistoryFiles(): void;
+  fileSize(name: string): number;
+}
+
+/** How the walk yields between slices: the event loop in production, a test's hand in simulation. */
+export interface RewriteScheduler {
+  nextSlice(): Promise<void>;
+}
+
+export const eventLoopScheduler: RewriteScheduler = {
+  nextSlice: () => new Promise((resolve) => setImmediate(resolve)),
+};
+
+/** Slices run only when a test calls step(): deterministic rewrites in simulations. */
+export class ManualRewriteScheduler implements RewriteScheduler {
+  private waiting: (() => void)[] = [];
+  nextSlice(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  /** Release one waiting slice; false when the rewrite is not waiting. */
+  step(): boolean {
+    const next = this.waiting.shift();
+    next?.();
+    return next !== undefined;
+  }
+  get pendingSlices(): number {
+    return this.waiting.length;
+  }
+}
+
+interface RewriteRun {
+  readonly id: number;
+  readonly tempPath: string;
+  readonly snapshot: RewriteSnapshot;
+  readonly sink: SnapshotSink;
+  readonly startedMs: number;
+  cancelled: boolean;
+  finished: Promise<void>;
+}
+
+export type BgRewriteReply = 'started' | 'scheduled' | 'in-progress' | 'failed';
+
+export class AofRewriter {
+  /** The running rewrite (Redis: an AOF child exists), or null. */
+  private run: RewriteRun | null = null;
+  scheduled = false;
+  lastStatus: 'ok' | 'err' = 'ok';
+  /** stat_aof_rewrites, stat_aofrw_consecutive_failures. */
+  rewrites = 0;
+  consecutiveFailures = 0;
+  /** aof_rewrite_time_last (s; -1 before any). */
+  lastRewriteTimeSec = -1;
+  /** aof_last_cow_size: bytes the last snapshot had to copy ahead of its walk. */
+  lastCowSizeBytes = 0;
+  private nextRunId = 1;
+  private limiterDelayMinutes = 0;
+  private limiterNextRewriteSec = 0;
+  private readonly host: RewriteHost;
+  private readonly makeSink: () => SnapshotSink;
+  readonly scheduler: RewriteScheduler;
+
+  constructor(host: RewriteHost, makeSink: () => SnapshotSink, scheduler: RewriteScheduler) {
+    this.host = host;
+    this.makeSink = makeSink;
+    this.scheduler = scheduler;
+  }
+
+  get inProgress(): boolean {
+    return this.run !== null;
+  }
+
+  /** Seconds since the running rewrite started, or -1. */
+  currentRewriteTimeSec(): number {
+    return this.run === null ? -1 : Math.floor((this.host.clock.nowMs() - this.run.startedMs) / 1000);
+  }
+
+  /** Progress of the running rewrite's walk, for INFO and tracing. */
+  progress(): { emittedKeys: number; totalKeys: number; savedKeys: number } | null {
+    const r = this.run;
+    return r === null ? null : { emittedKeys: r.snapshot.emittedKeys, totalKeys: r.snapshot.totalKeys, savedKeys: r.snapshot.savedKeys };
+  }
+
+  /** Resolves when the running rewrite (if any) has finished, successfully or not. */
+  async waitForCompletion(): Promise<void> {
+    while (this.run !== null) await this.run.finished;
+  }
+
+  /** Redis bgrewriteaofCommand. */
+  bgrewriteaof(inExec: boolean): BgRewriteReply {
+    if (this.run !== null) return 'in-progress';
+    if (inExec) {
+      this.scheduled = true;
+      this.consecutiveFailures = 0; // a user's request bypasses the limiter
+      return 'scheduled';
+    }
+    return this.start() ? 'started' : 'failed';
+  }
+
+  /** Redis aofRewriteLimited: after 3 consecutive failures, back off 1, 2, 4 ... 60 minutes. */
+  limited(): boolean {
+    if (this.consecutiveFailures < LIMIT_THRESHOLD_FAILURES) {
+      this.limiterDelayMinutes = 0;
+      this.limiterNextRewriteSec = 0;
+      return false;
+    }
+    const now = this.host.writer.unixtime();
+    if (this.limiterNextRewriteSec !== 0) {
+      if (now < this.limiterNextRewriteSec) return true;
+      this.limiterNextRewriteSec = 0;
+      return false;
+    }
+    this.limiterDelayMinutes = Math.min(
+      this.limiterDelayMinutes === 0 ? 1 : this.limiterDelayMinutes * 2,
+      LIMIT_MAX_DELAY_MINUTES,
+    );
+    this.limiterNextRewriteSec = now + this.limiterDelayMinutes * 60;
+    this.host.log(
+      'warning',
+      `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limiterDelayMinutes} minutes`,
+    );
+    return true;
+  }
+
+  /** serverCron: a scheduled rewrite, then the automatic one on growth. */
+  cron(): void {
+    if (this.run !== null) return;
+    if (this.scheduled && !this.limited()) {
+      this.start();
+      return;
+    }
+    const { config, writer } = this.host;
+    if (this.host.state !== 'on' || config.autoAofRewritePercentage === 0) return;
+    if (writer.currentSizeBytes <= config.autoAofRewriteMinSize) return;
+    const base = this.host.rewriteBaseSizeBytes === 0 ? 1 : this.host.rewriteBaseSizeBytes;
+    const growth = Math.floor((writer.currentSizeBytes * 100) / base) - 100;
+    if (growth >= config.autoAofRewritePercentage && !this.limited()) {
+      this.host.log('notice', `Starting automatic rewriting of AOF on ${growth}% growth`);
+      this.start();
+    }
+  }
+
+  /** Redis rewriteAppendOnlyFileBackground. False when the rewrite could not start. */
+  start(): boolean {
+    const h = this.host;
+    if (this.run !== null) return false;
+    try {
+      h.fs.mkdir(h.names.aofDir);
+    } catch (err) {
+      h.log('warning', `Can't open or create append-only dir ${h.names.aofDir}: ${(err as Error).message}`);
+      this.lastStatus = 'err';
+      return false;
+    }
+    h.writer.selectedDb = -1;
+    h.writer.flush(true);
+    if (!this.openNewIncrAofForAppend()) {
+      this.lastStatus = 'err';
+      return false;
+    }
+    this.rewrites++;
+    const id = process.pid * 1000 + (this.nextRunId++ % 1000);
+    const tempPath = path.join(h.config.dir, `temp-rewriteaof-bg-${id}.aof`);
+    const snapshot = new RewriteSnapshot(h.server.dbs);
+    const sink = this.makeSink();
+    const run: RewriteRun = {
+      id,
+      tempPath,
+      snapshot,
+      sink,
+      startedMs: h.clock.nowMs(),
+      cancelled: false,
+      finished: Promise.resolve(),
+    };
+    this.run = run;
+    this.scheduled = false;
+    h.server.setCopyOnWrite(snapshot);
+    run.finished = this.execute(run);
+    h.log('notice', `Background append only file rewriting started (writer ${id})`);
+    return true;
+  }
+
+  /** Redis openNewIncrAofForAppend: persist the manifest naming the new INCR, then switch. */
+  private openNewIncrAofForAppend(): boolean {
+    const h = this.host;
+    if (h.state === 'off') return true;
+    let fd = -1;
+    const next = h.manifest.clone();
+    try {
+      if (h.state === 'wait-rewrite') {
+        fd = h.fs.open(path.join(h.names.aofDir, tempIncrName(h.names)), 'write-truncate');
+      } else {
+        const incr = newIncrFile(next, h.names);
+        fd = h.fs.open(path.join(h.names.aofDir, incr.fileName), 'write-truncate');
+        persistManifest(h.fs, h.names, next);
+        h.log('notice', `Creating AOF incr file ${incr.fileName} on background rewrite`);
+      }
+    } catch (err) {
+      if (fd !== -1) h.fs.close(fd);
+      h.log('warning', `Can't open the append-only file for the rewrite: ${(err as Error).message}`);
+      return false;
+    }
+    // The old INCR is fsynced and closed in the background under every policy (7.0.5+).
+    if (h.writer.fd !== -1) h.bio.submitClose(h.writer.fd, true);
+    h.writer.switchToNewIncr(fd);
+    if (h.state === 'on') h.manifest = next;
+    return true;
+  }
+
+  /** The "child": walk the snapshot in slices into the sink. */
+  private async execute(run: RewriteRun): Promise<void> {
+    const h = this.host;
+    let sizeBytes: number;
+    try {
+      await run.sink.open(run.tempPath, {
+        timestampSec: h.config.aofTimestampEnabled ? h.writer.unixtime() : null,
+        incrementalFsync: h.config.aofRewriteIncrementalFsync,
+      });
+      while (!run.snapshot.done) {
+        await this.scheduler.nextSlice();
+        if (run.cancelled) throw new Error('rewrite cancelled');
+        const t0 = performance.now();
+        const entries = run.snapshot.next(SLICE_MAX_ENTRIES, () => performance.now() - t0 > SLICE_MS);
+        if (entries.length > 0) await run.sink.write(entries);
+      }
+      this.releaseSnapshot(run);
+      sizeBytes = await run.sink.finish();
+      if (run.cancelled) throw new Error('rewrite cancelled');
+    } catch (err) {
+      this.releaseSnapshot(run);
+      await run.sink.abort();
+      this.doneFailure(run, err as Error);
+      return;
+    }
+    this.doneSuccess(run, sizeBytes);
+  }
+
+  private releaseSnapshot(run: RewriteRun): void {
+    if (this.host.server.copyOnWrite === run.snapshot) {
+      this.host.server.setCopyOnWrite(null);
+      this.lastCowSizeBytes = run.snapshot.savedBytes;
+    }
+  }
+
+  /** Redis backgroundRewriteDoneHandler, success path. */
+  private doneSuccess(run: RewriteRun, sizeBytes: number): void {
+    const h = this.host;
+    h.log('notice', 'Background AOF rewrite terminated with success');
+    const next = h.manifest.clone();
+    const base = newBaseFile(next, h.names, false);
+    const basePath = path.join(h.names.aofDir, base.fileName);
+    let newIncrPath: string | null = null;
+    try {
+      const t0 = performance.now();
+      h.fs.rename(run.tempPath, basePath);
+      h.latency.addSampleIfNeeded('aof-rename', performance.now() - t0);
+      if (h.state === 'wait-rewrite') {
+        const incr = newIncrFile(next, h.names);
+        newIncrPath = path.join(h.names.aofDir, incr.fileName);
+        h.fs.rename(path.join(h.names.aofDir, tempIncrName(h.names)), newIncrPath);
+      }
+      markRewrittenIncrAsHistory(next, h.writer.fd === -1);
+      persistManifest(h.fs, h.names, next);
+    } catch (err) {
+      h.log('warning', `Error finishing the AOF rewrite: ${(err as Error).message}`);
+      if (h.fs.stat(basePath) !== null) h.bgUnlink(basePath);
+      if (newIncrPath !== null && h.fs.stat(newIncrPath) !== null) h.bgUnlink(newIncrPath);
+      this.doneFailure(run, err as Error);
+      return;
+    }
+    h.manifest = next;
+    if (h.state !== 'off') {
+      h.writer.currentSizeBytes = sizeBytes + h.writer.lastIncrSizeBytes;
+      h.rewriteBaseSizeBytes = h.writer.currentSizeBytes;
+    }
+    h.deleteHistoryFiles();
+    this.lastStatus = 'ok';
+    this.consecutiveFailures = 0;
+    if (h.state === 'wait-rewrite') h.state = 'on';
+    h.log('notice', 'Background AOF rewrite finished successfully');
+    this.cleanup(run);
+  }
+
+  private doneFailure(run: RewriteRun, err: Error): void {
+    const h = this.host;
+    if (!run.cancelled) {
+      // Redis: a child killed by our own SIGUSR1 is not a failure; every other end is.
+      this.lastStatus = 'err';
+      this.consecutiveFailures++;
+      h.log('warning', `Background AOF rewrite failed: ${err.message}`);
+    }
+    if (h.state === 'wait-rewrite') {
+      h.log('notice', 'Removing the temp incr aof file in background');
+      h.writer.buf.clear();
+      const tempIncr = path.join(h.names.aofDir, tempIncrName(h.names));
+      if (h.fs.stat(tempIncr) !== null) h.bgUnlink(tempIncr);
+    }
+    this.cleanup(run);
+  }
+
+  /** Redis's cleanup label: temp files, timing, rescheduling while AOF is being turned on. */
+  private cleanup(run: RewriteRun): void {
+    const h = this.host;
+    if (h.fs.stat(run.tempPath) !== null) h.bgUnlink(run.tempPath);
+    this.lastRewriteTimeSec = Math.floor((h.clock.nowMs() - run.startedMs) / 1000);
+    if (this.run === run) this.run = null;
+    if (h.state === 'wait-rewrite') this.scheduled = true;
+  }
+
+  /** Kill the running rewrite (Redis killAppendOnlyChild); not counted as a failure. */
+  async cancel(): Promise<void> {
+    const run = this.run;
+    if (run === null) return;
+    this.host.log('notice', 'Killing running AOF rewrite child');
+    run.cancelled = true;
+    // A manual scheduler may be holding the walk: let it observe the cancellation.
+    if (this.scheduler instanceof ManualRewriteScheduler) while (this.scheduler.step());
+    await run.sink.abort();
+    await run.finished;
+  }
+
+  resetStats(): void {
+    this.rewrites = 0;
+    this.consecutiveFailures = 0;
+  }
+}
+
+/**
+ * Redis markRewrittenIncrAofAsHistory: every INCR but the last (all of them when the AOF is off)
+ * becomes history, placed before older history entries, in ascending order.
+ */
+function markRewrittenIncrAsHistory(m: AofManifest, aofOff: boolean): void {
+  const keep = aofOff ? 0 : Math.min(1, m.incrList.length);
+  const retired = m.incrList.slice(0, m.incrList.length - keep);
+  for (const r of retired) r.fileType = 'h';
+  m.historyList = [...retired, ...m.historyList];
+  m.incrList = m.incrList.slice(m.incrList.length - keep);
+  m.dirty = true;
+}

@@ -1,0 +1,78 @@
+// Where a rewrite's snapshot goes: the new base file, written to a temp file that is fsynced and
+// closed before the rewrite is declared done. Two implementations with one contract:
+//   InlineSnapshotSink   encodes and writes on the calling thread through the FileSystem seam;
+//                        deterministic, used with the simulated file system.
+//   ThreadSnapshotSink   (thread-snapshot-sink.ts) packs batches with msgpackr and hands them to
+//                        a writer thread that encodes and writes them: Redis's rewrite child.
+// Both fsync every 4 MiB when aof-rewrite-incremental-fsync is on (REDIS_AUTOSYNC_BYTES) and once
+// at the end, as Redis's rewriteAppendOnlyFile does.
+
+import type { FileSystem } from '../io/file-system.ts';
+import type { PlainEntry } from './plain-entry.ts';
+import { RespBaseWriter } from './aof-snapshot-resp.ts';
+
+/** Redis REDIS_AUTOSYNC_BYTES. */
+export const AUTOSYNC_BYTES = 4 * 1024 * 1024;
+
+export interface SnapshotSinkOptions {
+  /** Write `#TS:<sec>` first (aof-timestamp-enabled, RESP bases only). */
+  timestampSec: number | null;
+  incrementalFsync: boolean;
+}
+
+export interface SnapshotSink {
+  /** Create/truncate the temp file. Throws on failure. */
+  open(tempPath: string, options: SnapshotSinkOptions): Promise<void>;
+  /** Take a batch; resolves when more may be sent (backpressure), rejects on a write error. */
+  write(entries: PlainEntry[]): Promise<void>;
+  /** Flush, fsync and close; resolves with the file size in bytes. */
+  finish(): Promise<number>;
+  /** Stop without finishing; the caller unlinks the temp file. Never rejects. */
+  abort(): Promise<void>;
+}
+
+export class InlineSnapshotSink implements SnapshotSink {
+  private readonly fs: FileSystem;
+  private fd = -1;
+  private writer: RespBaseWriter | null = null;
+  private incrementalFsync = false;
+  private syncedUpToBytes = 0;
+
+  constructor(fs: FileSystem) {
+    this.fs = fs;
+  }
+
+  async open(tempPath: string, options: SnapshotSinkOptions): Promise<void> {
+    this.fd = this.fs.open(tempPath, 'write-truncate');
+    this.incrementalFsync = options.incrementalFsync;
+    this.writer = new RespBaseWriter(this.fs, this.fd, { timestampSec: options.timestampSec });
+  }
+
+  async write(entries: PlainEntry[]): Promise<void> {
+    const writer = this.writer!;
+    for (const e of entries) writer.add(e);
+    if (this.incrementalFsync && writer.bytesWritten - this.syncedUpToBytes >= AUTOSYNC_BYTES) {
+      this.fs.fdatasync(this.fd);
+      this.syncedUpToBytes = writer.bytesWritten;
+    }
+  }
+
+  async finish(): Promise<number> {
+    const writer = this.writer!;
+    writer.drain();
+    this.fs.fdatasync(this.fd);
+    this.fs.close(this.fd);
+    this.fd = -1;
+    return writer.bytesWritten;
+  }
+
+  async abort(): Promise<void> {
+    if (this.fd === -1) return;
+    try {
+      this.fs.close(this.fd);
+    } catch {
+      /* already failed */
+    }
+    this.fd = -1;
+  }
+}
