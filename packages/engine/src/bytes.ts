@@ -94,6 +94,8 @@ export function parseSafeInt(s: string): number | null {
     if (c < 48 || c > 57) return null;
     v = v * 10 + (c - 48);
   }
+  // 16 digits can exceed 2^53: the sum above is then inexact, but it stays above the safe range.
+  if (v > Number.MAX_SAFE_INTEGER) return null;
   return neg ? -v : v;
 }
 

@@ -153,7 +153,14 @@ export class Engine extends EventEmitter {
       for (const h of held) h.reject(cause);
       return;
     }
-    for (const h of held) deliver(h);
+    for (const h of held) {
+      try {
+        deliver(h);
+      } catch (err) {
+        // A reply that cannot be converted must not leave the other callers waiting forever.
+        h.reject(err as Error);
+      }
+    }
   }
 
   /** Under appendfsync always a failed write/fsync stops the engine (Redis exits). */

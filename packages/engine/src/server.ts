@@ -253,7 +253,9 @@ export class Server implements KeyspaceHooks, ServerView {
       case 'watch':
         return this.watch(client, argv);
       case 'unwatch':
+        // Redis unwatchCommand also forgets that a watched key changed.
         this.unwatchAll(client);
+        client.dirtyCas = false;
         return OK;
       default:
         return this.runUnit(() => this.call(client, spec, argv));
@@ -482,9 +484,11 @@ export class Server implements KeyspaceHooks, ServerView {
 /** Redis processCommand's unknown-command text (args shown up to 128 characters). */
 function unknownCommandError(argv: readonly Bin[]): string {
   let args = '';
+  // %.*s stops at a NUL byte, as the C string formatting in Redis does.
+  const cstr = (s: Bin, max: number) => s.slice(0, max).split('\0')[0]!;
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+    args += `'${cstr(argv[i]!, 128 - args.length)}' `;
   }
-  const text = `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`;
+  const text = `ERR unknown command '${cstr(argv[0]!, 128)}', with args beginning with: ${args}`;
   return text.replace(/[\r\n]/g, ' ');
 }

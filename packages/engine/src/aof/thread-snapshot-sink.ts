@@ -1,126 +1,87 @@
-// ThreadSnapshotSink: the main-thread side of the rewrite writer thread (rewrite-worker.ts).
-// Batches are packed with msgpackr and their buffers transferred, not copied. At most
-// MAX_IN_FLIGHT batches are outstanding, so a slow disk slows the snapshot walk instead of
-// queueing the whole dataset in memory. A thread that dies or reports an error fails the rewrite.
+// ThreadSnapshotSink: the main-thread side of the rewrite writer thread (rewrite-worker.ts), a
+// single-thread piscina pool with strict FIFO so open, batches and finish run in order. Batches
+// are packed with msgpackr and their buffers transferred, not copied. At most MAX_IN_FLIGHT
+// batches are outstanding, so a slow disk slows the snapshot walk instead of queueing the whole
+// dataset in memory. A task that fails (ENOSPC, EIO, a dead thread) fails the rewrite.
 
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { Packr } from 'msgpackr';
 import { resolveWorkerScript } from '@aofkv/bio-workers';
 import type { PlainEntry } from './plain-entry.ts';
 import type { SnapshotSink, SnapshotSinkOptions } from './snapshot-sink.ts';
-import type { WriterReply, WriterRequest } from './rewrite-worker.ts';
+import type { OpenTask } from './rewrite-worker.ts';
 
 const MAX_IN_FLIGHT = 4;
 
-interface Waiter {
-  resolve: (value: number) => void;
-  reject: (err: Error) => void;
-}
-
 export class ThreadSnapshotSink implements SnapshotSink {
-  private worker: Worker | null = null;
+  private pool: Piscina | null = null;
   private readonly packr = new Packr({ useRecords: false });
-  private nextId = 1;
-  private inFlight = 0;
-  private failure: Error | null = null;
-  private capacityWaiter: Waiter | null = null;
-  private openWaiter: Waiter | null = null;
-  private doneWaiter: Waiter | null = null;
+  private inFlight: Promise<unknown>[] = [];
+  private failure: unknown = null;
 
   async open(tempPath: string, options: SnapshotSinkOptions): Promise<void> {
     const where = resolveWorkerScript(import.meta.url, './rewrite-worker');
-    const worker = new Worker(where.url, { execArgv: where.execArgv });
-    this.worker = worker;
-    worker.on('message', (m: WriterReply) => this.onReply(m));
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => {
-      if (this.doneWaiter !== null || this.inFlight > 0 || this.openWaiter !== null) {
-        this.fail(new Error(`the rewrite writer thread exited (code ${code})`));
-      }
+    this.pool = new Piscina({
+      filename: where.url.href,
+      // Preload the module when the thread starts (as the bio pools do): from source, a handler
+      // imported lazily at the first task does not get tsx's hooks on Node 20.
+      name: 'open',
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      stricterFIFO: true,
+      trackUnmanagedFds: false,
+      ...(where.execArgv !== undefined ? { execArgv: where.execArgv } : {}),
     });
-    const opened = new Promise<number>((resolve, reject) => (this.openWaiter = { resolve, reject }));
-    this.post({ op: 'open', path: tempPath, ...options });
-    await opened;
+    this.pool.on('error', (err: unknown) => {
+      this.failure ??= err;
+    });
+    const task: OpenTask = { path: tempPath, ...options };
+    await this.pool.run(task, { name: 'open' });
   }
 
-  private post(m: WriterRequest, transfer: ArrayBuffer[] = []): void {
-    this.worker!.postMessage(m, transfer);
-  }
-
-  private onReply(m: WriterReply): void {
-    switch (m.op) {
-      case 'opened':
-        this.settle('openWaiter', 0);
-        break;
-      case 'ack':
-        this.inFlight--;
-        if (this.inFlight < MAX_IN_FLIGHT) this.settle('capacityWaiter', 0);
-        break;
-      case 'done':
-        this.settle('doneWaiter', m.sizeBytes);
-        break;
-      case 'error':
-        this.fail(Object.assign(new Error(m.message), { code: m.code }));
-        break;
-    }
-  }
-
-  private settle(which: 'openWaiter' | 'capacityWaiter' | 'doneWaiter', value: number): void {
-    const w = this[which];
-    this[which] = null;
-    w?.resolve(value);
-  }
-
-  private fail(err: Error): void {
-    if (this.failure !== null) return;
-    this.failure = err;
-    for (const which of ['openWaiter', 'capacityWaiter', 'doneWaiter'] as const) {
-      const w = this[which];
-      this[which] = null;
-      w?.reject(err);
-    }
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    this.inFlight.push(tracked);
   }
 
   async write(entries: PlainEntry[]): Promise<void> {
     if (this.failure !== null) throw this.failure;
     const packed = this.packr.pack(entries);
-    // Copy into an exactly-sized buffer we own, so it can be transferred without copying again.
+    // An exactly-sized buffer we own, so it is transferred to the thread without another copy.
     const data = new Uint8Array(packed.length);
     data.set(packed);
-    this.inFlight++;
-    this.post({ op: 'batch', id: this.nextId++, data }, [data.buffer]);
-    if (this.inFlight >= MAX_IN_FLIGHT) {
-      await new Promise<number>((resolve, reject) => (this.capacityWaiter = { resolve, reject }));
-    }
+    this.track(this.pool!.run(data, { name: 'batch', transferList: [data.buffer] }));
+    while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
+    if (this.failure !== null) throw this.failure;
   }
 
   async finish(): Promise<number> {
-    if (this.failure !== null) throw this.failure;
-    const done = new Promise<number>((resolve, reject) => (this.doneWaiter = { resolve, reject }));
-    this.post({ op: 'finish' });
     try {
-      return await done;
+      await Promise.all(this.inFlight.splice(0));
+      if (this.failure !== null) throw this.failure;
+      return (await this.pool!.run(null, { name: 'finish' })) as number;
     } finally {
-      await this.terminate();
+      await this.close();
     }
   }
 
   async abort(): Promise<void> {
-    this.fail(new Error('rewrite aborted'));
-    const w = this.worker;
-    if (w === null) return;
-    // Let the thread close its fd first: threads share the process's fd table.
-    await new Promise<void>((resolve) => {
-      w.on('message', (m: WriterReply) => m.op === 'aborted' && resolve());
-      w.once('exit', () => resolve());
-      w.postMessage({ op: 'abort' } satisfies WriterRequest);
-    });
-    await this.terminate();
+    this.failure ??= new Error('rewrite aborted');
+    const pool = this.pool;
+    if (pool === null) return;
+    await Promise.all(this.inFlight.splice(0));
+    // Let the thread close its fd before it stops: threads share the process's fd table.
+    await pool.run(null, { name: 'abort' }).catch(() => undefined);
+    await this.close();
   }
 
-  private async terminate(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w !== null) await w.terminate();
+  private async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    if (pool !== null) await pool.destroy();
   }
 }

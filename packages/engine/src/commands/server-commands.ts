@@ -2,7 +2,7 @@
 // FLUSHDB FLUSHALL SWAPDB, plus the table entries of MULTI/EXEC/DISCARD/WATCH/UNWATCH (their
 // behaviour lives in the dispatcher, as in Redis where processCommand special-cases them).
 
-import { parseSafeInt, type Bin } from '../bytes.ts';
+import { parseLongLong, type Bin } from '../bytes.ts';
 import { ERR, NIL_ARRAY, OK, PONG, fail, wrongArity, type Reply } from '../reply.ts';
 import { isArg } from './args.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
@@ -13,11 +13,14 @@ function transactionStub(): Reply {
   return NIL_ARRAY; // never reached: the dispatcher handles these commands itself
 }
 
-/** Redis getIntFromObjectOrReply with a custom message ("ERR " + msg). */
-function intArg(s: Bin, message: string = ERR.notInteger): number {
-  const v = parseSafeInt(s);
-  if (v === null || v > 2147483647 || v < -2147483648) fail(message);
-  return v;
+/** Redis getIntFromObjectOrReply: a long, then the int range check (custom message or Redis's). */
+function intArg(s: Bin, message?: string): number {
+  const v = parseLongLong(s);
+  if (v === null) fail(message ?? ERR.notInteger);
+  if (v > 2147483647n || v < -2147483648n) {
+    fail(message ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+  }
+  return Number(v);
 }
 
 /** Redis getFlushCommandFlags: optional ASYNC|SYNC. */

@@ -43,6 +43,9 @@ export interface ServerView {
   lazyfreeLazyUserDel(): boolean;
   /** lazyfree-lazy-expire: expirations (and past-TTL EXPIREs) propagate UNLINK instead of DEL. */
   lazyfreeLazyExpire(): boolean;
+  /** Redis server.loading: replaying the AOF. A past TTL then sets the TTL instead of deleting the
+   * key (Redis checkAlreadyExpired), so the replay reproduces the writer's state exactly. */
+  isLoading(): boolean;
 }
 
 export interface CommandContext {
