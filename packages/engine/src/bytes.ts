@@ -144,3 +144,17 @@ export function formatDouble17g(d: number): string {
 export function compareBin(a: Bin, b: Bin): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * An expiry kept as a double, as exact 64-bit text. Expiry times beyond 2^53 ms (year 287396) are
+ * stored as the nearest double; the largest ones round up past LLONG_MAX, so they are clamped back
+ * to it. This keeps `PXAT 9223372036854775807` exact and every written PEXPIREAT loadable.
+ */
+export function expireMsToBigInt(ms: number | bigint): bigint {
+  const v = BigInt(ms);
+  return v > LLONG_MAX ? LLONG_MAX : v;
+}
+
+export function formatExpireMs(ms: number | bigint): string {
+  return typeof ms === 'number' && Number.isSafeInteger(ms) ? String(ms) : expireMsToBigInt(ms).toString();
+}

@@ -8,7 +8,7 @@
 //   hash    data = Bin[] flat field, value, field, value, ...
 //   zset    data = (Bin | number)[] flat member, score, ... in score order
 
-import { formatDouble17g, type Bin } from '../bytes.ts';
+import { formatDouble17g, formatExpireMs, type Bin } from '../bytes.ts';
 import type { RedisValue } from '../keyspace/values.ts';
 import type { AofBuffer } from './aof-buffer.ts';
 
@@ -19,12 +19,13 @@ export const PLAIN_HASH = 3;
 export const PLAIN_ZSET = 4;
 export type PlainType = 0 | 1 | 2 | 3 | 4;
 
-export type PlainEntry = [dbId: number, key: Bin, type: PlainType, data: Bin | (Bin | number)[], expireMs: number];
+/** expireMs: -1 for none; a bigint only beyond 2^53 ms (see ExpireMs in keyspace/db.ts). */
+export type PlainEntry = [dbId: number, key: Bin, type: PlainType, data: Bin | (Bin | number)[], expireMs: number | bigint];
 
 /** Redis AOF_REWRITE_ITEMS_PER_CMD. */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
 
-export function toPlainEntry(dbId: number, key: Bin, value: RedisValue, expireMs: number): PlainEntry {
+export function toPlainEntry(dbId: number, key: Bin, value: RedisValue, expireMs: number | bigint): PlainEntry {
   if (typeof value === 'string') return [dbId, key, PLAIN_STRING, value, expireMs];
   switch (value.type) {
     case 'list':
@@ -75,7 +76,7 @@ export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
       break;
     }
   }
-  if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, String(expireMs)]);
+  if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, formatExpireMs(expireMs)]);
 }
 
 function appendBatches(out: AofBuffer, name: Bin, key: Bin, items: readonly Bin[], arity: number): void {

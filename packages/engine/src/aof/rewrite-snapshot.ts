@@ -25,7 +25,7 @@
 // serialised in the same turn they are read, so no live object is held across turns.
 
 import type { Bin } from '../bytes.ts';
-import type { Db } from '../keyspace/db.ts';
+import type { Db, ExpireMs } from '../keyspace/db.ts';
 import type { RedisValue } from '../keyspace/values.ts';
 import { toPlainEntry, type PlainEntry } from './plain-entry.ts';
 
@@ -44,7 +44,7 @@ interface TableState {
   /** Db index at snapshot time. */
   readonly dbId: number;
   readonly dict: Map<Bin, RedisValue>;
-  readonly expires: Map<Bin, number>;
+  readonly expires: Map<Bin, ExpireMs>;
   readonly iterator: Iterator<[Bin, RedisValue]>;
   readonly visited: Set<Bin>;
   readonly saved: Map<Bin, Saved>;

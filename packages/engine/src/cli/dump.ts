@@ -39,12 +39,13 @@ export function dumpKeyspace(dbs: readonly Db[]): string {
     out[String(db.id)] = keys.map((key) => dumpEntry(key, db.dict.get(key)!, db.expires.get(key)));
   }
   // Integer-like property names ("0".."15") enumerate in numeric order, so db order is stable.
-  return JSON.stringify({ format: DUMP_FORMAT, dbs: out });
+  return bigintToJson(JSON.stringify({ format: DUMP_FORMAT, dbs: out }));
 }
 
-function dumpEntry(key: Bin, value: RedisValue, expireMs: number | undefined): DumpEntry {
+function dumpEntry(key: Bin, value: RedisValue, expireMs: number | bigint | undefined): DumpEntry {
   const base = { key: dumpBytes(key) };
-  const expire_ms = expireMs ?? null;
+  // A bigint expiry (beyond 2^53 ms) is written as an exact JSON number, see bigintToJson.
+  const expire_ms = typeof expireMs === 'bigint' ? (`${BIGINT_MARK}${expireMs}${BIGINT_MARK}` as unknown as number) : (expireMs ?? null);
   if (typeof value === 'string') return { ...base, type: 'string', value: dumpBytes(value), expire_ms };
   switch (value.type) {
     case 'list':
@@ -87,4 +88,11 @@ export function dumpScore(score: number): DumpScore {
   if (score === Infinity) return 'inf';
   if (score === -Infinity) return '-inf';
   return score === 0 ? 0 : score; // -0 → 0
+}
+
+const BIGINT_MARK = '\u0000bigint\u0000';
+
+/** JSON has no bigint: expiries beyond 2^53 travel as marked strings and become bare digits. */
+function bigintToJson(json: string): string {
+  return json.replace(/"\\u0000bigint\\u0000(-?\d+)\\u0000bigint\\u0000"/g, '$1');
 }

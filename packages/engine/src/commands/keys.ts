@@ -5,7 +5,7 @@
 // PEXPIREAT with an absolute time (option word kept), or as DEL/UNLINK when the time is already
 // past; everything else propagates as typed. Handlers validate all arguments before mutating.
 
-import { LLONG_MAX, LLONG_MIN, parseLongLong, parseSafeInt, type Bin } from '../bytes.ts';
+import { LLONG_MAX, LLONG_MIN, expireMsToBigInt, parseLongLong, parseSafeInt, type Bin } from '../bytes.ts';
 import { cloneValue } from '../keyspace/clone.ts';
 import type { Db } from '../keyspace/db.ts';
 import { typeOfValue, type RedisValue } from '../keyspace/values.ts';
@@ -122,7 +122,7 @@ function expireWhen(text: Bin, basetime: number, seconds: boolean, name: string)
 }
 
 /** Does NX/XX/GT/LT allow replacing `current` (-1: no TTL, an infinite one) by `when`? */
-function expireConditionHolds(flags: number, current: number, when: number | bigint): boolean {
+function expireConditionHolds(flags: number, current: number | bigint, when: number | bigint): boolean {
   if ((flags & EXPIRE_NX) !== 0 && current !== -1) return false;
   if ((flags & EXPIRE_XX) !== 0 && current === -1) return false;
   if ((flags & EXPIRE_GT) !== 0 && (current === -1 || when <= current)) return false;
@@ -148,7 +148,7 @@ function expireGeneric(c: CommandContext, argv: readonly Bin[], relative: boolea
     c.db.signalModified(key);
     return 1;
   }
-  c.db.setExpire(key, typeof when === 'number' ? when : Number(when));
+  c.db.setExpire(key, when);
   if (relative || seconds) {
     const next = argv.slice();
     next[0] = 'PEXPIREAT';
@@ -173,13 +173,13 @@ function ttlGeneric(c: CommandContext, key: Bin, inMs: boolean, absolute: boolea
   if (c.db.lookupRead(key) === undefined) return -2;
   const expire = c.db.getExpire(key);
   if (expire === -1) return -1;
-  if (Number.isSafeInteger(expire)) {
+  if (typeof expire === 'number' && Number.isSafeInteger(expire)) {
     let ttl = absolute ? expire : expire - c.nowMs;
     if (ttl < 0) ttl = 0;
     return inMs ? ttl : Math.floor((ttl + 500) / 1000);
   }
-  // Beyond 2^53 ms (year 287396) the stored double is the TTL; compute on it exactly.
-  let ttl = absolute ? BigInt(expire) : BigInt(expire) - BigInt(c.nowMs);
+  // Beyond 2^53 ms (year 287396) the expiry is a bigint: compute exactly.
+  let ttl = absolute ? expireMsToBigInt(expire) : expireMsToBigInt(expire) - BigInt(c.nowMs);
   if (ttl < 0n) ttl = 0n;
   return integerReply(inMs ? ttl : (ttl + 500n) / 1000n);
 }

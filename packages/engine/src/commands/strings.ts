@@ -55,11 +55,6 @@ export function alreadyExpired(c: CommandContext, when: number | bigint): boolea
   return when <= c.nowMs && !c.server.isLoading();
 }
 
-/** Milliseconds as stored in Db.expires (exact below 2^53, the nearest double above). */
-function storedMs(when: number | bigint): number {
-  return typeof when === 'number' ? when : Number(when);
-}
-
 // ---- SET family option parsing (Redis parseExtendedStringArgumentsOrReply) ----------------------
 
 const F_NX = 1;
@@ -175,7 +170,7 @@ function setGeneric(
   c.db.setKey(key, value, (flags & F_KEEPTTL) !== 0);
   c.dirty();
   if (when !== undefined) {
-    c.db.setExpire(key, storedMs(when));
+    c.db.setExpire(key, when);
     // The whole argv is replaced, which also drops NX/XX/GET (Redis 7.0 setGenericCommand).
     c.rewriteArgv(['SET', key, value, 'PXAT', String(when)]);
   } else if (withGet) {
@@ -257,7 +252,7 @@ function getexCommand(c: CommandContext, argv: readonly Bin[]): Reply {
       c.db.delete(key);
       c.rewriteArgv([c.server.lazyfreeLazyExpire() ? 'UNLINK' : 'DEL', key]);
     } else {
-      c.db.setExpire(key, storedMs(when));
+      c.db.setExpire(key, when);
       c.rewriteArgv(['PEXPIREAT', key, String(when)]);
     }
     c.db.signalModified(key);

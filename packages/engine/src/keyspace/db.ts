@@ -8,6 +8,19 @@ import type { Bin } from '../bytes.ts';
 import type { RedisValue } from './values.ts';
 import type { CopyOnWrite } from '../aof/rewrite-snapshot.ts';
 
+/**
+ * An absolute expiry in Unix ms. A number while it is exact; a bigint beyond 2^53 ms (year 287396),
+ * so that what Redis clients set (PXAT up to 2^63-1) is reported and persisted exactly. JS compares
+ * numbers with bigints correctly, so time checks need no special case.
+ */
+export type ExpireMs = number | bigint;
+
+/** Normalise: a bigint that fits in a safe integer becomes a number. */
+export function toExpireMs(v: number | bigint): ExpireMs {
+  if (typeof v === 'number') return v;
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
 export interface KeyspaceHooks {
   /** The time the current command started (Redis caches mstime for the duration of a call). */
   nowMs(): number;
@@ -22,10 +35,10 @@ export class Db {
   readonly id: number;
   /** Mutable only so SWAPDB can swap the tables in O(1), as Redis swaps dict pointers. */
   dict = new Map<Bin, RedisValue>();
-  expires = new Map<Bin, number>();
+  expires = new Map<Bin, ExpireMs>();
   private readonly hooks: KeyspaceHooks;
   /** Resumable cursor of the active expire cycle over `expires` (Map iterators survive edits). */
-  expireCursor: Iterator<[Bin, number]> | null = null;
+  expireCursor: Iterator<[Bin, ExpireMs]> | null = null;
   /**
    * The running AOF rewrite's copy-on-write hook (null when none runs): every mutation below calls
    * it first, so the rewrite's snapshot keeps the key's state as it was when the rewrite started.
@@ -101,13 +114,13 @@ export class Db {
     return true;
   }
 
-  setExpire(key: Bin, whenMs: number): void {
+  setExpire(key: Bin, whenMs: number | bigint): void {
     this.cow?.beforeChange(this, key);
-    this.expires.set(key, whenMs);
+    this.expires.set(key, toExpireMs(whenMs));
   }
 
   /** -1 when the key has no TTL (Redis getExpire). */
-  getExpire(key: Bin): number {
+  getExpire(key: Bin): ExpireMs {
     return this.expires.get(key) ?? -1;
   }
 

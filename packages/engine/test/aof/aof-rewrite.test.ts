@@ -233,6 +233,20 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
   });
 });
 
+describe('aof rewrite: expiry times', () => {
+  it('keeps expiry times beyond 2^53 ms exact through the INCR, a rewrite and a reload', async () => {
+    const s = await setup();
+    const db = s.engine.db(0);
+    await db.set('a', '1', 'PXAT', '9223372036854775806');
+    await db.set('b', '1', 'PXAT', '92233720368547758');
+    await db.command('bgrewriteaof');
+    await s.finishRewrite();
+    await s.engine.debugLoadAof();
+    expect(await db.command('pexpiretime', 'a')).toBe(9223372036854775806n);
+    expect(await db.command('pexpiretime', 'b')).toBe(92233720368547758n);
+  });
+});
+
 describe('aof rewrite: encodings survive rewrite + reload (Redis aofrw.tcl)', () => {
   for (const [name, fill] of [
     ['list, string data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.lpush('k', `v${i}x${'z'.repeat(i % 7)}`)],
