@@ -360,7 +360,7 @@ for (const name of HELPER_COMMANDS) {
 }
 
 /** An ioredis-like MULTI builder: results are `[error | null, value]` pairs, or null if aborted. */
-export class Transaction {
+export class TransactionBase {
   private readonly handle: DbHandleBase;
   private readonly queued: Bin[][] = [];
 
@@ -392,9 +392,13 @@ export class Transaction {
   }
 }
 
+export type Transaction = TransactionBase & { [K in HelperCommand]: (...args: Arg[]) => Transaction };
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+export const Transaction = TransactionBase as unknown as new (handle: DbHandleBase) => Transaction;
+
 for (const name of HELPER_COMMANDS) {
-  Object.defineProperty(Transaction.prototype, name, {
-    value: function (this: Transaction, ...args: Arg[]) {
+  Object.defineProperty(TransactionBase.prototype, name, {
+    value: function (this: TransactionBase, ...args: Arg[]) {
       return this.command(name, ...args);
     },
     writable: true,

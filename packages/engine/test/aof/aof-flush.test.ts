@@ -1,8 +1,8 @@
 // The flush/fsync state machine (Redis flushAppendOnlyFile, spec §3–§4) on the simulated world:
 // every branch is driven by moving a SimClock and holding or finishing InlineBio jobs. No sleeps.
 import { describe, expect, it } from 'vitest';
-import { openSimEngine, type SimEngine, type SimFsOpEvent } from '@aofkv/engine/testing';
-import { ReplyError, type EngineOptions } from '@aofkv/engine';
+import { openSimEngine, type SimEngine, type SimEngineOptions, type SimFsOpEvent } from '@aofkv/engine/testing';
+import { ReplyError } from '@aofkv/engine';
 
 interface Harness extends SimEngine {
   ops: SimFsOpEvent[];
@@ -12,7 +12,7 @@ interface Harness extends SimEngine {
   count(op: SimFsOpEvent['op']): number;
 }
 
-async function setup(options: EngineOptions = {}): Promise<Harness> {
+async function setup(options: SimEngineOptions = {}): Promise<Harness> {
   const ops: SimFsOpEvent[] = [];
   const sim = await openSimEngine({ appendfsync: 'everysec', ...options, fsOptions: { onOp: (e) => ops.push(e) } });
   ops.length = 0; // start-up I/O is not what these tests look at
@@ -354,6 +354,24 @@ describe('aof flush: write errors (spec §4)', () => {
     await db.command('multi');
     await expect(db.command('set', 'b', '1')).rejects.toBeInstanceOf(ReplyError);
     await expect(db.command('exec')).rejects.toThrow(/^EXECABORT/);
+  });
+});
+
+describe('aof flush: no-appendfsync-on-rewrite', () => {
+  it('skips fsyncs while a rewrite runs without moving aof_last_fsync, then catches up', async () => {
+    const s = await setup({ appendfsync: 'always', noAppendfsyncOnRewrite: true, autoAofRewritePercentage: 0 });
+    const db = s.engine.db(0);
+    await db.set('a', '1');
+    await db.command('bgrewriteaof'); // the rewrite's walk is held by the manual scheduler
+    const w = s.engine.aof!.writer;
+    const incr = s.currentIncrPath();
+    await db.set('b', '2');
+    expect(s.size()).toBeGreaterThan(0); // written...
+    expect(s.fs.durableContent(incr)?.length ?? 0).toBe(0); // ...but not fsynced, even under always
+    expect(w.lastIncrFsyncOffsetBytes).toBeLessThan(w.lastIncrSizeBytes);
+    await s.finishRewrite();
+    s.tick(); // always + owed data: the empty-buffer rule fsyncs it now
+    expect(s.fs.durableContent(incr)!.length).toBe(s.size());
   });
 });
 

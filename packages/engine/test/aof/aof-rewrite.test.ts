@@ -2,11 +2,10 @@
 // multi-part AOF (spec §6, tests of §11.2/§11.4 by name), failure accounting and the limiter,
 // and the point-in-time guarantee under a concurrent random workload (many seeds).
 import { describe, expect, it } from 'vitest';
-import { createPrng, openSimEngine, type SimEngine } from '@aofkv/engine/testing';
-import type { EngineOptions } from '@aofkv/engine';
+import { createPrng, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
 import { dumpKeyspace } from '../../src/cli/dump.ts';
 
-async function setup(options: EngineOptions = {}): Promise<SimEngine> {
+async function setup(options: SimEngineOptions = {}): Promise<SimEngine> {
   return openSimEngine({ appendfsync: 'everysec', autoAofRewritePercentage: 0, ...options });
 }
 
