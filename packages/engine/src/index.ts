@@ -10,3 +10,5 @@ export type { FileSystem, FileStat, OpenMode, FsOp, FsErrorCode } from './io/fil
 export { FsError, isFsError } from './io/file-system.ts';
 export { NodeFileSystem } from './io/node-file-system.ts';
 export type { AofTraceEvent } from './aof/aof-writer.ts';
+/** Where this module was loaded from (src/index.ts from source, dist/index.js when built). */
+export const engineModuleUrl: string = import.meta.url;
