@@ -278,31 +278,8 @@ export class Server implements KeyspaceHooks, ServerView {
   /** Redis call(): run the handler, then queue its argv for propagation if it changed data. */
   private call(client: Client, spec: CommandSpec, argv: Bin[]): Reply {
     const dirtyBefore = this.dirtyCount;
-    let propagateArgv: readonly Bin[] = argv;
-    let prevent = false;
-    let force = false;
     const db = this.dbs[client.dbIndex]!;
-    const dbIdAtStart = db.id;
-    const ctx: CommandContext = {
-      db,
-      server: this,
-      client,
-      nowMs: this.callTimeMs,
-      argv,
-      dirty: (count = 1) => {
-        this.dirtyCount += count;
-      },
-      rewriteArgv: (next) => {
-        propagateArgv = next;
-      },
-      alsoPropagate: (dbId, extra) => this.queuePropagation(dbId, extra),
-      preventPropagation: () => {
-        prevent = true;
-      },
-      forcePropagation: () => {
-        force = true;
-      },
-    };
+    const ctx = new CallContext(this, db, client, this.callTimeMs, argv);
     const cow = this.copyOnWrite;
     if (cow !== null && spec.flags.includes('write')) {
       // Handlers may change a looked-up value in place: let the rewrite snapshot save each key
@@ -318,8 +295,8 @@ export class Server implements KeyspaceHooks, ServerView {
       if (err instanceof CommandError) return err.reply;
       throw err;
     }
-    if (!prevent && (force || this.dirtyCount !== dirtyBefore)) {
-      this.queuePropagation(dbIdAtStart, propagateArgv);
+    if (!ctx.prevented && (ctx.forced || this.dirtyCount !== dirtyBefore)) {
+      this.queuePropagation(db.id, ctx.propagateArgv);
     }
     return reply;
   }
@@ -339,7 +316,8 @@ export class Server implements KeyspaceHooks, ServerView {
     }
   }
 
-  private queuePropagation(dbId: number, argv: readonly Bin[]): void {
+  /** Redis alsoPropagate: queue a command for this unit's batch (nothing while loading). */
+  queuePropagation(dbId: number, argv: readonly Bin[]): void {
     if (this.loading) return;
     this.pending.push({ dbId, argv });
   }
@@ -491,4 +469,49 @@ function unknownCommandError(argv: readonly Bin[]): string {
   }
   const text = `ERR unknown command '${cstr(argv[0]!, 128)}', with args beginning with: ${args}`;
   return text.replace(/[\r\n]/g, ' ');
+}
+
+/**
+ * The CommandContext of one call(): plain fields and prototype methods, so running a command
+ * allocates one small object and no closures (this is the dispatch hot path).
+ */
+class CallContext implements CommandContext {
+  readonly server: Server;
+  readonly db: Db;
+  readonly client: Client;
+  readonly nowMs: number;
+  readonly argv: readonly Bin[];
+  /** What reaches the AOF: the client's argv unless the handler rewrote it. */
+  propagateArgv: readonly Bin[];
+  prevented = false;
+  forced = false;
+
+  constructor(server: Server, db: Db, client: Client, nowMs: number, argv: readonly Bin[]) {
+    this.server = server;
+    this.db = db;
+    this.client = client;
+    this.nowMs = nowMs;
+    this.argv = argv;
+    this.propagateArgv = argv;
+  }
+
+  dirty(count = 1): void {
+    this.server.dirtyCount += count;
+  }
+
+  rewriteArgv(argv: Bin[]): void {
+    this.propagateArgv = argv;
+  }
+
+  alsoPropagate(dbId: number, argv: Bin[]): void {
+    this.server.queuePropagation(dbId, argv);
+  }
+
+  preventPropagation(): void {
+    this.prevented = true;
+  }
+
+  forcePropagation(): void {
+    this.forced = true;
+  }
 }
