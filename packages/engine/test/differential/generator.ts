@@ -702,7 +702,6 @@ export function generateStream(options: StreamOptions): Step[] {
       pool = byFamily(options.kind);
   }
   const txOk = ['multi', 'exec', 'discard', 'watch'].every(ok);
-  const unwatchOk = ok('unwatch');
   const weighted = pool.map((x) => [x, x.weight] as const);
   const multiPool = pool.filter((x) => !x.noMulti && x.special === undefined);
   const multiWeighted = multiPool.map((x) => [x, x.weight] as const);
@@ -723,7 +722,7 @@ export function generateStream(options: StreamOptions): Step[] {
 
   while (steps.length < options.ops) {
     if (txOk && g.chance(txWeight) && multiWeighted.length > 0) {
-      steps.push(...transaction(g, () => plain(0, multiWeighted), () => plain(1, multiWeighted), unwatchOk));
+      steps.push(...transaction(g, () => plain(0, multiWeighted), () => plain(1, multiWeighted), ok));
       continue;
     }
     const client: 0 | 1 = twoClients && g.chance(0.12) ? 1 : 0;
@@ -737,16 +736,24 @@ export function generateStream(options: StreamOptions): Step[] {
  * may touch in between; sometimes with queueing errors (EXECABORT), nested MULTI, WATCH inside
  * MULTI, DISCARD, or EXEC/DISCARD without MULTI.
  */
-function transaction(g: Gen, own: () => Step, other: () => Step, unwatchOk: boolean): Step[] {
+function transaction(g: Gen, own: () => Step, other: () => Step, ok: (name: string) => boolean): Step[] {
   const steps: Step[] = [];
   const r = g.rng.float();
   if (r < 0.05) return [{ client: 0, argv: [g.kw(g.pick(['EXEC', 'DISCARD']))] }];
-  if (r < 0.08) return unwatchOk ? [{ client: 0, argv: ['UNWATCH'] }] : [];
+  if (r < 0.08) return ok('unwatch') ? [{ client: 0, argv: ['UNWATCH'] }] : [];
   if (g.chance(0.6)) {
     const watched = g.keys('any', 1, 3);
+    // A key that is logically expired but still stored when WATCH runs (Redis 7.0 remembers that
+    // and does not count its later deletion as a change).
+    if (g.chance(0.1) && ok('set')) steps.push({ client: 0, argv: ['SET', g.pick(watched), 'gone', 'PXAT', '1'] });
     steps.push({ client: 0, argv: ['WATCH', ...watched] });
     const interference = g.int(0, 3);
     for (let i = 0; i < interference; i++) {
+      const edge = g.chance(0.2) ? watchEdgeCase(g, g.pick(watched)) : null;
+      if (edge !== null && ok(edge[0]!.toLowerCase())) {
+        steps.push({ client: g.chance(0.8) ? 1 : 0, argv: edge });
+        continue;
+      }
       // Touch a watched key directly half of the time so the abort path is exercised a lot.
       const step = g.chance(0.7) ? other() : own();
       if (g.chance(0.5) && step.argv.length > 1 && !['select', 'swapdb', 'flushdb', 'flushall'].includes(step.argv[0]!.toLowerCase())) {
@@ -754,7 +761,7 @@ function transaction(g: Gen, own: () => Step, other: () => Step, unwatchOk: bool
       }
       steps.push(step);
     }
-    if (g.chance(0.05) && unwatchOk) steps.push({ client: 0, argv: ['UNWATCH'] });
+    if (g.chance(0.05) && ok('unwatch')) steps.push({ client: 0, argv: ['UNWATCH'] });
   }
   steps.push({ client: 0, argv: [g.kw('MULTI')] });
   const queued = g.int(0, 5);
@@ -771,6 +778,24 @@ function transaction(g: Gen, own: () => Step, other: () => Step, unwatchOk: bool
   }
   steps.push({ client: 0, argv: [g.chance(0.9) ? g.kw('EXEC') : g.kw('DISCARD')] });
   return steps;
+}
+
+/** Writes that touch a watched key in the ways Redis's WATCH treats specially. */
+function watchEdgeCase(g: Gen, key: Bin): Bin[] {
+  switch (g.int(0, 11)) {
+    case 0: return ['SWAPDB', '0', String(g.int(1, 2))];
+    case 1: return ['FLUSHDB'];
+    case 2: return g.chance(0.2) ? ['FLUSHALL'] : ['DEL', key];
+    case 3: return ['MOVE', key, String(g.int(0, 2))];
+    case 4: return ['COPY', g.key('any'), key, ...(g.chance(0.5) ? ['REPLACE'] : [])];
+    case 5: return ['RENAME', g.key('any'), key];
+    case 6: return ['EXPIRE', key, g.pick(['0', '-1', '5000'])];
+    case 7: return ['SET', key, 'gone', 'PXAT', '1'];
+    case 8: return ['PERSIST', key];
+    case 9: return ['GET', key]; // a read: must not abort the transaction
+    case 10: return ['DEL', g.key('any')];
+    default: return ['EXPIRE', key, '5000', 'NX'];
+  }
 }
 
 /** Generic bad input: drop the last argument, add a junk one, or replace an argument with junk. */

@@ -63,6 +63,22 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
 class PortInUseError extends Error {}
 
+/**
+ * redis-server exited before it answered PING (it refused its data directory, a bad option, ...).
+ * Interop tests expect this for damaged files: `output` is its log (stdout/stderr).
+ */
+export class RedisExitedError extends Error {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+  constructor(message: string, code: number | null, signal: NodeJS.Signals | null, output: string) {
+    super(message);
+    this.code = code;
+    this.signal = signal;
+    this.output = output;
+  }
+}
+
 async function startOnce(options: StartRedisOptions, port: number): Promise<RedisInstance> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'aofkv-redis-')));
@@ -113,7 +129,7 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
       const e = exited as { code: number | null; signal: NodeJS.Signals | null };
       const why = `redis-server exited early (code ${e.code}, signal ${e.signal})`;
       if (/Address already in use/i.test(output)) throw new PortInUseError(`${why}: port ${port} in use`);
-      throw new Error(`${why}\n${output}`);
+      throw new RedisExitedError(`${why}\n${output}`, e.code, e.signal, output);
     }
     const client = await tryPing(port);
     if (client !== null) {
