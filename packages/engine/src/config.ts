@@ -57,7 +57,7 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
   },
   { key: 'appendfilename', redisName: 'appendfilename', kind: 'filename', defaultValue: 'appendonly.aof', mutable: false },
   { key: 'appenddirname', redisName: 'appenddirname', kind: 'filename', defaultValue: 'appendonlydir', mutable: false },
-  { key: 'aofUseRdbPreamble', redisName: 'aof-use-rdb-preamble', kind: 'bool', defaultValue: false, mutable: true },
+  { key: 'aofUseRdbPreamble', redisName: 'aof-use-rdb-preamble', kind: 'bool', defaultValue: true, mutable: true },
   { key: 'aofLoadTruncated', redisName: 'aof-load-truncated', kind: 'bool', defaultValue: true, mutable: true },
   { key: 'aofTimestampEnabled', redisName: 'aof-timestamp-enabled', kind: 'bool', defaultValue: false, mutable: true },
   { key: 'aofDisableAutoGc', redisName: 'aof-disable-auto-gc', kind: 'bool', defaultValue: false, mutable: true },
@@ -174,6 +174,7 @@ function checkFilename(o: OptionSpec, text: string): void {
 /** openEngine() options that are not Redis configuration (injected services and switches). */
 const NON_CONFIG_OPTIONS = new Set([
   'random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron', 'rewriteScheduler', 'makeSnapshotSink',
+  'onLoadProgress',
 ]);
 
 /** Validate the options object given to openEngine(); errors name the option. */

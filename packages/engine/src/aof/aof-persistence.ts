@@ -34,6 +34,8 @@ import {
 import { AofWriter, type AofLogger } from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { writeRespSnapshot } from './aof-snapshot-resp.ts';
+import { loadRdbIntoServer } from '../rdb/rdb-reader.ts';
+import { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
 import {
   AofRewriter,
   eventLoopScheduler,
@@ -61,6 +63,8 @@ export interface AofPersistenceDeps {
   rewriteScheduler?: RewriteScheduler;
   /** Where the rewrite writes the new base (default: a writer thread on the real disk). */
   makeSnapshotSink?: () => SnapshotSink;
+  /** Told about loading progress (openEngine's onLoadProgress). */
+  onLoadProgress?: (progress: { loadedBytes: number; totalBytes: number }) => void;
 }
 
 /** Redis run_with_period(1000): the write-error retry in serverCron. */
@@ -101,6 +105,11 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
       deps.makeSnapshotSink ??
       (fs instanceof NodeFileSystem ? () => new ThreadSnapshotSink() : () => new InlineSnapshotSink(fs));
     this.rewriter = new AofRewriter(this, makeSink, deps.rewriteScheduler ?? eventLoopScheduler);
+    const onLoadProgress = deps.onLoadProgress;
+    if (onLoadProgress !== undefined) {
+      // A plain snapshot, not the live LoadingProgress: the receiver must not be able to change it.
+      this.loading.listener = (p) => onLoadProgress({ loadedBytes: p.loadedBytes, totalBytes: p.totalBytes });
+    }
   }
 
   // ---- RewriteHost ----------------------------------------------------------------------------
@@ -154,7 +163,12 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
       truncateOnDisk,
       progress: this.loading,
       nowMs: () => this.deps.clock.nowMs(),
-      loadRdb: null,
+      loadRdb: async (reader, fileName) => {
+        await loadRdbIntoServer(reader, fileName, this.deps.server, {
+          log: this.deps.log,
+          nowMs: () => this.deps.clock.nowMs(),
+        });
+      },
     };
   }
 
@@ -232,7 +246,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     fs.mkdir(this.names.aofDir);
     const next = this.manifest.clone();
     if (next.isEmpty) {
-      const base = newBaseFile(next, this.names, false);
+      const base = newBaseFile(next, this.names, this.deps.config.aofUseRdbPreamble);
       this.writeBaseFromDataset(this.file(base.fileName));
       this.deps.log('notice', `Creating AOF base file ${base.fileName} on server start`);
     }
@@ -261,9 +275,13 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     const tmp = path.join(config.dir, `temp-rewriteaof-${process.pid}.aof`);
     const fd = fs.open(tmp, 'write-truncate');
     try {
-      writeRespSnapshot(fs, fd, server.dbs, {
-        timestampSec: config.aofTimestampEnabled ? Math.floor(clock.nowMs() / 1000) : null,
-      });
+      if (config.aofUseRdbPreamble) {
+        writeRdbSnapshot(fs, fd, server.dbs, { aofBase: true, ctimeSec: Math.floor(clock.nowMs() / 1000) });
+      } else {
+        writeRespSnapshot(fs, fd, server.dbs, {
+          timestampSec: config.aofTimestampEnabled ? Math.floor(clock.nowMs() / 1000) : null,
+        });
+      }
       fs.fdatasync(fd);
     } finally {
       fs.close(fd);

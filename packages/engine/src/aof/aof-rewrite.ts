@@ -97,6 +97,8 @@ interface RewriteRun {
   readonly snapshot: RewriteSnapshot;
   readonly sink: SnapshotSink;
   readonly startedMs: number;
+  /** The base format chosen at start (aof-use-rdb-preamble then), which names the new base. */
+  readonly rdb: boolean;
   cancelled: boolean;
   finished: Promise<void>;
 }
@@ -230,6 +232,7 @@ export class AofRewriter {
       snapshot,
       sink,
       startedMs: h.clock.nowMs(),
+      rdb: h.config.aofUseRdbPreamble,
       cancelled: false,
       finished: Promise.resolve(),
     };
@@ -274,8 +277,9 @@ export class AofRewriter {
     let sizeBytes: number;
     try {
       await run.sink.open(run.tempPath, {
-        timestampSec: h.config.aofTimestampEnabled ? h.writer.unixtime() : null,
+        timestampSec: !run.rdb && h.config.aofTimestampEnabled ? h.writer.unixtime() : null,
         incrementalFsync: h.config.aofRewriteIncrementalFsync,
+        rdbCtimeSec: run.rdb ? h.writer.unixtime() : null,
       });
       while (!run.snapshot.done) {
         await this.scheduler.nextSlice();
@@ -308,7 +312,7 @@ export class AofRewriter {
     const h = this.host;
     h.log('notice', 'Background AOF rewrite terminated with success');
     const next = h.manifest.clone();
-    const base = newBaseFile(next, h.names, false);
+    const base = newBaseFile(next, h.names, run.rdb);
     const basePath = path.join(h.names.aofDir, base.fileName);
     let newIncrPath: string | null = null;
     try {

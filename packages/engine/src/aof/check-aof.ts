@@ -11,6 +11,7 @@ import { posix as path } from 'node:path';
 import type { FileSystem } from '../io/file-system.ts';
 import { parseManifest, ManifestError } from './aof-manifest.ts';
 import { RespFileReader } from './resp-file-reader.ts';
+import { checkRdbPreamble } from '../rdb/rdb-check.ts';
 
 export interface CheckIo {
   out(line: string): void;
@@ -37,8 +38,8 @@ interface CheckState {
   toTimestamp: number;
   /** Redis's global `line`: 1-based, counts CRLF-terminated lines consumed, across files. */
   line: number;
-  /** RDB-preamble checker; null until RDB support lands. */
-  checkRdb: ((reader: RespFileReader) => boolean) | null;
+  /** RDB-preamble checker (rdb/rdb-check.ts checkRdbPreamble); validates and moves past the RDB. */
+  checkRdb: ((reader: RespFileReader, fileName: string) => boolean) | null;
 }
 
 const USAGE = 'Usage: aofkv check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>';
@@ -48,9 +49,16 @@ export async function checkAof(
   args: readonly string[],
   fs: FileSystem,
   io: CheckIo,
-  checkRdb: CheckState['checkRdb'] = null,
+  checkRdb?: CheckState['checkRdb'],
 ): Promise<number> {
-  const state: CheckState = { fs, io, fix: false, toTimestamp: 0, line: 1, checkRdb };
+  const state: CheckState = {
+    fs,
+    io,
+    fix: false,
+    toTimestamp: 0,
+    line: 1,
+    checkRdb: checkRdb ?? ((reader, fileName) => checkRdbPreamble(reader, fileName, (line) => io.out(line))),
+  };
   let filePath: string;
   // `-y` answers the --fix prompt in advance (our addition for scripts); it is not counted as an argument.
   const yes = args.includes('-y') || args.includes('--yes');
@@ -231,7 +239,7 @@ async function checkSingle(
     const size = state.fs.fileSize(fd);
     if (size === 0) return 'empty';
     const scan: Scan = { reader: new RespFileReader(state.fs, fd, size), error: '', errorPos: 0, multi: 0, starLineBuffer: '' };
-    if (preamble) checkPreamble(state, scan);
+    if (preamble) checkPreamble(state, scan, name);
     let pos = scan.reader.position;
     for (;;) {
       if (scan.multi === 0) pos = scan.reader.position;
@@ -257,8 +265,8 @@ async function checkSingle(
   }
 }
 
-function checkPreamble(state: CheckState, scan: Scan): void {
-  if (state.checkRdb === null || !state.checkRdb(scan.reader)) {
+function checkPreamble(state: CheckState, scan: Scan, name: string): void {
+  if (state.checkRdb === null || !state.checkRdb(scan.reader, name)) {
     state.io.out('RDB preamble of AOF file is not sane, aborting.');
     exit(1);
   }

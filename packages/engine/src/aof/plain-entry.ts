@@ -6,7 +6,8 @@
 //   list    data = Bin[] head→tail
 //   set     data = Bin[]
 //   hash    data = Bin[] flat field, value, field, value, ...
-//   zset    data = (Bin | number)[] flat member, score, ... in score order
+//   zset    data = (Bin | number)[] flat member, score, ... in score order; a score of -0 is the
+//           string '-0' because msgpackr packs -0 as the integer 0 (see plainScore)
 
 import { formatDouble17g, formatExpireMs, type Bin } from '../bytes.ts';
 import type { RedisValue } from '../keyspace/values.ts';
@@ -21,6 +22,13 @@ export type PlainType = 0 | 1 | 2 | 3 | 4;
 
 /** expireMs: -1 for none; a bigint only beyond 2^53 ms (see ExpireMs in keyspace/db.ts). */
 export type PlainEntry = [dbId: number, key: Bin, type: PlainType, data: Bin | (Bin | number)[], expireMs: number | bigint];
+
+const NEGATIVE_ZERO = '-0';
+
+/** A zset score from plain data (numbers, or the '-0' marker that survives msgpackr). */
+export function plainScore(v: Bin | number): number {
+  return typeof v === 'number' ? v : v === NEGATIVE_ZERO ? -0 : Number.NaN;
+}
 
 /** Redis AOF_REWRITE_ITEMS_PER_CMD. */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
@@ -39,7 +47,7 @@ export function toPlainEntry(dbId: number, key: Bin, value: RedisValue, expireMs
     }
     case 'zset': {
       const flat: (Bin | number)[] = [];
-      for (const [m, s] of value) flat.push(m, s);
+      for (const [m, s] of value) flat.push(m, Object.is(s, -0) ? NEGATIVE_ZERO : s);
       return [dbId, key, PLAIN_ZSET, flat, expireMs];
     }
   }
@@ -69,7 +77,7 @@ export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
       const flat = data as (Bin | number)[];
       const items: Bin[] = new Array<Bin>(flat.length);
       for (let i = 0; i < flat.length; i += 2) {
-        items[i] = formatDouble17g(flat[i + 1] as number);
+        items[i] = formatDouble17g(plainScore(flat[i + 1]!));
         items[i + 1] = flat[i] as Bin;
       }
       appendBatches(out, 'ZADD', key, items, 2);

@@ -1,7 +1,7 @@
 // The rewrite writer thread: Redis's rewrite child, minus the fork. It runs in a single-thread
 // piscina pool (strict FIFO, like a bio thread), so its tasks arrive in order: open, batch...,
 // finish (or abort). Batches are msgpackr-packed plain entries; the thread encodes them as the new
-// base (RESP) and writes them to the temp file with the real file system, fsyncing every 4 MiB and
+// base (RESP or RDB) and writes them to the temp file with the real file system, fsyncing every 4 MiB and
 // at the end. It never touches the keyspace: the main thread's copy-on-write snapshot decides what
 // the entries are. State lives at module level between tasks: one rewrite per thread at a time.
 
@@ -14,6 +14,7 @@ export interface OpenTask {
   path: string;
   timestampSec: number | null;
   incrementalFsync: boolean;
+  rdbCtimeSec: number | null;
 }
 
 let sink: InlineSnapshotSink | null = null;
@@ -22,7 +23,11 @@ const unpackr = new Unpackr({ useRecords: false });
 export async function open(task: OpenTask): Promise<void> {
   if (sink !== null) await sink.abort();
   sink = new InlineSnapshotSink(new NodeFileSystem());
-  await sink.open(task.path, { timestampSec: task.timestampSec, incrementalFsync: task.incrementalFsync });
+  await sink.open(task.path, {
+    timestampSec: task.timestampSec,
+    incrementalFsync: task.incrementalFsync,
+    rdbCtimeSec: task.rdbCtimeSec,
+  });
 }
 
 export async function batch(data: Uint8Array): Promise<void> {

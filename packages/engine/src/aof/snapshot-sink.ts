@@ -10,6 +10,7 @@
 import type { FileSystem } from '../io/file-system.ts';
 import type { PlainEntry } from './plain-entry.ts';
 import { RespBaseWriter } from './aof-snapshot-resp.ts';
+import { RdbBaseWriter } from '../rdb/rdb-writer.ts';
 
 /** Redis REDIS_AUTOSYNC_BYTES. */
 export const AUTOSYNC_BYTES = 4 * 1024 * 1024;
@@ -18,6 +19,15 @@ export interface SnapshotSinkOptions {
   /** Write `#TS:<sec>` first (aof-timestamp-enabled, RESP bases only). */
   timestampSec: number | null;
   incrementalFsync: boolean;
+  /** An RDB base (aof-use-rdb-preamble) with this ctime aux field; null for a RESP base. */
+  rdbCtimeSec: number | null;
+}
+
+/** What both base writers offer: add entries, write out what is buffered, count bytes. */
+interface BaseWriter {
+  add(entry: PlainEntry): void;
+  drain(): void;
+  readonly bytesWritten: number;
 }
 
 export interface SnapshotSink {
@@ -34,7 +44,8 @@ export interface SnapshotSink {
 export class InlineSnapshotSink implements SnapshotSink {
   private readonly fs: FileSystem;
   private fd = -1;
-  private writer: RespBaseWriter | null = null;
+  private writer: BaseWriter | null = null;
+  private rdb: RdbBaseWriter | null = null;
   private incrementalFsync = false;
   private syncedUpToBytes = 0;
 
@@ -45,7 +56,12 @@ export class InlineSnapshotSink implements SnapshotSink {
   async open(tempPath: string, options: SnapshotSinkOptions): Promise<void> {
     this.fd = this.fs.open(tempPath, 'write-truncate');
     this.incrementalFsync = options.incrementalFsync;
-    this.writer = new RespBaseWriter(this.fs, this.fd, { timestampSec: options.timestampSec });
+    if (options.rdbCtimeSec !== null) {
+      this.rdb = new RdbBaseWriter(this.fs, this.fd, { aofBase: true, ctimeSec: options.rdbCtimeSec });
+      this.writer = this.rdb;
+    } else {
+      this.writer = new RespBaseWriter(this.fs, this.fd, { timestampSec: options.timestampSec });
+    }
   }
 
   async write(entries: PlainEntry[]): Promise<void> {
@@ -59,7 +75,8 @@ export class InlineSnapshotSink implements SnapshotSink {
 
   async finish(): Promise<number> {
     const writer = this.writer!;
-    writer.drain();
+    if (this.rdb !== null) this.rdb.finish(); // EOF opcode and CRC64, then write out
+    else writer.drain();
     this.fs.fdatasync(this.fd);
     this.fs.close(this.fd);
     this.fd = -1;

@@ -38,15 +38,16 @@ describe('aof rewrite on real threads', () => {
     expect(await db.get('foo')).toBe('20000');
     await engine.close();
     const manifest = readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
-    expect(manifest).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+    expect(manifest).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
     const reopened = await openEngine({ dir });
     expect(await reopened.db(0).get('foo')).toBe('20000');
     await reopened.close();
   });
 
-  it('a rewrite of mixed data through the writer thread reloads to the same keyspace', async () => {
+  for (const aofUseRdbPreamble of [true, false]) {
+  it(`a rewrite of mixed data through the writer thread reloads to the same keyspace (${aofUseRdbPreamble ? 'RDB' : 'RESP'} base)`, async () => {
     const dir = tempDir();
-    const engine = await openEngine({ dir, autoAofRewritePercentage: 0 });
+    const engine = await openEngine({ dir, autoAofRewritePercentage: 0, aofUseRdbPreamble });
     for (let d = 0; d < 3; d++) {
       const db = engine.db(d);
       const ops: Promise<unknown>[] = [];
@@ -70,6 +71,7 @@ describe('aof rewrite on real threads', () => {
     expect(dumpKeyspace(reopened.server.dbs)).toBe(live);
     await reopened.close();
   });
+  }
 
   it('closing the engine during a rewrite cancels it and leaves a loadable directory without temp files', async () => {
     const dir = tempDir();
