@@ -19,7 +19,7 @@ import { ErrorReply, NilArrayReply, StatusReply, type Reply } from './reply.ts';
 import { Server, type Client } from './server.ts';
 import type { CommandSpec } from './commands/types.ts';
 import { buildEngineCommands } from './engine-commands.ts';
-import type { FileSystem } from './io/file-system.ts';
+import { isFsError, type FileSystem } from './io/file-system.ts';
 import { NodeFileSystem } from './io/node-file-system.ts';
 import { createPiscinaBio, type BioClient } from '@aofkv/bio-workers';
 import { AofPersistence } from './aof/aof-persistence.ts';
@@ -58,6 +58,19 @@ export interface EngineOptions extends Partial<EngineConfig> {
   rewriteScheduler?: RewriteScheduler;
   /** Where a rewrite writes its base (default: a writer thread on the real disk, inline otherwise). */
   makeSnapshotSink?: () => SnapshotSink;
+  /**
+   * Called while the AOF loads (at start-up and on DEBUG LOADAOF): once when loading starts, after
+   * every batch of commands, and once when it ends. `loadedBytes` grows to `totalBytes` (the size
+   * of base + INCR files) on a complete load. Attached before loading starts, which is why it is
+   * an option: by the time openEngine() resolves the start-up load is over.
+   */
+  onLoadProgress?: (progress: LoadProgress) => void;
+}
+
+/** What onLoadProgress reports (Redis INFO loading_loaded_bytes / loading_total_bytes). */
+export interface LoadProgress {
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
 }
 
 /**
@@ -431,6 +444,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     server: engine.server,
     log,
     readOnly: options.readOnly === true,
+    ...(options.onLoadProgress !== undefined ? { onLoadProgress: options.onLoadProgress } : {}),
     ...(options.rewriteScheduler !== undefined ? { rewriteScheduler: options.rewriteScheduler } : {}),
     ...(options.makeSnapshotSink !== undefined ? { makeSnapshotSink: options.makeSnapshotSink } : {}),
   });
@@ -438,6 +452,10 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     await aof.start();
   } catch (err) {
     await bio.close();
+    // A file-system failure while opening is an operating error of the engine: give it a code.
+    if (isFsError(err)) {
+      throw new EngineError('ERR_AOF_OPEN', `Can't open the AOF in ${config.dir}: ${err.message}`, { cause: err });
+    }
     throw err;
   }
   engine.aof = aof;

@@ -185,23 +185,31 @@ async function replayResp(
     const commandStart = reader.position;
     const line = reader.readLine();
     if (line === null) break; // clean EOF
-    if (line[0] === 35) continue; // '#': annotation
+    if (line[0] === 35) {
+      // '#': an annotation. One that the file ends in the middle of is a torn tail too: kept,
+      // the next command appended to the file would be glued to it and the file would no longer
+      // load (Redis 7.0 keeps it; we cut it like any other torn tail).
+      if (line[line.length - 1] !== 10 && reader.atEof) {
+        return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      }
+      continue;
+    }
     if (line[0] !== 42) throw formatError(fileName, commandStart); // not '*'
-    if (line.length === 1) return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
+    if (line.length === 1) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     const argc = parseLeadingInt(line, 1);
     if (!(argc >= 1) || argc > 0x7fffffff) throw formatError(fileName, commandStart);
     argv.length = 0;
     for (let j = 0; j < argc; j++) {
       const lenLine = reader.readLine();
-      if (lenLine === null) return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
+      if (lenLine === null) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
       if (lenLine[0] !== 36) throw formatError(fileName, reader.position - lenLine.length); // not '$'
       const len = parseLeadingInt(lenLine, 1);
       if (!(len >= 0) || !Number.isFinite(len)) throw formatError(fileName, reader.position - lenLine.length);
       const bytes = reader.readExact(len);
-      if (bytes === null) return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
+      if (bytes === null) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
       argv.push(bytes.toString('latin1', 0, len));
       // Redis discards the two bytes after the payload without checking they are CRLF.
-      if (!reader.skip(2)) return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
+      if (!reader.skip(2)) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     }
     const name = argv[0]!.toLowerCase();
     if (!server.table.has(name)) {
@@ -233,6 +241,25 @@ function formatError(fileName: string, offset: number): AofLoadError {
     fileName,
     offset,
   );
+}
+
+/**
+ * An unexpected EOF in the middle of a command or annotation. Inside an unfinished MULTI the file
+ * must be cut back to before the MULTI, not just to the last queued command: Redis 7.0 cuts at
+ * the latter, which leaves a dangling MULTI that swallows (and on the next load reverts) every
+ * command appended after the repair — acknowledged writes included. Valkey fixed this the same way.
+ */
+function tornTail(
+  deps: LoaderDeps,
+  state: ParseState,
+  inMulti: boolean,
+  filePath: string,
+  fileName: string,
+  isLast: boolean,
+  offset: number,
+): FileLoadOutcome {
+  if (inMulti) state.validUpTo = state.validBeforeMulti;
+  return unexpectedEof(deps, state, filePath, fileName, isLast, offset);
 }
 
 /** Redis's uxeof label: cut back to the last complete command when allowed, else fail. */

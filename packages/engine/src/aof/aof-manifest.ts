@@ -129,7 +129,10 @@ export function parseManifest(text: string, manifestPath = 'manifest'): AofManif
       const value = argv![i + 1]!;
       if (key === 'file') {
         fileName = value;
-        if (fileName.includes('/') || fileName.includes('\\')) fail("File can't be a path, just a filename", line);
+        // Redis refuses '/' and '\\'; '.' and '..' would name a directory, so we refuse them too.
+        if (fileName.includes('/') || fileName.includes('\\') || fileName === '.' || fileName === '..') {
+          fail("File can't be a path, just a filename", line);
+        }
       } else if (key === 'seq') {
         fileSeq = atoll(value);
       } else if (key === 'type') {

@@ -140,9 +140,7 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
     manifest = parseManifest(state.fs.readFile(manifestPath).toString('latin1'), manifestPath);
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err;
-    state.io.out('# Bad AOF manifest format');
-    if (err.lineNumber > 0) state.io.out(`# >>> ${err.lineNumber}: ${err.line}`);
-    state.io.out(`# ${err.reason}`);
+    printManifestError(state, err);
     exit(1);
   }
   const files = manifest.loadOrder();
@@ -164,6 +162,30 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
     }
   }
   state.io.out('All AOF files and manifest are valid');
+}
+
+/**
+ * Redis aofLoadManifestFromFile's loaderr block, printed through serverLog as redis-check-aof
+ * does: `<pid>:C <date> # <message>` lines; the line number and text only when a line was read.
+ */
+function printManifestError(state: CheckState, err: ManifestError): void {
+  const log = (message: string) => state.io.out(`${logPrefix()}${message}`);
+  log('\n*** FATAL AOF MANIFEST FILE ERROR ***\n');
+  if (err.lineNumber > 0 && !err.reason.includes('too long line') && !err.reason.includes('empty AOF manifest')) {
+    log(`Reading the manifest file, at line ${err.lineNumber}\n`);
+    log(`>>> '${err.line}'\n`);
+  }
+  log(`${err.reason}\n`);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** serverLogRaw's prefix: pid, role C, "%d %b %Y %H:%M:%S.%03d", level # (warning). */
+function logPrefix(): string {
+  const d = new Date();
+  const two = (n: number) => String(n).padStart(2, '0');
+  const date = `${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${process.pid}:C ${date} # `;
 }
 
 async function checkOldStyle(state: CheckState, filePath: string, preamble: boolean): Promise<void> {

@@ -7,6 +7,7 @@ import { openEngine, type Engine, type EngineOptions } from '../engine.ts';
 import { parseCommandArgs } from './config-args.ts';
 import { DUMP_FORMAT, dumpKeyspace } from './dump.ts';
 import { writeText, type CliIo } from './io.ts';
+import { loadProgressDisplay } from './load-progress.ts';
 
 export const DUMP_USAGE = `Usage: aofkv dump [--dir DIR] [--appenddirname NAME] [--appendfilename NAME]
 
@@ -29,6 +30,8 @@ export async function runDump(args: readonly string[], io: CliIo): Promise<numbe
     await writeText(io.stderr, `aofkv dump: '${dir}' is not a directory\n`);
     return 1;
   }
+  // A bar on stderr for loads that take more than a second (only when stderr is a terminal).
+  const progress = loadProgressDisplay(io.stderr);
   const options: EngineOptions = {
     ...parsed.config,
     dir,
@@ -37,14 +40,17 @@ export async function runDump(args: readonly string[], io: CliIo): Promise<numbe
     logger: (level, message) => {
       if (level === 'warning') io.stderr.write(`aofkv: ${message}\n`);
     },
+    onLoadProgress: progress.onLoadProgress,
   };
   let engine: Engine;
   try {
     engine = await openEngine(options);
   } catch (err) {
+    progress.stop(); // clear the bar before the message
     await writeText(io.stderr, `aofkv dump: cannot load '${dir}': ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+  progress.stop();
   try {
     await writeText(io.stdout, dumpKeyspace(engine.server.dbs) + '\n');
   } finally {

@@ -3,6 +3,7 @@
 // entry. A subcommand parses its own arguments (config-args.ts) and resolves with the exit code;
 // CliUsageError from it is reported here with a pointer to --help, exit code 1.
 
+import { runCheckAof } from './check-aof-command.ts';
 import { CliUsageError } from './config-args.ts';
 import { runDump } from './dump-command.ts';
 import { writeText, type CliIo, type SubcommandRun } from './io.ts';
@@ -17,6 +18,7 @@ export interface Subcommand {
 export const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'shell', summary: 'a redis-cli compatible shell on an embedded engine', run: runShell },
   { name: 'dump', summary: 'print the keyspace of a data directory as canonical JSON (read-only)', run: runDump },
+  { name: 'check-aof', summary: 'check (and with --fix repair) an AOF like redis-check-aof', run: runCheckAof },
 ];
 
 export function usage(): string {

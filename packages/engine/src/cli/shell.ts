@@ -13,6 +13,7 @@ import { CliUsageError, parseCommandArgs } from './config-args.ts';
 import { historyPath, loadHistory, saveHistory } from './history.ts';
 import { readByteLines } from './input-lines.ts';
 import { writeBytes, writeText, type CliIo } from './io.ts';
+import { loadProgressDisplay } from './load-progress.ts';
 import type { OutputMode } from './redis-cli-format.ts';
 import { ShellSession } from './shell-session.ts';
 
@@ -46,6 +47,8 @@ export async function runShell(args: readonly string[], io: CliIo, open: EngineO
       ? 'tty'
       : 'raw';
 
+  // A bar on stderr while a large data directory loads (only on a terminal, after a second).
+  const progress = loadProgressDisplay(io.stderr);
   const options: EngineOptions = {
     ...parsed.config,
     // Loading and AOF warnings (truncated file loaded anyway, ...) are worth seeing; Redis logs
@@ -53,15 +56,18 @@ export async function runShell(args: readonly string[], io: CliIo, open: EngineO
     logger: (level, message) => {
       if (level === 'warning') io.stderr.write(`aofkv: ${message}\n`);
     },
+    onLoadProgress: progress.onLoadProgress,
   };
   let engine: Engine;
   try {
     // openEngine creates the data directory (and the AOF directory) when they are missing.
     engine = await open(options);
   } catch (err) {
+    progress.stop(); // clear the bar before the message
     await writeText(io.stderr, `aofkv shell: cannot open the data directory '${options.dir ?? './data'}': ${message(err)}\n`);
     return 1;
   }
+  progress.stop();
 
   const session = new ShellSession(engine, {
     mode,

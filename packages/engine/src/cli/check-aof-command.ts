@@ -1,0 +1,54 @@
+// `aofkv check-aof [--fix] [--truncate-to-timestamp T] [-y] <manifest|file>`: redis-check-aof 7.0
+// on the real file system (src/aof/check-aof.ts does the work and owns the argument rules, so
+// the accepted command lines and the exit codes are exactly redis-check-aof's; `-y` answers the
+// --fix prompt in advance, for scripts). Report lines go to stdout, as redis-check-aof prints
+// them; the `Continue? [y/N]:` prompt is answered with one line read from stdin (end of input
+// counts as "no", as fgets returning NULL does in redis-check-aof).
+
+import readline from 'node:readline';
+import { checkAof, type CheckIo } from '../aof/check-aof.ts';
+import { NodeFileSystem } from '../io/node-file-system.ts';
+import { writeText, type CliIo } from './io.ts';
+
+export const CHECK_AOF_USAGE = `Usage: aofkv check-aof [--fix | --truncate-to-timestamp T] [-y] <file.manifest | file.aof>
+
+Checks a multi-part AOF (give the manifest) or a single pre-7.0 AOF file the way redis-check-aof
+7.0 does, with the same report and exit code (0: valid or repaired, 1: not valid or not repaired).
+  --fix                        cut the last file back to its last complete command (asks first)
+  --truncate-to-timestamp T    cut the last file at the first #TS: annotation later than T
+  -y, --yes                    answer yes to the --fix question
+`;
+
+export async function runCheckAof(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    await writeText(io.stdout, CHECK_AOF_USAGE);
+    return 0;
+  }
+  // Lines are written as they come (the report may be long); awaited before returning.
+  let pending: Promise<void> = Promise.resolve();
+  const out = (text: string) => {
+    pending = pending.then(() => writeText(io.stdout, text));
+  };
+  const checkIo: CheckIo = {
+    out: (line) => out(line + '\n'),
+    prompt: async (question) => {
+      out(question);
+      await pending;
+      return readOneLine(io);
+    },
+  };
+  const code = await checkAof(args, new NodeFileSystem(), checkIo);
+  await pending;
+  return code;
+}
+
+/** The next line of stdin (without its newline), or null at end of input. */
+async function readOneLine(io: CliIo): Promise<string | null> {
+  const rl = readline.createInterface({ input: io.stdin, terminal: false, crlfDelay: Infinity });
+  try {
+    for await (const line of rl) return line;
+    return null;
+  } finally {
+    rl.close();
+  }
+}
