@@ -232,50 +232,6 @@ function argLongAtLeast(s: Bin, min: number, message: string): number {
 
 // ---- score replies ("%.17g") --------------------------------------------------------------------
 
-/**
- * Redis addReplyDouble (7.0): printf "%.17g". Delegates to formatDouble17g with two additions
- * that belong in bytes.ts: a fast path for safe integers (printed exactly by both), and glibc's
- * rounding of exact ties. V8's toExponential rounds a tie away from zero, printf rounds it to
- * even, e.g. 562949953421312.125 (18 significant digits, the last a 5) is "562949953421312.12"
- * in Redis. Checked against C's %.17g on 800k doubles, including 57k ties.
- */
-export function formatScore(d: number): string {
-  if (Number.isSafeInteger(d) && d !== 0) return String(d);
-  const s = formatDouble17g(d);
-  if (!Number.isFinite(d) || d === 0 || Number.isInteger(d)) return s; // integers >= 2^53 are even: no tie
-  return roundTieToEven(d) ?? s;
-}
-
-/** The %.17g text when `d`'s exact decimal expansion is a tie whose 17th digit is even, else null. */
-function roundTieToEven(d: number): string | null {
-  const e18 = d.toExponential(17); // 18 significant digits, exact when the expansion has 18
-  const ePos = e18.indexOf('e');
-  if (e18.charCodeAt(ePos - 1) !== 53) return null; // a tie ends in 5
-  const exp = Number(e18.slice(ePos + 1));
-  // d = N / 2^k exactly; its decimal expansion has k fractional digits, exp + 1 + k in all.
-  let k = 0;
-  for (let v = Math.abs(d); !Number.isInteger(v); v *= 2) k++;
-  if (exp + 1 + k !== 18) return null;
-  const neg = d < 0;
-  const digits = e18.slice(neg ? 1 : 0, ePos).replace('.', '');
-  if ((digits.charCodeAt(16) - 48) % 2 !== 0) return null; // odd: rounding up is right
-  return (neg ? '-' : '') + formatG17(digits.slice(0, 17), exp);
-}
-
-/** %g layout of 17 significant digits with decimal exponent `exp`: trailing zeros dropped. */
-function formatG17(digits: string, exp: number): string {
-  const trimmed = digits.replace(/0+$/, '');
-  if (exp < -4 || exp >= 17) {
-    const mant = trimmed.length > 1 ? `${trimmed[0]}.${trimmed.slice(1)}` : trimmed;
-    const ax = Math.abs(exp);
-    return `${mant}e${exp < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
-  }
-  if (exp < 0) return `0.${'0'.repeat(-exp - 1)}${trimmed}`;
-  const intPart = trimmed.slice(0, exp + 1).padEnd(exp + 1, '0');
-  const frac = trimmed.slice(exp + 1);
-  return frac.length > 0 ? `${intPart}.${frac}` : intPart;
-}
-
 // ---- shared helpers -----------------------------------------------------------------------------
 
 /** Delete a key whose sorted set became empty (Redis never keeps empty collections). */
@@ -303,7 +259,7 @@ function storeResult(c: CommandContext, dstKey: Bin, result: RZSet): number {
 function replyCollector(out: Reply[], withScores: boolean): ZVisitor {
   return withScores
     ? (member, score) => {
-        out.push(member, formatScore(score));
+        out.push(member, formatDouble17g(score));
       }
     : (member) => {
         out.push(member);
@@ -399,7 +355,7 @@ function zaddGeneric(c: CommandContext, argv: readonly Bin[], f: ZAddFlags, scor
     c.db.signalModified(key);
     c.dirty(added + updated);
   }
-  if (f.incr) return processed > 0 ? formatScore(last) : null;
+  if (f.incr) return processed > 0 ? formatDouble17g(last) : null;
   return f.ch ? added + updated : added;
 }
 
@@ -436,7 +392,7 @@ function zrem(c: CommandContext, argv: readonly Bin[]): Reply {
 
 function zscore(c: CommandContext, argv: readonly Bin[]): Reply {
   const score = getZSet(c.db, argv[1]!)?.score(argv[2]!);
-  return score === undefined ? null : formatScore(score);
+  return score === undefined ? null : formatDouble17g(score);
 }
 
 function zmscore(c: CommandContext, argv: readonly Bin[]): Reply {
@@ -444,7 +400,7 @@ function zmscore(c: CommandContext, argv: readonly Bin[]): Reply {
   const out: Reply[] = [];
   for (let j = 2; j < argv.length; j++) {
     const score = z?.score(argv[j]!);
-    out.push(score === undefined ? null : formatScore(score));
+    out.push(score === undefined ? null : formatDouble17g(score));
   }
   return out;
 }
@@ -639,8 +595,8 @@ function genericZpop(
   const items: Reply[] = [];
   for (let k = 0; k < n; k++) {
     const e = (max ? z.popMax() : z.popMin())!;
-    if (zmpop) items.push([e.member, formatScore(e.score)]);
-    else items.push(e.member, formatScore(e.score));
+    if (zmpop) items.push([e.member, formatDouble17g(e.score)]);
+    else items.push(e.member, formatDouble17g(e.score));
   }
   deleteIfEmpty(c, key, z);
   c.db.signalModified(key);
