@@ -324,11 +324,11 @@ function randomCommand(rng: ReturnType<typeof createPrng>, nowMs: number): [numb
   return [dbIndex, rng.pick(choices)()];
 }
 
-async function concurrentWorkloadRun(seed: number): Promise<void> {
+async function concurrentWorkloadRun(seed: number, preamble?: boolean): Promise<void> {
   const rng = createPrng(seed);
   const s = await setup({
     appendfsync: rng.pick(['always', 'everysec', 'no'] as const),
-    aofUseRdbPreamble: rng.chance(0.5),
+    aofUseRdbPreamble: preamble ?? rng.chance(0.5),
   });
   const handles: Db[] = [0, 1, 2].map((i) => s.engine.db(i));
   const issue = async (n: number) => {
@@ -382,5 +382,13 @@ describe('aof rewrite: point in time under a concurrent random workload', () => 
   const seeds = process.env.SEED !== undefined ? [Number(process.env.SEED)] : Array.from({ length: Number(process.env.REWRITE_SEEDS ?? 40) }, (_, i) => 1000 + i);
   it(`base + new INCR equals the live dataset (${seeds.length} seeds; SEED=n to replay)`, async () => {
     for (const seed of seeds) await concurrentWorkloadRun(seed);
+  });
+  // Redis unit/aofrw.tcl: a write load during BGREWRITEAOF, then the digest before and after
+  // DEBUG LOADAOF must be equal (here: the canonical dump, plus the base-alone check).
+  it('AOF rewrite during write load: RDB preamble=yes', async () => {
+    for (let seed = 5000; seed < 5005; seed++) await concurrentWorkloadRun(seed, true);
+  });
+  it('AOF rewrite during write load: RDB preamble=no', async () => {
+    for (let seed = 6000; seed < 6005; seed++) await concurrentWorkloadRun(seed, false);
   });
 });
