@@ -3,6 +3,7 @@
 
 import { parseDouble, parseLongLong, parseSafeInt, type Bin } from '../bytes.ts';
 import type { Db } from '../keyspace/db.ts';
+import type { CommandContext } from './types.ts';
 import type { RedisValue, RHash, RList, RSet, RZSet } from '../keyspace/values.ts';
 import { ERR, fail } from '../reply.ts';
 
@@ -56,3 +57,31 @@ export const getList = (db: Db, key: Bin): RList | undefined => typed<RList>(db.
 export const getHash = (db: Db, key: Bin): RHash | undefined => typed<RHash>(db.lookupRead(key), 'hash');
 export const getSet = (db: Db, key: Bin): RSet | undefined => typed<RSet>(db.lookupRead(key), 'set');
 export const getZSet = (db: Db, key: Bin): RZSet | undefined => typed<RZSet>(db.lookupRead(key), 'zset');
+
+/** The part of a hash's map, a set's members or a sorted set that member removal needs. */
+export interface RemovableMembers {
+  delete(member: Bin): boolean;
+  readonly size: number;
+}
+
+/**
+ * Redis hdelCommand / sremCommand / zremCommand: remove argv[2..] from the collection at `key`,
+ * stopping at the member that empties it, which deletes the key (Redis keeps no empty
+ * collections). Signals WATCH and counts one change per removed member. Returns the count.
+ */
+export function removeMembers(c: CommandContext, key: Bin, members: RemovableMembers, argv: readonly Bin[]): number {
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (!members.delete(argv[i]!)) continue;
+    deleted++;
+    if (members.size === 0) {
+      c.db.delete(key);
+      break;
+    }
+  }
+  if (deleted > 0) {
+    c.db.signalModified(key);
+    c.dirty(deleted);
+  }
+  return deleted;
+}

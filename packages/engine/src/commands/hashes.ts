@@ -9,7 +9,7 @@ import { LLONG_MAX, LLONG_MIN, parseLongLong, parseSafeInt, type Bin } from '../
 import { incrByFloatText, isFiniteLongDouble, parseLongDouble } from '../keyspace/long-double.ts';
 import { RHash } from '../keyspace/values.ts';
 import { ERR, OK, fail, wrongArity, type Reply } from '../reply.ts';
-import { argLongLong, getHash } from './args.ts';
+import { argLongLong, getHash, removeMembers } from './args.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
 
 const KEY1 = [1, 1, 1] as const;
@@ -103,21 +103,7 @@ function hgetallGeneric(c: CommandContext, argv: readonly Bin[], keys: boolean, 
 function hdel(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
   const hash = getHash(c.db, key);
-  if (hash === undefined) return 0;
-  let deleted = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (!hash.map.delete(argv[i]!)) continue;
-    deleted++;
-    if (hash.map.size === 0) {
-      c.db.delete(key);
-      break;
-    }
-  }
-  if (deleted > 0) {
-    c.db.signalModified(key);
-    c.dirty(deleted);
-  }
-  return deleted;
+  return hash === undefined ? 0 : removeMembers(c, key, hash.map, argv);
 }
 
 // ---- HINCRBY HINCRBYFLOAT ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { parseLongLong, type Bin } from '../bytes.ts';
 import { SET_MAX_INTSET_ENTRIES, SetMembers } from '../keyspace/set.ts';
 import { RSet } from '../keyspace/values.ts';
 import { ERR, fail, type Reply } from '../reply.ts';
-import { getSet } from './args.ts';
+import { getSet, removeMembers } from './args.ts';
 import { argLongAtLeast } from './count-args.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
 
@@ -50,21 +50,7 @@ function sadd(c: CommandContext, argv: readonly Bin[]): Reply {
 function srem(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
   const set = getSet(c.db, key);
-  if (set === undefined) return 0;
-  let deleted = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (!set.members.delete(argv[i]!)) continue;
-    deleted++;
-    if (set.members.size === 0) {
-      c.db.delete(key);
-      break;
-    }
-  }
-  if (deleted > 0) {
-    c.db.signalModified(key);
-    c.dirty(deleted);
-  }
-  return deleted;
+  return set === undefined ? 0 : removeMembers(c, key, set.members, argv);
 }
 
 /** Redis smoveCommand: a missing source answers 0 before the destination's type is checked. */

@@ -7,7 +7,7 @@
 import { formatDouble17g, parseLongLong, type Bin } from '../bytes.ts';
 import { RZSet, ZSET_MAX_LISTPACK_VALUE, type LexBound, type LexRange, type ScoreRange, type ZVisitor } from '../keyspace/zset.ts';
 import { ERR, NIL_ARRAY, fail, type Reply } from '../reply.ts';
-import { argInt, getZSet, isArg } from './args.ts';
+import { argInt, getZSet, isArg, removeMembers } from './args.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
@@ -374,20 +374,7 @@ function zincrby(c: CommandContext, argv: readonly Bin[]): Reply {
 function zrem(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
   const z = getZSet(c.db, key);
-  if (z === undefined) return 0;
-  let deleted = 0;
-  for (let j = 2; j < argv.length; j++) {
-    if (z.delete(argv[j]!)) deleted++;
-    if (z.size === 0) {
-      c.db.delete(key);
-      break;
-    }
-  }
-  if (deleted > 0) {
-    c.db.signalModified(key);
-    c.dirty(deleted);
-  }
-  return deleted;
+  return z === undefined ? 0 : removeMembers(c, key, z, argv);
 }
 
 function zscore(c: CommandContext, argv: readonly Bin[]): Reply {
