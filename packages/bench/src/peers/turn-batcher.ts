@@ -1,0 +1,43 @@
+// Group commit for peers whose API commits one write at a time. aofkv (like Redis) writes and
+// fsyncs once per event-loop turn for everything that turn produced; giving SQLite and LevelDB the
+// same treatment — one transaction / batch per turn — is what a careful embedder would do, and it
+// keeps the 64-in-flight comparison about storage engines rather than about who batches.
+// lmdb-js already batches the puts of a turn into one transaction by itself.
+
+interface Pending<T> {
+  item: T;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class TurnBatcher<T> {
+  private queue: Pending<T>[] = [];
+  private scheduled = false;
+  private readonly commit: (items: T[]) => void | Promise<void>;
+
+  constructor(commit: (items: T[]) => void | Promise<void>) {
+    this.commit = commit;
+  }
+
+  submit(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      await this.commit(batch.map((p) => p.item));
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+}
