@@ -7,6 +7,7 @@ import { machineInfo } from './machine.ts';
 import { progress } from './harness.ts';
 import { runWrites, type WritesResult } from './scenarios/writes.ts';
 import { runLoadRewrite, type LoadRewriteResult } from './scenarios/load-rewrite.ts';
+import { rdbLoadSection, runRdbLoad, type RdbLoadResult } from './scenarios/rdb-load.ts';
 import { evaluateTargets, summarizeCells, summarizeLimits } from './summary.ts';
 import { renderMarkdown } from './report.ts';
 import { latencyChart, limitChart, loadRewriteChart, throughputChart } from './charts.ts';
@@ -49,6 +50,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   progress(`data in ${work}, results in ${resultDir}`);
   let writes: WritesResult | null = null;
   let loadRewrite: LoadRewriteResult | null = null;
+  let rdbLoad: RdbLoadResult | null = null;
   try {
     if (o.only.size === 0 || o.only.has('writes')) {
       writes = await runWrites(work, {
@@ -70,6 +72,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
         baselineMs: o.quick ? 100 : 1000,
         skipRedis: o.skip.has('redis'),
       });
+    }
+    if (o.only.size === 0 || o.only.has('rdb-load')) {
+      rdbLoad = await runRdbLoad(work, { keys: o.keys, rounds: o.loadRounds, skipRedis: o.skip.has('redis') });
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -97,7 +102,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const jsonPath = path.join(resultDir, 'results.json');
   files.push(jsonPath, path.join(resultDir, 'report.md'));
   const elapsedSec = (performance.now() - t0) / 1000;
-  const markdown = renderMarkdown({ machine, commandLine: o.commandLine, quick: o.quick, writes, cells, limits, loadRewrite, targets, files, elapsedSec });
+  const markdown =
+    renderMarkdown({ machine, commandLine: o.commandLine, quick: o.quick, writes, cells, limits, loadRewrite, targets, files, elapsedSec }) +
+    (rdbLoad === null ? '' : '\n' + rdbLoadSection(rdbLoad));
   fs.writeFileSync(
     jsonPath,
     JSON.stringify(
@@ -110,6 +117,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
         machine,
         writes,
         loadRewrite,
+        rdbLoad,
         summary: { limits, cells },
         targets,
       },

@@ -20,3 +20,7 @@ export { createPrng } from './prng.ts';
 export type { Prng } from './prng.ts';
 export { openSimEngine } from './sim-engine.ts';
 export type { SimEngine, SimEngineOptions } from './sim-engine.ts';
+// Encoders for tools that build data directories (the bench, interop tests).
+export { AofBuffer, encodeCommand } from '../aof/aof-buffer.ts';
+export { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
+export type { RewriteScheduler } from '../aof/aof-rewrite.ts';
