@@ -31,8 +31,9 @@ import {
   type LoadOutcome,
   type LoaderDeps,
 } from './aof-loader.ts';
-import { AofWriter, type AofLogger } from './aof-writer.ts';
+import { AofFatalError, AofWriter, type AofLogger } from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
+import { strerror } from './strerror.ts';
 import { writeRespSnapshot } from './aof-snapshot-resp.ts';
 import { loadRdbIntoServer } from '../rdb/rdb-reader.ts';
 import { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
@@ -83,6 +84,13 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
   readonly rewriter: AofRewriter;
   private readonly deps: AofPersistenceDeps;
   private lastWriteErrorRetryMs = 0;
+  /**
+   * A fatal flush error (appendfsync always) raised inside a command — BGREWRITEAOF's forced flush,
+   * CONFIG SET appendonly no — rather than in beforeSleep or the cron. Redis exits right there; we
+   * rethrow it from this turn's beforeSleep, which stops the engine before any reply of the turn
+   * is delivered. The command itself gets an ordinary reply, which is never delivered.
+   */
+  private pendingFatal: AofFatalError | null = null;
 
   constructor(deps: AofPersistenceDeps) {
     this.deps = deps;
@@ -340,16 +348,34 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
   }
 
   deniedWriteError(): string | null {
-    return this.state === 'off' ? null : this.writer.deniedWriteError();
+    if (this.state === 'off') return null;
+    const doubt = this.rewriter.manifestInDoubt;
+    if (doubt !== null) return `MISCONF Errors writing to the AOF file: ${strerror(doubt)}`;
+    return this.writer.deniedWriteError();
   }
 
   beforeSleep(): void {
+    if (this.pendingFatal !== null) throw this.pendingFatal;
     if (this.state !== 'off') this.writer.flush(false);
+  }
+
+  /** Runs a command's AOF work; a fatal flush error is kept for beforeSleep (see pendingFatal). */
+  private deferFatal<T>(body: () => T, onFatal: T): T {
+    try {
+      return body();
+    } catch (err) {
+      if (!(err instanceof AofFatalError)) throw err;
+      this.pendingFatal ??= err;
+      return onFatal;
+    }
   }
 
   /** Redis serverCron's AOF duties (plus the beforeSleep flush Redis runs after each timer). */
   cron(): void {
-    if (!this.deps.readOnly) this.rewriter.cron();
+    if (!this.deps.readOnly) {
+      this.rewriter.retryManifestRestore();
+      this.rewriter.cron();
+    }
     if (this.state === 'off') return;
     const w = this.writer;
     if (w.flushPostponedStartSec !== 0) w.flush(false);
@@ -429,7 +455,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     if (this.deps.readOnly) return;
     if (key === 'appendonly' && config.appendonly !== previous) {
       if (config.appendonly) this.startAppendOnly();
-      else this.stopAppendOnly();
+      else this.deferFatal(() => this.stopAppendOnly(), undefined);
     } else if (key === 'aofDisableAutoGc' && !config.aofDisableAutoGc) {
       this.deleteHistoryFiles();
     }
@@ -469,7 +495,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
 
   /** BGREWRITEAOF: the reply Redis gives, as a status or error text. */
   bgrewriteaof(): BgRewriteReply {
-    return this.rewriter.bgrewriteaof(this.deps.server.inExec);
+    return this.deferFatal(() => this.rewriter.bgrewriteaof(this.deps.server.inExec), 'failed');
   }
 
   info(): Record<string, string | number> {

@@ -1,11 +1,21 @@
 // DESIGN: BGREWRITEAOF of Redis 7.0's multi-part AOF (spec §6), with a copy-on-write snapshot and
 // a writer thread in place of fork():
 //
-//   start   (Redis rewriteAppendOnlyFileBackground) forced flush; open a new INCR and persist the
-//           manifest that lists it *before* switching (the old INCR fd goes to a bio close-with-
-//           fsync job); count the attempt; take the snapshot (rewrite-snapshot.ts) and open the
-//           temp base `temp-rewriteaof-bg-<id>.aof` in `dir`. All in one turn: the snapshot is the
-//           dataset exactly as it was when the new INCR began, so base + new INCR = live data.
+//   start   (Redis rewriteAppendOnlyFileBackground) forced flush; fdatasync the old INCR, open a
+//           new INCR and persist the manifest that lists it *before* switching (the old INCR fd
+//           goes to a bio close-with-fsync job); count the attempt; take the snapshot
+//           (rewrite-snapshot.ts) and open the temp base `temp-rewriteaof-bg-<id>.aof` in `dir`.
+//           All in one turn: the snapshot is the dataset exactly as it was when the new INCR
+//           began, so base + new INCR = live data.
+//           Deviation from Redis 7.0 (and 7.2), which leaves the old INCR's fdatasync to the bio
+//           job: once the manifest lists a newer INCR, the old one is no longer the LAST file, and
+//           the loader (like check-aof --fix) refuses a torn tail anywhere but in the last file.
+//           A power loss between the manifest persist and that job would leave a directory that
+//           neither loads nor can be repaired by check-aof (or, when whole writes were lost, one
+//           that loads with a gap). So the old INCR is made durable first, on this thread; under
+//           always it holds nothing un-synced, under everysec about a second of writes.
+//           The forced flush must have written everything: bytes still in aof_buf would go to the
+//           new INCR while their commands are already in the snapshot (applied twice on load).
 //   walk    slices of at most SLICE_MS on the main thread turn keys into plain entries; the sink
 //           (writer thread, or inline on the simulated disk) encodes, writes and fsyncs them.
 //   done    (Redis backgroundRewriteDoneHandler) rename the temp base into the AOF directory as
@@ -14,13 +24,19 @@
 //   failure at any step leaves the directory loadable (the manifest on disk never names a file
 //           that is not complete), removes temp files, sets aof_last_bgrewrite_status:err, counts
 //           consecutive failures for the back-off limiter, and leaves one more INCR, as Redis does.
+//           A manifest persist that fails AFTER its rename (the directory fsync failed) has already
+//           put the new manifest in place: the failure path writes the manifest in memory back
+//           (restoreManifestAfterFailedPersist) and never deletes a file the new one names. The
+//           failure paths themselves never throw: a disk that keeps failing must not leave the
+//           rewrite "in progress" forever.
 //
-// The main thread is never blocked for long: the start does a few small file operations, each
-// slice is bounded by time, and the done handler does renames and two manifest writes.
+// The main thread is never blocked for long: the start does a few small file operations and one
+// fdatasync of the old INCR (see above), each slice is bounded by time (by keys only under a
+// ManualRewriteScheduler), and the done handler does renames and two manifest writes.
 
 import { posix as path } from 'node:path';
 import type { EngineConfig } from '../config.ts';
-import type { FileSystem } from '../io/file-system.ts';
+import { isFsError, type FileSystem } from '../io/file-system.ts';
 import type { Clock } from '../io/clock.ts';
 import type { Server } from '../server.ts';
 import type { BioClient } from '@aofkv/bio-workers';
@@ -68,15 +84,30 @@ export interface RewriteHost {
 /** How the walk yields between slices: the event loop in production, a test's hand in simulation. */
 export interface RewriteScheduler {
   nextSlice(): Promise<void>;
+  /** Most entries one slice takes (default SLICE_MAX_ENTRIES). */
+  readonly maxEntriesPerSlice?: number;
+  /**
+   * False: a slice ends by its entry count only, never by wall-clock time, so the same run gives
+   * the same slices (simulations). Default true: a slice also ends after SLICE_MS.
+   */
+  readonly timeSliced?: boolean;
 }
 
 export const eventLoopScheduler: RewriteScheduler = {
   nextSlice: () => new Promise((resolve) => setImmediate(resolve)),
 };
 
-/** Slices run only when a test calls step(): deterministic rewrites in simulations. */
+/**
+ * Slices run only when a test calls step(): deterministic rewrites in simulations. Slices are
+ * bounded by entries only (not by time), so a seed replays with the same slices.
+ */
 export class ManualRewriteScheduler implements RewriteScheduler {
   private waiting: (() => void)[] = [];
+  readonly maxEntriesPerSlice: number;
+  readonly timeSliced = false;
+  constructor(options: { maxEntriesPerSlice?: number } = {}) {
+    this.maxEntriesPerSlice = options.maxEntriesPerSlice ?? SLICE_MAX_ENTRIES;
+  }
   nextSlice(): Promise<void> {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
@@ -117,6 +148,13 @@ export class AofRewriter {
   lastRewriteTimeSec = -1;
   /** aof_last_cow_size: bytes the last snapshot had to copy ahead of its walk. */
   lastCowSizeBytes = 0;
+  /**
+   * Set (to the error code) when a manifest persist at the rewrite's start failed after its
+   * rename and the old manifest could not be written back: the manifest on disk may list an INCR
+   * newer than the one the writer appends to. Writes are refused (MISCONF) while it is set; the
+   * cron retries the restore (retryManifestRestore) and any successful persist clears it.
+   */
+  manifestInDoubt: string | null = null;
   private nextRunId = 1;
   private limiterDelayMinutes = 0;
   private limiterNextRewriteSec = 0;
@@ -217,6 +255,13 @@ export class AofRewriter {
     }
     h.writer.selectedDb = -1;
     h.writer.flush(true);
+    if (h.writer.buf.length > 0) {
+      // The write failed (the MISCONF gate is up): commands already in the dataset are still in
+      // aof_buf. Switching now would write them to the new INCR, after a base that contains them.
+      h.log('warning', "Can't start the AOF rewrite: the AOF buffer could not be written");
+      this.lastStatus = 'err';
+      return false;
+    }
     if (!this.openNewIncrAofForAppend()) {
       this.lastStatus = 'err';
       return false;
@@ -252,15 +297,25 @@ export class AofRewriter {
     const next = h.manifest.clone();
     try {
       if (h.state === 'wait-rewrite') {
-        fd = h.fs.open(path.join(h.names.aofDir, tempIncrName(h.names)), 'write-truncate');
+        fd = openTruncatedForAppend(h.fs, path.join(h.names.aofDir, tempIncrName(h.names)));
       } else {
+        // The old INCR stops being the last file of the manifest: it must be complete on disk.
+        if (h.writer.fd !== -1) h.fs.fdatasync(h.writer.fd);
         const incr = newIncrFile(next, h.names);
-        fd = h.fs.open(path.join(h.names.aofDir, incr.fileName), 'write-truncate');
-        persistManifest(h.fs, h.names, next);
+        fd = openTruncatedForAppend(h.fs, path.join(h.names.aofDir, incr.fileName));
+        try {
+          persistManifest(h.fs, h.names, next);
+        } catch (err) {
+          // The writer stays on the current INCR: the manifest on disk must not name a newer one.
+          // If that cannot be made sure, writes are refused until it can (manifestInDoubt).
+          if (!this.restoreManifestAfterFailedPersist(err)) this.manifestInDoubt = isFsError(err) ? err.code : 'EIO';
+          throw err;
+        }
+        this.manifestInDoubt = null;
         h.log('notice', `Creating AOF incr file ${incr.fileName} on background rewrite`);
       }
     } catch (err) {
-      if (fd !== -1) h.fs.close(fd);
+      if (fd !== -1) closeQuietly(h.fs, fd);
       h.log('warning', `Can't open the append-only file for the rewrite: ${(err as Error).message}`);
       return false;
     }
@@ -285,7 +340,11 @@ export class AofRewriter {
         await this.scheduler.nextSlice();
         if (run.cancelled) throw new Error('rewrite cancelled');
         const t0 = performance.now();
-        const entries = run.snapshot.next(SLICE_MAX_ENTRIES, () => performance.now() - t0 > SLICE_MS);
+        const timeSliced = this.scheduler.timeSliced !== false;
+        const entries = run.snapshot.next(
+          this.scheduler.maxEntriesPerSlice ?? SLICE_MAX_ENTRIES,
+          () => timeSliced && performance.now() - t0 > SLICE_MS,
+        );
         if (entries.length > 0) await run.sink.write(entries);
       }
       this.releaseSnapshot(run);
@@ -328,8 +387,13 @@ export class AofRewriter {
       persistManifest(h.fs, h.names, next);
     } catch (err) {
       h.log('warning', `Error finishing the AOF rewrite: ${(err as Error).message}`);
-      if (h.fs.stat(basePath) !== null) h.bgUnlink(basePath);
-      if (newIncrPath !== null && h.fs.stat(newIncrPath) !== null) h.bgUnlink(newIncrPath);
+      // If the failed persist got as far as its rename, the manifest on disk names the new base
+      // (and INCR): put the old manifest back, and keep the files either one may name. Otherwise
+      // they are orphans; bgUnlink tolerates files that do not exist.
+      if (this.restoreManifestAfterFailedPersist(err)) {
+        h.bgUnlink(basePath);
+        if (newIncrPath !== null) h.bgUnlink(newIncrPath);
+      }
       this.doneFailure(run, err as Error);
       return;
     }
@@ -357,19 +421,62 @@ export class AofRewriter {
     if (h.state === 'wait-rewrite') {
       h.log('notice', 'Removing the temp incr aof file in background');
       h.writer.buf.clear();
-      const tempIncr = path.join(h.names.aofDir, tempIncrName(h.names));
-      if (h.fs.stat(tempIncr) !== null) h.bgUnlink(tempIncr);
+      h.bgUnlink(path.join(h.names.aofDir, tempIncrName(h.names)));
     }
     this.cleanup(run);
   }
 
-  /** Redis's cleanup label: temp files, timing, rescheduling while AOF is being turned on. */
+  /**
+   * Redis's cleanup label: temp files, timing, rescheduling while AOF is being turned on. Never
+   * throws (bgUnlink ignores missing files and failed calls): the rewrite always ends.
+   */
   private cleanup(run: RewriteRun): void {
     const h = this.host;
-    if (h.fs.stat(run.tempPath) !== null) h.bgUnlink(run.tempPath);
-    this.lastRewriteTimeSec = Math.floor((h.clock.nowMs() - run.startedMs) / 1000);
-    if (this.run === run) this.run = null;
-    if (h.state === 'wait-rewrite') this.scheduled = true;
+    try {
+      h.bgUnlink(run.tempPath);
+    } finally {
+      this.lastRewriteTimeSec = Math.floor((h.clock.nowMs() - run.startedMs) / 1000);
+      if (this.run === run) this.run = null;
+      if (h.state === 'wait-rewrite') this.scheduled = true;
+    }
+  }
+
+  /** serverCron: put the manifest in memory back on disk while it is in doubt. */
+  retryManifestRestore(): void {
+    if (this.manifestInDoubt === null) return;
+    const h = this.host;
+    const back = h.manifest.clone();
+    back.dirty = true;
+    try {
+      persistManifest(h.fs, h.names, back);
+    } catch {
+      return;
+    }
+    h.log('notice', 'Restored the AOF manifest; writes are accepted again');
+    this.manifestInDoubt = null;
+  }
+
+  /**
+   * persistManifest failed. If it failed at the directory fsync, its rename already replaced the
+   * manifest on disk with the one naming the new files, while this process goes on with
+   * `host.manifest`: write that one back (best effort). Returns true when the manifest on disk is
+   * known to be `host.manifest` again (the failure came before the rename, or the restore
+   * succeeded), so files only the failed manifest named may be deleted.
+   */
+  private restoreManifestAfterFailedPersist(err: unknown): boolean {
+    if (!isFsError(err) || err.syscall !== 'fsyncDir') return true;
+    const h = this.host;
+    const back = h.manifest.clone();
+    back.dirty = true;
+    try {
+      persistManifest(h.fs, h.names, back);
+    } catch (again) {
+      h.log('warning', `Can't restore the AOF manifest after a failed directory fsync: ${(again as Error).message}`);
+      return false;
+    }
+    // Its directory fsync committed the earlier rename too: the failed manifest cannot come back.
+    h.log('notice', 'Restored the AOF manifest after a failed directory fsync');
+    return true;
   }
 
   /** Kill the running rewrite (Redis killAppendOnlyChild); not counted as a failure. */
@@ -387,6 +494,25 @@ export class AofRewriter {
   resetStats(): void {
     this.rewrites = 0;
     this.consecutiveFailures = 0;
+  }
+}
+
+/**
+ * Redis opens a new INCR with O_WRONLY|O_TRUNC|O_CREAT|O_APPEND. The FileSystem seam has no such
+ * mode, and 'write-truncate' alone writes at the fd's position: after a short write that the
+ * writer cuts back with ftruncate, the next write would leave a zero-filled hole. So: create or
+ * empty the file, then open it for appending.
+ */
+function openTruncatedForAppend(fs: FileSystem, filePath: string): number {
+  closeQuietly(fs, fs.open(filePath, 'write-truncate'));
+  return fs.open(filePath, 'append');
+}
+
+function closeQuietly(fs: FileSystem, fd: number): void {
+  try {
+    fs.close(fd);
+  } catch {
+    /* close(2) releases the fd even when it reports an error */
   }
 }
 

@@ -9,13 +9,20 @@
 //     keeping everything) and a new engine must load a prefix of the history containing every unit
 //     the policy guarantees (test/sim/crash-check.ts), equal to the model after that prefix;
 //   - the recovered engine still works: a write, a clean close, a reload that loses nothing.
-// Scenarios are a table; the background rewrite adds its steps here as more rows.
+// Scenarios are a table. The background rewrite has one row per step: its start (forced flush,
+// fdatasync of the old INCR, new INCR, manifest persisted, switch, temp base opened; alone and in
+// the same turn as writes), the walk writing and fsyncing the temp base, the rename of the base
+// into place, the done handler's manifest persists, and the deletion of the history files. Those
+// rows count only the calls of their step (a scoped countdown: "the n-th call on the temp base"),
+// and add their own checks: the rewrite ended (never stuck in progress) with
+// aof_last_bgrewrite_status ok or err, the live keyspace still equals the model, and no temp base
+// is left behind unless an injected fault failed its own unlink.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineError, isFsError, type FsyncPolicy } from '@aofkv/engine';
 import { createPrng } from '../../src/testing/prng.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
-import { SimFileSystem, type SimCrashOptions } from '../../src/testing/sim-file-system.ts';
+import { SimFileSystem, type SimCrashOptions, type SimFsCall } from '../../src/testing/sim-file-system.ts';
 import type { FsErrorCode } from '../../src/io/file-system.ts';
 import { Driver, emptyDriverFigures } from '../sim/driver.ts';
 import { Workload } from '../sim/workload.ts';
@@ -40,6 +47,10 @@ interface Run {
   workload: Workload;
   /** Outcomes of this run, for the figures ('ok', 'misconf', 'fatal', 'open:EIO', ...). */
   outcomes: Set<string>;
+  /** Paths whose unlink an injected fault refused (a temp file may then stay). */
+  failedUnlinks: Set<string>;
+  /** Rewrite rows: the files the rewrite retires to history (set by prepare). */
+  historyNames: string[];
 }
 
 interface Scenario {
@@ -49,6 +60,13 @@ interface Scenario {
   prepare(run: Run): Promise<void>;
   /** The step that runs with the countdown armed. */
   faulted(run: Run): Promise<void>;
+  /**
+   * Count (and fail) only these calls (default: every call). `run` is the run being faulted:
+   * scopes may depend on what prepare() built (the names of the history files).
+   */
+  scope?(call: SimFsCall, run: Run): boolean;
+  /** Fault-free, after the faulted step: finish what it started and check it (rewrite rows). */
+  after?(run: Run): Promise<void>;
 }
 
 const book = new FigureBook('fault-countdown');
@@ -93,6 +111,115 @@ const flushScenario = (policy: FsyncPolicy): Scenario => ({
     await workTurns(run, 4);
   },
 });
+
+// ---- rewrite steps --------------------------------------------------------------------------
+
+const isTempBase = (call: SimFsCall): boolean => `${call.path ?? ''}`.includes('temp-rewriteaof');
+const isManifest = (call: SimFsCall): boolean =>
+  `${call.path ?? ''} ${call.dest ?? ''}`.includes('appendonly.aof.manifest') || call.op === 'fsyncDir';
+
+/** Releases walk slices until the rewrite ends; a rewrite that never ends is a finding. */
+async function finishRewrite(run: Run): Promise<void> {
+  const { driver } = run;
+  for (let i = 0; i < 500 && driver.rewriteInProgress; i++) await driver.stepRewrite();
+  if (driver.rewriteInProgress) throw new Error('the rewrite is still in progress after 500 slices: stuck');
+}
+
+/** A rewrite's end, checked: documented status, live data unchanged, no temp base left behind. */
+async function checkRewriteEnded(run: Run): Promise<void> {
+  const { driver, fs } = run;
+  if (driver.stopped) return;
+  await finishRewrite(run);
+  const status = driver.machine.engine.aof!.info().aof_last_bgrewrite_status;
+  if (status !== 'ok' && status !== 'err') throw new Error(`aof_last_bgrewrite_status is ${String(status)}`);
+  run.outcomes.add(`rewrite:${status}`);
+  driver.checkLockstep();
+  const temps = fs.listAll().filter((f) => f.kind === 'file' && f.path.startsWith('/data/temp-rewriteaof'));
+  for (const temp of temps) {
+    if (run.failedUnlinks.has(temp.path)) {
+      book.add('tempBaseLeftAfterFailedUnlink');
+      continue;
+    }
+    throw new Error(`the rewrite ended and left ${temp.path} behind (its unlink was not refused)`);
+  }
+}
+
+/** State for a rewrite row: data in several dbs, a first rewrite done, more writes, a rewrite running. */
+async function prepareRunningRewrite(run: Run): Promise<void> {
+  await run.driver.start();
+  await workTurns(run, 3);
+  await run.driver.requestRewrite('command');
+  await finishRewrite(run);
+  await workTurns(run, 3);
+  // The files the next successful rewrite retires to history.
+  const m = run.driver.machine.engine.aof!.manifest;
+  run.historyNames = [m.base!.fileName, ...m.incrList.map((i) => i.fileName)];
+  await run.driver.requestRewrite('command');
+  await workTurns(run, 1);
+  if (!run.driver.rewriteInProgress) throw new Error('prepare: the rewrite did not start');
+}
+
+const REWRITE_SCENARIOS: Scenario[] = [
+  {
+    name: 'rewrite start (BGREWRITEAOF: flush, fdatasync old INCR, new INCR, manifest, switch, temp base)',
+    policy: 'everysec',
+    async prepare(run) {
+      await run.driver.start();
+      await workTurns(run, 3);
+    },
+    async faulted(run) {
+      await run.driver.requestRewrite('command');
+    },
+    after: checkRewriteEnded,
+  },
+  {
+    name: 'rewrite start in the same turn as writes (forced flush of the turn) under always',
+    policy: 'always',
+    async prepare(run) {
+      await run.driver.start();
+      await workTurns(run, 3);
+    },
+    async faulted(run) {
+      const nowMs = run.driver.clock.nowMs();
+      const outcomes = await run.driver.turn([run.workload.next(nowMs), run.workload.next(nowMs)], 0);
+      for (const outcome of outcomes) if (outcome !== 'acked') run.outcomes.add(outcome === 'refused' ? 'misconf' : outcome);
+      if (run.driver.stopped) run.outcomes.add('fatal');
+    },
+    after: checkRewriteEnded,
+  },
+  {
+    name: 'rewrite walk: temp base written and fsynced',
+    policy: 'no',
+    prepare: prepareRunningRewrite,
+    faulted: finishRewrite,
+    scope: (call) => isTempBase(call) && call.op !== 'rename',
+    after: checkRewriteEnded,
+  },
+  {
+    name: 'rewrite done: temp base renamed into the AOF directory',
+    policy: 'everysec',
+    prepare: prepareRunningRewrite,
+    faulted: finishRewrite,
+    scope: (call) => isTempBase(call) && call.op === 'rename',
+    after: checkRewriteEnded,
+  },
+  {
+    name: 'rewrite done: manifest persisted (new base; then without history)',
+    policy: 'always',
+    prepare: prepareRunningRewrite,
+    faulted: finishRewrite,
+    scope: isManifest,
+    after: checkRewriteEnded,
+  },
+  {
+    name: 'rewrite done: history files deleted',
+    policy: 'everysec',
+    prepare: prepareRunningRewrite,
+    faulted: finishRewrite,
+    scope: (call, run) => run.historyNames.some((name) => `${call.path ?? ''}`.endsWith(`/${name}`)),
+    after: checkRewriteEnded,
+  },
+];
 
 const SCENARIOS: Scenario[] = [
   flushScenario('always'),
@@ -145,13 +272,20 @@ const SCENARIOS: Scenario[] = [
       await typed(run, 'open', () => run.driver.recover());
     },
   },
+  ...REWRITE_SCENARIOS,
 ];
 
 // ---- the countdown --------------------------------------------------------------------------
 
 function newRun(policy: FsyncPolicy): Run {
   const clock = new SimClock();
-  const fs = new SimFileSystem({ clock });
+  const failedUnlinks = new Set<string>();
+  const fs = new SimFileSystem({
+    clock,
+    onOp: (e) => {
+      if (e.injected && (e.op === 'unlink' || e.op === 'open') && e.path !== undefined) failedUnlinks.add(e.path);
+    },
+  });
   const driver = new Driver({
     fs,
     clock,
@@ -159,6 +293,9 @@ function newRun(policy: FsyncPolicy): Run {
     databases: DATABASES,
     timestamps: false,
     exactFsync: true,
+    // RESP bases under always, RDB bases otherwise; walks of 3 keys per slice.
+    rdbPreamble: policy !== 'always',
+    sliceEntries: 3,
     figures: emptyDriverFigures(),
     muteFaults: () => {},
   });
@@ -169,7 +306,25 @@ function newRun(policy: FsyncPolicy): Run {
     bigValueProbability: 0.1,
     flushWeight: 0,
   });
-  return { driver, fs, workload, outcomes: new Set() };
+  return { driver, fs, workload, outcomes: new Set(), failedUnlinks, historyNames: [] };
+}
+
+/**
+ * Fails the n-th call among those `scope` accepts (SQLite's countdown, restricted to one step's
+ * calls), once or from then on.
+ */
+function armScopedCountdown(run: Run, n: number, scope: (call: SimFsCall) => boolean, error: FsErrorCode, persistent: boolean): void {
+  let seen = 0;
+  run.fs.faults.add({
+    op: 'any',
+    error,
+    persistent: true,
+    when: (call) => {
+      if (!scope(call)) return false;
+      seen++;
+      return persistent ? seen >= n : seen === n;
+    },
+  });
 }
 
 /** With the fault gone: crash, recover (judged), then prove the directory is fully usable. */
@@ -195,14 +350,19 @@ async function countdown(scenario: Scenario, error: FsErrorCode, persistent: boo
     const run = newRun(scenario.policy);
     try {
       await scenario.prepare(run);
+      run.failedUnlinks.clear();
       const before = run.fs.injectedCount;
-      run.fs.failNthCall(n, { error, persistent });
+      const scope = scenario.scope;
+      if (scope === undefined) run.fs.failNthCall(n, { error, persistent });
+      else armScopedCountdown(run, n, (call) => scope(call, run), error, persistent);
       await scenario.faulted(run);
       run.fs.faults.clear();
       const injected = run.fs.injectedCount - before;
       book.add('faultsInjected', injected);
+      await scenario.after?.(run);
       await verifyRecovery(run, n);
       book.add('runs');
+      if (scenario.name.startsWith('rewrite')) book.add(`runs ${scenario.name}`);
       book.addAll(run.driver.figures as unknown as Record<string, number>);
       for (const outcome of run.outcomes.size > 0 ? run.outcomes : ['ok']) book.add(`outcome ${outcome}`);
       if (injected === 0) return n - 1;

@@ -3,7 +3,7 @@
 // Each suite writes its counters to <report dir>/<suite>.json (test/safety/figures.ts); this
 // script makes the directory, runs vitest with AOFKV_SAFETY_REPORT_DIR pointing at it, and sums
 // up. It fails when vitest fails or when any acknowledged write was lost. SEED, SIM_SEEDS,
-// SIM_SEED_BASE, KILL9_RUNS, BAD_INPUT_RUNS, FC_SEED and SIM_STRICT pass through to the suites.
+// SIM_SEED_BASE, SIM_TRACE_FS, KILL9_RUNS, KILL9_SEED, BAD_INPUT_RUNS and FC_SEED pass through to the suites.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -60,16 +60,34 @@ const lines = [
     `${figure('simulator', 'ackedLostAllowed')}), torn bytes that parsed ` +
     `${figure('simulator', 'foreignBytesHarmless') + figure('simulator', 'foreignBytesChangedData')} ` +
     `(changed data: ${figure('simulator', 'foreignBytesChangedData')})`,
-  '                    KNOWN BUG hits: dangling MULTI after a torn transaction ' +
+  '                    dangling MULTI after a torn transaction (fixed; the driver fails on one) ' +
     `${figure('simulator', 'knownBugDanglingMulti')}`,
+  `  rewrites (sim)    started ${figure('simulator', 'rewritesStarted')} (automatic ${figure('simulator', 'rewritesAuto')}), ` +
+    `refused at start ${figure('simulator', 'rewritesStartFailed')}, completed ${figure('simulator', 'rewritesCompleted')} ` +
+    `(new base loaded alone = model at its INCR's start: ${figure('simulator', 'basesChecked')}), failed ` +
+    `${figure('simulator', 'rewritesFailed')}, crashed during ${figure('simulator', 'crashesDuringRewrite')}; ` +
+    `recoveries of a manifest with several INCRs ${figure('simulator', 'recoveriesMultiIncr')}`,
+  `                    power cuts ${figure('simulator', 'powerCuts')} (${figure('simulator', 'powerCutsInRewrite')} in a rewrite), ` +
+    `cut at: temp base open ${figure('simulator', 'cutTempOpen')}, walk/base write+fsync ${figure('simulator', 'cutTempWrite')}, ` +
+    `base rename ${figure('simulator', 'cutBaseRename')}, manifest persist ${figure('simulator', 'cutManifest')}, ` +
+    `history/temp unlink ${figure('simulator', 'cutUnlink')}, other opens ${figure('simulator', 'cutOpen')}, ` +
+    `INCR write/fsync ${figure('simulator', 'cutIncrIo')}, other ${figure('simulator', 'cutOther')}`,
   `  fault countdown   scenario variants ${figure('fault-countdown', 'scenarioVariants')}, runs ` +
     `${figure('fault-countdown', 'runs')}, faults injected ${figure('fault-countdown', 'faultsInjected')}, ` +
     `crash points ${figure('fault-countdown', 'crashes')}, outcomes: ok ${figure('fault-countdown', 'outcome ok')}, ` +
     `MISCONF ${figure('fault-countdown', 'outcome misconf')}, fatal ${figure('fault-countdown', 'outcome fatal')}, ` +
     `typed open/close errors ${sumOf('fault-countdown', 'outcome open:') + sumOf('fault-countdown', 'outcome close:')}`,
+  `                    rewrite rows (start, start in a turn, walk, rename, manifest, history): runs ` +
+    `${sumOf('fault-countdown', 'runs rewrite')}, rewrites ok ${figure('fault-countdown', 'outcome rewrite:ok')}, ` +
+    `aof_last_bgrewrite_status:err ${figure('fault-countdown', 'outcome rewrite:err')}, temp bases left after a refused unlink ` +
+    `${figure('fault-countdown', 'tempBaseLeftAfterFailedUnlink')}`,
   `  kill -9           processes killed ${figure('kill9', 'runs')}, acknowledgements seen ` +
     `${figure('kill9', 'ackedSeen')}, commands recovered ${figure('kill9', 'commandsRecovered')}, ` +
     `acknowledged lost under everysec (allowed) ${figure('kill9', 'ackedLostAllowed')}`,
+  `                    rewrites started ${figure('kill9', 'rewritesStarted')}, completed ${figure('kill9', 'rewritesDone')}, ` +
+    `failed ${figure('kill9', 'rewritesFailed')}; killed at a manifest switch ${figure('kill9', 'kills_start')}, ` +
+    `inside a rewrite ${figure('kill9', 'kills_during')}, right after one ${figure('kill9', 'kills_done')}, ` +
+    `on an acknowledgement ${figure('kill9', 'kills_ack')} (with a rewrite running: ${figure('kill9', 'killedDuringRewrite')} of all)`,
   `  bad input         mutated INCR files ${figure('bad-input', 'mutated INCR files')}, mutated manifests ` +
     `${figure('bad-input', 'mutated manifests')}, cut offsets ${figure('bad-input', 'cut offsets')}, ` +
     `loads ${sumOf('bad-input', 'load ')} (ok ${figure('bad-input', 'load ok')}, typed errors ` +

@@ -1,79 +1,168 @@
 // What a crash may take away, and the verdict on what it did take.
 //
 // DurabilityTracker follows one engine incarnation and maps the AOF byte stream to units of the
-// model's history. After each unit runs (synchronously inside submit), the writer's logical end of
-// stream — bytes already in the INCR file plus bytes still in aof_buf — is where that unit's
-// propagated commands end; aof_buf is written in order, so byte offset B of the INCR file holds
-// exactly the units whose end is <= B. From that it derives the FLOOR: the number of units no
-// crash may lose, per policy (FAULTS.md "Guarantees"):
+// model's history, file by file. The stream goes to whichever INCR file is current (the last `i`
+// entry of the manifest); a rewrite switches to a new INCR file and, when it succeeds, a new BASE
+// replaces everything before that INCR. So the tracker keeps one SEGMENT per INCR file: the number
+// of units whose bytes lie in earlier files (`startUnits`) and marks "after u units, this file's
+// stream ends at byte B". After each unit runs (synchronously inside submit), the writer's logical
+// end of stream — bytes already in the current INCR plus bytes still in aof_buf — is where that
+// unit's propagated commands end. aof_buf is written in order, so byte B of an INCR file holds
+// exactly the units whose end is <= B. At a switch (sim-machine.ts onIncrSwitch) the old file's
+// stream ends at aof_last_incr_size; bytes still in aof_buf go to the new file.
+//
+// The BASE a rewrite produces is the dataset when its new INCR began, i.e. after the startUnits of
+// the first INCR the manifest lists with it. So a recovered manifest [base, F1, ..., Fk] must load
+// exactly: startUnits(F1), then every unit of F1..F(k-1) in full, then a prefix of Fk.
+//
+// The FLOOR is the number of units no crash may lose, per policy (FAULTS.md "Guarantees"):
 //   always    every acknowledged unit (its reply was delivered only after write + fdatasync);
-//   everysec  every unit whose bytes end at or before the offset of a COMPLETED background fsync.
-//             The offset is the one recorded when the fsync was SUBMITTED (Redis sets
-//             aof_last_incr_fsync_offset at submission), counted only once the job finished
-//             without error. InlineBio really syncs at finish time, so more may be durable: this is
-//             a lower bound, correct under both semantics;
-//   no        nothing beyond what was durable when the incarnation started;
-// and for every policy: everything present when the incarnation started (a crash leaves visible ==
+//   everysec  every unit whose bytes end at or before the offset of a COMPLETED fsync OF ITS OWN
+//             FILE. A background fsync job counts with the offset recorded when it was SUBMITTED
+//             (Redis sets aof_last_incr_fsync_offset at submission), once it finished without
+//             error; the bio close-with-fsync job of an INCR a rewrite left counts for that file's
+//             whole content, once its fdatasync succeeded. Whatever the semantics of the simulated
+//             bio, this is a lower bound. An fsync covers only the file it was issued for: a unit
+//             of a new INCR that is covered makes the floor include every earlier unit, in older
+//             INCR files too ("some prefix containing every fsync-covered unit");
+//   no        the same fsync credit (only the close jobs and clean closes fsync anything);
+// and for every policy: everything loaded when the incarnation started (a crash leaves visible ==
 // durable), and everything after a clean close (close flushes and fsyncs).
 //
-// judgeRecovery() compares the INCR file as the engine wrote it (`intended`, the visible bytes just
-// before the crash) with what the crash left (`survived`) and with how much of it the loader
-// accepted (`loadedBytes`, the file size once the engine reopened, after its truncation of a torn
-// tail or after a check-aof --fix):
-//   loadedBytes <= common prefix  →  the loaded commands are exactly a prefix of what was written,
-//                                    so the state must equal the model after unitsAt(loadedBytes)
-//                                    units, and that must be >= the floor;
+// judgeRecovery() compares, per INCR file of the recovered manifest, the file as the engine wrote
+// it (`intended`, the visible bytes just before the crash) with what the crash left (`survived`)
+// and with how much of it the loader accepted (`loadedBytes`, the file size once the engine
+// reopened, after its truncation of a torn tail or after a check-aof --fix):
+//   loadedBytes <= common prefix  →  the loaded commands are exactly a prefix of what was written
+//                                    to that file;
 //   loadedBytes >  common prefix  →  the loader accepted bytes the engine never wrote (a torn write
 //                                    whose garbage or zero-filled hole still parses: the format has
 //                                    no checksum, Redis is the same). Then only the bytes before the
 //                                    damage are trustworthy, and they must still cover the floor.
+// A file that is not the last one and did not load in full is a GAP unless every later file
+// loaded no command: the keyspace would be "prefix of Fj, then Fj+1" — no prefix of the history.
 
 import type { BioEvent } from '@aofkv/bio-workers';
 import type { FsyncPolicy } from '@aofkv/engine';
 
-/** After `units` units of the history, the stream of the INCR file ends at `offsetBytes`. */
+/** After `units` units of the history, the stream of the file ends at `offsetBytes`. */
 interface Mark {
   readonly offsetBytes: number;
   readonly units: number;
 }
 
-export class DurabilityTracker {
+/** One INCR file as this incarnation knows it. */
+class Segment {
   readonly fileName: string;
-  readonly #marks: Mark[];
+  /** Units whose bytes are in earlier files (for a base + this file: the base's units). */
+  readonly startUnits: number;
+  /** Where this incarnation's knowledge of the file begins (its size when opened or created). */
+  readonly firstOffsetBytes: number;
+  readonly marks: Mark[];
+  /** Bytes made durable by a completed fsync of this file (what the incarnation found counts). */
+  syncedBytes: number;
+  /** The size the file was left at by a switch to a newer INCR (null while current). */
+  finalSizeBytes: number | null = null;
+
+  constructor(fileName: string, startUnits: number, firstOffsetBytes: number, marks: Mark[]) {
+    this.fileName = fileName;
+    this.startUnits = startUnits;
+    this.firstOffsetBytes = firstOffsetBytes;
+    this.marks = marks;
+    this.syncedBytes = firstOffsetBytes;
+  }
+
+  get lastMark(): Mark {
+    return this.marks[this.marks.length - 1]!;
+  }
+
+  /** Units whose bytes all lie within the first `offsetBytes` bytes; null if before our start. */
+  unitsAt(offsetBytes: number): number | null {
+    let units: number | null = null;
+    for (const mark of this.marks) {
+      if (mark.offsetBytes > offsetBytes) break;
+      units = mark.units;
+    }
+    return units;
+  }
+
+  /** Units no crash may lose because an fsync of this file covered them (null: none). */
+  fsyncFloor(): number | null {
+    return this.syncedBytes > this.firstOffsetBytes ? this.unitsAt(this.syncedBytes) : null;
+  }
+}
+
+/** How an incarnation begins: the recovered manifest's INCR files, in order. */
+export interface IncarnationFile {
+  fileName: string;
+  /** Units loaded before this file (the base's units for the first). */
+  startUnits: number;
+  sizeBytes: number;
+}
+
+export class DurabilityTracker {
+  readonly #segments = new Map<string, Segment>();
+  #current: Segment;
   readonly #startUnits: number;
   /** Per history index: was this unit acknowledged (reply delivered)? */
   readonly #acked: boolean[] = [];
   #ackedUnits: number;
-  #bioDurableOffsetBytes: number;
   #allDurableUnits = 0;
-  readonly #submittedFsyncs = new Map<number, number>();
+  /** Open fds of this incarnation's INCR files (the current one, and old ones until closed). */
+  readonly #fdSegments = new Map<number, Segment>();
+  readonly #submittedFsyncs = new Map<number, { segment: Segment; offsetBytes: number }>();
+  readonly #closeJobs = new Map<number, Segment>();
 
   /**
-   * A new incarnation: the first `units` units are in the file's first `offsetBytes` bytes, of
-   * which the last `offsetBytes - commandsEndBytes` hold no command (annotations only: a torn
-   * `#TS:` line the loader kept, which a later load may cut without losing anything).
+   * A new incarnation: `units` units are loaded from `files` (the manifest's INCR list, the last
+   * one being appended to through `fd`). The last file's final `sizeBytes - commandsEndBytes`
+   * bytes hold no command (annotations only: a torn `#TS:` line the loader kept, which a later
+   * load may cut without losing anything).
    */
-  constructor(fileName: string, offsetBytes: number, units: number, commandsEndBytes = offsetBytes) {
-    this.fileName = fileName;
-    this.#marks = [{ offsetBytes: commandsEndBytes, units }];
-    if (commandsEndBytes !== offsetBytes) this.#marks.push({ offsetBytes, units });
+  constructor(files: readonly IncarnationFile[], units: number, fd: number, commandsEndBytes: number) {
+    if (files.length === 0) throw new Error('an incarnation needs at least one INCR file');
+    files.forEach((file, i) => {
+      const last = i === files.length - 1;
+      const endUnits = last ? units : files[i + 1]!.startUnits;
+      const marks: Mark[] = [];
+      if (last && commandsEndBytes !== file.sizeBytes) marks.push({ offsetBytes: commandsEndBytes, units });
+      marks.push({ offsetBytes: file.sizeBytes, units: endUnits });
+      const segment = new Segment(file.fileName, file.startUnits, last ? Math.min(commandsEndBytes, file.sizeBytes) : file.sizeBytes, marks);
+      segment.syncedBytes = file.sizeBytes;
+      if (!last) segment.finalSizeBytes = file.sizeBytes;
+      this.#segments.set(file.fileName, segment);
+    });
+    this.#current = this.#segments.get(files[files.length - 1]!.fileName)!;
+    this.#fdSegments.set(fd, this.#current);
     this.#startUnits = units;
     this.#ackedUnits = units;
-    this.#bioDurableOffsetBytes = offsetBytes;
     for (let i = 0; i < units; i++) this.#acked.push(false);
   }
 
   get units(): number {
-    return this.#marks[this.#marks.length - 1]!.units;
+    return this.#current.lastMark.units;
   }
 
-  /** A unit ran; its propagated bytes (possibly none) end at `streamEndBytes`. Returns its index. */
+  get currentFileName(): string {
+    return this.#current.fileName;
+  }
+
+  /** Names of the INCR files this incarnation knows (any of them may be in a recovered manifest). */
+  get fileNames(): string[] {
+    return [...this.#segments.keys()];
+  }
+
+  segment(fileName: string): Segment | undefined {
+    return this.#segments.get(fileName);
+  }
+
+  /** A unit ran; its propagated bytes (possibly none) end at `streamEndBytes` of the current file. */
   recordUnit(streamEndBytes: number): number {
-    const last = this.#marks[this.#marks.length - 1]!;
+    const last = this.#current.lastMark;
     if (streamEndBytes < last.offsetBytes) {
-      throw new Error(`AOF stream went backwards: ${streamEndBytes} < ${last.offsetBytes}`);
+      throw new Error(`AOF stream went backwards in ${this.#current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`);
     }
-    this.#marks.push({ offsetBytes: streamEndBytes, units: last.units + 1 });
+    this.#current.marks.push({ offsetBytes: streamEndBytes, units: last.units + 1 });
     this.#acked.push(false);
     return last.units;
   }
@@ -84,18 +173,66 @@ export class DurabilityTracker {
     this.#ackedUnits = Math.max(this.#ackedUnits, index + 1);
   }
 
+  /**
+   * The writer left the current INCR for `toFileName` (fd `toFd`). The old file's stream ends at
+   * `fromSizeBytes`; units whose bytes were still in aof_buf (`bufferedBytes`) land in the new file.
+   */
+  switchIncr(fromFd: number, fromSizeBytes: number, toFd: number, toFileName: string, bufferedBytes: number): void {
+    const old = this.#current;
+    // The stream may have grown past the last unit (the cron's active expiry propagates DELs).
+    if (old.lastMark.offsetBytes > fromSizeBytes + bufferedBytes) {
+      throw new Error(
+        `switch from ${old.fileName}: the last unit ends at ${old.lastMark.offsetBytes}, ` +
+          `but the writer's stream ends at ${fromSizeBytes} + ${bufferedBytes} buffered`,
+      );
+    }
+    // Units entirely within the old file's bytes stay there; the rest move, shifted, to the new file.
+    const keep = old.marks.filter((m) => m.offsetBytes <= fromSizeBytes);
+    const moved = old.marks.slice(keep.length);
+    const startUnits = keep[keep.length - 1]?.units ?? old.startUnits;
+    old.marks.length = keep.length;
+    if (old.marks.length === 0) old.marks.push({ offsetBytes: old.firstOffsetBytes, units: old.startUnits });
+    old.finalSizeBytes = fromSizeBytes;
+    const next = new Segment(toFileName, startUnits, 0, [
+      { offsetBytes: 0, units: startUnits },
+      ...moved.map((m) => ({ offsetBytes: m.offsetBytes - fromSizeBytes, units: m.units })),
+    ]);
+    this.#segments.set(toFileName, next);
+    this.#current = next;
+    this.#fdSegments.set(fromFd, old);
+    this.#fdSegments.set(toFd, next);
+  }
+
   /** Observer for the incarnation's InlineBio; `writtenBytes` reads aof_last_incr_size. */
   onBioEvent(event: BioEvent, writtenBytes: () => number): void {
-    if (event.type !== 'aofFsync') return;
-    if (event.phase === 'submit') {
-      // Emitted inside submitFsync, right before the writer sets its fsync offset to this size.
-      this.#submittedFsyncs.set(event.jobId, writtenBytes());
-    } else if (event.phase === 'finish') {
-      const offsetBytes = this.#submittedFsyncs.get(event.jobId);
-      this.#submittedFsyncs.delete(event.jobId);
-      if (offsetBytes !== undefined && event.error === undefined) {
-        this.#bioDurableOffsetBytes = Math.max(this.#bioDurableOffsetBytes, offsetBytes);
+    if (event.type === 'aofFsync') {
+      if (event.phase === 'submit') {
+        // Emitted inside submitFsync, right before the writer sets its fsync offset to this size;
+        // the job syncs the current file (the writer only ever fsyncs its own fd).
+        this.#submittedFsyncs.set(event.jobId, { segment: this.#current, offsetBytes: writtenBytes() });
+      } else if (event.phase === 'finish') {
+        const submitted = this.#submittedFsyncs.get(event.jobId);
+        this.#submittedFsyncs.delete(event.jobId);
+        if (submitted !== undefined && event.error === undefined) {
+          const { segment, offsetBytes } = submitted;
+          segment.syncedBytes = Math.max(segment.syncedBytes, offsetBytes);
+        }
       }
+      return;
+    }
+    if (event.type !== 'closeFile') return;
+    if (event.phase === 'submit') {
+      const segment = this.#fdSegments.get(event.fd);
+      // Only an INCR the writer left: history files and temp files are closed without fsync.
+      if (segment !== undefined && segment !== this.#current) this.#closeJobs.set(event.jobId, segment);
+    } else if (event.phase === 'finish') {
+      const segment = this.#closeJobs.get(event.jobId);
+      this.#closeJobs.delete(event.jobId);
+      if (segment === undefined) return;
+      this.#fdSegments.delete(event.fd);
+      // close(2) errors do not undo a completed fdatasync; an fdatasync error does.
+      if (event.error?.includes('fdatasync') === true) return;
+      segment.syncedBytes = Math.max(segment.syncedBytes, segment.finalSizeBytes ?? segment.syncedBytes);
     }
   }
 
@@ -108,26 +245,18 @@ export class DurabilityTracker {
   floorUnits(policy: FsyncPolicy): number {
     let floor = Math.max(this.#startUnits, this.#allDurableUnits);
     if (policy === 'always') floor = Math.max(floor, this.#ackedUnits);
-    // Completed background fsyncs count under any policy (only everysec submits them).
-    floor = Math.max(floor, this.unitsAt(this.#bioDurableOffsetBytes) ?? this.#startUnits);
+    // Completed fsyncs count under any policy (per file; see the header).
+    for (const segment of this.#segments.values()) floor = Math.max(floor, segment.fsyncFloor() ?? 0);
     return floor;
   }
 
-  /** Units whose bytes all lie within the first `offsetBytes` bytes; null if before the start. */
-  unitsAt(offsetBytes: number): number | null {
-    let units: number | null = null;
-    for (const mark of this.#marks) {
-      if (mark.offsetBytes > offsetBytes) break;
-      units = mark.units;
+  /** Where the bytes of the first `units` units end: "<file> byte <offset>". */
+  describeUnits(units: number): string {
+    for (const segment of this.#segments.values()) {
+      const mark = segment.marks.find((m) => m.units === units);
+      if (mark !== undefined) return `${segment.fileName} byte ${mark.offsetBytes}`;
     }
-    return units;
-  }
-
-  /** Where the bytes of the first `units` units end. */
-  offsetOf(units: number): number {
-    const mark = this.#marks.find((m) => m.units === units);
-    if (mark === undefined) throw new Error(`no mark for ${units} units`);
-    return mark.offsetBytes;
+    return `(${units} units: before this incarnation)`;
   }
 
   /** Acknowledged units at index >= `units` (lost if the recovered state has `units` units). */
@@ -136,19 +265,28 @@ export class DurabilityTracker {
   }
 }
 
-export interface RecoveryEvidence {
-  /** The INCR file as the engine had written it (visible bytes before the crash). */
-  intended: Buffer;
-  /** The INCR file right after the crash, before the loader looked at it. */
-  survived: Buffer;
-  /** Size of the INCR file once the engine reopened (after load truncation or check-aof --fix). */
+/** One INCR file of the recovered manifest: as written, as the crash left it, as loaded. */
+export interface FileEvidence {
+  /** The file as the engine had written it (visible bytes before the crash; null: no such file). */
+  intended: Buffer | null;
+  /** The file right after the crash, before the loader looked at it (null: gone). */
+  survived: Buffer | null;
+  /** Size of the file once the engine reopened (after load truncation or check-aof --fix). */
   loadedBytes: number;
+  /** Offset after the last complete command among the loaded bytes. */
+  loadedCommandsEnd: number;
+}
+
+export interface RecoveryEvidence {
+  /** The INCR files of the manifest the engine loaded, in load order. */
+  incrFiles: readonly string[];
+  files: ReadonlyMap<string, FileEvidence>;
 }
 
 export type Verdict =
   /** The loaded bytes are exactly a prefix of what was written: state must be model[units]. */
-  | { kind: 'prefix'; units: number; floor: number }
-  /** The loader accepted bytes never written, after `trustedBytes`; the floor is still intact. */
+  | { kind: 'prefix'; units: number; floor: number; files: IncarnationFile[] }
+  /** The loader accepted bytes never written, after `trustedUnits`; the floor is still intact. */
   | { kind: 'foreign-bytes'; trustedUnits: number; candidateUnits: number | null; floor: number; trustedBytes: number }
   /** A guarantee was broken. */
   | { kind: 'violation'; message: string; floor: number };
@@ -160,40 +298,75 @@ export function commonPrefixBytes(a: Buffer, b: Buffer): number {
   return i;
 }
 
-export function judgeRecovery(
-  tracker: DurabilityTracker,
-  policy: FsyncPolicy,
-  evidence: RecoveryEvidence,
-): Verdict {
+export function judgeRecovery(tracker: DurabilityTracker, policy: FsyncPolicy, evidence: RecoveryEvidence): Verdict {
   const floor = tracker.floorUnits(policy);
-  const trustedBytes = commonPrefixBytes(evidence.intended, evidence.survived);
-  const { loadedBytes } = evidence;
-  if (loadedBytes <= trustedBytes) {
-    const units = tracker.unitsAt(loadedBytes);
-    if (units === null || units < floor) {
-      return {
-        kind: 'violation',
-        floor,
-        message:
-          `recovered ${units ?? 'less than the start of this incarnation: no'} units but ${floor} ` +
-          `were guaranteed under ${policy} (loaded ${loadedBytes} bytes; the floor ends at byte ` +
-          `${tracker.offsetOf(floor)}; ${tracker.ackedFrom(units ?? 0)} acknowledged units lost)`,
-      };
+  const violation = (message: string): Verdict => ({ kind: 'violation', floor, message });
+  const floorText = () => `${floor} units were guaranteed under ${policy} (the floor ends at ${tracker.describeUnits(floor)})`;
+  const { incrFiles } = evidence;
+  if (incrFiles.length === 0) return violation('the recovered manifest lists no INCR file');
+  const first = tracker.segment(incrFiles[0]!);
+  if (first === undefined) throw new Error(`the recovered manifest names ${incrFiles[0]}, which this lineage never wrote`);
+  let units = first.startUnits;
+  /** First file that did not load in full while later files follow: everything after is a gap. */
+  let cutShort: string | null = null;
+  const files: IncarnationFile[] = [];
+  for (let i = 0; i < incrFiles.length; i++) {
+    const name = incrFiles[i]!;
+    const last = i === incrFiles.length - 1;
+    const segment = tracker.segment(name);
+    const ev = evidence.files.get(name);
+    if (ev === undefined || ev.survived === null) throw new Error(`no evidence for ${name}, which the recovered manifest lists`);
+    if (segment === undefined) {
+      // Created and named by a persisted manifest, but the writer never switched to it (the
+      // rewrite's start failed or was cut after the manifest's rename): nothing was written to it.
+      if (ev.loadedCommandsEnd > 0) {
+        throw new Error(`the recovered manifest names ${name}, which this lineage never wrote, and it loaded commands`);
+      }
+      files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
+      continue;
     }
-    return { kind: 'prefix', units, floor };
+    if (ev.intended === null) throw new Error(`no record of what the engine wrote to ${name}`);
+    if (cutShort !== null) {
+      // Later files may follow a file that lost its tail only if they hold no command at all.
+      if (ev.loadedCommandsEnd > 0) {
+        return violation(
+          `GAP: ${cutShort} did not load in full (it lost un-synced bytes), yet the later INCR ${name} ` +
+            `loaded ${ev.loadedCommandsEnd} bytes of commands: the keyspace is no prefix of the history`,
+        );
+      }
+      files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
+      continue;
+    }
+    if (segment.startUnits !== units) {
+      throw new Error(`${name} follows ${units} loaded units but holds the units after ${segment.startUnits}`);
+    }
+    files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
+    const trustedBytes = commonPrefixBytes(ev.intended, ev.survived);
+    if (ev.loadedBytes > trustedBytes) {
+      const trustedUnits = segment.unitsAt(trustedBytes);
+      if (trustedUnits === null || trustedUnits < floor) {
+        return violation(
+          `bytes the engine never wrote were loaded from offset ${trustedBytes} of ${name}, before the end ` +
+            `of the guaranteed units: ${floorText()}`,
+        );
+      }
+      const candidateUnits = last && ev.loadedBytes <= ev.intended.length ? segment.unitsAt(ev.loadedBytes) : null;
+      return { kind: 'foreign-bytes', trustedUnits, candidateUnits, floor, trustedBytes };
+    }
+    const loaded = segment.unitsAt(ev.loadedBytes);
+    if (loaded === null) {
+      return violation(
+        `${name} loaded ${ev.loadedBytes} bytes, less than it held when this incarnation began ` +
+          `(${segment.firstOffsetBytes}): ${floorText()}`,
+      );
+    }
+    units = loaded;
+    if (!last && ev.loadedBytes < ev.intended.length) cutShort = `${name} (${ev.loadedBytes} of ${ev.intended.length} bytes)`;
   }
-  const trustedUnits = tracker.unitsAt(trustedBytes);
-  if (trustedUnits === null || trustedUnits < floor) {
-    return {
-      kind: 'violation',
-      floor,
-      message:
-        `bytes the engine never wrote were loaded from offset ${trustedBytes}, before the end ` +
-        `of the guaranteed units (${floor} units, up to byte ${tracker.offsetOf(floor)}) under ${policy}`,
-    };
+  if (units < floor) {
+    return violation(`recovered ${units} units but ${floorText()}; ${tracker.ackedFrom(units)} acknowledged units lost`);
   }
-  const candidateUnits = loadedBytes <= evidence.intended.length ? tracker.unitsAt(loadedBytes) : null;
-  return { kind: 'foreign-bytes', trustedUnits, candidateUnits, floor, trustedBytes };
+  return { kind: 'prefix', units, floor, files };
 }
 
 export interface AofScan {

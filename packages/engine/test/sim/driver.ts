@@ -1,23 +1,34 @@
 // Driver: one machine lineage under test — the engine on a simulated disk, the reference model
 // that shadows it, and the durability tracker — and the operations the simulator and the
-// fault-countdown suite perform on it: run a turn of units, tick the cron, crash and recover,
-// close cleanly. Every recovery is judged (crash-check.ts) and the model is rolled back to the
-// prefix that survived. Failed checks throw plain Errors; callers add the seed and the trace.
+// fault-countdown suite perform on it: run a turn of units, tick the cron, start a background
+// rewrite and release its walk slice by slice, crash and recover, close cleanly. Every recovery is
+// judged (crash-check.ts) against the INCR files of the manifest the engine loaded, and the model
+// is rolled back to the prefix that survived. Failed checks throw plain Errors; callers add the
+// seed and the trace.
 
 import type { DbHandle, FsyncPolicy } from '@aofkv/engine';
-import { EngineError } from '@aofkv/engine';
+import { EngineError, openEngine } from '@aofkv/engine';
+import { InlineBio } from '@aofkv/bio-workers';
+import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
 import { AofLoadError } from '../../src/aof/aof-loader.ts';
 import { checkAof } from '../../src/aof/check-aof.ts';
 import type { Prng } from '../../src/testing/prng.ts';
 import type { SimClock } from '../../src/testing/sim-clock.ts';
-import type { SimCrashOptions, SimFileSystem } from '../../src/testing/sim-file-system.ts';
-import { DurabilityTracker, judgeRecovery, scanAof, type Verdict } from './crash-check.ts';
+import type { SimCrashOptions } from '../../src/testing/sim-file-system.ts';
+import {
+  DurabilityTracker,
+  judgeRecovery,
+  scanAof,
+  type FileEvidence,
+  type IncarnationFile,
+  type Verdict,
+} from './crash-check.ts';
 import { diffDumps, dumpKeyspace } from './dump.ts';
 import { ReferenceModel, handlesOf, replyText, settle, submitUnit, type Settled } from './model.ts';
 import { AOF_DIR, MANIFEST_PATH, openSimMachine, type SimMachine } from './sim-machine.ts';
 import { describeUnit, type Unit } from './workload.ts';
 
-const TRACE_LINES = 60;
+const TRACE_LINES = Number(process.env['SIM_TRACE_LINES'] ?? 60);
 
 export interface DriverFigures {
   unitsSubmitted: number;
@@ -36,6 +47,18 @@ export interface DriverFigures {
   ackedLostAllowed: number;
   ackedLostViolations: number;
   stateChecks: number;
+  /** Background rewrites: started (BGREWRITEAOF or automatic), refused at start, done, failed. */
+  rewritesStarted: number;
+  rewritesAuto: number;
+  rewritesStartFailed: number;
+  rewritesCompleted: number;
+  rewritesFailed: number;
+  /** Crashes of an engine whose rewrite was running (or whose done handler was cut short). */
+  crashesDuringRewrite: number;
+  /** Recoveries whose manifest listed more than one INCR file (a rewrite started and did not finish). */
+  recoveriesMultiIncr: number;
+  /** Completed rewrites whose new base, loaded alone, was compared with the model (point in time). */
+  basesChecked: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -56,6 +79,14 @@ export function emptyDriverFigures(): DriverFigures {
     ackedLostAllowed: 0,
     ackedLostViolations: 0,
     stateChecks: 0,
+    rewritesStarted: 0,
+    rewritesAuto: 0,
+    rewritesStartFailed: 0,
+    rewritesCompleted: 0,
+    rewritesFailed: 0,
+    crashesDuringRewrite: 0,
+    recoveriesMultiIncr: 0,
+    basesChecked: 0,
   };
 }
 
@@ -66,12 +97,23 @@ export interface DriverOptions {
   databases: number;
   timestamps: boolean;
   exactFsync: boolean;
+  /** Base format of rewrites (aof-use-rdb-preamble). Default: the engine's (yes). */
+  rdbPreamble?: boolean;
+  /** Automatic rewrites: percentage (0 = off) and minimum size. Default: off. */
+  autoRewrite?: { percentage: number; minSizeBytes: number };
+  /** Keys per rewrite walk slice. Default: the engine's. */
+  sliceEntries?: number;
   figures: DriverFigures;
   /** Called with true while recovering (faults belong to the running engine, not to recovery). */
   muteFaults: (muted: boolean) => void;
+  /** False while a completed rewrite's base must not be checked (a power cut killed the process). */
+  checkBases?: () => boolean;
 }
 
 export type UnitOutcome = 'acked' | 'refused' | 'fatal';
+
+/** How a rewrite is asked for: BGREWRITEAOF alone, riding in a turn of units, or MULTI-scheduled. */
+export type RewriteRequest = 'command' | 'in-turn' | 'scheduled';
 
 export class Driver {
   readonly fs: SimFileSystem;
@@ -87,8 +129,13 @@ export class Driver {
   #model: ReferenceModel | null = null;
   #tracker: DurabilityTracker | null = null;
   #incarnation = 0;
-  /** Between crash() and a successful recover(): the INCR file as written and as the crash left it. */
-  #pending: { path: string; intended: Buffer; survived: Buffer } | null = null;
+  /** Set by the engine's log when a rewrite finished successfully (during stepRewrite). */
+  #rewriteDone = false;
+  /**
+   * Between crash() and a successful recover(): every INCR file of the lineage as written (visible
+   * bytes at the first crash) and as the last crash left it (null: no such file).
+   */
+  #pending: Map<string, { intended: Buffer | null; survived: Buffer | null }> | null = null;
 
   constructor(options: DriverOptions) {
     this.#options = options;
@@ -132,7 +179,13 @@ export class Driver {
   async start(): Promise<void> {
     this.#model ??= await ReferenceModel.create(this.#options.databases);
     this.#adopt(await this.#open());
-    this.#beginIncarnation();
+    // Whatever the disk held (nothing, or what a failed first start left) loads as these units.
+    const files = this.machine.engine.aof!.manifest.incrList.map((incr) => ({
+      fileName: incr.fileName,
+      startUnits: this.#m.length,
+      sizeBytes: this.fs.fileContent(`${AOF_DIR}/${incr.fileName}`).length,
+    }));
+    this.#beginIncarnation(files);
   }
 
   async dispose(): Promise<void> {
@@ -154,19 +207,28 @@ export class Driver {
    * Submits `units` together (one event-loop turn), waits for their replies, runs the executed
    * ones on the model and compares replies. Returns each unit's outcome.
    */
-  async turn(units: readonly Unit[]): Promise<UnitOutcome[]> {
+  async turn(units: readonly Unit[], rewriteAfter: number | null = null): Promise<UnitOutcome[]> {
     const engine = this.machine.engine;
     if (engine.closed) throw new Error('turn on a stopped engine');
     const nowMs = this.clock.nowMs();
     // The gate only changes in beforeSleep, the cron or a bio job, never inside a turn.
-    const denied = engine.aof!.deniedWriteError() !== null;
-    const submitted = units.map((unit) => {
+    let denied = engine.aof!.deniedWriteError() !== null;
+    const rewrite: { reply: Promise<Settled> | null } = { reply: null };
+    const submitted = units.map((unit, i) => {
       const refused = denied && this.#isWrite(unit);
       const reply = settle(submitUnit(this.#handles, unit));
       const index = refused ? -1 : this.#t.recordUnit(this.#streamEndBytes());
+      if (rewriteAfter === i) {
+        // BGREWRITEAOF in the same turn: its forced flush writes the units before it, then it
+        // switches INCR files; the units after it go to the new INCR. The flush may set or clear
+        // the write error, so the gate is read again.
+        rewrite.reply = this.#submitRewrite('in-turn');
+        denied = engine.aof!.deniedWriteError() !== null;
+      }
       return { unit, refused, index, reply };
     });
     this.figures.unitsSubmitted += units.length;
+    if (rewrite.reply !== null) this.#logRewriteReply('in-turn', await rewrite.reply);
     const real = await Promise.all(submitted.map((s) => s.reply));
     const executed = submitted.filter((s) => !s.refused);
     const model = await this.#m.apply(executed.map((s) => s.unit), nowMs);
@@ -181,6 +243,77 @@ export class Driver {
     if (this.stopped) return;
     this.machine.tick();
     this.log('tick');
+  }
+
+  // ---- the background rewrite -----------------------------------------------------------------
+
+  /** The MISCONF gate is up (a write or background fsync failed). */
+  get writesRefused(): boolean {
+    return !this.stopped && this.machine.engine.aof!.deniedWriteError() !== null;
+  }
+
+  get rewriteInProgress(): boolean {
+    return this.running && !this.stopped && this.machine.engine.aof!.rewriter.inProgress;
+  }
+
+  /** BGREWRITEAOF on its own turn (`command`), or MULTI + BGREWRITEAOF + EXEC (`scheduled`). */
+  async requestRewrite(how: 'command' | 'scheduled'): Promise<void> {
+    if (this.stopped) return;
+    this.#logRewriteReply(how, await this.#submitRewrite(how));
+  }
+
+  /** Releases one slice of the running rewrite's walk and lets it (and its done handler) run. */
+  async stepRewrite(): Promise<void> {
+    if (!this.rewriteInProgress) return;
+    const progress = this.machine.engine.aof!.rewriter.progress();
+    this.#rewriteDone = false;
+    this.machine.rewrite.step();
+    await this.machine.settle();
+    this.log(`rewrite slice (${progress?.emittedKeys ?? 0}/${progress?.totalKeys ?? 0} keys before it)`);
+    if (this.#rewriteDone && this.#options.checkBases?.() !== false) await this.#checkNewBase();
+  }
+
+  /**
+   * The point-in-time guarantee of a completed rewrite: its base, loaded alone, is the dataset as
+   * it was when the new INCR began, i.e. the model after that INCR's startUnits units.
+   */
+  async #checkNewBase(): Promise<void> {
+    const manifest = this.machine.engine.aof!.manifest;
+    const baseName = manifest.base!.fileName;
+    const firstIncr = manifest.incrList[0]!.fileName;
+    const segment = this.#t.segment(firstIncr);
+    if (segment === undefined) throw new Error(`the new base is followed by ${firstIncr}, which the writer never used`);
+    const nowMs = this.clock.nowMs();
+    const expected = await this.#m.dumpAfter(segment.startUnits, nowMs);
+    const actual = await loadBaseAlone(baseName, this.fs.fileContent(`${AOF_DIR}/${baseName}`), this.#options.databases, nowMs);
+    this.figures.basesChecked++;
+    const diff = diffDumps(expected, actual);
+    if (diff !== null) {
+      throw new Error(`the new base ${baseName} is not the dataset when ${firstIncr} began (${segment.startUnits} units)\n${diff}`);
+    }
+  }
+
+  /** A request not part of the model's history: it changes no data and propagates nothing. */
+  #submitRewrite(how: RewriteRequest): Promise<Settled> {
+    const before = { file: this.#t.currentFileName, end: this.#streamEndBytes() };
+    const handle = this.#handles[0]!;
+    const reply =
+      how === 'scheduled'
+        ? settle(handle.multi().command('bgrewriteaof').exec())
+        : settle(handle.command('bgrewriteaof'));
+    // A switch moves the stream to a new file; otherwise nothing may have been appended.
+    if (this.#t.currentFileName === before.file && this.#streamEndBytes() !== before.end) {
+      throw new Error(`BGREWRITEAOF (${how}) appended to the AOF stream`);
+    }
+    return reply;
+  }
+
+  #logRewriteReply(how: RewriteRequest, reply: Settled): void {
+    this.log(`BGREWRITEAOF (${how}) -> ${clip(replyText(reply))}`);
+  }
+
+  #fileNameOf(path: string): string {
+    return path.slice(path.lastIndexOf('/') + 1);
   }
 
   #isWrite(unit: Unit): boolean {
@@ -249,9 +382,10 @@ export class Driver {
       aofLoadTruncated: true,
       aofTimestampEnabled: this.#options.timestamps,
       databases: this.#options.databases,
-      // The background rewrite is not a simulated action yet (FAULTS.md §6): keep it from
-      // starting on its own, since the tracker follows a single INCR file per incarnation.
-      autoAofRewritePercentage: 0,
+      autoAofRewritePercentage: this.#options.autoRewrite?.percentage ?? 0,
+      ...(this.#options.autoRewrite !== undefined ? { autoAofRewriteMinSize: this.#options.autoRewrite.minSizeBytes } : {}),
+      ...(this.#options.rdbPreamble !== undefined ? { aofUseRdbPreamble: this.#options.rdbPreamble } : {}),
+      ...(this.#options.sliceEntries !== undefined ? { sliceEntries: this.#options.sliceEntries } : {}),
     });
   }
 
@@ -260,19 +394,53 @@ export class Driver {
     this.#handles = handlesOf(machine.engine);
   }
 
-  #beginIncarnation(): void {
+  /** A new tracker for the machine just opened, whose manifest lists `files` (INCRs, in order). */
+  #beginIncarnation(files: readonly IncarnationFile[]): void {
     const machine = this.machine;
     const path = machine.currentIncrPath();
-    const fileName = path.slice(path.lastIndexOf('/') + 1);
+    const last = files[files.length - 1];
+    if (last === undefined || last.fileName !== this.#fileNameOf(path)) {
+      throw new Error(`the engine appends to ${path}, not to the last INCR of its manifest (${last?.fileName})`);
+    }
     const content = this.fs.fileContent(path);
     const { lastCommandEnd } = scanAof(content);
-    const tracker = new DurabilityTracker(fileName, content.length, this.#m.length, lastCommandEnd);
     const writer = machine.engine.aof!.writer;
+    const tracker = new DurabilityTracker(
+      files.map((f, i) => (i === files.length - 1 ? { ...f, sizeBytes: content.length } : f)),
+      this.#m.length,
+      writer.fd,
+      lastCommandEnd,
+    );
     const incarnation = ++this.#incarnation;
+    const current = () => incarnation === this.#incarnation;
     machine.onBioEvent = (event) => {
-      if (incarnation === this.#incarnation) tracker.onBioEvent(event, () => writer.lastIncrSizeBytes);
+      if (current()) tracker.onBioEvent(event, () => writer.lastIncrSizeBytes);
     };
+    machine.onIncrSwitch = (event) => {
+      if (!current()) return;
+      const name = this.#fileNameOf(event.toPath);
+      this.log(`switch to ${name} (old INCR ends at ${event.fromSizeBytes}, ${event.bufferedBytes} bytes buffered)`);
+      tracker.switchIncr(event.fromFd, event.fromSizeBytes, event.toFd, name, event.bufferedBytes);
+    };
+    machine.engine.on('log', (_level: string, message: string) => {
+      if (current()) this.#onEngineLog(message);
+    });
     this.#tracker = tracker;
+  }
+
+  #onEngineLog(message: string): void {
+    const f = this.figures;
+    if (message.startsWith('Background append only file rewriting started')) f.rewritesStarted++;
+    else if (message.startsWith('Starting automatic rewriting')) f.rewritesAuto++;
+    else if (message.startsWith('Background AOF rewrite finished successfully')) {
+      f.rewritesCompleted++;
+      this.#rewriteDone = true;
+    }
+    else if (message.startsWith('Background AOF rewrite failed')) f.rewritesFailed++;
+    else if (message.startsWith("Can't open the append-only file for the rewrite")) f.rewritesStartFailed++;
+    else if (message.startsWith("Can't start the AOF rewrite")) f.rewritesStartFailed++;
+    else if (!/manifest|rewrite/i.test(message)) return;
+    this.log(`engine: ${message}`);
   }
 
   // ---- crash and recovery ---------------------------------------------------------------------
@@ -290,31 +458,55 @@ export class Driver {
    */
   crash(rng: Prng, crash: SimCrashOptions, reason: string): void {
     this.#options.muteFaults(true);
-    const path = this.#pending?.path ?? this.machine.currentIncrPath();
-    const intended = this.#pending?.intended ?? this.fs.fileContent(path);
+    // Every file of the AOF directory (test helpers: not file-system calls, never faulted).
+    const filesNow = () => this.fs.listAll().filter((f) => f.kind === 'file' && f.path.startsWith(`${AOF_DIR}/`));
+    const names = [...new Set([...this.#t.fileNames, ...filesNow().map((f) => this.#fileNameOf(f.path))])];
+    const content = (name: string) => {
+      const path = `${AOF_DIR}/${name}`;
+      return filesNow().some((f) => f.path === path) ? this.fs.fileContent(path) : null;
+    };
+    const intended = new Map(names.map((name) => [name, this.#pending?.get(name)?.intended ?? content(name)]));
+    if (this.#machine !== null && this.rewriteInProgress) this.figures.crashesDuringRewrite++;
     this.#machine = null;
     const report = this.fs.crash(rng, crash);
     this.figures.crashes++;
     this.log(`CRASH (${reason}): ${JSON.stringify(report)}`);
-    this.#pending = { path, intended, survived: this.fs.fileContent(path) };
+    const survivedNames = [...new Set([...names, ...(this.#pending?.keys() ?? [])])];
+    this.#pending = new Map(
+      survivedNames.map((name) => [name, { intended: intended.get(name) ?? this.#pending?.get(name)?.intended ?? null, survived: content(name) }]),
+    );
   }
 
   /** Starts a new engine on the crashed disk and judges it. The open may throw (start-up faults). */
   async recover(): Promise<Verdict> {
     const pending = this.#pending;
     if (pending === null) throw new Error('recover() without a crash');
-    const { path, intended, survived } = pending;
     this.#adopt(await this.#reopen());
     this.#pending = null;
-    if (this.machine.currentIncrPath() !== path) {
-      throw new Error(`after the crash the engine appends to ${this.machine.currentIncrPath()}, not ${path}`);
+    // The INCR files of the manifest the engine loaded (deleting history does not change them).
+    const incrFiles = this.machine.engine.aof!.manifest.incrList.map((incr) => incr.fileName);
+    if (incrFiles.length > 1) this.figures.recoveriesMultiIncr++;
+    const lastPath = `${AOF_DIR}/${incrFiles[incrFiles.length - 1]}`;
+    if (this.machine.currentIncrPath() !== lastPath) {
+      throw new Error(`after the crash the engine appends to ${this.machine.currentIncrPath()}, not ${lastPath}`);
     }
-    await this.#repairDanglingMulti(path);
-    const loadedBytes = this.fs.fileContent(path).length;
-    const verdict = judgeRecovery(this.#t, this.policy, { intended, survived, loadedBytes });
-    this.log(`recovered ${loadedBytes} of ${intended.length} bytes: ${JSON.stringify(verdict)}`);
+    await this.#repairDanglingMulti(lastPath);
+    const files = new Map<string, FileEvidence>();
+    for (const name of incrFiles) {
+      const loaded = this.fs.fileContent(`${AOF_DIR}/${name}`);
+      const record = pending.get(name);
+      files.set(name, {
+        intended: record?.intended ?? null,
+        survived: record?.survived ?? null,
+        loadedBytes: loaded.length,
+        loadedCommandsEnd: scanAof(loaded).lastCommandEnd,
+      });
+    }
+    const verdict = judgeRecovery(this.#t, this.policy, { incrFiles, files });
+    const sizes = incrFiles.map((name) => `${name} ${files.get(name)!.loadedBytes}/${files.get(name)!.intended?.length}`);
+    this.log(`recovered ${sizes.join(', ')}: ${JSON.stringify({ ...verdict, files: undefined })}`);
     await this.#settleVerdict(verdict);
-    if (!this.lineageEnded) this.#beginIncarnation();
+    if (!this.lineageEnded && verdict.kind === 'prefix') this.#beginIncarnation(verdict.files);
     this.#options.muteFaults(false);
     return verdict;
   }
@@ -424,6 +616,32 @@ export class Driver {
     this.figures.ackedLostAllowed += ackedLost;
     if (dropped > 0) this.log(`rolled back ${dropped} units (${ackedLost} acknowledged, allowed by ${this.policy})`);
     await this.#m.rollbackTo(units);
+  }
+}
+
+/** Loads one base file on its own, read-only, in a throwaway simulated directory; dumps it. */
+async function loadBaseAlone(fileName: string, content: Buffer, databases: number, nowMs: number) {
+  const fs = new SimFileSystem();
+  fs.mkdir('/base/appendonlydir');
+  const write = (path: string, data: Buffer) => {
+    const fd = fs.open(path, 'write-truncate');
+    fs.write(fd, data, 0, data.length);
+    fs.close(fd);
+  };
+  write(`/base/appendonlydir/${fileName}`, content);
+  write('/base/appendonlydir/appendonly.aof.manifest', Buffer.from(`file ${fileName} seq 1 type b\n`));
+  const engine = await openEngine({
+    dir: '/base',
+    fs,
+    databases,
+    readOnly: true,
+    autoCron: false,
+    bio: new InlineBio({ fsync: () => {}, close: () => {} }),
+  });
+  try {
+    return dumpKeyspace(engine, nowMs);
+  } finally {
+    await engine.close();
   }
 }
 

@@ -117,6 +117,21 @@ export class ReferenceModel {
     return dumpKeyspace(this.#engine, nowMs);
   }
 
+  /** The dump of the state after the first `units` entries (on a throwaway engine). */
+  async dumpAfter(units: number, nowMs: number): Promise<DumpLine[]> {
+    if (units < 0 || units > this.#history.length) {
+      throw new Error(`dumpAfter(${units}) outside the history of ${this.#history.length} units`);
+    }
+    const other = await ReferenceModel.create(this.#databases);
+    try {
+      other.#history = this.#history.slice(0, units);
+      await Promise.all(other.#submitAll(other.#history));
+      return other.dump(nowMs);
+    } finally {
+      await other.close();
+    }
+  }
+
   async close(): Promise<void> {
     await this.#engine.close();
   }

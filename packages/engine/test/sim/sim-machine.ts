@@ -1,5 +1,6 @@
 // One simulated machine for the crash simulator: openSimEngine's world (engine on SimFileSystem +
-// SimClock + InlineBio, cron driven by hand), with a choice of background-fsync semantics.
+// SimClock + InlineBio, cron driven by hand, rewrite walk released slice by slice), with a choice
+// of background-fsync semantics.
 //
 // InlineBio performs a job's fdatasync when the job FINISHES, so everything written while the job
 // was "running" becomes durable too: kinder than a real disk. With `exactFsync` the machine uses
@@ -7,29 +8,55 @@
 // fs.startFdatasync(fd), which captures the writes issued so far, and the job's fsync op completes
 // exactly that capture, so writes issued while the fsync runs stay un-synced and a crash may lose
 // them (SimFileSystem DESIGN, TIME). The simulator picks one per seed; its durability floor only
-// counts the offset recorded at submission, a lower bound under both.
+// counts the offset recorded at submission, a lower bound under both. A closeFile job's fsync (the
+// old INCR, closed with fsync when a rewrite switches to a new INCR) is a plain fdatasync at the
+// job's finish in both modes: the simulator runs those jobs start-to-finish in one go.
+//
+// The rewrite: the machine's ManualRewriteScheduler holds the walk between slices; `rewrite.step()`
+// releases one slice of at most `sliceEntries` keys and `settle()` lets its promises (the inline
+// base writer, the done handler) run. `onIncrSwitch` reports each switch to a new INCR file at the
+// moment it happens (AofWriter.switchToNewIncr), with what the writer knew about the old file.
 
 import { InlineBio, type BioEvent } from '@aofkv/bio-workers';
 import { openEngine, type Engine, type EngineOptions } from '@aofkv/engine';
+import { ManualRewriteScheduler } from '../../src/aof/aof-rewrite.ts';
 import type { SimClock } from '../../src/testing/sim-clock.ts';
 import type { SimFdatasync, SimFileSystem } from '../../src/testing/sim-file-system.ts';
+
+/** What the writer knew when it left an INCR file for a new one. */
+export interface IncrSwitch {
+  fromFd: number;
+  /** aof_last_incr_size of the old file: where its stream ends. */
+  fromSizeBytes: number;
+  toFd: number;
+  toPath: string;
+  /** Bytes still in aof_buf at the switch: they will be written to the NEW file. */
+  bufferedBytes: number;
+}
 
 export interface SimMachine {
   engine: Engine;
   fs: SimFileSystem;
   bio: InlineBio;
+  rewrite: ManualRewriteScheduler;
   /** One serverCron tick at the current simulated time. */
   tick(): void;
-  /** Path of the INCR file currently being appended to. */
+  /** Path of the INCR file the writer appends to (its fd's path). */
   currentIncrPath(): string;
-  /** Observer of this machine's bio events (set by the simulator). */
+  /** Lets released rewrite slices and their promises run to their next wait. */
+  settle(): Promise<void>;
+  /** Observer of this machine's bio events (set by the driver). */
   onBioEvent: ((event: BioEvent) => void) | null;
+  /** Observer of INCR switches (set by the driver). */
+  onIncrSwitch: ((event: IncrSwitch) => void) | null;
 }
 
 export interface SimMachineOptions extends EngineOptions {
   fs: SimFileSystem;
   clock: SimClock;
   exactFsync: boolean;
+  /** Keys per rewrite walk slice (small values interleave the walk with many turns). */
+  sliceEntries?: number;
 }
 
 const DATA_DIR = '/data';
@@ -37,32 +64,60 @@ export const AOF_DIR = `${DATA_DIR}/appendonlydir`;
 export const MANIFEST_PATH = `${AOF_DIR}/appendonly.aof.manifest`;
 
 export async function openSimMachine(options: SimMachineOptions): Promise<SimMachine> {
-  const { fs, clock, exactFsync, ...engineOptions } = options;
+  const { fs, clock, exactFsync, sliceEntries, ...engineOptions } = options;
   /** The aofFsync job running now (one bio thread per job type, so at most one). */
   let running: SimFdatasync | null = null;
+  /** A closeFile job with fsync that started and is being finished now (fd). */
+  let closing: number | null = null;
   const fsync = (fd: number): void => {
-    if (!exactFsync) return fs.fdatasync(fd);
+    if (!exactFsync || closing === fd) return fs.fdatasync(fd);
     const started = running;
     running = null;
     if (started === null || started.fd !== fd) throw new Error(`no fdatasync was started for fd ${fd}`);
     started.complete();
   };
   const bio = new InlineBio({ fsync, close: (fd) => fs.close(fd) }, { clock });
-  const machine = { onBioEvent: null } as SimMachine;
+  const machine = { onBioEvent: null, onIncrSwitch: null } as SimMachine;
   bio.onEvent = (event) => {
     if (exactFsync && event.type === 'aofFsync' && event.phase === 'start') running = fs.startFdatasync(event.fd);
+    if (event.type === 'closeFile') closing = event.phase === 'start' ? event.fd : null;
     machine.onBioEvent?.(event);
   };
-  const engine = await openEngine({ ...engineOptions, dir: DATA_DIR, clock, fs, bio, autoCron: false });
-  const aofDir = `${DATA_DIR}/${engine.config.appenddirname}`;
+  const rewrite = new ManualRewriteScheduler(sliceEntries === undefined ? {} : { maxEntriesPerSlice: sliceEntries });
+  const engine = await openEngine({
+    ...engineOptions,
+    dir: DATA_DIR,
+    clock,
+    fs,
+    bio,
+    autoCron: false,
+    rewriteScheduler: rewrite,
+  });
+  const writer = engine.aof!.writer;
+  const pathOfFd = (fd: number): string => {
+    const open = fs.openFds().find((f) => f.fd === fd);
+    if (open === undefined) throw new Error(`fd ${fd} is not open`);
+    return open.path;
+  };
+  const switchToNewIncr = writer.switchToNewIncr.bind(writer);
+  writer.switchToNewIncr = (fd: number) => {
+    const event: IncrSwitch = {
+      fromFd: writer.fd,
+      fromSizeBytes: writer.lastIncrSizeBytes,
+      toFd: fd,
+      toPath: pathOfFd(fd),
+      bufferedBytes: writer.buf.length,
+    };
+    switchToNewIncr(fd);
+    machine.onIncrSwitch?.(event);
+  };
   return Object.assign(machine, {
     engine,
     fs,
     bio,
+    rewrite,
     tick: () => engine.cron(),
-    currentIncrPath: () => {
-      const list = engine.aof!.manifest.incrList;
-      return `${aofDir}/${list[list.length - 1]!.fileName}`;
-    },
+    currentIncrPath: () => pathOfFd(writer.fd),
+    settle: () => new Promise<void>((resolve) => setImmediate(resolve)),
   });
 }

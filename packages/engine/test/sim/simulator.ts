@@ -27,13 +27,29 @@
 // is rolled back to that prefix and the run continues. Under `always`, a fatal stop is a crash.
 // Faults are switched off while recovering: start-up faults are the fault-countdown suite's job.
 //
+// The background rewrite (BGREWRITEAOF). Most seeds ask for rewrites at random steps (alone, in
+// the same turn as units, or MULTI-scheduled and started by the cron), and some also enable the
+// automatic rewrite with a small minimum size. The walk runs in slices of a few keys, released at
+// random points between turns (so the copy-on-write snapshot sees writes ahead of its walker), and
+// the close-with-fsync job of the INCR a rewrite left may be held for several steps (a slow bio
+// thread). Extra fault rules hit the rewrite's files: the temp base (`temp-rewriteaof`), the
+// manifest and its directory fsync, new INCR files, unlinks.
+//
+// POWER CUTS: a crash between two steps cannot land inside a synchronous engine operation (the
+// start of a rewrite, its done handler). So some steps arm a cut at the k-th file-system call from
+// now: from that call on every call fails without side effect (the process is dead), and as soon
+// as the step's current action returns the machine crashes with the disk exactly as it was at the
+// cut. Cuts land in the INCR switch (between the new INCR's creation, the manifest's write, its
+// rename and the directory fsync), in the walk's base writes, the base's fsync and rename, the
+// done handler's manifest persist and the history deletion; figures count where.
+//
 // Every seed ends with a crash and then a clean restart (close, crash, reopen), after which
 // nothing may be missing. Counters (SeedFigures) feed the `pnpm test:safety` summary.
 
 import type { FsyncPolicy } from '@aofkv/engine';
 import { createPrng, type Prng } from '../../src/testing/prng.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
-import { SimFileSystem, type SimCrashOptions } from '../../src/testing/sim-file-system.ts';
+import { SimFileSystem, type SimCrashOptions, type SimFsCall } from '../../src/testing/sim-file-system.ts';
 import { Driver, emptyDriverFigures, type DriverFigures } from './driver.ts';
 import { Workload } from './workload.ts';
 
@@ -59,22 +75,61 @@ export interface SwarmConfig {
     shortBytes: number;
     fsyncEio: number;
     ftruncateEio: number;
+    /** Rewrite files: the temp base, the manifest (and its directory fsync), new INCRs, unlinks. */
+    tempBase: number;
+    manifest: number;
+    incrOpen: number;
+    unlink: number;
   };
   crash: Required<SimCrashOptions>;
   workload: { multiProbability: number; bigValueProbability: number; flushWeight: number };
+  rewrite: {
+    /** Per step: ask for a rewrite (BGREWRITEAOF alone, in a turn, or scheduled in MULTI). */
+    requestProbability: number;
+    /** Per step while one runs: release 1–3 walk slices. */
+    stepProbability: number;
+    sliceEntries: number;
+    /** Automatic rewrite (auto-aof-rewrite-percentage / -min-size), or off. */
+    auto: { percentage: number; minSizeBytes: number } | null;
+    rdbPreamble: boolean;
+    /** Per step: a queued close job (the old INCR's fsync + close) stays queued. */
+    closeHoldProbability: number;
+    /** Per step: arm a power cut 1..powerCutReach calls ahead (higher while a rewrite runs). */
+    powerCutProbability: number;
+    powerCutReach: number;
+  };
 }
+
+/** Where power cuts landed, by the call that was cut. */
+export const CUT_SITES = ['tempOpen', 'tempWrite', 'baseRename', 'manifest', 'unlink', 'open', 'incrIo', 'other'] as const;
+export type CutSite = (typeof CUT_SITES)[number];
 
 export interface SeedFigures extends DriverFigures {
   steps: number;
   fatalStops: number;
   faultsInjected: number;
   machinesReplaced: number;
+  powerCuts: number;
+  /** Power cuts while a rewrite was running or being started or finished by the cut action. */
+  powerCutsInRewrite: number;
+  /** The temp base's creation: the first call after the INCR switch of a rewrite's start. */
+  cutTempOpen: number;
+  /** The walk writing the temp base, its fdatasync and close. */
+  cutTempWrite: number;
+  cutBaseRename: number;
+  cutManifest: number;
+  cutUnlink: number;
+  cutOpen: number;
+  cutIncrIo: number;
+  cutOther: number;
 }
 
 export interface SeedResult {
   seed: number;
   config: SwarmConfig;
   figures: SeedFigures;
+  /** The last steps of the run (compared by the replay test). */
+  trace: string[];
 }
 
 export class SimulationFailure extends Error {
@@ -84,6 +139,19 @@ export class SimulationFailure extends Error {
     this.name = 'SimulationFailure';
     this.seed = seed;
   }
+}
+
+function cutSite(call: SimFsCall): CutSite {
+  const path = `${call.path ?? ''} ${call.dest ?? ''}`;
+  if (path.includes('temp-rewriteaof')) {
+    if (call.op === 'rename') return 'baseRename';
+    return call.op === 'open' ? 'tempOpen' : 'tempWrite';
+  }
+  if (path.includes('manifest') || call.op === 'fsyncDir') return 'manifest';
+  if (call.op === 'unlink') return 'unlink';
+  if (call.op === 'open') return 'open';
+  if (path.includes('.incr.aof')) return 'incrIo';
+  return 'other';
 }
 
 /** A probability that is 0 half the time, so many seeds run without that fault at all. */
@@ -114,6 +182,10 @@ export function pickSwarm(rng: Prng): SwarmConfig {
       shortBytes: rng.nextIntBetween(1, 40),
       fsyncEio: maybeRate(rng, [0.02, 0.1]),
       ftruncateEio: maybeRate(rng, [0.3, 1]),
+      tempBase: maybeRate(rng, [0.02, 0.1, 0.3]),
+      manifest: maybeRate(rng, [0.02, 0.1]),
+      incrOpen: maybeRate(rng, [0.05, 0.3]),
+      unlink: maybeRate(rng, [0.1, 0.5]),
     },
     crash: {
       keepProbability,
@@ -127,6 +199,22 @@ export function pickSwarm(rng: Prng): SwarmConfig {
       bigValueProbability: rng.pick([0, 0.05, 0.2]),
       flushWeight: rng.pick([0, 0.2, 0.5]),
     },
+    rewrite: pickRewrite(rng),
+  };
+}
+
+function pickRewrite(rng: Prng): SwarmConfig['rewrite'] {
+  // One seed in five never rewrites: the single-INCR lineage keeps its own coverage.
+  const enabled = !rng.chance(0.2);
+  return {
+    requestProbability: enabled ? rng.pick([0.02, 0.05, 0.15]) : 0,
+    stepProbability: rng.pick([0.2, 0.5, 1]),
+    sliceEntries: rng.pick([1, 3, 10, 4096]),
+    auto: enabled && rng.chance(0.4) ? { percentage: rng.pick([10, 50, 100]), minSizeBytes: rng.pick([256, 2048, 8192]) } : null,
+    rdbPreamble: rng.chance(0.5),
+    closeHoldProbability: rng.pick([0, 0.5, 0.9]),
+    powerCutProbability: enabled ? rng.pick([0, 0.02, 0.06]) : 0,
+    powerCutReach: rng.pick([4, 12, 30]),
   };
 }
 
@@ -140,7 +228,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   } finally {
     await simulation.dispose();
   }
-  return { seed, config: simulation.config, figures: simulation.figures };
+  return { seed, config: simulation.config, figures: simulation.figures, trace: simulation.trace };
 }
 
 class Simulation {
@@ -152,6 +240,16 @@ class Simulation {
     fatalStops: 0,
     faultsInjected: 0,
     machinesReplaced: 0,
+    powerCuts: 0,
+    powerCutsInRewrite: 0,
+    cutTempOpen: 0,
+    cutTempWrite: 0,
+    cutBaseRename: 0,
+    cutManifest: 0,
+    cutUnlink: 0,
+    cutOpen: 0,
+    cutIncrIo: 0,
+    cutOther: 0,
   };
   readonly #schedule: Prng;
   readonly #faultRng: Prng;
@@ -159,6 +257,10 @@ class Simulation {
   readonly #workload: Workload;
   readonly #clock = new SimClock();
   #faultsMuted = true;
+  /** The armed power cut: the call index it fires at, and the call it fired on. */
+  #cut: { atCall: number; firedOn: SimFsCall | null; inRewrite: boolean } | null = null;
+  /** Calls the cut failed (not counted as injected faults). */
+  #cutInjections = 0;
   #driver: Driver;
 
   constructor(seed: number) {
@@ -180,7 +282,8 @@ class Simulation {
     }
     await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'final crash'));
     await this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash));
-    this.figures.faultsInjected += this.#driver.fs.injectedCount;
+    this.figures.faultsInjected += this.#driver.fs.injectedCount - this.#cutInjections;
+    this.#cutInjections = 0;
   }
 
   async dispose(): Promise<void> {
@@ -188,14 +291,19 @@ class Simulation {
     await this.#driver.dispose();
   }
 
+  get trace(): string[] {
+    return [...this.#driver.trace];
+  }
+
   failure(error: unknown): SimulationFailure {
     const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    const { policy, crash, faults, exactFsync } = this.config;
+    const { policy, crash, faults, exactFsync, rewrite } = this.config;
     return new SimulationFailure(
       this.seed,
       `seed ${this.seed} failed (replay: SEED=${this.seed} npx vitest run --project engine test/sim)\n` +
         `policy=${policy} exactFsync=${exactFsync} crash=${JSON.stringify(crash)}\n` +
-        `faults=${JSON.stringify(faults)}\n${reason}\nlast steps:\n  ${this.#driver.trace.join('\n  ')}`,
+        `faults=${JSON.stringify(faults)}\nrewrite=${JSON.stringify(rewrite)}\n` +
+        `${reason}\nlast steps:\n  ${this.#driver.trace.join('\n  ')}`,
     );
   }
 
@@ -205,6 +313,15 @@ class Simulation {
   #newDriver(): Driver {
     const fs = new SimFileSystem({ clock: this.#clock });
     this.#installFaults(fs);
+    // SIM_TRACE_FS=<substring>: file-system calls on matching paths go into the trace (debugging).
+    const traceFs = process.env['SIM_TRACE_FS'];
+    if (traceFs !== undefined && traceFs !== '') {
+      fs.onOp = (e) => {
+        if (!`${e.path ?? ''} ${e.dest ?? ''}`.includes(traceFs)) return;
+        const detail = e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
+        this.#driver.log(`fs #${e.callIndex} ${e.op} ${e.path}${e.dest !== undefined ? ` -> ${e.dest}` : ''}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`);
+      };
+    }
     return new Driver({
       fs,
       clock: this.#clock,
@@ -212,10 +329,15 @@ class Simulation {
       databases: DATABASES,
       timestamps: this.config.timestamps,
       exactFsync: this.config.exactFsync,
+      rdbPreamble: this.config.rewrite.rdbPreamble,
+      sliceEntries: this.config.rewrite.sliceEntries,
+      ...(this.config.rewrite.auto !== null ? { autoRewrite: this.config.rewrite.auto } : {}),
       figures: this.figures,
       muteFaults: (muted) => {
         this.#faultsMuted = muted;
+        if (muted) this.#cut = null;
       },
+      checkBases: () => !this.#cutFired,
     });
   }
 
@@ -232,7 +354,8 @@ class Simulation {
   async #recover(recovery: () => Promise<unknown>): Promise<void> {
     await recovery();
     if (!this.#driver.lineageEnded) return;
-    this.figures.faultsInjected += this.#driver.fs.injectedCount;
+    this.figures.faultsInjected += this.#driver.fs.injectedCount - this.#cutInjections;
+    this.#cutInjections = 0;
     this.figures.machinesReplaced++;
     await this.#driver.dispose();
     this.#driver = this.#newDriver();
@@ -245,11 +368,67 @@ class Simulation {
     const rng = this.#faultRng;
     const when = (p: number) => () => !this.#faultsMuted && p > 0 && rng.chance(p);
     const add = fs.faults.add.bind(fs.faults);
+    // First: the power cut, which fails every call from its call index on (no other rule draws).
+    add({
+      op: 'any',
+      error: 'EIO',
+      persistent: true,
+      when: (call) => {
+        const cut = this.#cut;
+        if (this.#faultsMuted || cut === null || call.callIndex < cut.atCall) return false;
+        cut.firedOn ??= call;
+        this.#cutInjections++;
+        return true;
+      },
+    });
     add({ op: 'write', error: 'ENOSPC', persistent: true, when: when(faults.writeEnospc) });
     add({ op: 'write', error: 'EIO', persistent: true, when: when(faults.writeEio) });
     add({ op: 'write', shortBytes: faults.shortBytes, persistent: true, when: when(faults.shortWrite) });
     add({ op: 'fdatasync', error: 'EIO', persistent: true, when: when(faults.fsyncEio) });
     add({ op: 'ftruncate', error: 'EIO', persistent: true, when: when(faults.ftruncateEio) });
+    // The rewrite's files.
+    const tempOps = ['open', 'write', 'fdatasync', 'rename'] as const;
+    add({ op: [...tempOps], error: 'ENOSPC', pathIncludes: 'temp-rewriteaof', persistent: true, when: when(faults.tempBase / 2) });
+    add({ op: [...tempOps], error: 'EIO', pathIncludes: 'temp-rewriteaof', persistent: true, when: when(faults.tempBase / 2) });
+    add({ op: [...tempOps], error: 'EIO', pathIncludes: 'appendonly.aof.manifest', persistent: true, when: when(faults.manifest) });
+    add({ op: 'fsyncDir', error: 'EIO', persistent: true, when: when(faults.manifest) });
+    add({ op: 'open', error: 'EIO', pathIncludes: '.incr.aof', persistent: true, when: when(faults.incrOpen) });
+    add({ op: 'unlink', error: 'EIO', persistent: true, when: when(faults.unlink) });
+  }
+
+  // ---- power cuts -----------------------------------------------------------------------------
+
+  /**
+   * Maybe arm a power cut (unless one is armed): at the step's start (`scale` 1, more while a
+   * rewrite runs), and right before a rewrite request or a walk slice, whose calls it then targets.
+   */
+  #maybeArmCut(scale: number): void {
+    const { powerCutProbability, powerCutReach } = this.config.rewrite;
+    if (powerCutProbability === 0 || this.#cut !== null || this.#faultsMuted || !this.#driver.running) return;
+    if (!this.#schedule.chance(Math.min(1, powerCutProbability * scale))) return;
+    const atCall = this.#driver.fs.callCount + this.#schedule.nextIntBetween(1, powerCutReach);
+    this.#cut = { atCall, firedOn: null, inRewrite: this.#driver.rewriteInProgress };
+  }
+
+  get #cutFired(): boolean {
+    return this.#cut?.firedOn != null;
+  }
+
+  /** The cut fired during the last action: crash now, with the disk as it was at the cut. */
+  async #crashAtCut(): Promise<void> {
+    const cut = this.#cut!;
+    const call = cut.firedOn!;
+    const site = cutSite(call);
+    this.figures.powerCuts++;
+    if (cut.inRewrite || this.#driver.rewriteInProgress || /temp-rewriteaof|manifest/.test(call.path ?? '')) {
+      this.figures.powerCutsInRewrite++;
+    }
+    const key = `cut${site[0]!.toUpperCase()}${site.slice(1)}` as `cut${Capitalize<CutSite>}`;
+    this.figures[key]++;
+    const where = `${call.op} ${call.path ?? `fd ${call.fd}`}${call.dest !== undefined ? ` -> ${call.dest}` : ''}`;
+    this.#driver.log(`POWER CUT at call #${call.callIndex} (${where})`);
+    this.#cut = null;
+    await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, `power cut at ${where}`));
   }
 
   // ---- one step -------------------------------------------------------------------------------
@@ -258,28 +437,72 @@ class Simulation {
     const rng = this.#schedule;
     const driver = this.#driver;
     this.#clock.advance(rng.nextInt(this.config.maxAdvanceMs + 1));
+    this.#maybeArmCut(this.#driver.rewriteInProgress ? 2 : 1);
     const roll = rng.nextFloat();
-    if (roll < this.config.crashProbability) {
+    const { crashProbability, cleanRestartProbability } = this.config;
+    if (roll < crashProbability) {
+      this.#cut = null;
       await this.#recover(() => driver.crashAndRecover(this.#crashRng, this.config.crash, 'random crash'));
-    } else if (roll < this.config.crashProbability + this.config.cleanRestartProbability) {
+    } else if (roll < crashProbability + cleanRestartProbability) {
+      this.#cut = null;
       await this.#recover(() => driver.cleanRestart(this.#crashRng, this.config.crash));
+    } else if (rng.chance(this.#rewriteRequestProbability()) && !driver.rewriteInProgress) {
+      await this.#requestRewrite();
     } else {
-      await this.#turn();
+      await this.#turn(false);
     }
-    if (rng.chance(this.config.tickProbability)) this.#driver.tick();
-    this.#bioStep();
-    if (this.#driver.stopped) {
+    const actions: (() => Promise<void> | void)[] = [
+      () => {
+        if (rng.chance(this.config.tickProbability)) this.#driver.tick();
+      },
+      () => this.#bioStep(),
+      () => this.#rewriteSteps(),
+    ];
+    for (const action of actions) {
+      if (this.#cutFired) break;
+      await action();
+    }
+    if (this.#cutFired) {
+      await this.#crashAtCut();
+    } else if (this.#driver.stopped) {
       this.figures.fatalStops++;
       this.#driver.log('engine stopped (fatal): the process is dead, crash');
       await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'fatal stop'));
     }
+    this.#cut = null;
     if (rng.chance(0.1)) this.#driver.checkLockstep();
   }
 
-  async #turn(): Promise<void> {
+  async #turn(withRewrite: boolean): Promise<void> {
     const count = this.#schedule.nextIntBetween(1, this.config.unitsPerTurnMax);
     const nowMs = this.#clock.nowMs();
-    await this.#driver.turn(Array.from({ length: count }, () => this.#workload.next(nowMs)));
+    const units = Array.from({ length: count }, () => this.#workload.next(nowMs));
+    await this.#driver.turn(units, withRewrite ? this.#schedule.nextInt(count) : null);
+  }
+
+  /** Operators run BGREWRITEAOF after disk errors too: ask more often while writes are refused. */
+  #rewriteRequestProbability(): number {
+    const p = this.config.rewrite.requestProbability;
+    return this.#driver.running && this.#driver.writesRefused ? Math.min(1, p * 6) : p;
+  }
+
+  /** BGREWRITEAOF: alone, riding in a turn of units, or scheduled in MULTI (the cron starts it). */
+  async #requestRewrite(): Promise<void> {
+    const how = this.#schedule.pick(['command', 'command', 'in-turn', 'scheduled'] as const);
+    this.#maybeArmCut(4);
+    if (how === 'in-turn') await this.#turn(true);
+    else await this.#driver.requestRewrite(how);
+  }
+
+  /** Release a few walk slices of the running rewrite (each lets its promises settle). */
+  async #rewriteSteps(): Promise<void> {
+    const rng = this.#schedule;
+    if (!this.#driver.rewriteInProgress || !rng.chance(this.config.rewrite.stepProbability)) return;
+    const slices = rng.nextIntBetween(1, 3);
+    for (let i = 0; i < slices && !this.#cutFired && this.#driver.rewriteInProgress; i++) {
+      this.#maybeArmCut(3);
+      await this.#driver.stepRewrite();
+    }
   }
 
   /** A slow disk: a started fsync may stay "running" for many steps (postponing writes). */
@@ -295,6 +518,10 @@ class Simulation {
       bio.startNext('aofFsync');
       this.#driver.log('bio fsync started');
     }
-    if (bio.queued('closeFile') > 0) bio.runNext('closeFile');
+    // The close-with-fsync job of an INCR a rewrite left may lag behind (its own bio thread).
+    while (bio.queued('closeFile') > 0 && !this.#cutFired && !rng.chance(this.config.rewrite.closeHoldProbability)) {
+      bio.runNext('closeFile');
+      this.#driver.log('bio close finished');
+    }
   }
 }
