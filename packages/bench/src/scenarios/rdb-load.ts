@@ -10,6 +10,7 @@ import { NodeFileSystem, openEngine } from '@aofkv/engine';
 import { writeRdbSnapshot } from '@aofkv/engine/testing';
 import { generateDataset } from './dataset.ts';
 import { findRedis, startRedisServer } from '../peers/redis.ts';
+import { median } from '../stats.ts';
 
 export interface RdbLoadRun {
   round: number;
@@ -86,11 +87,6 @@ export async function runRdbLoad(work: string, options: { keys: number; rounds: 
   }
   fs.rmSync(src.dir, { recursive: true, force: true });
   return { keys: src.keys, rdbBytes: src.rdbBytes, runs, redisUnavailable: redis.ok ? null : redis.reason };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
 }
 
 export function rdbLoadSection(r: RdbLoadResult): string {
