@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { machineInfo } from './machine.ts';
 import { progress } from './harness.ts';
+import { findRedis } from './peers/redis.ts';
 import { runWrites, type WritesResult } from './scenarios/writes.ts';
 import { runLoadRewrite, type LoadRewriteResult } from './scenarios/load-rewrite.ts';
 import { rdbLoadSection, runRdbLoad, type RdbLoadResult } from './scenarios/rdb-load.ts';
@@ -80,7 +81,9 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     fs.rmSync(work, { recursive: true, force: true });
   }
   machine.loadAvgEnd = os.loadavg()[0]!;
-  machine.versions['redis-server'] = writes?.redisVersion ?? null;
+  // Whichever scenario ran Redis knows its version; --only load has no writes scenario.
+  const redis = o.skip.has('redis') ? null : findRedis();
+  machine.versions['redis-server'] = writes?.redisVersion ?? (redis?.ok === true ? redis.tools.version : null);
 
   const limits = writes === null ? null : summarizeLimits(writes);
   const cells = writes === null ? [] : summarizeCells(writes, limits);

@@ -240,6 +240,9 @@ async function aofkvRewrite(
   }, 20);
   const load = backgroundLoad(db, ds.stringKeys);
   eld.enable();
+  // The histogram records from its second tick on: without this wait a stall in the very turn
+  // that starts the rewrite would not be counted.
+  await sleep(10);
   const gcWatch = watchGc();
   slices.take();
   const t0 = performance.now();

@@ -16,8 +16,9 @@
 //           always it holds nothing un-synced, under everysec about a second of writes.
 //           The forced flush must have written everything: bytes still in aof_buf would go to the
 //           new INCR while their commands are already in the snapshot (applied twice on load).
-//   walk    slices of at most SLICE_MS on the main thread turn keys into plain entries; the sink
-//           (writer thread, or inline on the simulated disk) encodes, writes and fsyncs them.
+//   walk    slices of at most SLICE_MS on the main thread encode keys as MessagePack
+//           (snapshot-codec.ts); the sink (writer thread, or inline on the simulated disk) decodes
+//           them into the base format, writes and fsyncs.
 //   done    (Redis backgroundRewriteDoneHandler) rename the temp base into the AOF directory as
 //           the next base, retire the old base and INCRs to history, persist the manifest, delete
 //           the history files in the background (bio), persist the manifest again.
@@ -58,9 +59,18 @@ const LIMIT_THRESHOLD_FAILURES = 3;
 const LIMIT_MAX_DELAY_MINUTES = 60;
 /** One walk slice: stop taking keys after this long so other work gets the event loop. */
 // Measured with `pnpm bench --only load` (1M keys, 64 SETs in flight): 4 ms slices gave a worst
-// turn of 45.8 ms, 2 ms slices 31.6 ms at the same rewrite time: packing a slice's entries for the
-// writer thread happens after the walk and roughly doubles it.
+// turn of 45.8 ms and 2 ms slices 31.6 ms when slices built entry arrays for msgpackr; with the
+// encoder writing straight from the values (snapshot-codec.ts) and the presync below, the worst
+// turn during a rewrite is 10-15 ms.
 const SLICE_MS = 2;
+/**
+ * The start fdatasyncs the old INCR on the main thread (see DESIGN). When more than this is not
+ * yet fsynced (everysec: up to a second or two of writes; no: whatever the kernel has not flushed)
+ * bio does it first and the switch waits for it, so that fdatasync stays short. Deviation: a
+ * failure to open the new INCR in that later turn is reported as a failed rewrite (status err,
+ * log), as a failing fork child would be, not as an ERR reply to BGREWRITEAOF.
+ */
+const PRESYNC_MIN_BYTES = 256 * 1024;
 const SLICE_MAX_ENTRIES = 2048;
 
 export type AofState = 'off' | 'on' | 'wait-rewrite';
@@ -139,9 +149,16 @@ interface RewriteRun {
 
 export type BgRewriteReply = 'started' | 'scheduled' | 'in-progress' | 'failed';
 
+/** A start waiting for bio to fsync the old INCR (see PRESYNC_MIN_BYTES). */
+interface Presync {
+  cancelled: boolean;
+  done: Promise<void>;
+}
+
 export class AofRewriter {
   /** The running rewrite (Redis: an AOF child exists), or null. */
   private run: RewriteRun | null = null;
+  private presync: Presync | null = null;
   scheduled = false;
   lastStatus: 'ok' | 'err' = 'ok';
   /** stat_aof_rewrites, stat_aofrw_consecutive_failures. */
@@ -172,7 +189,7 @@ export class AofRewriter {
   }
 
   get inProgress(): boolean {
-    return this.run !== null;
+    return this.run !== null || this.presync !== null;
   }
 
   /** Seconds since the running rewrite started, or -1. */
@@ -188,12 +205,12 @@ export class AofRewriter {
 
   /** Resolves when the running rewrite (if any) has finished, successfully or not. */
   async waitForCompletion(): Promise<void> {
-    while (this.run !== null) await this.run.finished;
+    while (this.presync !== null || this.run !== null) await (this.presync?.done ?? this.run!.finished);
   }
 
   /** Redis bgrewriteaofCommand. */
   bgrewriteaof(inExec: boolean): BgRewriteReply {
-    if (this.run !== null) return 'in-progress';
+    if (this.inProgress) return 'in-progress';
     if (inExec) {
       this.scheduled = true;
       this.consecutiveFailures = 0; // a user's request bypasses the limiter
@@ -229,7 +246,7 @@ export class AofRewriter {
 
   /** serverCron: a scheduled rewrite, then the automatic one on growth. */
   cron(): void {
-    if (this.run !== null) return;
+    if (this.inProgress) return;
     if (this.scheduled && !this.limited()) {
       this.start();
       return;
@@ -248,7 +265,7 @@ export class AofRewriter {
   /** Redis rewriteAppendOnlyFileBackground. False when the rewrite could not start. */
   start(): boolean {
     const h = this.host;
-    if (this.run !== null) return false;
+    if (this.inProgress) return false;
     try {
       h.fs.mkdir(h.names.aofDir);
     } catch (err) {
@@ -256,6 +273,39 @@ export class AofRewriter {
       this.lastStatus = 'err';
       return false;
     }
+    // An fsync already running in bio counts too: the fdatasync at the switch would wait for it.
+    const unsynced = h.writer.lastIncrSizeBytes - h.writer.lastIncrFsyncOffsetBytes + h.writer.buf.length;
+    if (h.state === 'on' && h.writer.fd !== -1 && (unsynced >= PRESYNC_MIN_BYTES || h.bio.pending('aofFsync') !== 0)) {
+      this.beginPresync();
+      return true;
+    }
+    return this.flushAndSwitch();
+  }
+
+  /**
+   * The old INCR holds many unsynced bytes (everysec, no): let bio fsync them, then switch in a
+   * later turn, whose own fdatasync covers only what was written meanwhile.
+   */
+  private beginPresync(): void {
+    const h = this.host;
+    const presync: Presync = { cancelled: false, done: Promise.resolve() };
+    this.presync = presync;
+    h.bio.submitFsync(h.writer.fd);
+    presync.done = h.bio.drain('aofFsync').then(
+      () => this.endPresync(presync),
+      () => this.endPresync(presync),
+    );
+  }
+
+  private endPresync(presync: Presync): void {
+    if (this.presync !== presync) return;
+    this.presync = null;
+    if (!presync.cancelled && !this.flushAndSwitch()) this.host.log('warning', 'Background AOF rewrite could not start');
+  }
+
+  /** The rest of rewriteAppendOnlyFileBackground: forced flush, new INCR, snapshot (the fork). */
+  private flushAndSwitch(): boolean {
+    const h = this.host;
     h.writer.selectedDb = -1;
     h.writer.flush(true);
     if (h.writer.buf.length > 0) {
@@ -265,6 +315,11 @@ export class AofRewriter {
       this.lastStatus = 'err';
       return false;
     }
+    return this.switchToNewIncrAndSnapshot();
+  }
+
+  private switchToNewIncrAndSnapshot(): boolean {
+    const h = this.host;
     if (!this.openNewIncrAofForAppend()) {
       this.lastStatus = 'err';
       return false;
@@ -344,11 +399,13 @@ export class AofRewriter {
         if (run.cancelled) throw new Error('rewrite cancelled');
         const t0 = performance.now();
         const timeSliced = this.scheduler.timeSliced !== false;
-        const entries = run.snapshot.next(
+        run.snapshot.walk(
           this.scheduler.maxEntriesPerSlice ?? SLICE_MAX_ENTRIES,
           () => timeSliced && performance.now() - t0 > SLICE_MS,
         );
-        if (entries.length > 0) await run.sink.write(entries);
+        // The slice's keys, plus any the copy-on-write hook encoded since the last slice.
+        const chunk = run.snapshot.takeEncoded();
+        if (chunk !== null) await run.sink.write(chunk);
       }
       this.releaseSnapshot(run);
       sizeBytes = await run.sink.finish();
@@ -365,7 +422,7 @@ export class AofRewriter {
   private releaseSnapshot(run: RewriteRun): void {
     if (this.host.server.copyOnWrite === run.snapshot) {
       this.host.server.setCopyOnWrite(null);
-      this.lastCowSizeBytes = run.snapshot.savedBytes;
+      this.lastCowSizeBytes = run.snapshot.peakExtraBytes;
     }
   }
 
@@ -484,6 +541,12 @@ export class AofRewriter {
 
   /** Kill the running rewrite (Redis killAppendOnlyChild); not counted as a failure. */
   async cancel(): Promise<void> {
+    const presync = this.presync;
+    if (presync !== null) {
+      this.host.log('notice', 'Cancelling the AOF rewrite waiting for its fsync');
+      presync.cancelled = true;
+      await presync.done;
+    }
     const run = this.run;
     if (run === null) return;
     this.host.log('notice', 'Killing running AOF rewrite child');

@@ -4,41 +4,44 @@
 // parent keeps serving. Node cannot fork, so the snapshot freezes keys one at a time instead:
 //
 //   * At start it records, per database, the key table (the dict Map object) and its expires Map.
-//     A walker visits each table with a Map iterator, in slices, turning entries into plain data.
-//   * Before anything changes a key the walker has not visited yet (a write command on that key,
+//     A walker visits each table with a Map iterator, in slices, encoding each key it reaches
+//     (snapshot-codec.ts) unless the key is already in the table's `written` set.
+//   * Before anything changes a key the walker has not written yet (a write command on that key,
 //     a deletion, a TTL change, a lazy or active expiry, MOVE/COPY into the table), the hook
-//     `beforeChange` saves the key's old state — its value as plain data and its TTL, or "absent"
-//     when the key did not exist at the start. When the walker later reaches the key it emits the
-//     saved state; keys deleted before the walker reached them are emitted at the end of their
-//     table; keys that did not exist at the start are skipped.
+//     `beforeChange` encodes the key's state right then, which is still its state at the start,
+//     and adds it to `written`. A key that does not exist at that moment did not exist at the
+//     start either (its deletion would have gone through the hook): it is only added to
+//     `written`, so the walker skips it when the Map iterator reaches it later. The base's key
+//     order does not matter, so a key written early by the hook needs no place in the walk.
 //   * FLUSHDB/FLUSHALL do not clear a table the snapshot still needs: the Db gets fresh Maps and
 //     the old ones stay with the snapshot, frozen (O(1), like the pages a fork would keep).
 //     SWAPDB swaps table objects between Db instances; tables are tracked by identity, so the
 //     walker still writes each one under the db index it had at the start.
-//   * Keys already visited need nothing: the snapshot has them. Saved states are dropped as soon
-//     as they are emitted, so extra memory = saved states of keys changed ahead of the walker +
-//     the visited-key set: the analogue of Redis's copy-on-write size, reported as
-//     aof_last_cow_size.
+//   * Keys already written need nothing: the snapshot has them.
 //
-// Invariant (tested with concurrent random workloads): the entries emitted are exactly the
-// keyspace as it was when the snapshot started, whatever commands ran meanwhile. Entries are
-// serialised in the same turn they are read, so no live object is held across turns.
+// Nothing is held per key but a slot in `written` (InsertOnlyBinSet, sized once from the key
+// count): extra memory = those sets + encoded bytes waiting for the writer thread. That is what
+// INFO reports as aof_last_cow_size, Redis's copy-on-write size; the part caused by writes during
+// the rewrite (bytes encoded by the hook) is `cowBytes`.
+//
+// Invariant (tested with concurrent random workloads): the entries encoded are exactly the
+// keyspace as it was when the snapshot started, whatever commands ran meanwhile.
 
 import type { Bin } from '../bytes.ts';
 import type { Db, ExpireMs } from '../keyspace/db.ts';
 import type { RedisValue } from '../keyspace/values.ts';
-import { toPlainEntry, type PlainEntry } from './plain-entry.ts';
+import { InsertOnlyBinSet } from './insert-only-bin-set.ts';
+import { SnapshotEncoder } from './snapshot-codec.ts';
 
 /** The hooks Db and the dispatcher call while a snapshot is active. */
 export interface CopyOnWrite {
-  /** Save `key`'s current state before it changes (idempotent; cheap once visited or saved). */
+  /** Save `key`'s current state before it changes (idempotent; cheap once written). */
   beforeChange(db: Db, key: Bin): void;
   /** True when `db`'s tables belong to the snapshot: the Db must replace them instead of clearing. */
   ownsTables(db: Db): boolean;
 }
 
-const ABSENT = 0;
-type Saved = PlainEntry | typeof ABSENT;
+const DEADLINE_CHECK_KEYS = 32;
 
 interface TableState {
   /** Db index at snapshot time. */
@@ -46,30 +49,24 @@ interface TableState {
   readonly dict: Map<Bin, RedisValue>;
   readonly expires: Map<Bin, ExpireMs>;
   readonly iterator: Iterator<[Bin, RedisValue]>;
-  readonly visited: Set<Bin>;
-  readonly saved: Map<Bin, Saved>;
+  /** Keys encoded (by the walker or the hook) or known to postdate the start. */
+  readonly written: InsertOnlyBinSet;
   iterationDone: boolean;
-}
-
-/** Rough bytes of a plain entry, for aof_last_cow_size. */
-function entryBytes(e: PlainEntry): number {
-  const data = e[3];
-  if (typeof data === 'string') return e[1].length + data.length + 32;
-  let n = e[1].length + 32;
-  for (const item of data) n += typeof item === 'string' ? item.length + 16 : 8;
-  return n;
 }
 
 export class RewriteSnapshot implements CopyOnWrite {
   private readonly tables: TableState[] = [];
   private readonly byDict = new Map<Map<Bin, RedisValue>, TableState>();
+  private readonly encoder = new SnapshotEncoder();
   private tableIndex = 0;
   /** Keys the snapshot will contain at most: the key count at the start (progress). */
   readonly totalKeys: number;
   emittedKeys = 0;
-  /** Bytes of saved states created so far (peak-ish; the cow-size analogue). */
-  savedBytes = 0;
+  /** Keys encoded by the copy-on-write hook, and their encoded bytes. */
   savedKeys = 0;
+  cowBytes = 0;
+  /** Peak of the extra memory this snapshot held (see DESIGN); aof_last_cow_size. */
+  peakExtraBytes = 0;
 
   constructor(dbs: readonly Db[]) {
     let total = 0;
@@ -81,8 +78,7 @@ export class RewriteSnapshot implements CopyOnWrite {
         dict: db.dict,
         expires: db.expires,
         iterator: db.dict.entries(),
-        visited: new Set(),
-        saved: new Map(),
+        written: new InsertOnlyBinSet(db.dict.size),
         iterationDone: false,
       };
       this.tables.push(t);
@@ -97,16 +93,12 @@ export class RewriteSnapshot implements CopyOnWrite {
 
   beforeChange(db: Db, key: Bin): void {
     const t = this.byDict.get(db.dict);
-    if (t === undefined || t.iterationDone || t.visited.has(key) || t.saved.has(key)) return;
+    if (t === undefined || t.iterationDone || !t.written.add(key)) return;
     const value = t.dict.get(key);
-    if (value === undefined) {
-      t.saved.set(key, ABSENT);
-      return;
-    }
-    const entry = toPlainEntry(t.dbId, key, value, t.expires.get(key) ?? -1);
-    t.saved.set(key, entry);
+    if (value === undefined) return; // created after the start: the walker must skip it
+    this.cowBytes += this.encoder.entry(t.dbId, key, value, t.expires.get(key) ?? -1);
     this.savedKeys++;
-    this.savedBytes += entryBytes(entry);
+    this.emittedKeys++;
   }
 
   ownsTables(db: Db): boolean {
@@ -115,55 +107,55 @@ export class RewriteSnapshot implements CopyOnWrite {
   }
 
   /**
-   * Emit up to `maxEntries` entries (fewer when a table ends or `deadline()` says stop).
-   * Returns an empty array only when the snapshot is complete.
+   * Walk up to `maxEntries` keys (fewer when `deadline()` says stop). Returns how many were
+   * encoded; `done` tells when the snapshot is complete.
    */
-  next(maxEntries: number, deadline: () => boolean = () => false): PlainEntry[] {
-    const out: PlainEntry[] = [];
-    while (out.length < maxEntries && this.tableIndex < this.tables.length) {
+  walk(maxEntries: number, deadline: () => boolean = () => false): number {
+    let n = 0;
+    while (n < maxEntries && this.tableIndex < this.tables.length) {
       const t = this.tables[this.tableIndex]!;
-      if (!t.iterationDone) this.walk(t, out, maxEntries);
+      n += this.walkTable(t, maxEntries - n, deadline);
       if (t.iterationDone) {
-        this.emitDeletedAhead(t, out);
-        this.release(t);
+        this.noteExtraBytes();
+        this.byDict.delete(t.dict);
         this.tableIndex++;
       }
-      if (out.length > 0 && deadline()) break;
+      if (n > 0 && deadline()) break;
     }
-    this.emittedKeys += out.length;
-    return out;
+    this.emittedKeys += n;
+    return n;
   }
 
-  private walk(t: TableState, out: PlainEntry[], maxEntries: number): void {
-    while (out.length < maxEntries) {
+  /** Encoded bytes so far (walker and hook), in a transferable buffer; null when none. */
+  takeEncoded(): Uint8Array<ArrayBuffer> | null {
+    this.noteExtraBytes();
+    return this.encoder.take();
+  }
+
+  private walkTable(t: TableState, maxEntries: number, deadline: () => boolean): number {
+    let n = 0;
+    while (n < maxEntries) {
+      // Collections make keys uneven: look at the clock every DEADLINE_CHECK_KEYS keys.
+      if (n % DEADLINE_CHECK_KEYS === DEADLINE_CHECK_KEYS - 1 && deadline()) break;
       const step = t.iterator.next();
       if (step.done === true) {
         t.iterationDone = true;
-        return;
+        break;
       }
       const [key, live] = step.value;
-      // A key deleted and re-added after its visit shows up again in the iteration: skip it.
-      if (t.visited.has(key)) continue;
-      t.visited.add(key);
-      const saved = t.saved.get(key);
-      if (saved === undefined) {
-        out.push(toPlainEntry(t.dbId, key, live, t.expires.get(key) ?? -1));
-      } else {
-        t.saved.delete(key);
-        if (saved !== ABSENT) out.push(saved);
-      }
+      // Already written by the hook, or created after the start (or deleted and re-added after
+      // its visit, which moves it to the end of the iteration).
+      if (!t.written.add(key)) continue;
+      this.encoder.entry(t.dbId, key, live, t.expires.get(key) ?? -1);
+      n++;
     }
+    return n;
   }
 
-  /** Keys that existed at the start but were deleted before the walker reached them. */
-  private emitDeletedAhead(t: TableState, out: PlainEntry[]): void {
-    for (const saved of t.saved.values()) if (saved !== ABSENT) out.push(saved);
-    t.saved.clear();
-  }
-
-  private release(t: TableState): void {
-    t.visited.clear();
-    this.byDict.delete(t.dict);
+  private noteExtraBytes(): void {
+    let bytes = this.encoder.length;
+    for (let i = this.tableIndex; i < this.tables.length; i++) bytes += this.tables[i]!.written.bytes;
+    if (bytes > this.peakExtraBytes) this.peakExtraBytes = bytes;
   }
 }
 

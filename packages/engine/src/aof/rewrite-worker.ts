@@ -1,14 +1,12 @@
 // The rewrite writer thread: Redis's rewrite child, minus the fork. It runs in a single-thread
 // piscina pool (strict FIFO, like a bio thread), so its tasks arrive in order: open, batch...,
-// finish (or abort). Batches are msgpackr-packed plain entries; the thread encodes them as the new
-// base (RESP or RDB) and writes them to the temp file with the real file system, fsyncing every 4 MiB and
-// at the end. It never touches the keyspace: the main thread's copy-on-write snapshot decides what
+// finish (or abort). Batches are chunks of MessagePack plain entries (snapshot-codec.ts); the
+// thread decodes them, encodes them as the new base (RESP or RDB) and writes them to the temp file
+// with the real file system, fsyncing every 4 MiB and at the end. It never touches the keyspace: the main thread's copy-on-write snapshot decides what
 // the entries are. State lives at module level between tasks: one rewrite per thread at a time.
 
-import { Unpackr } from 'msgpackr';
 import { NodeFileSystem } from '../io/node-file-system.ts';
 import { InlineSnapshotSink } from './snapshot-sink.ts';
-import type { PlainEntry } from './plain-entry.ts';
 
 export interface OpenTask {
   path: string;
@@ -18,7 +16,6 @@ export interface OpenTask {
 }
 
 let sink: InlineSnapshotSink | null = null;
-const unpackr = new Unpackr({ useRecords: false });
 
 export async function open(task: OpenTask): Promise<void> {
   if (sink !== null) await sink.abort();
@@ -30,9 +27,9 @@ export async function open(task: OpenTask): Promise<void> {
   });
 }
 
-export async function batch(data: Uint8Array): Promise<void> {
+export async function batch(data: Uint8Array<ArrayBuffer>): Promise<void> {
   if (sink === null) throw new Error('rewrite writer: batch before open');
-  await sink.write(unpackr.unpack(data) as PlainEntry[]);
+  await sink.write(data);
 }
 
 /** Flush, fsync, close; the size of the new base in bytes. */

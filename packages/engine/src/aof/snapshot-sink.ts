@@ -1,14 +1,16 @@
 // Where a rewrite's snapshot goes: the new base file, written to a temp file that is fsynced and
 // closed before the rewrite is declared done. Two implementations with one contract:
-//   InlineSnapshotSink   encodes and writes on the calling thread through the FileSystem seam;
-//                        deterministic, used with the simulated file system.
-//   ThreadSnapshotSink   (thread-snapshot-sink.ts) packs batches with msgpackr and hands them to
-//                        a writer thread that encodes and writes them: Redis's rewrite child.
+//   InlineSnapshotSink   decodes, encodes and writes on the calling thread through the FileSystem
+//                        seam; deterministic, used with the simulated file system.
+//   ThreadSnapshotSink   (thread-snapshot-sink.ts) hands the chunks to a writer thread that
+//                        decodes, encodes and writes them: Redis's rewrite child.
+// A chunk is snapshot-codec.ts's MessagePack stream of plain entries.
 // Both fsync every 4 MiB when aof-rewrite-incremental-fsync is on (REDIS_AUTOSYNC_BYTES) and once
 // at the end, as Redis's rewriteAppendOnlyFile does.
 
 import type { FileSystem } from '../io/file-system.ts';
 import type { PlainEntry } from './plain-entry.ts';
+import { decodeSnapshotChunk } from './snapshot-codec.ts';
 import { RespBaseWriter } from './aof-snapshot-resp.ts';
 import { RdbBaseWriter } from '../rdb/rdb-writer.ts';
 
@@ -33,8 +35,11 @@ interface BaseWriter {
 export interface SnapshotSink {
   /** Create/truncate the temp file. Throws on failure. */
   open(tempPath: string, options: SnapshotSinkOptions): Promise<void>;
-  /** Take a batch; resolves when more may be sent (backpressure), rejects on a write error. */
-  write(entries: PlainEntry[]): Promise<void>;
+  /**
+   * Take a chunk of encoded entries (ownership passes to the sink); resolves when more may be
+   * sent (backpressure), rejects on a write error.
+   */
+  write(chunk: Uint8Array<ArrayBuffer>): Promise<void>;
   /** Flush, fsync and close; resolves with the file size in bytes. */
   finish(): Promise<number>;
   /** Stop without finishing; the caller unlinks the temp file. Never rejects. */
@@ -64,9 +69,9 @@ export class InlineSnapshotSink implements SnapshotSink {
     }
   }
 
-  async write(entries: PlainEntry[]): Promise<void> {
+  async write(chunk: Uint8Array<ArrayBuffer>): Promise<void> {
     const writer = this.writer!;
-    for (const e of entries) writer.add(e);
+    for (const e of decodeSnapshotChunk(chunk)) writer.add(e);
     if (this.incrementalFsync && writer.bytesWritten - this.syncedUpToBytes >= AUTOSYNC_BYTES) {
       this.fs.fdatasync(this.fd);
       this.syncedUpToBytes = writer.bytesWritten;

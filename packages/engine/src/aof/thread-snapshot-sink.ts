@@ -1,13 +1,11 @@
 // ThreadSnapshotSink: the main-thread side of the rewrite writer thread (rewrite-worker.ts), a
 // single-thread piscina pool with strict FIFO so open, batches and finish run in order. Batches
-// are packed with msgpackr and their buffers transferred, not copied. At most MAX_IN_FLIGHT
-// batches are outstanding, so a slow disk slows the snapshot walk instead of queueing the whole
+// arrive encoded (snapshot-codec.ts) in buffers of their own, which are transferred, not copied.
+// At most MAX_IN_FLIGHT batches are outstanding, so a slow disk slows the snapshot walk instead of queueing the whole
 // dataset in memory. A task that fails (ENOSPC, EIO, a dead thread) fails the rewrite.
 
 import { Piscina } from 'piscina';
-import { Packr } from 'msgpackr';
 import { resolveWorkerScript } from '@aofkv/bio-workers';
-import type { PlainEntry } from './plain-entry.ts';
 import type { SnapshotSink, SnapshotSinkOptions } from './snapshot-sink.ts';
 import type { OpenTask } from './rewrite-worker.ts';
 
@@ -15,7 +13,6 @@ const MAX_IN_FLIGHT = 4;
 
 export class ThreadSnapshotSink implements SnapshotSink {
   private pool: Piscina | null = null;
-  private readonly packr = new Packr({ useRecords: false });
   private inFlight: Promise<unknown>[] = [];
   private failure: unknown = null;
 
@@ -48,13 +45,9 @@ export class ThreadSnapshotSink implements SnapshotSink {
     this.inFlight.push(tracked);
   }
 
-  async write(entries: PlainEntry[]): Promise<void> {
+  async write(chunk: Uint8Array<ArrayBuffer>): Promise<void> {
     if (this.failure !== null) throw this.failure;
-    const packed = this.packr.pack(entries);
-    // An exactly-sized buffer we own, so it is transferred to the thread without another copy.
-    const data = new Uint8Array(packed.length);
-    data.set(packed);
-    this.track(this.pool!.run(data, { name: 'batch', transferList: [data.buffer] }));
+    this.track(this.pool!.run(chunk, { name: 'batch', transferList: [chunk.buffer] }));
     while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
     if (this.failure !== null) throw this.failure;
   }

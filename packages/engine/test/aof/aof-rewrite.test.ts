@@ -91,6 +91,53 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await s.finishRewrite();
   });
 
+  /** Writes more than the start's presync threshold (256 KiB) that no fsync has covered yet. */
+  async function writeUnsynced(s: SimEngine): Promise<string> {
+    const db = s.engine.db(0);
+    const value = 'v'.repeat(1000);
+    for (let i = 0; i < 300; i++) await db.set(`key:${i}`, value);
+    const w = s.engine.aof!.writer;
+    expect(w.lastIncrSizeBytes - w.lastIncrFsyncOffsetBytes).toBeGreaterThan(256 * 1024);
+    return s.currentIncrPath();
+  }
+
+  it('with many unsynced bytes the start lets bio fsync the old INCR first, then switches', async () => {
+    const s = await setup();
+    const db = s.engine.db(0);
+    const oldIncr = await writeUnsynced(s);
+    const before = manifestText(s);
+    const reply = db.command('bgrewriteaof');
+    // Same turn: bio has fsynced the old INCR; the manifest does not name a new INCR yet, and the
+    // rewrite counts as in progress.
+    expect(s.fs.durableContent(oldIncr)).toEqual(s.fs.fileContent(oldIncr));
+    expect(manifestText(s)).toBe(before);
+    expect(s.engine.aof!.rewriter.inProgress).toBe(true);
+    await expect(db.command('bgrewriteaof')).rejects.toThrow('already in progress');
+    expect(await reply).toBe('Background append only file rewriting started');
+    expect(manifestText(s)).toContain('appendonly.aof.2.incr.aof seq 2 type i');
+    await db.set('after', 'switch');
+    await s.finishRewrite();
+    expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
+    await reloadAndCompare(s);
+  });
+
+  it('turning AOF off while the start waits for its fsync cancels it: no new INCR, no failure', async () => {
+    const s = await setup();
+    const db = s.engine.db(0);
+    await writeUnsynced(s);
+    const before = manifestText(s);
+    const reply = db.command('bgrewriteaof');
+    const off = db.command('config', 'set', 'appendonly', 'no');
+    expect(await reply).toBe('Background append only file rewriting started');
+    expect(await off).toBe('OK');
+    await s.engine.aof!.rewriter.waitForCompletion();
+    expect(manifestText(s)).toBe(before);
+    const info = s.engine.aof!.info();
+    expect(info.aof_rewrites).toBe(0);
+    expect(info.aof_last_bgrewrite_status).toBe('ok');
+    expect(info.aof_rewrite_in_progress).toBe(0);
+  });
+
   it('MULTI with BGREWRITEAOF: answers scheduled, and the cron starts it', async () => {
     const s = await setup();
     const db = s.engine.db(0);
