@@ -34,14 +34,14 @@ describe('aof_buf: RESP encoding (Redis catAppendOnlyGenericCommand)', () => {
     expect(b.view().toString('latin1')).toBe(expected);
   });
 
-  it('keeps a small allocation after a write and drops a large one (Redis 4000-byte rule)', () => {
+  it('keeps a small allocation after a write and drops a large one (Redis\'s rule, 64 KiB limit)', () => {
     const b = new AofBuffer();
     b.appendCommand(['SET', 'k', 'v']);
     const small = b.capacity;
     expect(small).toBeLessThan(AOF_BUF_REUSE_LIMIT_BYTES);
     b.resetAfterWrite();
     expect(b.capacity).toBe(small);
-    b.appendCommand(['SET', 'k', 'v'.repeat(10000)]);
+    b.appendCommand(['SET', 'k', 'v'.repeat(100_000)]);
     expect(b.capacity).toBeGreaterThanOrEqual(AOF_BUF_REUSE_LIMIT_BYTES);
     b.resetAfterWrite();
     expect(b.length).toBe(0);
