@@ -5,7 +5,7 @@
 //                 after 2 s: Redis's aof_delayed_fsync), fsync-submit, fsync-always
 //   bio threads   submit / start / finish of every fsync and close job, with the pending count
 //   counters      pending aofFsync jobs and aof_buf bytes, sampled every few ms
-// Sources: engine.aof.writer.onTrace and bio.onEvent (the only tracing hooks the engine has).
+// Source: the engine's 'trace' events (EngineTraceEvent), the same API embedders use.
 //
 // Two worlds:
 //   real (default)  the real disk and createPiscinaBio({fsyncDelayMs}): the bio thread sleeps that
@@ -18,9 +18,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEngine, type AofTraceEvent, type Engine } from '@aofkv/engine';
+import { openEngine, type AofTraceEvent, type Engine, type EngineTraceEvent } from '@aofkv/engine';
 import { openSimEngine } from '@aofkv/engine/testing';
-import { createPiscinaBio, type BioClient, type BioEvent } from '@aofkv/bio-workers';
+import { createPiscinaBio, type BioEvent } from '@aofkv/bio-workers';
 import { renderSvg } from './charts.ts';
 import { progress, sleep } from './harness.ts';
 import { keyName } from './workload.ts';
@@ -78,7 +78,7 @@ async function studyReal(o: StudyOptions): Promise<StudyResult> {
   let t0 = Date.now();
   const engine = await openEngine({ dir, bio, appendfsync: o.policy, autoAofRewritePercentage: 0, latencyMonitorThreshold: 1 });
   try {
-    attach(engine, bio, records, () => t0);
+    attach(engine, records, () => t0);
     const db = engine.db(0);
     let issued = 0;
     let acked = 0;
@@ -115,7 +115,7 @@ async function studySim(o: StudyOptions): Promise<StudyResult> {
   const { engine, bio, clock } = sim;
   const records: StudyRecord[] = [];
   const t0 = clock.nowMs();
-  attach(engine, bio, records, () => t0);
+  attach(engine, records, () => t0);
   const db = engine.db(0);
   let issued = 0;
   let acked = 0;
@@ -162,9 +162,11 @@ async function studySim(o: StudyOptions): Promise<StudyResult> {
   return { records: sortRecords(records), commandsIssued: issued, commandsAcked: acked, maxAckMs, world: 'sim', options: o };
 }
 
-function attach(engine: Engine, bio: BioClient, records: StudyRecord[], origin: () => number): void {
-  engine.aof!.writer.onTrace = (event) => records.push({ source: 'aof', t: event.atMs - origin(), event });
-  bio.onEvent = (event) => records.push({ source: 'bio', t: event.atMs - origin(), event });
+function attach(engine: Engine, records: StudyRecord[], origin: () => number): void {
+  engine.on('trace', (e: EngineTraceEvent) => {
+    if (e.source === 'aof') records.push({ source: 'aof', t: e.event.atMs - origin(), event: e.event });
+    else records.push({ source: 'bio', t: e.event.atMs - origin(), event: e.event });
+  });
 }
 
 function sortRecords(records: StudyRecord[]): StudyRecord[] {

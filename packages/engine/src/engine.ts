@@ -21,10 +21,10 @@ import type { CommandSpec } from './commands/types.ts';
 import { buildEngineCommands } from './engine-commands.ts';
 import { isFsError, type FileSystem } from './io/file-system.ts';
 import { NodeFileSystem } from './io/node-file-system.ts';
-import { createPiscinaBio, type BioClient } from '@aofkv/bio-workers';
+import { createPiscinaBio, type BioClient, type BioEvent } from '@aofkv/bio-workers';
 import { AofPersistence } from './aof/aof-persistence.ts';
 import { LazyBio } from './aof/lazy-bio.ts';
-import type { AofLogger } from './aof/aof-writer.ts';
+import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
 import type { RewriteScheduler } from './aof/aof-rewrite.ts';
 import type { SnapshotSink } from './aof/snapshot-sink.ts';
 
@@ -426,6 +426,27 @@ function toArgv(name: string, args: readonly Arg[]): Bin[] {
   return argv;
 }
 
+/**
+ * What an engine emits as 'trace' (`engine.on('trace', fn)`, any number of listeners): the AOF
+ * writer's flush decisions (writes, postponements, forced writes, fsync submits, always-fsyncs,
+ * write errors) and every bio job's submit/start/finish with the pending count. Study mode's
+ * timeline is drawn from exactly these. Events come at most a few per event-loop turn, never
+ * per command, and cost one listener-count check when nobody listens.
+ */
+export type EngineTraceEvent = { source: 'aof'; event: AofTraceEvent } | { source: 'bio'; event: BioEvent };
+
+/**
+ * Route bio events to 'trace'. A bio passed in by the embedder keeps the observer it already has
+ * (called first); one assigned to bio.onEvent after openEngine replaces this routing.
+ */
+function observeBioForTrace(engine: Engine, bio: BioClient): void {
+  const prior = bio.onEvent;
+  bio.onEvent = (event) => {
+    prior?.(event);
+    if (engine.listenerCount('trace') > 0) engine.emit('trace', { source: 'bio', event } satisfies EngineTraceEvent);
+  };
+}
+
 /** Open an engine: validate options, load the data directory, start the cron. */
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const config = resolveConfig(options as Record<string, unknown>);
@@ -436,6 +457,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     engine.emit('log', level, message);
   };
   const bio = options.bio ?? new LazyBio(() => createPiscinaBio());
+  observeBioForTrace(engine, bio);
   const aof = new AofPersistence({
     config,
     fs: options.fs ?? new NodeFileSystem(),
@@ -459,6 +481,9 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     throw err;
   }
   engine.aof = aof;
+  aof.writer.onTrace = (event) => {
+    if (engine.listenerCount('trace') > 0) engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
+  };
   engine.persistence = aof;
   engine.server.sink = aof;
   engine.server.gate = aof;

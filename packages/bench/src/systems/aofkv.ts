@@ -2,7 +2,7 @@
 // counting file system, the latency monitor at 1 ms and automatic rewrites off (a rewrite starting
 // in the middle of a cell would measure the rewrite, not the policy).
 
-import { openEngine, type DbHandle, type Engine, type ReplyValue } from '@aofkv/engine';
+import { openEngine, type DbHandle, type Engine, type EngineTraceEvent, type ReplyValue } from '@aofkv/engine';
 import { createPiscinaBio, type PiscinaBio } from '@aofkv/bio-workers';
 import { CountingFileSystem } from '../counting-fs.ts';
 import { keyNames, newOp, opGenerator, type Workload } from '../workload.ts';
@@ -38,9 +38,9 @@ export class AofkvSystem implements WriteSystem {
     this.fs = fs;
     this.bio = bio;
     this.db = engine.db(0);
-    bio.onEvent = (e) => {
-      if (e.type === 'aofFsync' && e.phase === 'finish') this.bioFsyncs++;
-    };
+    engine.on('trace', (e: EngineTraceEvent) => {
+      if (e.source === 'bio' && e.event.type === 'aofFsync' && e.event.phase === 'finish') this.bioFsyncs++;
+    });
   }
 
   static async open(mode: AofkvMode, dir: string): Promise<AofkvSystem> {

@@ -50,8 +50,8 @@ export class LazyBio implements BioClient {
     return this.inner === null ? { ok: true } : this.inner.fsyncStatus();
   }
 
-  drain(): Promise<void> {
-    return this.inner === null ? Promise.resolve() : this.inner.drain();
+  drain(type?: BioJobType): Promise<void> {
+    return this.inner === null ? Promise.resolve() : this.inner.drain(type);
   }
 
   close(): Promise<void> {
