@@ -10,6 +10,19 @@ export type Bin = string;
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /** User string (UTF-8 text), Buffer or number → Bin. ASCII strings pass through unchanged. */
+/** Node's Buffer#latin1Slice: undocumented but present since the first Buffer; checked once. */
+type Latin1Slicer = (this: Buffer, start: number, end: number) => string;
+const nativeLatin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer }).latin1Slice;
+
+/**
+ * buf[start, end) as a Bin. Buffer#toString('latin1', ...) spends about as long checking its
+ * arguments as copying a short argument; the loader calls this for every argument it reads.
+ */
+export const latin1Slice: (buf: Buffer, start: number, end: number) => Bin =
+  nativeLatin1Slice !== undefined
+    ? (buf, start, end) => nativeLatin1Slice.call(buf, start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
+
 export function toBin(value: string | Buffer | Uint8Array | number | bigint): Bin {
   if (typeof value === 'string') {
     return ASCII_ONLY.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');

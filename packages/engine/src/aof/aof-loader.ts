@@ -8,6 +8,7 @@
 // a file that a user may still want to repair by hand.
 
 import { posix as path } from 'node:path';
+import { latin1Slice } from '../bytes.ts';
 import { EngineError, type EngineErrorCode } from '../errors.ts';
 import type { FileSystem } from '../io/file-system.ts';
 import type { Server } from '../server.ts';
@@ -172,7 +173,6 @@ async function replayResp(
   let reported = reader.position;
   let lastYield = performance.now();
   let loops = 0;
-  const argv: string[] = [];
   for (;;) {
     if ((++loops & 1023) === 0) {
       deps.progress.add(reader.position - reported);
@@ -183,35 +183,42 @@ async function replayResp(
       }
     }
     const commandStart = reader.position;
-    const line = reader.readLine();
-    if (line === null) break; // clean EOF
-    if (line[0] === 35) {
+    // Offsets into reader.buffer, not Buffer views: see RespFileReader.buffer.
+    let lineLength = reader.nextLine();
+    if (lineLength < 0) break; // clean EOF
+    let buf = reader.buffer;
+    let at = reader.lineStart;
+    if (buf[at] === 35) {
       // '#': an annotation. One that the file ends in the middle of is a torn tail too: kept,
       // the next command appended to the file would be glued to it and the file would no longer
       // load (Redis 7.0 keeps it; we cut it like any other torn tail).
-      if (line[line.length - 1] !== 10 && reader.atEof) {
+      if (buf[at + lineLength - 1] !== 10 && reader.atEof) {
         return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
       }
       continue;
     }
-    if (line[0] !== 42) throw formatError(fileName, commandStart); // not '*'
-    if (line.length === 1) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
-    const argc = parseLeadingInt(line, 1);
+    if (buf[at] !== 42) throw formatError(fileName, commandStart); // not '*'
+    if (lineLength === 1) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+    const argc = parseLeadingInt(buf, at + 1, at + lineLength);
     if (!(argc >= 1) || argc > 0x7fffffff) throw formatError(fileName, commandStart);
-    argv.length = 0;
+    // A fresh array per command (not a reused one): MULTI queues keep the argv they are given.
+    // Its size is not taken from the file: argc is only a declared count.
+    const argv: string[] = [];
     for (let j = 0; j < argc; j++) {
-      const lenLine = reader.readLine();
-      if (lenLine === null) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
-      if (lenLine[0] !== 36) throw formatError(fileName, reader.position - lenLine.length); // not '$'
-      const len = parseLeadingInt(lenLine, 1);
-      if (!(len >= 0) || !Number.isFinite(len)) throw formatError(fileName, reader.position - lenLine.length);
-      const bytes = reader.readExact(len);
-      if (bytes === null) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
-      argv.push(bytes.toString('latin1', 0, len));
+      lineLength = reader.nextLine();
+      if (lineLength < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      buf = reader.buffer;
+      at = reader.lineStart;
+      if (buf[at] !== 36) throw formatError(fileName, reader.position - lineLength); // not '$'
+      const len = parseLeadingInt(buf, at + 1, at + lineLength);
+      if (!(len >= 0) || !Number.isFinite(len)) throw formatError(fileName, reader.position - lineLength);
+      const start = reader.nextExact(len);
+      if (start < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      argv.push(latin1Slice(reader.buffer, start, start + len));
       // Redis discards the two bytes after the payload without checking they are CRLF.
       if (!reader.skip(2)) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     }
-    const name = argv[0]!.toLowerCase();
+    const name = commandName(argv[0]!);
     if (!server.table.has(name)) {
       deps.log('warning', `Unknown command '${argv[0]}' reading the append only file ${fileName}`);
       throw new AofLoadError(
@@ -222,7 +229,7 @@ async function replayResp(
       );
     }
     if (name === 'multi') state.validBeforeMulti = state.validUpTo;
-    server.execute(client, argv.slice());
+    server.execute(client, argv);
     if (deps.loadTruncated) state.validUpTo = reader.position;
   }
   deps.progress.add(reader.position - reported);
@@ -232,6 +239,19 @@ async function replayResp(
     return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
   }
   return { kind: 'ok' };
+}
+
+const lowerNames = new Map<string, string>();
+
+/** argv[0] lower-cased, cached: an AOF spells the same few names a million times. */
+function commandName(raw: string): string {
+  let name = lowerNames.get(raw);
+  if (name === undefined) {
+    name = raw.toLowerCase();
+    // Bounded: names a file invents (it fails on the first unknown one) cannot grow it much.
+    if (lowerNames.size < 1024) lowerNames.set(raw, name);
+  }
+  return name;
 }
 
 function formatError(fileName: string, offset: number): AofLoadError {
