@@ -1,5 +1,5 @@
 // Public surface of @aofkv/engine.
-export { openEngine, Engine, DbHandle, Transaction, HELPER_COMMANDS } from './engine.ts';
+export { openEngine, Engine, DbHandle, Transaction, Pipeline, HELPER_COMMANDS } from './engine.ts';
 export type { Arg, ReplyValue, BufferReplyValue, EngineOptions, EngineTraceEvent, HelperCommand, LoadProgress } from './engine.ts';
 export type { EngineConfig, FsyncPolicy } from './config.ts';
 export { CONFIG_TABLE } from './config.ts';

@@ -119,6 +119,35 @@ describe('aof flush: always', () => {
     expect(s.engine.aof!.writer.lastIncrFsyncOffsetBytes).toBe(s.size());
   });
 
+  it('a pipeline: commands run back to back, each succeeds or fails alone, one write + one fdatasync acknowledge all', async () => {
+    const s = await setup({ appendfsync: 'always' });
+    const db = s.engine.db(0);
+    await db.set('str', 'x');
+    const w0 = s.count('write');
+    const f0 = s.count('fdatasync');
+    const p = db.pipeline().set('a', '1').incr('a').lpush('str', 'oops').get('a').command('hset', 'h', 'f', 'v');
+    expect(p.length).toBe(5);
+    const results = await p.exec();
+    expect(results.map(([err, v]) => (err === null ? v : `${err.code}`))).toEqual(['OK', 2, 'WRONGTYPE', '2', 1]);
+    expect(results[2]![0]).toBeInstanceOf(ReplyError);
+    expect(s.count('write') - w0).toBe(1);
+    expect(s.count('fdatasync') - f0).toBe(1);
+    // Only the writes that changed data reach the AOF, in order.
+    expect(s.content()).toBe(
+      resp('SELECT', '0') + resp('set', 'str', 'x') + resp('set', 'a', '1') + resp('incr', 'a') + resp('hset', 'h', 'f', 'v'),
+    );
+    expect(await db.pipeline().exec()).toEqual([]);
+  });
+
+  it('a pipeline whose fsync fails is rejected as a whole, like every write of that turn', async () => {
+    const s = await setup({ appendfsync: 'always' });
+    const db = s.engine.db(0);
+    await db.set('before', '1');
+    s.fs.faults.add({ op: 'fdatasync', error: 'EIO' });
+    await expect(db.pipeline().set('a', '1').set('b', '2').exec()).rejects.toMatchObject({ code: 'ERR_ENGINE_FATAL' });
+    await expect(db.pipeline().get('a').exec()).rejects.toMatchObject({ code: 'ERR_ENGINE_FATAL' });
+  });
+
   it('a write error is fatal: the turn’s writes are rejected, `fatal` is emitted, every later command refused', async () => {
     const s = await setup({ appendfsync: 'always' });
     const db = s.engine.db(0);
