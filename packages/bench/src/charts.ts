@@ -2,6 +2,7 @@
 // {renderer: 'svg', ssr: true})` + `renderToSVGString()`): no browser, no canvas, no DOM — one
 // pinned pure-JS dependency. Charts are static (animation off) so the files are reproducible.
 
+import { PIPELINED_VARIANT } from './scenarios/writes.ts';
 import * as echarts from 'echarts';
 import type { CellSummary } from './summary.ts';
 import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
@@ -21,20 +22,24 @@ export function renderSvg(option: echarts.EChartsOption, width: number, height: 
 
 const SYSTEM_ORDER = ['aofkv', 'redis', 'lmdb', 'classic-level', 'better-sqlite3', 'harness'];
 
-/** One category per system+mode (Redis's -P 16 variant gets its own), ordered by durability. */
+/** One category per system+mode (pipelined variants get their own), ordered by durability. */
 function categories(cells: CellSummary[]): { label: string; match: (c: CellSummary) => boolean; order: number[] }[] {
   const seen = new Map<string, { label: string; match: (c: CellSummary) => boolean; order: number[] }>();
   for (const c of cells) {
-    const pipelined = c.variant === '-P 16 -c 4';
-    const label = `${c.durability} · ${c.system} ${c.mode}${pipelined ? ' (-P 16)' : ''}`;
+    const pipelined = isPipelined(c.variant);
+    const label = `${c.durability} · ${c.system} ${c.mode}${pipelined ? (c.system === 'redis' ? ' (-P 16)' : ' (pipeline 16)') : ''}`;
     if (seen.has(label)) continue;
     seen.set(label, {
       label,
-      match: (x) => x.system === c.system && x.mode === c.mode && (x.variant === '-P 16 -c 4') === pipelined,
+      match: (x) => x.system === c.system && x.mode === c.mode && isPipelined(x.variant) === pipelined,
       order: [DURABILITY_ORDER.indexOf(c.durability), SYSTEM_ORDER.indexOf(c.system), pipelined ? 1 : 0],
     });
   }
   return [...seen.values()].sort((a, b) => a.order[0]! - b.order[0]! || a.order[1]! - b.order[1]! || a.order[2]! - b.order[2]! || a.label.localeCompare(b.label));
+}
+
+function isPipelined(variant: string | null): boolean {
+  return variant === '-P 16 -c 4' || variant === PIPELINED_VARIANT.label;
 }
 
 function valueOrNull(v: number | undefined): number | null {

@@ -43,7 +43,7 @@ function runMain(args: string[], timeoutMs: number): Promise<{ code: number; std
 
 interface ResultsJson {
   machine: { node: string; cpus: number; versions: Record<string, string | null> };
-  writes: { cells: { system: string; mode: string; workload: string; inFlight: number; opsPerSec: number }[]; limits: unknown[]; unavailable: { system: string; reason: string }[] };
+  writes: { cells: { system: string; mode: string; workload: string; inFlight: number; variant: string | null; opsPerSec: number }[]; limits: unknown[]; unavailable: { system: string; reason: string }[] };
   loadRewrite: { loads: { system: string; mbPerSec: number }[]; rewrites: { system: string; status: string }[] };
   targets: { id: string; verdict: string }[];
 }
@@ -61,9 +61,10 @@ describe('pnpm bench --quick', () => {
     const resultDir = path.join(out, dir!);
     const json = JSON.parse(fs.readFileSync(path.join(resultDir, 'results.json'), 'utf8')) as ResultsJson;
     expect(json.machine.node).toBe(process.version);
-    // aofkv: every mode × workload × in-flight count.
+    // aofkv: every mode × workload × in-flight count, plus a pipelined SET cell per mode.
     const aofkv = json.writes.cells.filter((c) => c.system === 'aofkv');
-    expect(aofkv).toHaveLength(4 * 2 * 2);
+    expect(aofkv).toHaveLength(4 * 2 * 2 + 4);
+    expect(aofkv.filter((c) => c.variant === 'pipeline 16 × 4' && c.inFlight === 64 && c.workload === 'set')).toHaveLength(4);
     for (const c of aofkv) expect(c.opsPerSec).toBeGreaterThan(0);
     expect(json.writes.limits.length).toBeGreaterThan(0);
     // Every optional system either ran or is listed as unavailable with a reason.
@@ -74,7 +75,8 @@ describe('pnpm bench --quick', () => {
     }
     expect(json.loadRewrite.loads.some((l) => l.system === 'aofkv' && l.mbPerSec > 0)).toBe(true);
     expect(json.loadRewrite.rewrites.find((x) => x.system === 'aofkv')?.status).toBe('ok');
-    expect(json.targets.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4', 'T5', 'T6']);
+    const redisRan = json.writes.cells.some((c) => c.system === 'redis');
+    expect(json.targets.map((t) => t.id)).toEqual(['T1', ...(redisRan ? ['T1p'] : []), 'T2', 'T3', 'T4', 'T5', 'T6']);
     for (const chart of ['throughput-set.svg', 'latency-mixed.svg', 'limit-fraction.svg', 'load-rewrite.svg']) {
       expect(fs.readFileSync(path.join(resultDir, chart), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     }

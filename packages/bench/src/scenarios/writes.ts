@@ -55,7 +55,10 @@ export interface WriteCell {
   durability: Durability;
   workload: Workload;
   inFlight: number;
-  /** Redis only: how the 64 in flight are made ('-P 16 -c 4', '-P 1 -c 64', '-P 1 -c 1'). */
+  /**
+   * How the in-flight writes are made when not one write per call: Redis's redis-benchmark shape
+   * ('-P 16 -c 4', '-P 1 -c 64', '-P 1 -c 1'), or an in-process pipelined cell ('pipeline 16 × 4').
+   */
   variant: string | null;
   ops: number;
   wallMs: number;
@@ -112,11 +115,25 @@ type RedisPolicy = (typeof REDIS_POLICIES)[number];
 
 type Job =
   | { kind: 'cell'; key: string; system: WriteSystem; workload: Workload; inFlight: number }
+  | { kind: 'pipelined'; key: string; system: WriteSystem; variant: PipelinedVariant }
   | { kind: 'redis'; key: string; policy: RedisPolicy; variant: RedisVariant }
   | { kind: 'limits'; key: string };
 
+/**
+ * An in-process system driven like redis-benchmark -P 16 -c 4: 4 loops, each sending pipelines
+ * of 16 SETs, so 64 writes are in flight as in the other 64-in-flight cells. It answers the
+ * question "what does the Redis pipelined figure compare with": a client pipeline on both sides.
+ */
+export interface PipelinedVariant {
+  label: string;
+  batch: number;
+  loops: number;
+}
+export const PIPELINED_VARIANT: PipelinedVariant = { label: 'pipeline 16 × 4', batch: 16, loops: 4 };
+
 function jobName(j: Job): string {
   if (j.kind === 'cell') return `${j.system.system} ${j.system.mode} ${j.workload}@${j.inFlight}`;
+  if (j.kind === 'pipelined') return `${j.system.system} ${j.system.mode} set ${j.variant.label}`;
   if (j.kind === 'redis') return `redis ${j.policy} ${j.variant.label}`;
   return 'limits';
 }
@@ -143,6 +160,8 @@ interface Accumulator {
   bytes: number | null;
   latencyEvents: LatencyEventRow[];
   probes: number[];
+  /** Operations per latency sample: 1, or the batch of a pipelined cell (one ack per batch). */
+  opsPerSample: number;
 }
 
 function newAccumulator(): Accumulator {
@@ -152,6 +171,7 @@ function newAccumulator(): Accumulator {
     cpuUs: 0,
     hist: createHistogram(),
     redisSlices: [],
+    opsPerSample: 1,
     maxMs: 0,
     eventLoopMaxMs: 0,
     gcMaxMs: 0,
@@ -254,6 +274,11 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
     for (const s of systems) {
       for (const w of WORKLOADS) for (const c of config.inFlight) jobs.push({ kind: 'cell', key: `${s.system}|${s.mode}|${w}|${c}`, system: s, workload: w, inFlight: c });
     }
+    if (config.inFlight.includes(PIPELINED_VARIANT.batch * PIPELINED_VARIANT.loops)) {
+      for (const s of systems) {
+        if (s.makePipelinedSetOp !== undefined) jobs.push({ kind: 'pipelined', key: `${s.system}|${s.mode}|set|${PIPELINED_VARIANT.label}`, system: s, variant: PIPELINED_VARIANT });
+      }
+    }
     for (const policy of redisServers.keys()) for (const v of REDIS_VARIANTS) jobs.push({ kind: 'redis', key: `redis|${policy}|${v.label}`, policy, variant: v });
 
     const sliceMs = Math.max(10, Math.round(config.cellMs / config.slices));
@@ -286,6 +311,11 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
         if (job.kind === 'cell') {
           if (job.system.durability === 'durable') a.probes.push(probe(baseDir, config.nearbyProbeMs));
           await runCellSlice(job.system, job.workload, job.inFlight, round * 1000 + slot * 10, sliceMs, a);
+        } else if (job.kind === 'pipelined') {
+          if (job.system.durability === 'durable') a.probes.push(probe(baseDir, config.nearbyProbeMs));
+          const { batch, loops } = job.variant;
+          const op = job.system.makePipelinedSetOp!(round * 1000 + slot * 10 + 3, batch);
+          await runSlice(job.system, op, loops, batch, sliceMs, a);
         } else {
           if (job.policy === 'always') a.probes.push(probe(baseDir, config.nearbyProbeMs));
           const server = redisServers.get(job.policy)!;
@@ -303,6 +333,10 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
         const a = acc.get(job.key);
         if (a === undefined || a.ops === 0) continue;
         if (job.kind === 'cell') cells.push(finishCell(round, job.system.system, job.system.mode, job.system.durability, job.workload, job.inFlight, null, a));
+        else if (job.kind === 'pipelined') {
+          const { batch, loops, label } = job.variant;
+          cells.push(finishCell(round, job.system.system, job.system.mode, job.system.durability, 'set', batch * loops, label, a));
+        }
         else if (job.kind === 'redis') {
           const durability: Durability = job.policy === 'always' ? 'durable' : job.policy === 'everysec' ? 'bounded-loss' : 'os-buffered';
           cells.push(finishCell(round, 'redis', job.policy, durability, 'set', job.variant.inFlight, job.variant.label, a));
@@ -325,10 +359,16 @@ async function runCellSlice(system: WriteSystem, workload: Workload, inFlight: n
   // in-flight, workload) has its own seed: replaying a sequence already written to the same store
   // would let SQLite skip the commit (identical bytes dirty no page, so nothing to fsync).
   const op = system.makeOp(workload, seed + (inFlight === 1 ? 0 : 5) + (workload === 'set' ? 1 : 2));
+  await runSlice(system, op, inFlight, 1, sliceMs, a);
+}
+
+/** One measured slice: `loops` operations in flight, each of `opsPerCall` writes. */
+async function runSlice(system: WriteSystem, op: () => Promise<unknown>, loops: number, opsPerCall: number, sliceMs: number, a: Accumulator): Promise<void> {
   await system.beginWindow();
-  const m = await measureClosedLoop(op, { inFlight, durationMs: sliceMs, retainSamples: true });
+  const m = await measureClosedLoop(op, { inFlight: loops, durationMs: sliceMs, retainSamples: true });
   const counters = await system.endWindow();
-  a.ops += m.ops;
+  a.opsPerSample = opsPerCall;
+  a.ops += m.ops * opsPerCall;
   a.wallMs += m.wallMs;
   a.cpuUs += (m.cpuUserMs + m.cpuSystemMs) * 1000;
   for (const v of m.samplesMs ?? []) a.hist.record(Math.max(1, Math.round(v * 1e6)));
@@ -386,7 +426,7 @@ function finishCell(
   const samples = a.hist.count;
   const p = (q: number) => a.hist.percentile(q) / 1e6;
   const totalRequests = a.redisSlices.reduce((n, x) => n + x.requests, 0);
-  const opsForFsync = isRedis ? a.ops : samples;
+  const opsForFsync = isRedis ? a.ops : samples * a.opsPerSample;
   return {
     round,
     system,

@@ -88,6 +88,21 @@ export class AofkvSystem implements WriteSystem {
     };
   }
 
+  makePipelinedSetOp(seed: number, batch: number): () => Promise<unknown> {
+    const db = this.db;
+    const n = keyNames();
+    const next = opGenerator('set', seed);
+    const op = newOp();
+    return () => {
+      const p = db.pipeline();
+      for (let i = 0; i < batch; i++) {
+        next(op);
+        p.set(n.strings[op.key]!, n.values[op.value]!);
+      }
+      return p.exec();
+    };
+  }
+
   async beginWindow(): Promise<void> {
     await this.db.command('latency', 'reset');
     this.fsyncs0 = this.fs.fdatasyncCalls;

@@ -40,6 +40,11 @@ export interface WriteSystem {
   readonly durability: Durability;
   /** An operation function for the workload; each call performs one write and acknowledges it. */
   makeOp(workload: Workload, seed: number): () => Promise<unknown>;
+  /**
+   * Optional: an operation that performs `batch` SETs (the 'set' workload's sequence) with one
+   * acknowledgment, as a client pipeline does (aofkv: db.pipeline()).
+   */
+  makePipelinedSetOp?(seed: number, batch: number): () => Promise<unknown>;
   beginWindow(): Promise<void>;
   endWindow(): Promise<WindowCounters>;
   close(): Promise<void>;

@@ -11,7 +11,7 @@
 // ~6 % of the CPU of an everysec SET load (pnpm bench profile). Deviation: aofkv keeps up to
 // 64 KiB, a memory difference no user can see, and drops anything larger as Redis does.
 
-import type { Bin } from '../bytes.ts';
+import { latin1Write, type Bin } from '../bytes.ts';
 
 /** Keep aof_buf's allocation after a write while it is below this (Redis: 4000 bytes). */
 export const AOF_BUF_REUSE_LIMIT_BYTES = 64 * 1024;
@@ -72,7 +72,7 @@ export class AofBuffer {
         for (let j = 0; j < len; j++) buf[pos + j] = arg.charCodeAt(j);
         pos += len;
       } else {
-        pos += buf.write(arg, pos, len, 'latin1');
+        pos += latin1Write(buf, arg, pos);
       }
       buf[pos++] = CRLF_0;
       buf[pos++] = CRLF_1;
