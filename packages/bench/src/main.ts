@@ -15,6 +15,18 @@ import { defaultBenchOptions, runBench } from './bench.ts';
 import { runStudy } from './study.ts';
 import { runProfile } from './profile.ts';
 
+const USAGE = `Usage:
+  pnpm bench [--quick] [--rounds N] [--cell-ms MS] [--slices N] [--keys N] [--load-rounds N]
+             [--skip lmdb,classic-level,better-sqlite3,redis] [--only writes,load,rdb-load]
+             [--out DIR] [--data-dir DIR]
+  pnpm bench study [--fsync-delay-ms 3000] [--rate 1000] [--seconds 8] [--policy everysec] [--sim]
+  pnpm bench profile [--target write|load|rewrite] [--policy everysec] [--in-flight 64]
+                     [--workload set] [--seconds 5] [--keys 1000000]
+Reports go to stdout and bench-results/, progress to stderr. See packages/bench/README.md.`;
+
+/** A wrong command line: reported as its message and the usage, not as a stack trace. */
+class UsageError extends Error {}
+
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DEFAULT_OUT = path.join(REPO_ROOT, 'bench-results');
 
@@ -25,7 +37,7 @@ function list(value: string | undefined): Set<string> {
 function int(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} expects a non-negative integer, got '${value}'`);
   return n;
 }
 
@@ -35,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
   const sub = args[0] !== undefined && !args[0].startsWith('-') ? args[0] : 'bench';
   const rest = sub === 'bench' && args[0] !== 'bench' ? args : args.slice(1);
   const commandLine = `pnpm bench ${args.join(' ')}`.trim();
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
   if (sub === 'bench') {
     const { values } = parseArgs({
       args: rest,
@@ -84,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const policy = values.policy ?? 'everysec';
-    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no') throw new Error(`--policy must be always, everysec or no, got '${policy}'`);
+    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no') throw new UsageError(`--policy must be always, everysec or no, got '${policy}'`);
     const outcome = await runStudy({
       fsyncDelayMs: int(values['fsync-delay-ms'], 'fsync-delay-ms', 3000),
       rate: Math.max(1, int(values.rate, 'rate', 1000)),
@@ -114,11 +130,11 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const target = values.target ?? 'write';
-    if (target !== 'write' && target !== 'load' && target !== 'rewrite') throw new Error('--target must be write, load or rewrite');
+    if (target !== 'write' && target !== 'load' && target !== 'rewrite') throw new UsageError('--target must be write, load or rewrite');
     const policy = values.policy ?? 'everysec';
-    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no' && policy !== 'off') throw new Error(`--policy must be always, everysec, no or off`);
+    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no' && policy !== 'off') throw new UsageError('--policy must be always, everysec, no or off');
     const workload = values.workload ?? 'set';
-    if (workload !== 'set' && workload !== 'mixed') throw new Error('--workload must be set or mixed');
+    if (workload !== 'set' && workload !== 'mixed') throw new UsageError('--workload must be set or mixed');
     const text = await runProfile({
       target,
       keys: Math.max(20, int(values.keys, 'keys', 1_000_000)),
@@ -133,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(text + '\n');
     return 0;
   }
-  throw new Error(`unknown subcommand '${sub}' (bench, study, profile)`);
+  throw new UsageError(`unknown subcommand '${sub}' (bench, study, profile)`);
 }
 
 main(process.argv.slice(2)).then(
@@ -141,6 +157,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`pnpm bench: ${(err as Error).message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

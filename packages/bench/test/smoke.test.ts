@@ -48,6 +48,21 @@ interface ResultsJson {
   targets: { id: string; verdict: string }[];
 }
 
+describe('pnpm bench command line', () => {
+  it('--help prints the usage; a wrong option or value is one line and the usage, exit code 2', async () => {
+    const help = await runMain(['--help'], 60_000);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage:\n  pnpm bench \[--quick\]/);
+    const bad = await runMain(['--bogus'], 60_000);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^pnpm bench: Unknown option '--bogus'/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const value = await runMain(['profile', '--target', 'disk'], 60_000);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toMatch(/^pnpm bench: --target must be write, load or rewrite/);
+  });
+});
+
 describe('pnpm bench --quick', () => {
   it('runs every scenario and writes the report, the JSON and the charts', async () => {
     const r = await runMain(['--quick', '--out', out], 110_000);
