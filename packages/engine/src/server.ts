@@ -126,7 +126,9 @@ export class Server implements KeyspaceHooks, ServerView {
   }
 
   signalModifiedKey(db: Db, key: Bin): void {
-    const clients = this.watchedKeys.get(db)?.get(key);
+    const byKey = this.watchedKeys.get(db);
+    if (byKey === undefined || byKey.size === 0) return; // nobody WATCHes in this db: one check
+    const clients = byKey.get(key);
     if (clients === undefined) return;
     for (const client of [...clients]) {
       const wk = client.watched.find((w) => w.db === db && w.key === key);

@@ -56,6 +56,8 @@ export class Db {
 
   /** Redis keyIsExpired. */
   isExpired(key: Bin): boolean {
+    // Most datasets have few or no TTLs: skip the lookup (a hash of the key) when there are none.
+    if (this.expires.size === 0) return false;
     const when = this.expires.get(key);
     if (when === undefined || this.hooks.isLoading()) return false;
     return this.hooks.nowMs() > when;
@@ -96,7 +98,7 @@ export class Db {
   setKey(key: Bin, value: RedisValue, keepTtl = false): void {
     this.cow?.beforeChange(this, key);
     this.dict.set(key, value);
-    if (!keepTtl) this.expires.delete(key);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.signalModifiedKey(this, key);
   }
 
