@@ -166,7 +166,7 @@ export class AofRewriter {
   consecutiveFailures = 0;
   /** aof_rewrite_time_last (s; -1 before any). */
   lastRewriteTimeSec = -1;
-  /** aof_last_cow_size: bytes the last snapshot had to copy ahead of its walk. */
+  /** aof_last_cow_size: what the last snapshot held beyond the dataset (rewrite-snapshot.ts). */
   lastCowSizeBytes = 0;
   /**
    * Set (to the error code) when a manifest persist at the rewrite's start failed after its
@@ -422,7 +422,7 @@ export class AofRewriter {
   private releaseSnapshot(run: RewriteRun): void {
     if (this.host.server.copyOnWrite === run.snapshot) {
       this.host.server.setCopyOnWrite(null);
-      this.lastCowSizeBytes = run.snapshot.peakExtraBytes;
+      this.lastCowSizeBytes = run.snapshot.cowSizeBytes;
     }
   }
 

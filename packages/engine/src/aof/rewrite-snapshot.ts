@@ -20,9 +20,10 @@
 //   * Keys already written need nothing: the snapshot has them.
 //
 // Nothing is held per key but a slot in `written` (InsertOnlyBinSet, sized once from the key
-// count): extra memory = those sets + encoded bytes waiting for the writer thread. That is what
-// INFO reports as aof_last_cow_size, Redis's copy-on-write size; the part caused by writes during
-// the rewrite (bytes encoded by the hook) is `cowBytes`.
+// count). INFO's aof_last_cow_size (Redis: the memory its fork's copy-on-write duplicated) reports
+// those sets plus the bytes the hook encoded because a write came ahead of the walk (`cowBytes`).
+// Transport buffers are not counted: at most one slice's encoding plus MAX_IN_FLIGHT chunks
+// queued for the writer thread (thread-snapshot-sink.ts).
 //
 // Invariant (tested with concurrent random workloads): the entries encoded are exactly the
 // keyspace as it was when the snapshot started, whatever commands ran meanwhile.
@@ -65,8 +66,6 @@ export class RewriteSnapshot implements CopyOnWrite {
   /** Keys encoded by the copy-on-write hook, and their encoded bytes. */
   savedKeys = 0;
   cowBytes = 0;
-  /** Peak of the extra memory this snapshot held (see DESIGN); aof_last_cow_size. */
-  peakExtraBytes = 0;
 
   constructor(dbs: readonly Db[]) {
     let total = 0;
@@ -101,6 +100,13 @@ export class RewriteSnapshot implements CopyOnWrite {
     this.emittedKeys++;
   }
 
+  /** aof_last_cow_size: the written-keys sets plus what the hook encoded (see DESIGN). */
+  get cowSizeBytes(): number {
+    let n = this.cowBytes;
+    for (const t of this.tables) n += t.written.bytes;
+    return n;
+  }
+
   ownsTables(db: Db): boolean {
     const t = this.byDict.get(db.dict);
     return t !== undefined && !t.iterationDone;
@@ -116,7 +122,6 @@ export class RewriteSnapshot implements CopyOnWrite {
       const t = this.tables[this.tableIndex]!;
       n += this.walkTable(t, maxEntries - n, deadline);
       if (t.iterationDone) {
-        this.noteExtraBytes();
         this.byDict.delete(t.dict);
         this.tableIndex++;
       }
@@ -128,7 +133,6 @@ export class RewriteSnapshot implements CopyOnWrite {
 
   /** Encoded bytes so far (walker and hook), in a transferable buffer; null when none. */
   takeEncoded(): Uint8Array<ArrayBuffer> | null {
-    this.noteExtraBytes();
     return this.encoder.take();
   }
 
@@ -150,12 +154,6 @@ export class RewriteSnapshot implements CopyOnWrite {
       n++;
     }
     return n;
-  }
-
-  private noteExtraBytes(): void {
-    let bytes = this.encoder.length;
-    for (let i = this.tableIndex; i < this.tables.length; i++) bytes += this.tables[i]!.written.bytes;
-    if (bytes > this.peakExtraBytes) this.peakExtraBytes = bytes;
   }
 }
 

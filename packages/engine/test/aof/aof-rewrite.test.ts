@@ -297,6 +297,41 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
   });
 });
 
+describe('aof rewrite: extra memory (aof_last_cow_size)', () => {
+  /** A rewrite of 5000 keys; `during` runs after the first slice (2048 keys walked). */
+  async function rewriteReporting(during: (s: SimEngine) => Promise<void>): Promise<number> {
+    const s = await setup();
+    const db = s.engine.db(0);
+    const p = db.pipeline();
+    for (let i = 0; i < 5000; i++) p.set(`k${i}`, i === 4999 ? 'x'.repeat(100_000) : 'v');
+    await p.exec();
+    await db.command('bgrewriteaof');
+    s.rewrite.step();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await during(s);
+    await s.finishRewrite();
+    expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
+    await reloadAndCompare(s);
+    return s.engine.aof!.info().aof_last_cow_size;
+  }
+
+  it('is reported, and grows by what writes ahead of the walk made the snapshot copy', async () => {
+    const quiet = await rewriteReporting(async () => {});
+    // At least the written-keys index of 5000 keys (probe table + key pages), never nothing.
+    expect(quiet).toBeGreaterThan(5000 * 8);
+    // Overwriting the 100 KB key the walk has not reached encodes its old value at once.
+    const copied = await rewriteReporting(async (s) => {
+      await s.engine.db(0).set('k4999', 'small');
+    });
+    expect(copied - quiet).toBeGreaterThanOrEqual(100_000);
+    // Overwriting a key already walked copies nothing.
+    const walked = await rewriteReporting(async (s) => {
+      await s.engine.db(0).set('k0', 'small');
+    });
+    expect(walked).toBe(quiet);
+  });
+});
+
 describe('aof rewrite: expiry times', () => {
   it('keeps expiry times beyond 2^53 ms exact through the INCR, a rewrite and a reload', async () => {
     const s = await setup();
