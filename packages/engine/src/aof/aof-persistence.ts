@@ -472,8 +472,15 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     if (this.deps.server.inExec) {
       this.rewriter.scheduled = true;
       this.deps.log('notice', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+    } else if (this.rewriter.inProgress) {
+      // A rewrite started while the AOF was off (or one still ending) is not writing the temp
+      // INCR: stop it and let the cron start the first rewrite once it has ended. Redis kills its
+      // child synchronously and starts at once; ours ends asynchronously, and until the new
+      // rewrite starts nothing is fed (WAIT_REWRITE without a rewrite): its snapshot has it all.
+      void this.rewriter.cancel();
+      this.rewriter.scheduled = true;
+      this.deps.log('notice', 'AOF was enabled but there is already an AOF rewriting in background. Stopping it; an AOF rewrite was scheduled to start when possible.');
     } else {
-      if (this.rewriter.inProgress) void this.rewriter.cancel();
       if (!this.rewriter.start()) {
         this.state = 'off';
         this.deps.log('warning', 'Redis needs to enable the AOF but can\'t trigger a background AOF rewrite operation.');

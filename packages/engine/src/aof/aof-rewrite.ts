@@ -543,9 +543,10 @@ export class AofRewriter {
   async cancel(): Promise<void> {
     const presync = this.presync;
     if (presync !== null) {
+      // Nothing to undo: only bio's fsync has run. Over at once, so a new start may follow.
       this.host.log('notice', 'Cancelling the AOF rewrite waiting for its fsync');
       presync.cancelled = true;
-      await presync.done;
+      this.presync = null;
     }
     const run = this.run;
     if (run === null) return;

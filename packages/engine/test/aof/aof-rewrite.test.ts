@@ -282,6 +282,26 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     expect(await db.get('after')).toBe('1');
   });
 
+  it('turning AOF on while a rewrite started with AOF off runs: OK, that one stops, the first rewrite follows', async () => {
+    const s = await setup({ appendonly: false });
+    const db = s.engine.db(0);
+    await db.set('a', '1');
+    expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
+    expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
+    await db.set('b', '2'); // in the first rewrite's snapshot, or in its temp INCR
+    await s.engine.aof!.rewriter.waitForCompletion();
+    expect(s.engine.aof!.info().aof_rewrite_scheduled).toBe(1);
+    s.tick();
+    await s.finishRewrite();
+    await db.set('c', '3');
+    const info = s.engine.aof!.info();
+    expect(info.aof_enabled).toBe(1);
+    expect(info.aof_last_bgrewrite_status).toBe('ok');
+    expect(manifestText(s)).toMatch(/^file appendonly\.aof\.1\.base\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/);
+    await reloadAndCompare(s);
+    expect(await db.command('mget', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
+  });
+
   it('Turning off AOF kills the background writing child if any (not counted as a failure)', async () => {
     const s = await setup();
     const logs: string[] = [];
