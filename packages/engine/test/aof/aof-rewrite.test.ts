@@ -332,7 +332,7 @@ describe('aof rewrite: extra memory (aof_last_cow_size)', () => {
     await s.finishRewrite();
     expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
     await reloadAndCompare(s);
-    return s.engine.aof!.info().aof_last_cow_size;
+    return Number(s.engine.aof!.info().aof_last_cow_size);
   }
 
   it('is reported, and grows by what writes ahead of the walk made the snapshot copy', async () => {
