@@ -43,6 +43,8 @@ export interface CopyOnWrite {
 }
 
 const DEADLINE_CHECK_KEYS = 32;
+/** What a finished table's `written` becomes: its keys are no longer needed. */
+const RELEASED = new InsertOnlyBinSet(0);
 
 interface TableState {
   /** Db index at snapshot time. */
@@ -50,8 +52,8 @@ interface TableState {
   readonly dict: Map<Bin, RedisValue>;
   readonly expires: Map<Bin, ExpireMs>;
   readonly iterator: Iterator<[Bin, RedisValue]>;
-  /** Keys encoded (by the walker or the hook) or known to postdate the start. */
-  readonly written: InsertOnlyBinSet;
+  /** Keys encoded (by the walker or the hook) or known to postdate the start; dropped when done. */
+  written: InsertOnlyBinSet;
   iterationDone: boolean;
 }
 
@@ -66,6 +68,8 @@ export class RewriteSnapshot implements CopyOnWrite {
   /** Keys encoded by the copy-on-write hook, and their encoded bytes. */
   savedKeys = 0;
   cowBytes = 0;
+  /** Bytes of the written-keys sets (counted as each table's walk ends and its set is dropped). */
+  private indexBytes = 0;
 
   constructor(dbs: readonly Db[]) {
     let total = 0;
@@ -102,8 +106,8 @@ export class RewriteSnapshot implements CopyOnWrite {
 
   /** aof_last_cow_size: the written-keys sets plus what the hook encoded (see DESIGN). */
   get cowSizeBytes(): number {
-    let n = this.cowBytes;
-    for (const t of this.tables) n += t.written.bytes;
+    let n = this.cowBytes + this.indexBytes;
+    for (let i = this.tableIndex; i < this.tables.length; i++) n += this.tables[i]!.written.bytes;
     return n;
   }
 
@@ -123,6 +127,8 @@ export class RewriteSnapshot implements CopyOnWrite {
       n += this.walkTable(t, maxEntries - n, deadline);
       if (t.iterationDone) {
         this.byDict.delete(t.dict);
+        this.indexBytes += t.written.bytes;
+        t.written = RELEASED;
         this.tableIndex++;
       }
       if (n > 0 && deadline()) break;
