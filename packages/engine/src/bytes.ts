@@ -12,26 +12,28 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** User string (UTF-8 text), Buffer or number → Bin. ASCII strings pass through unchanged. */
 // Node's Buffer#latin1Slice / #latin1Write: undocumented but present since the first Buffer (as
 // binarySlice/binaryWrite before that); looked up once, with the public call as the fallback.
-type Latin1Slicer = (this: Buffer, start: number, end: number) => string;
-const nativeLatin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slicer }).latin1Slice;
+interface Latin1Methods {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(s: string, offset: number, length: number): number;
+}
+const hasLatin1Methods =
+  typeof (Buffer.prototype as unknown as Partial<Latin1Methods>).latin1Slice === 'function' &&
+  typeof (Buffer.prototype as unknown as Partial<Latin1Methods>).latin1Write === 'function';
 
 /**
- * buf[start, end) as a Bin. Buffer#toString('latin1', ...) spends about as long checking its
- * arguments as copying a short argument; the loader calls this for every argument it reads.
+ * buf[start, end) as a Bin; the caller guarantees 0 <= start <= end <= buf.length.
+ * Buffer#toString('latin1', ...) spends about as long checking its arguments and dispatching on
+ * the encoding as copying a short string; the AOF and RDB loaders call this for every key,
+ * argument and element they read.
  */
-export const latin1Slice: (buf: Buffer, start: number, end: number) => Bin =
-  nativeLatin1Slice !== undefined
-    ? (buf, start, end) => nativeLatin1Slice.call(buf, start, end)
-    : (buf, start, end) => buf.toString('latin1', start, end);
-
-type Latin1Writer = (this: Buffer, s: string, offset: number, length: number) => number;
-const nativeLatin1Write = (Buffer.prototype as unknown as { latin1Write?: Latin1Writer }).latin1Write;
+export const latin1Slice: (buf: Buffer, start: number, end: number) => Bin = hasLatin1Methods
+  ? (buf, start, end) => (buf as Buffer & Latin1Methods).latin1Slice(start, end)
+  : (buf, start, end) => buf.toString('latin1', start, end);
 
 /** Write a Bin into buf at offset (room checked by the caller); returns the bytes written. */
-export const latin1Write: (buf: Buffer, s: Bin, offset: number) => number =
-  nativeLatin1Write !== undefined
-    ? (buf, s, offset) => nativeLatin1Write.call(buf, s, offset, s.length)
-    : (buf, s, offset) => buf.write(s, offset, s.length, 'latin1');
+export const latin1Write: (buf: Buffer, s: Bin, offset: number) => number = hasLatin1Methods
+  ? (buf, s, offset) => (buf as Buffer & Latin1Methods).latin1Write(s, offset, s.length)
+  : (buf, s, offset) => buf.write(s, offset, s.length, 'latin1');
 
 export function toBin(value: string | Buffer | Uint8Array | number | bigint): Bin {
   if (typeof value === 'string') {

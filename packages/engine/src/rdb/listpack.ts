@@ -15,9 +15,8 @@
 // size, the walk ends exactly on the terminator, and the header count matches. Nothing is read
 // outside [start, end) and nothing is allocated from a declared length before it is checked.
 
-import type { Bin } from '../bytes.ts';
+import { latin1Slice, type Bin } from '../bytes.ts';
 import { BlobFormatError } from './rdb-errors.ts';
-import { latin1 } from './latin1.ts';
 
 /** A decoded element: a byte string, or an integer (a JS number when it is a safe integer). */
 export type PackedEntry = Bin | number;
@@ -110,7 +109,7 @@ function decodeEntry(buf: Buffer, p: number, last: number, base: number, out: Pa
   }
   const entryLen = headerLen + dataLen;
   need(p, entryLen, last, base);
-  out.push(latin1(buf, p + headerLen, p + entryLen));
+  out.push(latin1Slice(buf, p + headerLen, p + entryLen));
   return checkBacklen(buf, p, entryLen, last, base);
 }
 

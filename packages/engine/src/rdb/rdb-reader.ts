@@ -27,7 +27,7 @@
 // iteration, and every failure is an RdbError (ERR_RDB) with the file offset and the key.
 
 import { constants as bufferConstants } from 'node:buffer';
-import { parseDouble, type Bin } from '../bytes.ts';
+import { latin1Slice, parseDouble, type Bin } from '../bytes.ts';
 import type { RespFileReader } from '../aof/resp-file-reader.ts';
 import { toExpireMs, type Db, type ExpireMs } from '../keyspace/db.ts';
 import { RList } from '../keyspace/list.ts';
@@ -39,7 +39,6 @@ import { decodeListpack, type PackedEntry } from './listpack.ts';
 import { lzfDecompress } from './lzf.ts';
 import { BlobFormatError, RdbError, printableKey, type RdbErrorKind } from './rdb-errors.ts';
 import { InputEofError, RdbInput } from './rdb-input.ts';
-import { latin1 } from './latin1.ts';
 import { decodeZiplist } from './ziplist.ts';
 import { decodeZipmap } from './zipmap.ts';
 import { RDB_VERSION, RdbOpcode, RdbType } from './rdb-constants.ts';
@@ -184,11 +183,11 @@ export class RdbParser {
     try {
       const inp = this.input;
       const at = inp.take(9);
-      const magic = latin1(inp.buf, at, at + 5);
+      const magic = latin1Slice(inp.buf, at, at + 5);
       if (magic !== 'REDIS') {
         this.fail(`wrong signature ${JSON.stringify(magic)}: not an RDB file`, this.startOffset, 'signature');
       }
-      const digits = latin1(inp.buf, at + 5, at + 9);
+      const digits = latin1Slice(inp.buf, at + 5, at + 9);
       if (!/^[0-9]{4}$/.test(digits)) {
         this.fail(`bad RDB version field ${JSON.stringify(digits)}`, this.startOffset + 5, 'version');
       }
@@ -429,7 +428,7 @@ export class RdbParser {
     }
     if (len > MAX_BIN_LENGTH) this.tooLong(len, at);
     const p = inp.take(len);
-    return latin1(inp.buf, p, p + len);
+    return latin1Slice(inp.buf, p, p + len);
   }
 
   private readEncodedBin(enc: number, at: number): Bin {
@@ -449,7 +448,7 @@ export class RdbParser {
       }
       case ENC_LZF: {
         this.readLzf(at, MAX_BIN_LENGTH);
-        return latin1(this.sBuf, this.sStart, this.sEnd);
+        return latin1Slice(this.sBuf, this.sStart, this.sEnd);
       }
       default:
         return this.fail(`unknown string encoding ${enc}`, at);
@@ -545,7 +544,7 @@ export class RdbParser {
     if (len === 254) return Infinity;
     if (len === 255) return -Infinity;
     const p = inp.take(len);
-    const text = latin1(inp.buf, p, p + len);
+    const text = latin1Slice(inp.buf, p, p + len);
     const value = parseScanfDouble(text);
     if (value === null) this.fail(`invalid double ${JSON.stringify(text)}`, at);
     return value;

@@ -14,8 +14,8 @@
 // entry before it, zltail points at the last entry, the count matches, and the walk ends exactly
 // on the terminator.
 
+import { latin1Slice } from '../bytes.ts';
 import { BlobFormatError } from './rdb-errors.ts';
-import { latin1 } from './latin1.ts';
 import type { PackedEntry } from './listpack.ts';
 
 const HEADER_SIZE = 10;
@@ -97,7 +97,7 @@ function decodeEntryBody(buf: Buffer, p: number, last: number, base: number, out
       return decodeInt(buf, p, b, last, base, out);
   }
   need(p, headerLen + dataLen, last, base, 'string');
-  out.push(latin1(buf, p + headerLen, p + headerLen + dataLen));
+  out.push(latin1Slice(buf, p + headerLen, p + headerLen + dataLen));
   return p + headerLen + dataLen;
 }
 

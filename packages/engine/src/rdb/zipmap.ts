@@ -3,9 +3,8 @@
 // then 0xFF. A <len> is 1 byte when < 254, else 0xFE + u32le. Validated like
 // zipmapValidateIntegrity in deep mode.
 
-import type { Bin } from '../bytes.ts';
+import { latin1Slice, type Bin } from '../bytes.ts';
 import { BlobFormatError } from './rdb-errors.ts';
-import { latin1 } from './latin1.ts';
 
 const BIGLEN = 254;
 const END = 0xff;
@@ -21,14 +20,14 @@ export function decodeZipmap(buf: Buffer, start: number, end: number, out: Bin[]
   while (p < end && buf[p] !== END) {
     const [keyLen, keyAt] = readLen(buf, p, last, start);
     if (keyAt + keyLen > last) throw new BlobFormatError('zipmap key runs past the end', p - start);
-    const key = latin1(buf, keyAt, keyAt + keyLen);
+    const key = latin1Slice(buf, keyAt, keyAt + keyLen);
     p = keyAt + keyLen;
     const [valueLen, freeAt] = readLen(buf, p, last, start);
     if (freeAt >= last) throw new BlobFormatError('zipmap value header runs past the end', p - start);
     const free = buf[freeAt]!;
     const valueAt = freeAt + 1;
     if (valueAt + valueLen + free > last) throw new BlobFormatError('zipmap value runs past the end', p - start);
-    out.push(key, latin1(buf, valueAt, valueAt + valueLen));
+    out.push(key, latin1Slice(buf, valueAt, valueAt + valueLen));
     p = valueAt + valueLen + free;
     pairs++;
   }
