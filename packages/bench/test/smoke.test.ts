@@ -24,18 +24,19 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
 function runMain(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
+    // A run that hangs is killed by spawn's own timeout (and then fails its assertions).
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=@aofkv/source', MAIN, ...args], {
       cwd: PKG,
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
     child.once('exit', (code) => {
-      clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });

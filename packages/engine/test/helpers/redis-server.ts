@@ -31,6 +31,11 @@ export interface RedisInstance {
   client: RespClient;
   /** Everything the server printed so far (for failure messages). */
   log(): string;
+  /**
+   * Resolves once the server's output matches `pattern` (already, or when it prints it); rejects
+   * if the server exits first. Bounded by the test's own timeout.
+   */
+  waitForLog(pattern: RegExp): Promise<void>;
   /** SIGTERM, then wait for the process to exit (SIGKILL if it ignores us for 10 s). */
   stop(): Promise<void>;
 }
@@ -89,11 +94,27 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
 
   let output = '';
   let wake: (() => void) | null = null;
+  /** waitForLog callers; each returns true once satisfied (or failed) and is then dropped. */
+  let logWaiters: ((exitedEarly: boolean) => boolean)[] = [];
+  const notifyLogWaiters = (exitedEarly: boolean) => {
+    logWaiters = logWaiters.filter((w) => !w(exitedEarly));
+  };
   const onOutput = (chunk: Buffer) => {
     output += chunk.toString('utf8');
     if (output.length > 256 * 1024) output = output.slice(-128 * 1024);
     wake?.();
+    notifyLogWaiters(false);
   };
+  const waitForLog = (pattern: RegExp): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const check = (exitedEarly: boolean): boolean => {
+        if (pattern.test(output)) resolve();
+        else if (exitedEarly) reject(new Error(`redis-server exited before printing ${pattern}:\n${output}`));
+        else return false;
+        return true;
+      };
+      if (!check(false)) logWaiters.push(check);
+    });
   child.stdout!.on('data', onOutput);
   child.stderr!.on('data', onOutput);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -102,6 +123,7 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
       exited = { code, signal };
       live.delete(child);
       wake?.();
+      notifyLogWaiters(true);
       resolve();
     });
   });
@@ -133,7 +155,7 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
     }
     const client = await tryPing(port);
     if (client !== null) {
-      return { port, dir, pid: child.pid!, client, log: () => output, stop: async () => {
+      return { port, dir, pid: child.pid!, client, log: () => output, waitForLog, stop: async () => {
         await client.close().catch(() => {});
         await stop();
       } };
