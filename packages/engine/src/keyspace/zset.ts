@@ -61,7 +61,8 @@ export interface ZEntry {
   readonly score: number;
 }
 
-export type ZVisitor = (member: Bin, score: number) => void;
+/** Called per entry; returning false stops the walk. */
+export type ZVisitor = (member: Bin, score: number) => boolean | void;
 
 class Leaf {
   readonly leaf = true as const;
@@ -243,7 +244,7 @@ export class RZSet implements Iterable<[Bin, number]> {
 
   /**
    * Visit `count` entries starting at ascending rank `from`, walking up the order, or down it when
-   * `reverse`; stops at either end. The visitor must not modify this set.
+   * `reverse`; stops at either end or when `fn` returns false. The visitor must not modify this set.
    */
   visit(from: number, count: number, reverse: boolean, fn: ZVisitor): void {
     if (count <= 0 || from < 0 || from >= this.size) return;
@@ -251,7 +252,7 @@ export class RZSet implements Iterable<[Bin, number]> {
     let leaf: Leaf | null = foundLeaf;
     let pos = foundPos;
     while (leaf !== null && count-- > 0) {
-      fn(leaf.members[pos]!, leaf.scores[pos]!);
+      if (fn(leaf.members[pos]!, leaf.scores[pos]!) === false) return;
       if (reverse) {
         if (--pos < 0) {
           leaf = leaf.prev;
@@ -321,24 +322,13 @@ export class RZSet implements Iterable<[Bin, number]> {
     const start = reverse ? this.lexLastRank(range) : this.lexFirstRank(range, true);
     if (start < 0) return;
     const from = reverse ? start - offset : start + offset;
-    if (from < 0 || from >= this.size) return;
-    this.descendRank(from);
-    let leaf: Leaf | null = foundLeaf;
-    let pos = foundPos;
-    while (leaf !== null && limit-- !== 0) {
-      const member = leaf.members[pos]!;
-      if (reverse ? !lexGteMin(member, range.min) : !lexLteMax(member, range.max)) break;
-      fn(member, leaf.scores[pos]!);
-      if (reverse) {
-        if (--pos < 0) {
-          leaf = leaf.prev;
-          if (leaf !== null) pos = leaf.n - 1;
-        }
-      } else if (++pos >= leaf.n) {
-        leaf = leaf.next;
-        pos = 0;
-      }
-    }
+    let remaining = limit; // negative: no limit
+    this.visit(from, this.size, reverse, (member, score) => {
+      if (remaining-- === 0) return false;
+      if (reverse ? !lexGteMin(member, range.min) : !lexLteMax(member, range.max)) return false;
+      fn(member, score);
+      return true;
+    });
   }
 
   /** Redis zlexcountCommand: a walk on a listpack, a rank difference on a skiplist. */
