@@ -131,7 +131,7 @@ export function newOp(): Op {
 /** A key-value rendering of an op, for the embedded peers (see the header). */
 export type KvWrite = { del: false; key: string; value: string } | { del: true; key: string; value: '' };
 
-export function kvWriteOf(op: Op, names: KeyNames): KvWrite {
+function kvWriteOf(op: Op, names: KeyNames): KvWrite {
   switch (op.kind) {
     case 'set':
       return { del: false, key: names.strings[op.key]!, value: names.values[op.value]! };
@@ -146,4 +146,15 @@ export function kvWriteOf(op: Op, names: KeyNames): KvWrite {
     case 'zadd':
       return { del: false, key: `${names.zsets[op.key]!}:${names.subs[op.sub]!}`, value: String(op.score) };
   }
+}
+
+/** A peer's operation: the workload's next op, rendered as a key-value write and handed to `write`. */
+export function kvOpMaker(workload: Workload, seed: number, write: (w: KvWrite) => Promise<unknown>): () => Promise<unknown> {
+  const names = keyNames();
+  const next = opGenerator(workload, seed);
+  const op = newOp();
+  return () => {
+    next(op);
+    return write(kvWriteOf(op, names));
+  };
 }

@@ -1,7 +1,7 @@
 // classic-level 3.x: LevelDB (an LSM tree with a write-ahead log). `sync:true` fsyncs the log
 // before the batch resolves (durable); `sync:false` leaves it to the OS. One batch per event turn
 // (TurnBatcher) gives it the same group commit aofkv gets.
-import { keyNames, kvWriteOf, newOp, opGenerator, type KvWrite, type Workload } from '../workload.ts';
+import { kvOpMaker, type KvWrite, type Workload } from '../workload.ts';
 import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';
 import { importOptional, type Loaded } from './optional.ts';
 import { TurnBatcher } from './turn-batcher.ts';
@@ -56,13 +56,7 @@ export class ClassicLevelSystem implements WriteSystem {
   }
 
   makeOp(workload: Workload, seed: number): () => Promise<unknown> {
-    const names = keyNames();
-    const next = opGenerator(workload, seed);
-    const op = newOp();
-    return () => {
-      next(op);
-      return this.batcher.submit(kvWriteOf(op, names));
-    };
+    return kvOpMaker(workload, seed, (w) => this.batcher.submit(w));
   }
 
   async beginWindow(): Promise<void> {}

@@ -3,7 +3,7 @@
 //   overlappingSync:false   the put promise resolves after the commit was synced: durable
 //   default (overlapping)   the put resolves at commit, the fsync follows (db.flushed): bounded loss
 //   noSync:true             never synced: OS-buffered
-import { keyNames, kvWriteOf, newOp, opGenerator, type Workload } from '../workload.ts';
+import { kvOpMaker, type Workload } from '../workload.ts';
 import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';
 import { importOptional, type Loaded } from './optional.ts';
 
@@ -51,14 +51,7 @@ export class LmdbSystem implements WriteSystem {
 
   makeOp(workload: Workload, seed: number): () => Promise<unknown> {
     const db = this.db;
-    const names = keyNames();
-    const next = opGenerator(workload, seed);
-    const op = newOp();
-    return () => {
-      next(op);
-      const w = kvWriteOf(op, names);
-      return w.del ? db.remove(w.key) : db.put(w.key, w.value);
-    };
+    return kvOpMaker(workload, seed, (w) => (w.del ? db.remove(w.key) : db.put(w.key, w.value)));
   }
 
   async beginWindow(): Promise<void> {

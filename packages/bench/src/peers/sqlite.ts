@@ -2,7 +2,7 @@
 // commit: durable), NORMAL (fsynced at checkpoints: bounded loss) or OFF (never: OS-buffered).
 // Its API is synchronous on the calling thread, so group commit is ours to do: one transaction per
 // event turn (TurnBatcher).
-import { keyNames, kvWriteOf, newOp, opGenerator, type KvWrite, type Workload } from '../workload.ts';
+import { kvOpMaker, type KvWrite, type Workload } from '../workload.ts';
 import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';
 import { importOptional, type Loaded } from './optional.ts';
 import { TurnBatcher } from './turn-batcher.ts';
@@ -69,13 +69,7 @@ export class SqliteSystem implements WriteSystem {
   }
 
   makeOp(workload: Workload, seed: number): () => Promise<unknown> {
-    const names = keyNames();
-    const next = opGenerator(workload, seed);
-    const op = newOp();
-    return () => {
-      next(op);
-      return this.batcher.submit(kvWriteOf(op, names));
-    };
+    return kvOpMaker(workload, seed, (w) => this.batcher.submit(w));
   }
 
   async beginWindow(): Promise<void> {}
