@@ -360,18 +360,27 @@ export class RdbParser {
 
   /** Redis rdbLoadLen for a plain length (an encoded-value marker is an error here). */
   readLen(): number {
-    const inp = this.input;
-    const at = inp.offset;
-    const b = inp.u8();
+    const at = this.input.offset;
+    const b = this.input.u8();
+    const len = this.lengthAfter(b, at);
+    if (len < 0) return this.fail(`expected a length, found an encoded-value marker 0x${b.toString(16)}`, at);
+    return len;
+  }
+
+  /**
+   * The length that first byte `b` (read at `at`) starts (Redis rdbLoadLenByRef), reading any
+   * further bytes it needs; -1 when `b` is an encoded-value marker (RDB_ENCVAL) instead.
+   */
+  private lengthAfter(b: number, at: number): number {
     switch (b >> 6) {
       case 0:
         return b & 0x3f;
       case 1:
-        return ((b & 0x3f) << 8) | inp.u8();
+        return ((b & 0x3f) << 8) | this.input.u8();
       case 2:
         return this.readWideLen(b, at);
       default:
-        return this.fail(`expected a length, found an encoded-value marker 0x${b.toString(16)}`, at);
+        return -1;
     }
   }
 
@@ -412,20 +421,8 @@ export class RdbParser {
     const inp = this.input;
     const at = inp.offset;
     const b = inp.u8();
-    let len: number;
-    switch (b >> 6) {
-      case 0:
-        len = b & 0x3f;
-        break;
-      case 1:
-        len = ((b & 0x3f) << 8) | inp.u8();
-        break;
-      case 2:
-        len = this.readWideLen(b, at);
-        break;
-      default:
-        return this.readEncodedBin(b & 0x3f, at);
-    }
+    const len = this.lengthAfter(b, at);
+    if (len < 0) return this.readEncodedBin(b & 0x3f, at);
     if (len > MAX_BIN_LENGTH) this.tooLong(len, at);
     const p = inp.take(len);
     return latin1Slice(inp.buf, p, p + len);
@@ -477,28 +474,17 @@ export class RdbParser {
     const at = inp.offset;
     const b = inp.u8();
     this.sCompressed = false;
-    let len: number;
-    switch (b >> 6) {
-      case 0:
-        len = b & 0x3f;
-        break;
-      case 1:
-        len = ((b & 0x3f) << 8) | inp.u8();
-        break;
-      case 2:
-        len = this.readWideLen(b, at);
-        break;
-      default: {
-        const enc = b & 0x3f;
-        if (enc === ENC_LZF) {
-          this.readLzf(at, MAX_BLOB_LENGTH);
-          return;
-        }
-        // An integer where a blob belongs: decode it to its text, the blob check then fails.
-        const text = Buffer.from(this.readEncodedBin(enc, at), 'latin1');
-        this.setString(text, 0, text.length, at + 1, false);
+    const len = this.lengthAfter(b, at);
+    if (len < 0) {
+      const enc = b & 0x3f;
+      if (enc === ENC_LZF) {
+        this.readLzf(at, MAX_BLOB_LENGTH);
         return;
       }
+      // An integer where a blob belongs: decode it to its text, the blob check then fails.
+      const text = Buffer.from(this.readEncodedBin(enc, at), 'latin1');
+      this.setString(text, 0, text.length, at + 1, false);
+      return;
     }
     const dataOffset = inp.offset;
     const p = inp.take(len);
