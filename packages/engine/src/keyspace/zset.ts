@@ -61,8 +61,8 @@ export interface ZEntry {
   readonly score: number;
 }
 
-/** Called per entry; returning false stops the walk. */
-export type ZVisitor = (member: Bin, score: number) => boolean | void;
+/** Called per entry; returning `false` (exactly) stops the walk, any other value continues. */
+export type ZVisitor = (member: Bin, score: number) => unknown;
 
 class Leaf {
   readonly leaf = true as const;
