@@ -1,31 +1,21 @@
 // Hash commands against the replies, error texts and AOF propagation of redis-server 7.0.15
 // (every expected value below was checked on a real 7.0.15 server).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEngine, type Engine, type DbHandle } from '@aofkv/engine';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Engine, DbHandle } from '@aofkv/engine';
+import { type CommandEngine, NOT_INT_MESSAGE as NOT_INT, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
 
+let h: CommandEngine;
 let e: Engine;
 let db: DbHandle;
-let fed: string[][];
 
 beforeEach(async () => {
-  e = await openEngine({ appendonly: false });
-  db = e.db(0);
-  fed = [];
-  e.server.sink = { feed: (_dbId, argv) => fed.push([...argv]) };
+  h = await openCommandEngine();
+  ({ e, db } = h);
 });
 
-afterEach(async () => {
-  await e.close();
-});
-
-function propagated(): string[][] {
-  const out = fed;
-  fed = [];
-  return out;
-}
+/** What reached the AOF since the last call, as argv arrays. */
+const propagated = (): string[][] => h.aof();
 
 describe('HSET HMSET HSETNX', () => {
   it('HSET replies the number of new fields; HMSET replies OK; both propagate every time', async () => {

@@ -2,42 +2,12 @@
 // 7.0.15 while writing them), expiry on an injected clock (no sleeping), the argv fed to the AOF,
 // WATCH invalidation, and the SCAN cursor guarantees of our Map-iterator design.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { openEngine, type Engine, type EngineOptions } from '@aofkv/engine';
-import { ErrorReply, NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
+import { describe, expect, it } from 'vitest';
+import { NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
+import { err, NOT_INT_MESSAGE, OK, openCommandEngine, T0 } from '../helpers/command-engine.ts';
 
-const T0 = 1_700_000_000_000;
-const OK = new StatusReply('OK');
-const err = (message: string) => new ErrorReply(message);
-const NOT_INT = err('ERR value is not an integer or out of range');
+const NOT_INT = err(NOT_INT_MESSAGE);
 const SYNTAX = err('ERR syntax error');
-
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
-
-/** An engine on a hand-driven clock, a client, and the commands fed to the AOF. */
-async function setup(options: EngineOptions = {}) {
-  let now = T0;
-  const e = await openEngine({ appendonly: false, hz: 1, clock: { nowMs: () => now }, ...options });
-  engines.push(e);
-  const fed: [number, string[]][] = [];
-  e.server.sink = { feed: (dbId, argv) => fed.push([dbId, [...argv]]) };
-  const client = e.server.createClient(0);
-  const run = (...args: (string | number)[]): Reply => e.server.execute(client, args.map(String));
-  return {
-    e,
-    run,
-    /** [db id, argv] pairs fed to the AOF since the last call. */
-    fedSince: (): [number, string[]][] => fed.splice(0),
-    /** The argv lists fed to the AOF since the last call. */
-    aof: (): string[][] => fed.splice(0).map(([, argv]) => argv),
-    advance(ms: number): void {
-      now += ms;
-    },
-  };
-}
 
 /** SCAN to completion; returns every key seen (with repeats) and the number of calls. */
 function scanAll(run: (...a: string[]) => Reply, ...options: string[]): { keys: string[]; calls: number } {
@@ -55,7 +25,7 @@ function scanAll(run: (...a: string[]) => Reply, ...options: string[]): { keys: 
 
 describe('DEL / UNLINK / EXISTS / TYPE', () => {
   it('DEL counts deleted keys once each and propagates only when it deleted something', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('MSET', 'a', '1', 'b', '2', 'c', '3');
     aof();
     expect(run('DEL', 'a', 'b', 'nope', 'a')).toBe(2);
@@ -68,7 +38,7 @@ describe('DEL / UNLINK / EXISTS / TYPE', () => {
   });
 
   it('an already expired key is expired (its DEL propagates) and does not count', async () => {
-    const { run, aof, advance } = await setup();
+    const { run, aof, advance } = await openCommandEngine();
     run('SET', 'k', 'v', 'PX', '5');
     aof();
     advance(6);
@@ -77,7 +47,7 @@ describe('DEL / UNLINK / EXISTS / TYPE', () => {
   });
 
   it('EXISTS counts a key once per mention and skips expired keys', async () => {
-    const { run, advance } = await setup();
+    const { run, advance } = await openCommandEngine();
     run('SET', 'a', '1');
     run('SET', 'gone', '1', 'PX', '1');
     advance(2);
@@ -85,7 +55,7 @@ describe('DEL / UNLINK / EXISTS / TYPE', () => {
   });
 
   it('TYPE answers a status with the type name, none when missing', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 's', 'v');
     run('RPUSH', 'l', 'a');
     run('HSET', 'h', 'f', 'v');
@@ -115,14 +85,14 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
     [['-9223372036854776'], "ERR invalid expire time in 'expire' command"],
     [['-9999999999999999'], "ERR invalid expire time in 'expire' command"],
   ])('EXPIRE k %j → %s, leaving the key alone', async (args, message) => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     expect(run('EXPIRE', 'k', ...args)).toEqual(err(message));
     expect(run('TTL', 'k')).toBe(-1);
   });
 
   it('names the command in overflow errors; absolute ms accept the whole 64-bit range', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     expect(run('PEXPIRE', 'k', '9223372036854770000')).toEqual(err("ERR invalid expire time in 'pexpire' command"));
     expect(run('EXPIREAT', 'k', '9223372036854776')).toEqual(err("ERR invalid expire time in 'expireat' command"));
@@ -132,7 +102,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
   });
 
   it('propagates PEXPIREAT k <abs-ms>, keeping the option word as typed; PEXPIREAT is unchanged', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('expire', 'k', '100', 'nx')).toBe(1);
@@ -148,7 +118,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
   });
 
   it('a time not in the future deletes the key and propagates DEL (UNLINK with lazyfree-lazy-expire)', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     for (const args of [['EXPIRE', 'k', '-1'], ['PEXPIRE', 'k', '0'], ['EXPIREAT', 'k', '1'], ['PEXPIREAT', 'k', String(T0)]]) {
       run('SET', 'k', 'v');
       aof();
@@ -156,7 +126,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
       expect(run('EXISTS', 'k')).toBe(0);
       expect(aof()).toEqual([['DEL', 'k']]);
     }
-    const lazy = await setup({ lazyfreeLazyExpire: true });
+    const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
     lazy.run('SET', 'k', 'v');
     lazy.aof();
     expect(lazy.run('PEXPIREAT', 'k', '-9223372036854770000')).toBe(1);
@@ -164,7 +134,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
   });
 
   it('while loading the AOF a past time sets the TTL instead of deleting (checkAlreadyExpired)', async () => {
-    const { e, run, aof } = await setup();
+    const { e, run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     // Replay runs on the fake AOF client, the only one served while loading.
@@ -178,7 +148,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
   });
 
   it('NX / XX / GT / LT: a missing TTL is infinite; a refused update answers 0 and propagates nothing', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('EXPIRE', 'k', '100', 'XX')).toBe(0);
@@ -203,7 +173,7 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
 
 describe('TTL / PTTL / EXPIRETIME / PEXPIRETIME / PERSIST', () => {
   it('answers -2 for a missing key, -1 without TTL, and rounds seconds to nearest', async () => {
-    const { run, advance } = await setup();
+    const { run, advance } = await openCommandEngine();
     expect(run('TTL', 'k')).toBe(-2);
     expect(run('PEXPIRETIME', 'k')).toBe(-2);
     run('SET', 'k', 'v');
@@ -223,7 +193,7 @@ describe('TTL / PTTL / EXPIRETIME / PEXPIRETIME / PERSIST', () => {
   });
 
   it('PERSIST answers 1 only when it removed a TTL, and propagates only then', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('PERSIST', 'k')).toBe(0);
     run('SET', 'k', 'v');
     expect(run('PERSIST', 'k')).toBe(0);
@@ -237,7 +207,7 @@ describe('TTL / PTTL / EXPIRETIME / PEXPIRETIME / PERSIST', () => {
 
 describe('RENAME / RENAMENX', () => {
   it('moves the value and its TTL; the destination loses its own TTL', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('RPUSH', 'src', 'a', 'b');
     run('PEXPIRE', 'src', '5000');
     run('SET', 'dst', 'x', 'EX', '100');
@@ -257,7 +227,7 @@ describe('RENAME / RENAMENX', () => {
   });
 
   it('errors and no-ops: missing source, same name, RENAMENX onto an existing key', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('RENAME', 'nope', 'x')).toEqual(err('ERR no such key'));
     expect(run('RENAME', 'nope', 'nope')).toEqual(err('ERR no such key'));
     expect(run('RENAMENX', 'nope', 'x')).toEqual(err('ERR no such key'));
@@ -274,7 +244,7 @@ describe('RENAME / RENAMENX', () => {
   });
 
   it('invalidates WATCH on both names', async () => {
-    const { e } = await setup();
+    const { e } = await openCommandEngine();
     for (const watched of ['a', 'b']) {
       const watcher = e.server.createClient(0);
       const other = e.server.createClient(0);
@@ -290,7 +260,7 @@ describe('RENAME / RENAMENX', () => {
 
 describe('MOVE', () => {
   it('moves the key and its TTL to another db unless the name exists there', async () => {
-    const { run, fedSince } = await setup();
+    const { run, fedSince } = await openCommandEngine();
     run('SET', 'k', 'v', 'PX', '5000');
     run('SELECT', '1');
     run('SET', 'taken', 'db1');
@@ -310,7 +280,7 @@ describe('MOVE', () => {
   });
 
   it('an expired key of the same name in the target is deleted there first (DEL in that db)', async () => {
-    const { run, fedSince, advance } = await setup();
+    const { run, fedSince, advance } = await openCommandEngine();
     run('SELECT', '1');
     run('SET', 'k', 'old', 'PX', '1');
     run('SELECT', '0');
@@ -327,7 +297,7 @@ describe('MOVE', () => {
   });
 
   it('errors: same db, index out of range, not an integer, outside the int range', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     expect(run('MOVE', 'k', '0')).toEqual(err('ERR source and destination objects are the same'));
     expect(run('MOVE', 'k', '16')).toEqual(err('ERR DB index is out of range'));
@@ -342,7 +312,7 @@ describe('MOVE', () => {
 
 describe('COPY', () => {
   it('copies value and TTL in the same db; REPLACE overwrites, otherwise an existing key answers 0', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'src', 'v', 'PX', '5000');
     run('SET', 'dst', 'old');
     aof();
@@ -356,7 +326,7 @@ describe('COPY', () => {
   });
 
   it('copies to another db with DB n', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     expect(run('COPY', 'k', 'k', 'DB', '3')).toBe(1);
     expect(run('COPY', 'k', 'k', 'DB', '3')).toBe(0);
@@ -366,7 +336,7 @@ describe('COPY', () => {
   });
 
   it('makes deep copies: changing the copy or the source later does not affect the other', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('RPUSH', 'l', 'a', 'b');
     run('HSET', 'h', 'f', '1');
     run('SADD', 's', 'x');
@@ -388,7 +358,7 @@ describe('COPY', () => {
   });
 
   it('errors: same key in the same db, bad DB argument, unknown option', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     const same = err('ERR source and destination objects are the same');
     expect(run('COPY', 'k', 'k')).toEqual(same);
@@ -401,7 +371,7 @@ describe('COPY', () => {
   });
 
   it('invalidates WATCH on the destination only', async () => {
-    const { e } = await setup();
+    const { e } = await openCommandEngine();
     for (const [watched, aborted] of [['dst', true], ['src', false]] as const) {
       const watcher = e.server.createClient(0);
       const other = e.server.createClient(0);
@@ -419,7 +389,7 @@ describe('COPY', () => {
 
 describe('KEYS', () => {
   it('matches the glob and hides logically expired keys without deleting them', async () => {
-    const { e, run, aof, advance } = await setup();
+    const { e, run, aof, advance } = await openCommandEngine();
     run('MSET', 'user:1', 'a', 'user:2', 'b', 'other', 'c');
     run('SET', 'user:3', 'x', 'PX', '1');
     advance(2);
@@ -435,7 +405,7 @@ describe('KEYS', () => {
 
 describe('SCAN', () => {
   it('validates the cursor like strtoul: sign, leading zeros and "" pass; junk, spaces and 2^64 fail', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     const invalid = err('ERR invalid cursor');
     for (const bad of ['abc', ' 0', '0 ', '1.5', '+', '-', '18446744073709551616', '0x10']) {
@@ -451,7 +421,7 @@ describe('SCAN', () => {
   });
 
   it('validates options: COUNT ≥ 1 and an integer, MATCH/TYPE need a value', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('SCAN', '0', 'COUNT', '0')).toEqual(SYNTAX);
     expect(run('SCAN', '0', 'COUNT', '-1')).toEqual(SYNTAX);
     expect(run('SCAN', '0', 'COUNT', 'ten')).toEqual(NOT_INT);
@@ -462,7 +432,7 @@ describe('SCAN', () => {
   });
 
   it('a db smaller than COUNT is scanned in one call ending with cursor 0', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('SCAN', '0')).toEqual(['0', []]);
     run('MSET', 'a', '1', 'b', '2', 'c', '3');
     const [cursor, keys] = run('SCAN', '0', 'COUNT', '3') as [string, string[]];
@@ -471,7 +441,7 @@ describe('SCAN', () => {
   });
 
   it('returns every key present for the whole scan exactly once despite concurrent writes', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     for (let i = 0; i < 100; i++) run('SET', `stable:${i}`, 'v');
     for (let i = 0; i < 50; i++) run('SET', `doomed:${i}`, 'v');
     const seen: string[] = [];
@@ -495,7 +465,7 @@ describe('SCAN', () => {
   });
 
   it('hands out a fresh cursor per call: replaying an old or unknown cursor restarts, never skips', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     for (const k of ['k0', 'k1', 'k2', 'k3']) run('SET', k, 'v');
     const [c1, b1] = run('SCAN', '0', 'COUNT', '1') as [string, string[]];
     expect(b1).toEqual(['k0']);
@@ -507,7 +477,7 @@ describe('SCAN', () => {
   });
 
   it('keeps at most 1024 open cursors per db, forgetting the least recently used', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     for (const k of ['k0', 'k1', 'k2']) run('SET', k, 'v');
     const first = (run('SCAN', '0', 'COUNT', '1') as [string, string[]])[0];
     const second = (run('SCAN', '0', 'COUNT', '1') as [string, string[]])[0];
@@ -517,7 +487,7 @@ describe('SCAN', () => {
   });
 
   it('a cursor from before SWAPDB restarts on the db it is used with', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     for (const k of ['a0', 'a1', 'a2']) run('SET', k, 'v');
     run('SELECT', '1');
     for (const k of ['b0', 'b1', 'b2']) run('SET', k, 'v');
@@ -528,7 +498,7 @@ describe('SCAN', () => {
   });
 
   it('filters by MATCH and TYPE (case-insensitive), and deletes expired keys it meets', async () => {
-    const { run, aof, advance } = await setup();
+    const { run, aof, advance } = await openCommandEngine();
     run('MSET', 'user:1', 'a', 'user:2', 'b');
     run('RPUSH', 'user:list', 'x');
     run('SET', 'user:gone', 'v', 'PX', '1');
@@ -543,7 +513,7 @@ describe('SCAN', () => {
   });
 
   it('TYPE none returns an expired key that its own type lookup just deleted (Redis 7.0 quirk)', async () => {
-    const { run, aof, advance } = await setup();
+    const { run, aof, advance } = await openCommandEngine();
     run('SET', 'live', 'v');
     run('SET', 'gone', 'v', 'PX', '1');
     advance(2);
@@ -557,7 +527,7 @@ describe('SCAN', () => {
 describe('RANDOMKEY', () => {
   it('answers nil on an empty db and picks with the injected random source', async () => {
     let r = 0;
-    const { run } = await setup({ random: () => r });
+    const { run } = await openCommandEngine({ random: () => r });
     expect(run('RANDOMKEY')).toBeNull();
     run('MSET', 'a', '1', 'b', '2', 'c', '3');
     expect(run('RANDOMKEY')).toBe('a');
@@ -568,7 +538,7 @@ describe('RANDOMKEY', () => {
   });
 
   it('deletes expired keys it picks (propagating DEL) and picks again', async () => {
-    const { run, aof, advance } = await setup({ random: () => 0 });
+    const { run, aof, advance } = await openCommandEngine({ random: () => 0 });
     run('SET', 'gone1', 'v', 'PX', '1');
     run('SET', 'gone2', 'v', 'PX', '1');
     run('SET', 'live', 'v');

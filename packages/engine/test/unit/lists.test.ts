@@ -1,41 +1,25 @@
 // List commands against the replies, error texts and AOF propagation of redis-server 7.0.15
 // (every expected value below was checked on a real 7.0.15 server).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEngine, type Arg, type Engine, type DbHandle } from '@aofkv/engine';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Arg, Engine, DbHandle } from '@aofkv/engine';
 import { createPrng } from '@aofkv/engine/testing';
-import { toBin } from '../../src/bytes.ts';
+import { type CommandEngine, NOT_INT_MESSAGE as NOT_INT, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
 import { NIL_ARRAY, type Reply } from '../../src/reply.ts';
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
 
+let h: CommandEngine;
 let e: Engine;
 let db: DbHandle;
-let fed: [number, string[]][];
 
 beforeEach(async () => {
-  const prng = createPrng(1);
-  e = await openEngine({ appendonly: false, random: () => prng.nextFloat() });
-  db = e.db(0);
-  fed = [];
-  e.server.sink = { feed: (dbId, argv) => fed.push([dbId, [...argv]]) };
+  h = await openCommandEngine({ seed: 1 });
+  ({ e, db } = h);
 });
-
-afterEach(async () => {
-  await e.close();
-});
-
-/** Run a command through the dispatcher and return the raw Reply (tells nil from nil array). */
-function raw(...args: Arg[]): Reply {
-  return e.server.execute(e.server.createClient(0), args.map((a) => toBin(a)));
-}
 
 /** What reached the AOF since the last call, as argv arrays. */
-function propagated(): string[][] {
-  const out = fed.map(([, argv]) => argv);
-  fed = [];
-  return out;
-}
+const propagated = (): string[][] => h.aof();
+/** Run a command through the dispatcher and return the raw Reply (tells nil from nil array). */
+const raw = (...args: Arg[]): Reply => h.run(...args);
 
 async function list(key: string): Promise<unknown> {
   return db.command('LRANGE', key, 0, -1);

@@ -1,40 +1,26 @@
 // Set commands against the replies, error texts and AOF propagation of redis-server 7.0.15
 // (every expected value below was checked on a real 7.0.15 server; random choices are seeded).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEngine, type Arg, type Engine, type DbHandle } from '@aofkv/engine';
-import { createPrng } from '@aofkv/engine/testing';
-import { toBin } from '../../src/bytes.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Arg, Engine, DbHandle } from '@aofkv/engine';
+import { type CommandEngine, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
 import type { Reply } from '../../src/reply.ts';
 import type { RSet } from '../../src/keyspace/values.ts';
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const POSITIVE = 'ERR value is out of range, must be positive';
 
+let h: CommandEngine;
 let e: Engine;
 let db: DbHandle;
-let fed: string[][];
 
 beforeEach(async () => {
-  const prng = createPrng(7);
-  e = await openEngine({ appendonly: false, random: () => prng.nextFloat() });
-  db = e.db(0);
-  fed = [];
-  e.server.sink = { feed: (_dbId, argv) => fed.push([...argv]) };
+  h = await openCommandEngine({ seed: 7 });
+  ({ e, db } = h);
 });
 
-afterEach(async () => {
-  await e.close();
-});
-
-function propagated(): string[][] {
-  const out = fed;
-  fed = [];
-  return out;
-}
-
-function raw(...args: Arg[]): Reply {
-  return e.server.execute(e.server.createClient(0), args.map((a) => toBin(a)));
-}
+/** What reached the AOF since the last call, as argv arrays. */
+const propagated = (): string[][] => h.aof();
+/** Run a command through the dispatcher and return the raw Reply (tells nil from nil array). */
+const raw = (...args: Arg[]): Reply => h.run(...args);
 
 function setValue(key: string): RSet | undefined {
   return e.server.dbs[0]!.dict.get(key) as RSet | undefined;

@@ -2,51 +2,17 @@
 // while writing them), expiry driven by an injected clock (no sleeping), and the exact argv each
 // command hands to the AOF (Redis 7.0 rewrites them into absolute forms, spec §2.3).
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { openEngine, type Engine, type EngineOptions } from '@aofkv/engine';
-import { ErrorReply, NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
+import { describe, expect, it } from 'vitest';
+import { NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
+import { err, NOT_INT_MESSAGE, OK, openCommandEngine, T0, WRONGTYPE_MESSAGE } from '../helpers/command-engine.ts';
 
-const T0 = 1_700_000_000_000;
-const OK = new StatusReply('OK');
-const err = (message: string) => new ErrorReply(message);
-const NOT_INT = err('ERR value is not an integer or out of range');
+const NOT_INT = err(NOT_INT_MESSAGE);
 const SYNTAX = err('ERR syntax error');
-const WRONGTYPE = err('WRONGTYPE Operation against a key holding the wrong kind of value');
-
-const engines: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
-
-/** An engine on a hand-driven clock, a client, and the commands fed to the AOF. */
-async function setup(options: EngineOptions = {}) {
-  let now = T0;
-  const e = await openEngine({ appendonly: false, hz: 1, clock: { nowMs: () => now }, ...options });
-  engines.push(e);
-  const fed: [number, string[]][] = [];
-  e.server.sink = { feed: (dbId, argv) => fed.push([dbId, [...argv]]) };
-  const client = e.server.createClient(0);
-  return {
-    e,
-    fed,
-    /** Run a command and return its raw Reply (status vs bulk and number vs bigint stay visible). */
-    run: (...args: (string | number)[]): Reply => e.server.execute(client, args.map(String)),
-    /** The argv lists fed to the AOF since the last call (db ids checked separately). */
-    aof(): string[][] {
-      return fed.splice(0).map(([, argv]) => argv);
-    },
-    advance(ms: number): void {
-      now += ms;
-    },
-    get now(): number {
-      return now;
-    },
-  };
-}
+const WRONGTYPE = err(WRONGTYPE_MESSAGE);
 
 describe('GET / SET', () => {
   it('stores and returns binary-safe values, nil for a missing key', async () => {
-    const { run, e } = await setup();
+    const { run, e } = await openCommandEngine();
     expect(run('SET', 'k', 'v')).toEqual(OK);
     expect(run('GET', 'k')).toBe('v');
     expect(run('GET', 'missing')).toBeNull();
@@ -56,13 +22,13 @@ describe('GET / SET', () => {
   });
 
   it('GET on another type is WRONGTYPE', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('RPUSH', 'l', 'a');
     expect(run('GET', 'l')).toEqual(WRONGTYPE);
   });
 
   it('NX / XX answer nil when they prevent the write, and GET returns the old value', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('SET', 'k', 'v1', 'XX')).toBeNull();
     expect(run('SET', 'k', 'v1', 'NX')).toEqual(OK);
     expect(run('SET', 'k', 'v2', 'NX')).toBeNull();
@@ -74,7 +40,7 @@ describe('GET / SET', () => {
   });
 
   it('SET ... GET on another type fails without writing', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('RPUSH', 'l', 'a');
     expect(run('SET', 'l', 'x', 'GET')).toEqual(WRONGTYPE);
     expect(run('TYPE', 'l')).toEqual(new StatusReply('list'));
@@ -93,19 +59,19 @@ describe('GET / SET', () => {
     [['PERSIST']],
     [['FOO']],
   ])('SET k v %j is a syntax error', async (opts) => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('SET', 'k', 'v', ...opts)).toEqual(SYNTAX);
     expect(run('EXISTS', 'k')).toBe(0);
   });
 
   it('repeated options are accepted; the last time wins', async () => {
-    const { run, now } = await setup();
+    const { run, now } = await openCommandEngine();
     expect(run('SET', 'k', 'v', 'NX', 'nx', 'EX', '10', 'ex', '20')).toEqual(OK);
     expect(run('PEXPIRETIME', 'k')).toBe(now + 20_000);
   });
 
   it('validates the time: "invalid expire time" for ≤ 0 and 64-bit overflow, before any change', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'old');
     const invalid = err("ERR invalid expire time in 'set' command");
     expect(run('SET', 'k', 'v', 'EX', '0')).toEqual(invalid);
@@ -123,7 +89,7 @@ describe('GET / SET', () => {
   });
 
   it('EX/PX/EXAT/PXAT set the TTL, KEEPTTL keeps it, a plain SET drops it', async () => {
-    const { run, now } = await setup();
+    const { run, now } = await openCommandEngine();
     run('SET', 'k', 'v', 'EX', '100');
     expect(run('PTTL', 'k')).toBe(100_000);
     run('SET', 'k', 'v', 'PX', '1500');
@@ -137,7 +103,7 @@ describe('GET / SET', () => {
   });
 
   it('a key reads as missing once its time has passed (now > when), not at the exact ms', async () => {
-    const { run, advance } = await setup();
+    const { run, advance } = await openCommandEngine();
     run('SET', 'k', 'v', 'PX', '100');
     advance(100);
     expect(run('GET', 'k')).toBe('v');
@@ -148,7 +114,7 @@ describe('GET / SET', () => {
 
 describe('SET family propagation (what the AOF receives)', () => {
   it('any TTL option becomes SET k v PXAT <abs-ms>, dropping NX/XX/GET', async () => {
-    const { run, aof, now } = await setup();
+    const { run, aof, now } = await openCommandEngine();
     run('set', 'k', 'v', 'ex', '100', 'nx', 'get');
     run('SET', 'k', 'w', 'PX', '5', 'XX');
     run('SET', 'k', 'x', 'PXAT', '99999999999999', 'GET');
@@ -162,7 +128,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('exact 64-bit absolute times reach the AOF even beyond 2^53', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v', 'EXAT', '9223372036854775');
     run('SET', 'k', 'v', 'PXAT', '9007199254740993');
     expect(aof()).toEqual([
@@ -172,7 +138,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('SET ... GET without a TTL propagates without every GET word; other words keep their case', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('set', 'k', 'v', 'Get', 'gEt', 'keepttl');
     run('SET', 'get', 'get', 'GET'); // key and value named "get" stay
     expect(aof()).toEqual([
@@ -182,7 +148,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('a SET prevented by NX/XX propagates nothing', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     run('SET', 'k', 'v', 'NX', 'EX', '10');
@@ -192,7 +158,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('a past EXAT still stores the key and propagates SET ... PXAT <past>; the expiry DEL follows', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('SET', 'k', 'v', 'EXAT', '1')).toEqual(OK);
     expect(aof()).toEqual([['SET', 'k', 'v', 'PXAT', '1000']]);
     expect(run('GET', 'k')).toBeNull();
@@ -200,7 +166,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('overwriting a lazily expired key puts its DEL in the same batch (MULTI/EXEC)', async () => {
-    const { run, aof, advance } = await setup();
+    const { run, aof, advance } = await openCommandEngine();
     run('SET', 'k', 'v', 'PX', '10');
     aof();
     advance(11);
@@ -209,7 +175,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('SETEX/PSETEX become SET k v PXAT <abs>; their errors name the command', async () => {
-    const { run, aof, now } = await setup();
+    const { run, aof, now } = await openCommandEngine();
     expect(run('SETEX', 'a', '10', 'v')).toEqual(OK);
     expect(run('PSETEX', 'b', '10', 'v')).toEqual(OK);
     expect(aof()).toEqual([
@@ -223,7 +189,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('SETNX answers 1/0 and propagates as typed', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('SETNX', 'k', 'a')).toBe(1);
     expect(run('SETNX', 'k', 'b')).toBe(0);
     expect(run('GET', 'k')).toBe('a');
@@ -231,7 +197,7 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('GETSET returns the old value, drops the TTL and propagates as SET', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('getset', 'k', 'v1')).toBeNull();
     run('EXPIRE', 'k', '100');
     aof();
@@ -243,13 +209,13 @@ describe('SET family propagation (what the AOF receives)', () => {
   });
 
   it('GETDEL returns and deletes; propagates DEL, or UNLINK with lazyfree-lazy-user-del', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('GETDEL', 'k')).toBe('v');
     expect(run('GETDEL', 'k')).toBeNull();
     expect(aof()).toEqual([['DEL', 'k']]);
-    const lazy = await setup({ lazyfreeLazyUserDel: true });
+    const lazy = await openCommandEngine({ lazyfreeLazyUserDel: true });
     lazy.run('SET', 'k', 'v');
     lazy.aof();
     lazy.run('GETDEL', 'k');
@@ -262,7 +228,7 @@ describe('SET family propagation (what the AOF receives)', () => {
 
 describe('GETEX', () => {
   it('without options is a GET that propagates nothing', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v', 'EX', '100');
     aof();
     expect(run('GETEX', 'k')).toBe('v');
@@ -271,7 +237,7 @@ describe('GETEX', () => {
   });
 
   it('EX/PX/EXAT/PXAT set the TTL and propagate PEXPIREAT k <abs-ms>', async () => {
-    const { run, aof, now } = await setup();
+    const { run, aof, now } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('getex', 'k', 'ex', '10')).toBe('v');
@@ -288,13 +254,13 @@ describe('GETEX', () => {
   });
 
   it('a past EXAT/PXAT deletes the key after replying; DEL, or UNLINK with lazyfree-lazy-expire', async () => {
-    const { run, aof, now } = await setup();
+    const { run, aof, now } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('GETEX', 'k', 'PXAT', String(now))).toBe('v'); // "now" counts as past
     expect(run('EXISTS', 'k')).toBe(0);
     expect(aof()).toEqual([['DEL', 'k']]);
-    const lazy = await setup({ lazyfreeLazyExpire: true });
+    const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
     lazy.run('SET', 'k', 'v');
     lazy.aof();
     expect(lazy.run('GETEX', 'k', 'EXAT', '1')).toBe('v');
@@ -302,7 +268,7 @@ describe('GETEX', () => {
   });
 
   it('PERSIST propagates PERSIST k only when a TTL was removed', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'k', 'v');
     aof();
     expect(run('GETEX', 'k', 'persist')).toBe('v');
@@ -315,7 +281,7 @@ describe('GETEX', () => {
   });
 
   it('validates options first, then looks the key up, then validates the time', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
     run('RPUSH', 'l', 'a');
     expect(run('GETEX', 'k', 'KEEPTTL')).toEqual(SYNTAX);
@@ -332,14 +298,14 @@ describe('GETEX', () => {
 
 describe('MGET / MSET / MSETNX', () => {
   it('MGET answers nil for missing keys and for keys of another type', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('MSET', 'a', '1', 'b', '2');
     run('RPUSH', 'l', 'x');
     expect(run('MGET', 'a', 'l', 'nope', 'b', 'a')).toEqual(['1', null, null, '2', '1']);
   });
 
   it('MSET with an odd count is an arity error and sets nothing; it drops TTLs', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('MSET', 'a', '1', 'b')).toEqual(err("ERR wrong number of arguments for 'mset' command"));
     expect(run('MSETNX', 'a', '1', 'b')).toEqual(err("ERR wrong number of arguments for 'msetnx' command"));
     expect(run('EXISTS', 'a')).toBe(0);
@@ -351,7 +317,7 @@ describe('MGET / MSET / MSETNX', () => {
   });
 
   it('MSETNX sets all keys or none', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('MSETNX', 'a', '1', 'b', '2')).toBe(1);
     expect(run('MSETNX', 'c', '3', 'a', '9')).toBe(0);
     expect(run('MGET', 'a', 'b', 'c')).toEqual(['1', '2', null]);
@@ -361,7 +327,7 @@ describe('MGET / MSET / MSETNX', () => {
 
 describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
   it('APPEND creates or extends the string and keeps the TTL', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('APPEND', 'k', 'Hello')).toBe(5);
     run('EXPIRE', 'k', '100');
     expect(run('APPEND', 'k', ' World')).toBe(11);
@@ -375,7 +341,7 @@ describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
   });
 
   it('SETRANGE overwrites, zero-pads, keeps the TTL and reports the new length', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'Hello World');
     run('EXPIRE', 'k', '100');
     expect(run('SETRANGE', 'k', '6', 'Redis')).toBe(11);
@@ -388,7 +354,7 @@ describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
   });
 
   it('SETRANGE with an empty value changes nothing, even at a huge offset', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('SETRANGE', 'missing', '5', '')).toBe(0);
     expect(run('EXISTS', 'missing')).toBe(0);
     run('SET', 'k', 'abc');
@@ -398,7 +364,7 @@ describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
   });
 
   it('SETRANGE errors: negative offset, non-integer, beyond 512MB, wrong type', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'abc');
     expect(run('SETRANGE', 'k', '-1', 'x')).toEqual(err('ERR offset is out of range'));
     expect(run('SETRANGE', 'k', 'one', 'x')).toEqual(NOT_INT);
@@ -414,7 +380,7 @@ describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
   });
 
   it('GETRANGE clamps indexes like Redis, including negative and 64-bit extremes', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', 'This is a string');
     expect(run('GETRANGE', 'k', '0', '3')).toBe('This');
     expect(run('GETRANGE', 'k', '-3', '-1')).toBe('ing');
@@ -436,7 +402,7 @@ describe('APPEND / STRLEN / SETRANGE / GETRANGE', () => {
 
 describe('INCR / DECR / INCRBY / DECRBY', () => {
   it('counts from a missing key, keeps the TTL and propagates as typed', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     expect(run('INCR', 'c')).toBe(1);
     run('EXPIRE', 'c', '100');
     expect(run('incrby', 'c', '10')).toBe(11);
@@ -454,7 +420,7 @@ describe('INCR / DECR / INCRBY / DECRBY', () => {
   });
 
   it('refuses values that are not strict 64-bit decimal integers', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     for (const v of ['12 ', ' 12', '012', '-0', '+5', '1.0', '', '9223372036854775808']) {
       run('SET', 'k', v);
       expect(run('INCR', 'k'), JSON.stringify(v)).toEqual(NOT_INT);
@@ -467,7 +433,7 @@ describe('INCR / DECR / INCRBY / DECRBY', () => {
   });
 
   it('detects 64-bit overflow in both directions', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     const overflow = err('ERR increment or decrement would overflow');
     run('SET', 'max', '9223372036854775806');
     expect(run('INCR', 'max')).toBe(9223372036854775807n);
@@ -482,7 +448,7 @@ describe('INCR / DECR / INCRBY / DECRBY', () => {
   });
 
   it('is exact around 2^53, replying bigint only outside the safe range', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     run('SET', 'k', '9007199254740991');
     expect(run('INCR', 'k')).toBe(9007199254740992n);
     expect(run('INCR', 'k')).toBe(9007199254740993n);
@@ -497,7 +463,7 @@ describe('INCR / DECR / INCRBY / DECRBY', () => {
 
 describe('INCRBYFLOAT', () => {
   it('matches redis-server digits (x87 long double) and propagates SET k <result> KEEPTTL', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'f', '10.50');
     run('EXPIRE', 'f', '100');
     aof();
@@ -515,7 +481,7 @@ describe('INCRBYFLOAT', () => {
   });
 
   it('errors: invalid float (incl. NaN and spaces), non-finite result, wrong type', async () => {
-    const { run, aof } = await setup();
+    const { run, aof } = await openCommandEngine();
     run('SET', 'f', '1.5');
     aof();
     const notFloat = err('ERR value is not a valid float');
@@ -537,7 +503,7 @@ describe('INCRBYFLOAT', () => {
 
 describe('arity and WATCH', () => {
   it('checks arity in the dispatcher with the Redis text', async () => {
-    const { run } = await setup();
+    const { run } = await openCommandEngine();
     expect(run('GET')).toEqual(err("ERR wrong number of arguments for 'get' command"));
     expect(run('SET', 'k')).toEqual(err("ERR wrong number of arguments for 'set' command"));
     expect(run('SETEX', 'k', '1')).toEqual(err("ERR wrong number of arguments for 'setex' command"));
@@ -545,7 +511,7 @@ describe('arity and WATCH', () => {
   });
 
   it('in-place modifications (APPEND, SETRANGE, INCRBYFLOAT, GETEX PERSIST) invalidate WATCH', async () => {
-    const { e } = await setup();
+    const { e } = await openCommandEngine();
     const writes = [['APPEND', 'k', 'x'], ['SETRANGE', 'k', '0', 'y'], ['INCRBYFLOAT', 'k', '1'], ['GETEX', 'k', 'PERSIST']];
     for (const write of [...writes, null]) {
       const watcher = e.server.createClient(0);
