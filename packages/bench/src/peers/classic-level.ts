@@ -1,10 +1,9 @@
 // classic-level 3.x: LevelDB (an LSM tree with a write-ahead log). `sync:true` fsyncs the log
 // before the batch resolves (durable); `sync:false` leaves it to the OS. One batch per event turn
 // (TurnBatcher) gives it the same group commit aofkv gets.
-import { kvOpMaker, type KvWrite, type Workload } from '../workload.ts';
-import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';
+import type { Durability, WriteSystem } from '../systems/types.ts';
 import { importOptional, type Loaded } from './optional.ts';
-import { TurnBatcher } from './turn-batcher.ts';
+import { TurnBatchedKvSystem } from './turn-batcher.ts';
 
 interface BatchOp {
   type: 'put' | 'del';
@@ -29,40 +28,29 @@ export async function loadClassicLevel(): Promise<Loaded<ClassicLevelCtor>> {
   return { ok: true, module: ctor as ClassicLevelCtor };
 }
 
-export class ClassicLevelSystem implements WriteSystem {
+export class ClassicLevelSystem extends TurnBatchedKvSystem implements WriteSystem {
   readonly system = 'classic-level';
   readonly mode: ClassicMode;
   readonly durability: Durability;
   private readonly db: ClassicLevelDb;
-  private readonly batcher: TurnBatcher<KvWrite>;
 
   private constructor(mode: ClassicMode, db: ClassicLevelDb) {
-    this.mode = mode;
-    this.durability = mode === 'sync:true' ? 'durable' : 'os-buffered';
-    this.db = db;
     const sync = mode === 'sync:true';
-    this.batcher = new TurnBatcher<KvWrite>((items) =>
+    super((items) =>
       db.batch(
         items.map((w) => (w.del ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value })),
         { sync },
       ),
     );
+    this.mode = mode;
+    this.durability = sync ? 'durable' : 'os-buffered';
+    this.db = db;
   }
 
   static async open(ctor: ClassicLevelCtor, mode: ClassicMode, path: string): Promise<ClassicLevelSystem> {
     const db = new ctor(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await db.open();
     return new ClassicLevelSystem(mode, db);
-  }
-
-  makeOp(workload: Workload, seed: number): () => Promise<unknown> {
-    return kvOpMaker(workload, seed, (w) => this.batcher.submit(w));
-  }
-
-  async beginWindow(): Promise<void> {}
-
-  async endWindow(): Promise<WindowCounters> {
-    return { fsyncs: null, bytesWritten: null, latencyEvents: [] };
   }
 
   async close(): Promise<void> {

@@ -2,10 +2,10 @@
 // commit: durable), NORMAL (fsynced at checkpoints: bounded loss) or OFF (never: OS-buffered).
 // Its API is synchronous on the calling thread, so group commit is ours to do: one transaction per
 // event turn (TurnBatcher).
-import { kvOpMaker, type KvWrite, type Workload } from '../workload.ts';
-import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';
+import type { KvWrite } from '../workload.ts';
+import type { Durability, WriteSystem } from '../systems/types.ts';
 import { importOptional, type Loaded } from './optional.ts';
-import { TurnBatcher } from './turn-batcher.ts';
+import { TurnBatchedKvSystem } from './turn-batcher.ts';
 
 interface Statement {
   run(...params: string[]): unknown;
@@ -42,16 +42,13 @@ export async function loadSqlite(): Promise<Loaded<SqliteCtor>> {
   return { ok: true, module: ctor as SqliteCtor };
 }
 
-export class SqliteSystem implements WriteSystem {
+export class SqliteSystem extends TurnBatchedKvSystem implements WriteSystem {
   readonly system = 'better-sqlite3';
   readonly mode: SqliteMode;
   readonly durability: Durability;
   private readonly db: SqliteDb;
-  private readonly batcher: TurnBatcher<KvWrite>;
 
   constructor(ctor: SqliteCtor, mode: SqliteMode, path: string) {
-    this.mode = mode;
-    this.durability = DURABILITY[mode];
     const db = new ctor(path);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${mode.split(' ')[1]!}`);
@@ -64,18 +61,10 @@ export class SqliteSystem implements WriteSystem {
         else put.run(w.key, w.value);
       }
     });
+    super((items) => commit(items));
+    this.mode = mode;
+    this.durability = DURABILITY[mode];
     this.db = db;
-    this.batcher = new TurnBatcher<KvWrite>((items) => commit(items));
-  }
-
-  makeOp(workload: Workload, seed: number): () => Promise<unknown> {
-    return kvOpMaker(workload, seed, (w) => this.batcher.submit(w));
-  }
-
-  async beginWindow(): Promise<void> {}
-
-  async endWindow(): Promise<WindowCounters> {
-    return { fsyncs: null, bytesWritten: null, latencyEvents: [] };
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,9 @@
 // keeps the 64-in-flight comparison about storage engines rather than about who batches.
 // lmdb-js already batches the puts of a turn into one transaction by itself.
 
+import { kvOpMaker, type KvWrite, type Workload } from '../workload.ts';
+import type { WindowCounters } from '../systems/types.ts';
+
 interface Pending<T> {
   item: T;
   resolve: () => void;
@@ -39,5 +42,28 @@ export class TurnBatcher<T> {
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
+  }
+}
+
+/**
+ * A peer whose writes go through a TurnBatcher (classic-level, SQLite): the workload's ops become
+ * key-value writes committed once per turn by `commit`. It counts nothing itself (no fsync or
+ * byte counters, no latency events): subclasses open and close their store.
+ */
+export abstract class TurnBatchedKvSystem {
+  private readonly batcher: TurnBatcher<KvWrite>;
+
+  constructor(commit: (items: KvWrite[]) => void | Promise<void>) {
+    this.batcher = new TurnBatcher<KvWrite>(commit);
+  }
+
+  makeOp(workload: Workload, seed: number): () => Promise<unknown> {
+    return kvOpMaker(workload, seed, (w) => this.batcher.submit(w));
+  }
+
+  async beginWindow(): Promise<void> {}
+
+  async endWindow(): Promise<WindowCounters> {
+    return { fsyncs: null, bytesWritten: null, latencyEvents: [] };
   }
 }
