@@ -72,53 +72,46 @@ export function lzfCompress(
   let lit = 0;
   let ip = start;
   const matchEnd = end - 2; // a match needs 3 bytes
-  while (ip < matchEnd) {
-    const h = hash3(input, ip);
-    const candidate = table[h]! - 1;
-    table[h] = ip + 1;
-    const distance = ip - candidate - 1;
-    if (
-      candidate >= start &&
-      distance >= 0 &&
-      distance < MAX_OFF &&
-      input[candidate] === input[ip] &&
-      input[candidate + 1] === input[ip + 1] &&
-      input[candidate + 2] === input[ip + 2]
-    ) {
-      let len = 3;
-      const maxLen = Math.min(MAX_REF, end - ip);
-      while (len < maxLen && input[candidate + len] === input[ip + len]) len++;
-      // Close the pending literal run (drop its control byte if empty), then emit the reference.
-      if (lit === 0) op--;
-      else out[litStart] = lit - 1;
-      const code = len - 2;
-      const need = code < 7 ? 2 : 3;
-      if (op + need + 1 > maxOut) return null;
-      if (code < 7) {
-        out[op++] = (code << 5) | (distance >>> 8);
-      } else {
-        out[op++] = (7 << 5) | (distance >>> 8);
-        out[op++] = code - 7;
-      }
-      out[op++] = distance & 0xff;
-      litStart = op++;
-      lit = 0;
-      // Index the positions inside the match so later data can refer into it.
-      const stop = Math.min(ip + len, matchEnd);
-      for (let p = ip + 1; p < stop; p++) table[hash3(input, p)] = p + 1;
-      ip += len;
-      continue;
-    }
-    if (op >= maxOut) return null;
-    out[op++] = input[ip++]!;
-    if (++lit === MAX_LIT) {
-      out[litStart] = MAX_LIT - 1;
-      if (op >= maxOut) return null;
-      litStart = op++;
-      lit = 0;
-    }
-  }
   while (ip < end) {
+    // The last two bytes cannot start a match (it needs 3): they can only be literals.
+    if (ip < matchEnd) {
+      const h = hash3(input, ip);
+      const candidate = table[h]! - 1;
+      table[h] = ip + 1;
+      const distance = ip - candidate - 1;
+      if (
+        candidate >= start &&
+        distance >= 0 &&
+        distance < MAX_OFF &&
+        input[candidate] === input[ip] &&
+        input[candidate + 1] === input[ip + 1] &&
+        input[candidate + 2] === input[ip + 2]
+      ) {
+        let len = 3;
+        const maxLen = Math.min(MAX_REF, end - ip);
+        while (len < maxLen && input[candidate + len] === input[ip + len]) len++;
+        // Close the pending literal run (drop its control byte if empty), then emit the reference.
+        if (lit === 0) op--;
+        else out[litStart] = lit - 1;
+        const code = len - 2;
+        const need = code < 7 ? 2 : 3;
+        if (op + need + 1 > maxOut) return null;
+        if (code < 7) {
+          out[op++] = (code << 5) | (distance >>> 8);
+        } else {
+          out[op++] = (7 << 5) | (distance >>> 8);
+          out[op++] = code - 7;
+        }
+        out[op++] = distance & 0xff;
+        litStart = op++;
+        lit = 0;
+        // Index the positions inside the match so later data can refer into it.
+        const stop = Math.min(ip + len, matchEnd);
+        for (let p = ip + 1; p < stop; p++) table[hash3(input, p)] = p + 1;
+        ip += len;
+        continue;
+      }
+    }
     if (op >= maxOut) return null;
     out[op++] = input[ip++]!;
     if (++lit === MAX_LIT) {
