@@ -9,28 +9,18 @@ import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
 import { max, median } from './stats.ts';
 import type { Workload } from './workload.ts';
 
-export interface CellSummary {
-  system: string;
-  mode: string;
-  durability: Durability;
-  workload: Workload;
-  inFlight: number;
-  variant: string | null;
+/** A cell's medians over rounds: the per-round fields of WriteCell that are summarised, plus these. */
+export type CellSummary = Pick<
+  WriteCell,
+  | 'system' | 'mode' | 'durability' | 'workload' | 'inFlight' | 'variant'
+  | 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'cpuUsPerOp' | 'eventLoopMaxMs' | 'gcMaxMs'
+  | 'opsPerFsync' | 'bytesPerOp' | 'latencyEvents'
+> & {
   rounds: number;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  cpuUsPerOp: number;
-  eventLoopMaxMs: number | null;
-  gcMaxMs: number | null;
-  opsPerFsync: number | null;
-  bytesPerOp: number | null;
   /** Fraction of the disk limit for this durability class (see limitOf); null when none applies. */
   limitFraction: number | null;
   limitLabel: string | null;
-  latencyEvents: LatencyEventRow[];
-}
+};
 
 export interface LimitSummary {
   fdatasyncPerSec: number;
