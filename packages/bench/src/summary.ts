@@ -7,7 +7,6 @@ import type { Durability, LatencyEventRow } from './systems/types.ts';
 import type { WriteCell, WritesResult } from './scenarios/writes.ts';
 import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
 import { max, median } from './stats.ts';
-import type { Workload } from './workload.ts';
 
 /** A cell's medians over rounds: the per-round fields of WriteCell that are summarised, plus these. */
 export type CellSummary = Pick<

@@ -534,21 +534,31 @@ describe('aof-multi-part.tcl', () => {
     return (await Promise.all(keys.map((k) => db.get(k)))) as (string | null)[];
   }
 
-  it('Multi Part AOF can load data from old version redis (rdb preamble no)', async () => {
-    const dir = tmp.dir();
-    writeFiles(dir, { 'appendonly.aof': oldAof });
-    const { engine, logs } = await startAof(dir);
+  /** An old-style appendonly.aof with k1..k3 moved into the AOF dir as base 1, with a new INCR. */
+  async function expectUpgraded(engine: Engine, dir: string): Promise<void> {
     expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
     expect(exists(dir, 'appendonly.aof')).toBe(false);
     expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(logs.some((l) => l.includes('migrated an old-style AOF'))).toBe(true);
     expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  }
+
+  /** After the upgrade a rewrite replaces base 1 with an RDB base 2 + INCR 2, and reloads the same. */
+  async function expectRewriteAfterUpgrade(engine: Engine, dir: string): Promise<void> {
     expect(await engine.db(0).set('k4', 'v4')).toBe('OK');
     await engine.db(0).command('bgrewriteaof');
     await engine.aof!.rewriter.waitForCompletion();
     expect(await engine.db(0).set('k5', 'v5')).toBe('OK');
     expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
     await expectStableReload(engine);
+  }
+
+  it('Multi Part AOF can load data from old version redis (rdb preamble no)', async () => {
+    const dir = tmp.dir();
+    writeFiles(dir, { 'appendonly.aof': oldAof });
+    const { engine, logs } = await startAof(dir);
+    await expectUpgraded(engine, dir);
+    expect(logs.some((l) => l.includes('migrated an old-style AOF'))).toBe(true);
+    await expectRewriteAfterUpgrade(engine, dir);
     await engine.close();
   });
 
@@ -567,16 +577,8 @@ describe('aof-multi-part.tcl', () => {
     writeFiles(dir, { 'appendonly.aof': cat(rdb, cmd('set', 'k3', 'v3')) });
 
     const { engine } = await startAof(dir);
-    expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
-    expect(exists(dir, 'appendonly.aof')).toBe(false);
-    expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
-    expect(await engine.db(0).set('k4', 'v4')).toBe('OK');
-    await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
-    expect(await engine.db(0).set('k5', 'v5')).toBe('OK');
-    expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
-    await expectStableReload(engine);
+    await expectUpgraded(engine, dir);
+    await expectRewriteAfterUpgrade(engine, dir);
     await engine.close();
   });
 
@@ -585,10 +587,7 @@ describe('aof-multi-part.tcl', () => {
     // Interrupted before the rename: the manifest already names the old file as base 1.
     writeFiles(dir, { 'appendonly.aof': oldAof, [MANIFEST]: 'file appendonly.aof seq 1 type b\n' });
     const { engine } = await startAof(dir);
-    expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
-    expect(exists(dir, 'appendonly.aof')).toBe(false);
-    expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    await expectUpgraded(engine, dir);
     await engine.close();
   });
 
