@@ -35,6 +35,7 @@ import {
   makeDbs,
   readerOver,
   snapshotDbs,
+  asRedisLoadsIt,
 } from './rdb-helpers.ts';
 
 const WRITE_OPTIONS: RdbWriteOptions = { aofBase: true, ctimeSec: 1_700_000_000, usedMem: 1_000_000 };
@@ -471,27 +472,6 @@ function buildDbs(entries: [number, Bin, RedisValue, number][]): ReturnType<type
     else dbs[db]!.expires.delete(key);
   }
   return dbs;
-}
-
-/**
- * What a load gives back: the same data, except that a skiplist zset small enough for a listpack
- * is converted (Redis rdbLoadObject does the same), and a listpack stores -0 as 0.
- */
-function asRedisLoadsIt(dbs: ReturnType<typeof makeDbs>) {
-  const out = makeDbs();
-  for (const db of dbs) {
-    for (const [k, v] of db.dict) {
-      let copy = v;
-      if (typeof v !== 'string' && v.type === 'zset') {
-        copy = v.clone();
-        copy.convertToListpackIfFits();
-      }
-      out[db.id]!.dict.set(k, copy);
-      const exp = db.expires.get(k);
-      if (exp !== undefined) out[db.id]!.expires.set(k, exp);
-    }
-  }
-  return out;
 }
 
 describe('RDB writer', () => {

@@ -307,3 +307,24 @@ export function encodeZipmap(pairs: readonly [Bin, Bin][], free = 0): Buffer {
   parts.push(Buffer.from([0xff]));
   return Buffer.concat(parts);
 }
+
+/**
+ * What a load gives back: the same data, except that a skiplist zset small enough for a listpack
+ * is converted (Redis rdbLoadObject does the same), and a listpack stores -0 as 0.
+ */
+export function asRedisLoadsIt(dbs: readonly Db[]): Db[] {
+  const out = makeDbs();
+  for (const db of dbs) {
+    for (const [k, v] of db.dict) {
+      let copy = v;
+      if (typeof v !== 'string' && v.type === 'zset') {
+        copy = v.clone();
+        copy.convertToListpackIfFits();
+      }
+      out[db.id]!.dict.set(k, copy);
+      const exp = db.expires.get(k);
+      if (exp !== undefined) out[db.id]!.expires.set(k, exp);
+    }
+  }
+  return out;
+}
