@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkAof } from '../../src/aof/check-aof.ts';
 import { encodeCommand } from '../../src/aof/aof-buffer.ts';
-import { NodeFileSystem } from '../../src/io/node-file-system.ts';
+import { runOurCheckAof, runRedisCheckAof } from '../interop/interop-helpers.ts';
 
 const hasTool = spawnSync('redis-check-aof', ['--version']).error === undefined;
 if (!hasTool) console.warn('redis-check-aof not installed: the check-aof differential tests are SKIPPED');
@@ -19,30 +18,6 @@ let counter = 0;
 
 const cmd = (...argv: string[]): Buffer => encodeCommand(argv);
 const cat = (...parts: (Buffer | string)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
-
-interface Run {
-  code: number;
-  stdout: string;
-}
-
-async function runOurs(args: string[], stdin = ''): Promise<Run> {
-  let stdout = '';
-  const code = await checkAof(args, new NodeFileSystem(), {
-    out: (line) => {
-      stdout += line + '\n';
-    },
-    prompt: async (q) => {
-      stdout += q;
-      return stdin.length > 0 ? stdin.split('\n')[0]! : null;
-    },
-  });
-  return { code, stdout };
-}
-
-function runRedis(args: string[], stdin = ''): Run {
-  const r = spawnSync('redis-check-aof', args, { input: stdin, encoding: 'latin1' });
-  return { code: r.status ?? -1, stdout: r.stdout };
-}
 
 /** Lines that name the program itself differ by design. */
 const normalize = (s: string): string => s.replace(/redis-check-aof/g, 'aofkv check-aof');
@@ -61,8 +36,8 @@ function fixture(files: Record<string, Buffer | string>): [string, string] {
 
 async function compare(files: Record<string, Buffer | string>, target: string, flags: string[] = [], stdin = '') {
   const [ours, theirs] = fixture(files);
-  const a = await runOurs([...flags, join(ours, target)], stdin);
-  const b = runRedis([...flags, join(theirs, target)], stdin);
+  const a = await runOurCheckAof([...flags, join(ours, target)], stdin);
+  const b = runRedisCheckAof([...flags, join(theirs, target)], stdin);
   expect(normalize(a.stdout).replaceAll(ours, 'DIR')).toBe(normalize(b.stdout).replaceAll(theirs, 'DIR'));
   expect(a.code).toBe(b.code);
   for (const name of Object.keys(files)) {
@@ -189,8 +164,8 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
   });
 
   it('bad arguments print the usage and exit 1', async () => {
-    const a = await runOurs([]);
-    const b = runRedis([]);
+    const a = await runOurCheckAof([]);
+    const b = runRedisCheckAof([]);
     expect(a.code).toBe(1);
     expect(b.code).toBe(1);
     expect(a.stdout).toMatch(/^Usage: /);
