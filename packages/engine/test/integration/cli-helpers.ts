@@ -1,7 +1,7 @@
 // Helpers for the CLI tests: run `aofkv ...` in-process on in-memory streams, or as a real child
 // process exactly as `pnpm aofkv` runs it (node --import tsx --conditions=@aofkv/source main.ts).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -47,20 +47,14 @@ export async function runCliInProcess(argv: string[], input: string | Buffer = '
 
 /** `aofkv <argv>` as a child process with stdin from `input`, stdout/stderr piped. */
 export function spawnCli(argv: string[], input: string | Buffer = '', env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, ...argv], {
+  return collect(
+    spawn(process.execPath, ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, ...argv], {
       cwd: REPO_ROOT,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(typeof input === 'string' ? Buffer.from(input, 'latin1') : input);
-  });
+    }),
+    input,
+  );
 }
 
 /** Whether `redis-cli` can be run. */
@@ -76,8 +70,12 @@ export function pipeIntoRedisCli(port: number, input: string | Buffer, options: 
   const env = { ...process.env };
   if (options.fakeTty === true) env['FAKETTY'] = '1';
   else delete env['FAKETTY'];
+  return collect(spawn('redis-cli', ['-p', String(port)], { env, stdio: ['pipe', 'pipe', 'pipe'] }), input);
+}
+
+/** Feed `input` to a piped child's stdin and gather its exit code, stdout and stderr. */
+function collect(child: ChildProcessWithoutNullStreams, input: string | Buffer): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', ['-p', String(port)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
