@@ -62,6 +62,17 @@ async function open(dir: string, options: EngineOptions): Promise<Engine> {
 describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 7.0.15', () => {
   const now = Date.now();
 
+  /** Workload phase 1, BGREWRITEAOF to completion, phase 2; closes the engine, returns its dump. */
+  async function phasesAroundRewrite(engine: Engine): Promise<string> {
+    await runOnEngine(engine, workloadPhase(1, now));
+    await engine.db(0).command('bgrewriteaof');
+    await engine.aof!.rewriter.waitForCompletion();
+    await runOnEngine(engine, workloadPhase(2, now));
+    const expected = engineDump(engine);
+    await engine.close();
+    return expected;
+  }
+
   for (const appendfsync of ['always', 'everysec', 'no'] as FsyncPolicy[]) {
     it(`appendfsync ${appendfsync}: all types in 16 dbs with expiry and binary data, after restarts and a BGREWRITEAOF`, async () => {
       const dir = tmp.dir(appendfsync);
@@ -102,12 +113,7 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
     const names: Names = { appendfilename: 'my data.aof', appenddirname: 'aof files' };
     const dir = tmp.dir('names');
     let engine = await open(dir, { ...names, appendfsync: 'always' });
-    await runOnEngine(engine, workloadPhase(1, now));
-    await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
-    await runOnEngine(engine, workloadPhase(2, now));
-    const expected = engineDump(engine);
-    await engine.close();
+    const expected = await phasesAroundRewrite(engine);
     expect(readManifest(dir, 'my data.aof.manifest', 'aof files')).toBe(
       'file "my data.aof.2.base.aof" seq 2 type b\nfile "my data.aof.2.incr.aof" seq 2 type i\n',
     );
@@ -138,12 +144,7 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
   it('with the default RDB base (aof-use-rdb-preamble yes): base 2 is an RDB file Redis loads and checks', async () => {
     const dir = tmp.dir('rdb-base');
     const engine = await open(dir, { aofUseRdbPreamble: true, appendfsync: 'always' });
-    await runOnEngine(engine, workloadPhase(1, now));
-    await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
-    await runOnEngine(engine, workloadPhase(2, now));
-    const expected = engineDump(engine);
-    await engine.close();
+    const expected = await phasesAroundRewrite(engine);
     expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
     await expectRedisLoadsSame(dir, expected);
   });
