@@ -77,9 +77,14 @@ const EXEC_ARGV: readonly Bin[] = ['EXEC'];
 /** Commands a client in MULTI runs at once instead of queueing (Redis processCommand). */
 const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** How many command-name spellings lookupCommand remembers. */
+const SPELLINGS_CACHED = 4096;
+
 export class Server implements KeyspaceHooks, ServerView {
   readonly dbs: Db[];
   readonly table: CommandTable;
+  /** lookupCommand's cache: spelling as sent -> spec, or null for no such command. */
+  private readonly specBySpelling = new Map<Bin, CommandSpec | null>();
   /** Redis server.dirty: number of changes since start. */
   dirtyCount = 0;
   loading = false;
@@ -217,11 +222,24 @@ export class Server implements KeyspaceHooks, ServerView {
    * Redis processCommand for one client request: lookup, arity, MISCONF, MULTI queueing, call().
    * Never throws for bad input: errors come back as ErrorReply.
    */
+  /**
+   * Redis lookupCommand: the command `raw` names, in any letter case. Each spelling is lowered
+   * once: a write path sees the same few names ("SET", "set") millions of times. Bounded, since
+   * a client can send any bytes as a name.
+   */
+  lookupCommand(raw: Bin): CommandSpec | undefined {
+    let spec = this.specBySpelling.get(raw);
+    if (spec === undefined) {
+      spec = this.table.get(raw.toLowerCase()) ?? null;
+      if (this.specBySpelling.size < SPELLINGS_CACHED) this.specBySpelling.set(raw, spec);
+    }
+    return spec ?? undefined;
+  }
+
   execute(client: Client, argv: Bin[]): Reply {
     this.commandsProcessed++;
     if (argv.length === 0) return new ErrorReply('ERR empty command');
-    const name = argv[0]!.toLowerCase();
-    const spec = this.table.get(name);
+    const spec = this.lookupCommand(argv[0]!);
     if (spec === undefined) {
       return this.reject(client, unknownCommandError(argv));
     }

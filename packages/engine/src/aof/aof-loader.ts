@@ -218,8 +218,8 @@ async function replayResp(
       // Redis discards the two bytes after the payload without checking they are CRLF.
       if (!reader.skip(2)) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     }
-    const name = commandName(argv[0]!);
-    if (!server.table.has(name)) {
+    const spec = server.lookupCommand(argv[0]!);
+    if (spec === undefined) {
       deps.log('warning', `Unknown command '${argv[0]}' reading the append only file ${fileName}`);
       throw new AofLoadError(
         'ERR_AOF_UNKNOWN_COMMAND',
@@ -228,7 +228,7 @@ async function replayResp(
         commandStart,
       );
     }
-    if (name === 'multi') state.validBeforeMulti = state.validUpTo;
+    if (spec.name === 'multi') state.validBeforeMulti = state.validUpTo;
     server.execute(client, argv);
     if (deps.loadTruncated) state.validUpTo = reader.position;
   }
@@ -239,19 +239,6 @@ async function replayResp(
     return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
   }
   return { kind: 'ok' };
-}
-
-const lowerNames = new Map<string, string>();
-
-/** argv[0] lower-cased, cached: an AOF spells the same few names a million times. */
-function commandName(raw: string): string {
-  let name = lowerNames.get(raw);
-  if (name === undefined) {
-    name = raw.toLowerCase();
-    // Bounded: names a file invents (it fails on the first unknown one) cannot grow it much.
-    if (lowerNames.size < 1024) lowerNames.set(raw, name);
-  }
-  return name;
 }
 
 function formatError(fileName: string, offset: number): AofLoadError {
