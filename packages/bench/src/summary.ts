@@ -157,8 +157,8 @@ function matches(c: WriteCell, f: CellFilter): boolean {
     (f.mode === undefined || c.mode === f.mode) &&
     (f.workload === undefined || c.workload === f.workload) &&
     (f.inFlight === undefined || c.inFlight === f.inFlight) &&
-    // No variant asked: the plain cells (Redis's always have one); pipelined ones only by name.
-    (f.variant === undefined ? c.variant === null || c.system === 'redis' : c.variant === f.variant)
+    // No variant asked: the plain one-write-per-call cells; Redis's and pipelined ones by name.
+    c.variant === (f.variant ?? null)
   );
 }
 
