@@ -2,18 +2,23 @@
 //
 // A cell keeps `inFlight` operations outstanding for `durationMs` (a closed loop: each completion
 // issues the next operation) and reports throughput, acknowledgment latency percentiles, CPU time
-// and the event loop's worst delay. tinybench 6 drives the loop and computes the latency
-// distribution (`concurrency: 'task'` with `threshold: inFlight` keeps exactly that many
-// iterations in flight; `iterations: 0` makes it time-bound, otherwise it stops after 64).
+// and the event loop's worst delay. The window is closed by the first completion after a timer
+// fires (not a clock read per operation): it snapshots the wall time, the CPU time and the
+// event-loop histogram; completions after that (at most `inFlight - 1` stragglers) do not count.
 //
-// tinybench's own throughput numbers are not used: with concurrency its `period` is the mean
-// latency, not time per operation, and the sort of up to millions of samples after the run would
-// land inside any timer around `bench.run()`. So the wrapper around the operation counts
-// completions and closes the window itself: the first completion after the deadline snapshots
-// the wall time, the CPU time and the event-loop histogram. Completions after that (at most
-// `inFlight - 1` stragglers) do not count. The deadline is a timer, not a clock read per
-// operation: at 200k ops/s every 100 ns of harness is 2 % of the measurement, and the load
-// generator shares the main thread with the engine it measures (see the "harness" rows).
+// Two drivers, one per shape of cell:
+// - 1 in flight: tinybench 6 (`iterations: 4` minimum, time-bound), its own model of one
+//   operation after another, timed one by one. Its per-iteration bookkeeping (two clock reads,
+//   an async wrapper, sample arrays) is well under 5 % of an operation that takes 8-200 µs.
+// - more in flight: `inFlight` plain async loops with one clock read per operation (the end of one
+//   operation is the start of the next) and samples in a Float64Array. tinybench's
+//   `concurrency: 'task'` did the same job, but at 64 in flight its bookkeeping was about 35 % of
+//   the main thread's samples (`pnpm bench profile`), measured as if it were the engine's cost,
+//   since the load generator shares the main thread with the in-process system it measures. The
+//   "harness" rows (a system that does nothing) show what is left of that share.
+// tinybench's own throughput numbers are never used: with concurrency its `period` is the mean
+// latency, not time per operation, and its sort of the samples would land inside a timer around
+// `bench.run()`.
 
 import { PerformanceObserver, monitorEventLoopDelay, type PerformanceEntry } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
@@ -89,84 +94,155 @@ export interface LoopOptions {
 }
 
 export async function measureClosedLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
-  const { inFlight, durationMs } = options;
-  const eld = monitorEventLoopDelay({ resolution: 1 });
-  // A holder, not a `let`: TypeScript does not see assignments made inside the task closure.
-  const gcWatch: { current: { stop: () => GcStats } | null } = { current: null };
-  let gc: GcStats = { count: 0, totalMs: 0, maxMs: 0, maxKind: null };
-  let started = false;
-  let closed = false;
-  let deadlinePassed = false;
-  let timer: NodeJS.Timeout | null = null;
-  let startMs = 0;
-  let endMs = 0;
-  let ops = 0;
-  let cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
-  let cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+  return options.inFlight > 1 ? measureConcurrentLoop(op, options) : measureSequentialLoop(op, options);
+}
 
-  const task = async (): Promise<void> => {
-    if (!started) {
-      started = true;
-      eld.enable();
-      gcWatch.current = watchGc();
-      cpu0 = process.cpuUsage();
-      startMs = performance.now();
-      timer = setTimeout(() => {
-        deadlinePassed = true;
-      }, durationMs);
+/** What both drivers snapshot when the window closes. */
+class Window {
+  private readonly eld = monitorEventLoopDelay({ resolution: 1 });
+  private gcWatch: { stop: () => GcStats } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
+  opened = false;
+  deadlinePassed = false;
+  closed = false;
+  startMs = 0;
+  endMs = 0;
+  cpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+  gc: GcStats = { count: 0, totalMs: 0, maxMs: 0, maxKind: null };
+
+  open(durationMs: number): void {
+    this.opened = true;
+    this.eld.enable();
+    this.gcWatch = watchGc();
+    this.cpu0 = process.cpuUsage();
+    this.startMs = performance.now();
+    this.timer = setTimeout(() => {
+      this.deadlinePassed = true;
+    }, durationMs);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.endMs = performance.now();
+    this.cpu = process.cpuUsage(this.cpu0);
+    this.eld.disable();
+    if (this.gcWatch !== null) this.gc = this.gcWatch.stop();
+    if (this.timer !== null) clearTimeout(this.timer);
+  }
+
+  measurement(ops: number, latency: LatencyStats, samplesMs: readonly number[] | null): LoopMeasurement {
+    const wallMs = this.endMs - this.startMs;
+    const { cpu } = this;
+    return {
+      ops,
+      wallMs,
+      opsPerSec: (ops / wallMs) * 1000,
+      latency,
+      cpuUserMs: cpu.user / 1000,
+      cpuSystemMs: cpu.system / 1000,
+      cpuUsPerOp: ops === 0 ? Number.NaN : (cpu.user + cpu.system) / ops,
+      eventLoopMaxMs: this.eld.max / 1e6,
+      eventLoopP99Ms: this.eld.percentile(99) / 1e6,
+      gc: this.gc,
+      samplesMs,
+    };
+  }
+}
+
+/** Latency samples in ms: a growable Float64Array, so recording one allocates nothing. */
+export class SampleBuffer {
+  private data = new Float64Array(1 << 16);
+  length = 0;
+
+  push(ms: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
     }
-    await op();
-    if (closed) return;
-    ops++;
-    if (deadlinePassed) {
-      closed = true;
-      endMs = performance.now();
-      cpu = process.cpuUsage(cpu0);
-      eld.disable();
-      gc = gcWatch.current!.stop();
+    this.data[this.length++] = ms;
+  }
+
+  /** The samples, sorted ascending (a typed-array sort: numeric, no comparator calls). */
+  sorted(): Float64Array {
+    return this.data.subarray(0, this.length).sort();
+  }
+}
+
+/** p50/p99/max/mean of sorted samples (nearest rank). */
+export function latencyOf(sorted: Float64Array): LatencyStats {
+  const n = sorted.length;
+  if (n === 0) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN, samples: 0 };
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  const rank = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+  return { p50: rank(0.5), p99: rank(0.99), max: sorted[n - 1]!, mean: sum / n, samples: n };
+}
+
+async function measureConcurrentLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
+  const w = new Window();
+  const samples = new SampleBuffer();
+  let ops = 0;
+  const loop = async (): Promise<void> => {
+    let t = performance.now();
+    while (!w.closed) {
+      await op();
+      const now = performance.now();
+      if (w.closed) return;
+      samples.push(now - t);
+      ops++;
+      t = now;
+      if (w.deadlinePassed) w.close();
     }
   };
+  w.open(options.durationMs);
+  const loops: Promise<void>[] = [];
+  for (let i = 0; i < options.inFlight; i++) loops.push(loop());
+  try {
+    await Promise.all(loops);
+  } finally {
+    // A failed operation ends the cell: stop the other loops and the window's observers.
+    w.close();
+  }
+  const sorted = samples.sorted();
+  return w.measurement(ops, latencyOf(sorted), options.retainSamples === true ? Array.from(sorted) : null);
+}
 
-  const concurrent = inFlight > 1;
+async function measureSequentialLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
+  const w = new Window();
+  let ops = 0;
+  const task = async (): Promise<void> => {
+    if (!w.opened) w.open(options.durationMs);
+    await op();
+    if (w.closed) return;
+    ops++;
+    if (w.deadlinePassed) w.close();
+  };
   const bench = new Bench({
-    time: durationMs,
+    time: options.durationMs,
     warmup: false,
     // performance.now() is cheaper than hrtime.bigint() and precise to well under a microsecond.
     timestampProvider: 'performanceNow',
     // A slow durable system may manage only a few hundred operations in the window; never
     // insist on more than a handful.
-    iterations: concurrent ? 0 : 4,
+    iterations: 4,
     retainSamples: options.retainSamples === true,
-    ...(concurrent ? { concurrency: 'task' as const, threshold: inFlight } : {}),
   });
   bench.add('op', task);
   await bench.run();
   const result = bench.tasks[0]!.result;
   if (result.state === 'errored') throw result.error;
   if (result.state !== 'completed') throw new Error(`tinybench ended in state ${result.state}`);
-  if (timer !== null) clearTimeout(timer);
-  if (!closed) {
-    // tinybench stopped issuing (its own clock) before our timer fired, or nothing completed after.
-    endMs = performance.now();
-    cpu = process.cpuUsage(cpu0);
-    eld.disable();
-    if (gcWatch.current !== null) gc = gcWatch.current.stop();
-  }
-  const wallMs = endMs - startMs;
+  // tinybench stopped issuing (its own clock) before our timer fired: close at its end.
+  w.close();
   const { latency } = result;
-  return {
+  return w.measurement(
     ops,
-    wallMs,
-    opsPerSec: (ops / wallMs) * 1000,
-    latency: { p50: latency.p50, p99: latency.p99, max: latency.max, mean: latency.mean, samples: latency.samplesCount },
-    cpuUserMs: cpu.user / 1000,
-    cpuSystemMs: cpu.system / 1000,
-    cpuUsPerOp: ops === 0 ? Number.NaN : (cpu.user + cpu.system) / ops,
-    eventLoopMaxMs: eld.max / 1e6,
-    eventLoopP99Ms: eld.percentile(99) / 1e6,
-    gc,
-    samplesMs: latency.samples ?? null,
-  };
+    { p50: latency.p50, p99: latency.p99, max: latency.max, mean: latency.mean, samples: latency.samplesCount },
+    latency.samples ?? null,
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
 // out) and aggregates them by function and file:
 //   self       samples whose top frame is the function
 //   inclusive  samples with the function anywhere on the stack (counted once per sample)
-// plus a breakdown by area (engine, bio-workers, bench harness/tinybench, node internals, GC,
+// plus a breakdown by area (engine, bio-workers, bench harness (and tinybench), node internals, GC,
 // idle). Line numbers are those of tsx's transpiled output (close to, not equal to, the source).
 
 import { spawn } from 'node:child_process';

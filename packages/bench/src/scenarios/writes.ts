@@ -376,7 +376,7 @@ async function runSlice(system: WriteSystem, op: () => Promise<unknown>, loops: 
   a.eventLoopMaxMs = Math.max(a.eventLoopMaxMs, m.eventLoopMaxMs);
   a.gcMaxMs = Math.max(a.gcMaxMs, m.gc.maxMs);
   // Fsyncs and bytes count the whole slice, stragglers included; per-op figures divide by all
-  // completed operations, which tinybench's sample count is.
+  // completed operations, which the latency sample count is.
   a.fsyncs = counters.fsyncs === null || a.fsyncs === null ? null : a.fsyncs + counters.fsyncs;
   a.bytes = counters.bytesWritten === null || a.bytes === null ? null : a.bytes + counters.bytesWritten;
   mergeEvents(a.latencyEvents, counters.latencyEvents);
