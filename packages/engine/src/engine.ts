@@ -352,11 +352,11 @@ export class DbHandleBase {
   }
 
   command(name: string, ...args: Arg[]): Promise<ReplyValue> {
-    return this.engine.submit(this.client, toArgv(name, args), false);
+    return this.engine.submit(this.client, toArgv(toBin(name), args), false);
   }
 
   commandBuffer(name: string, ...args: Arg[]): Promise<BufferReplyValue> {
-    return this.engine.submit(this.client, toArgv(name, args), true);
+    return this.engine.submit(this.client, toArgv(toBin(name), args), true);
   }
 
   getBuffer(key: Arg): Promise<Buffer | null> {
@@ -392,8 +392,9 @@ export const DbHandle = DbHandleBase as unknown as new (engine: Engine, client: 
 
 for (const name of HELPER_COMMANDS) {
   Object.defineProperty(DbHandleBase.prototype, name, {
+    // Straight to submit, not through command(name, ...args): one rest array per call, not two.
     value: function (this: DbHandleBase, ...args: Arg[]) {
-      return this.command(name, ...args);
+      return this.engine.submit(this.client, toArgv(name, args), false);
     },
     writable: true,
     configurable: true,
@@ -410,7 +411,11 @@ abstract class CommandQueue {
   }
 
   command(name: string, ...args: Arg[]): this {
-    this.queued.push(toArgv(name, args));
+    return this.queue(toArgv(toBin(name), args));
+  }
+
+  protected queue(argv: Bin[]): this {
+    this.queued.push(argv);
     return this;
   }
 
@@ -422,7 +427,7 @@ abstract class CommandQueue {
 for (const name of HELPER_COMMANDS) {
   Object.defineProperty(CommandQueue.prototype, name, {
     value: function (this: CommandQueue, ...args: Arg[]) {
-      return this.command(name, ...args);
+      return this.queue(toArgv(name, args));
     },
     writable: true,
     configurable: true,
@@ -467,9 +472,13 @@ export type Pipeline = PipelineBase & { [K in HelperCommand]: (...args: Arg[]) =
 // eslint-disable-next-line @typescript-eslint/no-redeclare
 export const Pipeline = PipelineBase as unknown as new (handle: DbHandleBase) => Pipeline;
 
-function toArgv(name: string, args: readonly Arg[]): Bin[] {
+/**
+ * `name` is already a Bin: the helpers (db.set, pipeline.hset...) pass their ASCII names as they
+ * are, command(name, ...) converts the caller's.
+ */
+function toArgv(name: Bin, args: readonly Arg[]): Bin[] {
   const argv: Bin[] = new Array<Bin>(args.length + 1);
-  argv[0] = toBin(name);
+  argv[0] = name;
   for (let i = 0; i < args.length; i++) argv[i + 1] = toBin(args[i]!);
   return argv;
 }

@@ -102,8 +102,13 @@ export class Server implements KeyspaceHooks, ServerView {
   private nextClientId = 1;
   /** Time of the running command (Redis caches mstime for the whole call). */
   private callTimeMs = 0;
-  /** Commands queued for propagation in the current execution unit. */
-  private pending: { dbId: number; argv: readonly Bin[] }[] = [];
+  /**
+   * Commands queued for propagation in the current execution unit: slots [0, pendingCount) of two
+   * parallel arrays reused by every unit, so queueing a command allocates nothing.
+   */
+  private readonly pendingDbIds: number[] = [];
+  private readonly pendingArgvs: (readonly Bin[] | null)[] = [];
+  private pendingCount = 0;
   private unitDepth = 0;
   private readonly watchedKeys = new Map<Db, Map<Bin, Set<Client>>>();
 
@@ -278,7 +283,7 @@ export class Server implements KeyspaceHooks, ServerView {
         client.dirtyCas = false;
         return OK;
       default:
-        return this.runUnit(() => this.call(client, spec, argv));
+        return this.callAsUnit(client, spec, argv);
     }
   }
 
@@ -326,32 +331,59 @@ export class Server implements KeyspaceHooks, ServerView {
    * when the outermost unit ends (Redis propagatePendingCommands).
    */
   runUnit<T>(body: () => T, wrapInMulti = true): T {
-    if (this.unitDepth === 0) this.callTimeMs = this.options.nowMs();
-    this.unitDepth++;
+    this.beginUnit();
     try {
       return body();
     } finally {
-      this.unitDepth--;
-      if (this.unitDepth === 0) this.propagatePending(wrapInMulti);
+      this.endUnit(wrapInMulti);
     }
+  }
+
+  /** runUnit(() => call(...)) without allocating the closure: every plain command's path. */
+  private callAsUnit(client: Client, spec: CommandSpec, argv: Bin[]): Reply {
+    this.beginUnit();
+    try {
+      return this.call(client, spec, argv);
+    } finally {
+      this.endUnit(true);
+    }
+  }
+
+  private beginUnit(): void {
+    if (this.unitDepth === 0) this.callTimeMs = this.options.nowMs();
+    this.unitDepth++;
+  }
+
+  private endUnit(wrapInMulti: boolean): void {
+    this.unitDepth--;
+    if (this.unitDepth === 0) this.propagatePending(wrapInMulti);
   }
 
   /** Redis alsoPropagate: queue a command for this unit's batch (nothing while loading). */
   queuePropagation(dbId: number, argv: readonly Bin[]): void {
     if (this.loading) return;
-    this.pending.push({ dbId, argv });
+    const i = this.pendingCount++;
+    this.pendingDbIds[i] = dbId;
+    this.pendingArgvs[i] = argv;
   }
 
   private propagatePending(wrapInMulti: boolean): void {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+    const n = this.pendingCount;
+    if (n === 0) return;
+    // The slots are reused at once: sink.feed only encodes (it never runs a command), so nothing
+    // is queued while this batch is fed.
+    this.pendingCount = 0;
+    const dbIds = this.pendingDbIds;
+    const argvs = this.pendingArgvs;
     const sink = this.sink;
-    if (sink === null) return;
-    const wrap = wrapInMulti && batch.length > 1;
-    if (wrap) sink.feed(batch[0]!.dbId, MULTI_ARGV);
-    for (const op of batch) sink.feed(op.dbId, op.argv);
-    if (wrap) sink.feed(batch[batch.length - 1]!.dbId, EXEC_ARGV);
+    if (sink !== null) {
+      const wrap = wrapInMulti && n > 1;
+      if (wrap) sink.feed(dbIds[0]!, MULTI_ARGV);
+      for (let i = 0; i < n; i++) sink.feed(dbIds[i]!, argvs[i]!);
+      if (wrap) sink.feed(dbIds[n - 1]!, EXEC_ARGV);
+    }
+    // Drop the references so a large argument is not kept alive until the slot is reused.
+    for (let i = 0; i < n; i++) argvs[i] = null;
   }
 
   // ---- Transactions (Redis multi.c) -----------------------------------------------------------
