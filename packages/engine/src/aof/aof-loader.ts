@@ -14,6 +14,7 @@ import type { FileSystem } from '../io/file-system.ts';
 import type { Server } from '../server.ts';
 import type { AofManifest } from './aof-manifest.ts';
 import { RespFileReader, parseLeadingInt } from './resp-file-reader.ts';
+import { CommandNameCache } from './command-name-cache.ts';
 import type { AofLogger } from './aof-writer.ts';
 
 export type FileLoadOutcome =
@@ -160,6 +161,9 @@ export async function loadSingleAppendOnlyFile(
   }
 }
 
+/** Argument counts up to this get an array of their size at once (pushes would regrow it). */
+const PRESIZED_ARGV_MAX = 64;
+
 async function replayResp(
   deps: LoaderDeps,
   reader: RespFileReader,
@@ -169,6 +173,7 @@ async function replayResp(
 ): Promise<FileLoadOutcome> {
   const { server } = deps;
   const client = server.createAofClient();
+  const names = new CommandNameCache();
   const state: ParseState = { validUpTo: 0, validBeforeMulti: 0 };
   let reported = reader.position;
   let lastYield = performance.now();
@@ -202,8 +207,8 @@ async function replayResp(
     const argc = parseLeadingInt(buf, at + 1, at + lineLength);
     if (!(argc >= 1) || argc > 0x7fffffff) throw formatError(fileName, commandStart);
     // A fresh array per command (not a reused one): MULTI queues keep the argv they are given.
-    // Its size is not taken from the file: argc is only a declared count.
-    const argv: string[] = [];
+    // Sized from argc only when that is small: argc is a declared count, not yet a fact.
+    const argv: string[] = argc <= PRESIZED_ARGV_MAX ? new Array<string>(argc) : [];
     for (let j = 0; j < argc; j++) {
       lineLength = reader.nextLine();
       if (lineLength < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
@@ -214,7 +219,7 @@ async function replayResp(
       if (!(len >= 0) || !Number.isFinite(len)) throw formatError(fileName, reader.position - lineLength);
       const start = reader.nextExact(len);
       if (start < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
-      argv.push(latin1Slice(reader.buffer, start, start + len));
+      argv[j] = j === 0 ? names.get(reader.buffer, start, len) : latin1Slice(reader.buffer, start, start + len);
       // Redis discards the two bytes after the payload without checking they are CRLF.
       if (!reader.skip(2)) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     }
