@@ -10,6 +10,7 @@ import { DURABILITY_ORDER } from './systems/types.ts';
 import { isPeer, roundRatio, type CellSummary, type LimitSummary, type TargetResult } from './summary.ts';
 import { fmtBytes, fmtCount, fmtMs, fmtRatio, max, median } from './stats.ts';
 import { WORKLOADS } from './workload.ts';
+import { GROUP_COMMIT_TURN_BYTES } from './scenarios/limits.ts';
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -57,19 +58,20 @@ export function renderMarkdown(input: ReportInput): string {
     out.push('## Disk limits (same run, same directory)');
     out.push('');
     out.push(table(
-      ['fdatasync/s (100 B appends)', 'min–max over rounds', 'fdatasync p50', 'before durable cells', 'fdatasync/s in place', 'seq write MB/s', 'seq write + fdatasync MB/s'],
+      ['fdatasync/s (100 B appends)', 'min–max over rounds', 'fdatasync p50', 'before durable cells', 'fdatasync/s in place', `fdatasync/s per 64-SET turn (${(GROUP_COMMIT_TURN_BYTES / 1000).toFixed(1)} KB)`, 'seq write MB/s', 'seq write + fdatasync MB/s'],
       [[
         fmtCount(l.fdatasyncPerSec),
         `${fmtCount(l.fdatasyncPerSecMin)}–${fmtCount(l.fdatasyncPerSecMax)}`,
         fmtMs(l.fdatasyncP50Ms),
         fmtCount(l.fdatasyncNearbyPerSec),
         fmtCount(l.fdatasyncInPlacePerSec),
+        fmtCount(l.fdatasyncTurnPerSec),
         l.seqWriteMBps.toFixed(0),
         l.seqWriteSyncedMBps.toFixed(0),
       ]],
     ));
     out.push('');
-    out.push('"before durable cells": median of the short probe run right before every durable cell, which is what each durable cell\'s "of limit" uses. "in place": 100-byte records overwriting successive pages of an already written file (no size change, no metadata journal commit) — what SQLite\'s WAL and LMDB\'s pages get, the limit their durable rows are held against, and what an append-only file never gets.');
+    out.push('"before durable cells": median of the short probe run right before every durable cell, which is what each durable cell\'s "of limit" uses. "in place": 100-byte records overwriting successive pages of an already written file (no size change, no metadata journal commit) — what SQLite\'s WAL and LMDB\'s pages get, the limit their durable rows are held against, and what an append-only file never gets. "per 64-SET turn": appends of what one turn of 64 SETs writes under always, so one fdatasync is a whole group commit.');
     out.push('');
   }
 

@@ -35,6 +35,9 @@ export interface Op {
   value: number;
 }
 
+/** RESP bytes of one SET of a 16-byte key to a 100-byte value, as aofkv and Redis append it. */
+export const SET_AOF_BYTES = '*3\r\n$3\r\nSET\r\n$16\r\n'.length + 16 + '\r\n$100\r\n'.length + 100 + 2;
+
 /** `redis-benchmark -r 100000`. */
 export const KEY_SPACE = 100_000;
 const SUB_COUNT = 16;

@@ -9,22 +9,32 @@
 //                    file (each commit writes the next frame); an append-only file never does.
 //                    (Overwriting the *same* page each time would measure stable-page waits
 //                    instead: the page is still under write-back from the previous fsync.)
+//   fdatasync/s per 64-SET turn  the same with 64 × 144-byte appends (9.2 KB, what one turn of
+//                    64 SETs in flight appends under always): more pages and a new block most
+//                    times, so each fdatasync costs more than a 100-byte one. It bounds a group
+//                    commit of 64 before any CPU is spent (T3's disk-only ceiling).
 //   sequential MB/s  1 MiB appends, timed without and with a final fdatasync: the ceiling of the
 //                    byte stream an AOF without fsync (no / everysec) can sustain.
 import fs from 'node:fs';
 import path from 'node:path';
+import { SET_AOF_BYTES } from '../workload.ts';
+
+/** What one event-loop turn of 64 SETs appends to the AOF. */
+export const GROUP_COMMIT_TURN_BYTES = 64 * SET_AOF_BYTES;
 
 export interface LimitSample {
   fdatasyncPerSec: number;
   fdatasyncP50Ms: number;
   fdatasyncInPlacePerSec: number;
+  /** fdatasync/s when each one covers a GROUP_COMMIT_TURN_BYTES append. */
+  fdatasyncTurnPerSec: number;
   seqWriteMBps: number;
   seqWriteSyncedMBps: number;
 }
 
-export function measureFdatasyncRate(dir: string, durationMs: number, inPlace = false): { perSec: number; p50Ms: number } {
+export function measureFdatasyncRate(dir: string, durationMs: number, inPlace = false, appendBytes = 100): { perSec: number; p50Ms: number } {
   const file = path.join(dir, inPlace ? 'limits-fdatasync-inplace.dat' : 'limits-fdatasync.dat');
-  const buf = Buffer.alloc(100, 0x61);
+  const buf = Buffer.alloc(inPlace ? 100 : appendBytes, 0x61);
   const inPlaceBytes = 16 << 20;
   if (inPlace) {
     fs.writeFileSync(file, Buffer.alloc(inPlaceBytes, 0x61));
@@ -78,11 +88,13 @@ export function measureSequentialWrite(dir: string, totalBytes: number): { mbps:
 export function measureLimits(dir: string, fdatasyncMs: number, seqBytes: number): LimitSample {
   const f = measureFdatasyncRate(dir, fdatasyncMs);
   const inPlace = measureFdatasyncRate(dir, fdatasyncMs / 2, true);
+  const turn = measureFdatasyncRate(dir, fdatasyncMs / 2, false, GROUP_COMMIT_TURN_BYTES);
   const s = measureSequentialWrite(dir, seqBytes);
   return {
     fdatasyncPerSec: f.perSec,
     fdatasyncP50Ms: f.p50Ms,
     fdatasyncInPlacePerSec: inPlace.perSec,
+    fdatasyncTurnPerSec: turn.perSec,
     seqWriteMBps: s.mbps,
     seqWriteSyncedMBps: s.syncedMbps,
   };
