@@ -1,7 +1,8 @@
 // DESIGN: loading, memory and BGREWRITEAOF on one generated dataset, aofkv next to redis-server,
 // alternating per round (aofkv, then Redis, then the next round).
 //
-// Load     aofkv: openEngine({dir}) on a fresh copy of the directory, timed until it resolves.
+// Load     aofkv: openEngine({dir}) on a fresh copy of the directory, timed until it resolves, in a
+//          fresh process per round (load-round-child.ts), as redis-server gets.
 //          Redis: spawn redis-server on a fresh copy, timed until the first PING answered PONG
 //          (not -LOADING). MB/s = AOF bytes / time; keys/s = keys / time. Redis's figure includes
 //          its process start (a few ms), which is small next to a 1M-key load.
@@ -14,8 +15,11 @@
 //          rewrite, RSS/heap growth, and Redis's latest_fork_usec (its main-thread stall).
 //          Both write a RESP base (Redis with aof-use-rdb-preamble no) so they do the same work.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openEngine, type DbHandle, type Engine } from '@aofkv/engine';
 import { collectGarbage, hasGc, progress, sleep, syncDisk, watchGc, type GcStats } from '../harness.ts';
@@ -96,7 +100,7 @@ export async function runLoadRewrite(baseDir: string, config: LoadRewriteConfig)
   const rewrites: RewriteRun[] = [];
   for (let round = 1; round <= config.rounds; round++) {
     progress(`load: round ${round}/${config.rounds} aofkv`);
-    const a = await aofkvRound(ds, path.join(root, 'aofkv'), round, config);
+    const a = await aofkvRoundInChild({ ds, dir: path.join(root, 'aofkv'), round, config });
     loads.push(a.load);
     rewrites.push(a.rewrite);
     if (redis.ok) {
@@ -116,7 +120,29 @@ export async function runLoadRewrite(baseDir: string, config: LoadRewriteConfig)
   };
 }
 
-async function aofkvRound(ds: Dataset, dir: string, round: number, config: LoadRewriteConfig): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
+export interface AofkvRoundSpec {
+  ds: Dataset;
+  dir: string;
+  round: number;
+  config: LoadRewriteConfig;
+}
+
+const ROUND_CHILD = fileURLToPath(new URL('./load-round-child.ts', import.meta.url));
+
+/** aofkvRound in a fresh node process with this process's flags (see load-round-child.ts). */
+async function aofkvRoundInChild(spec: AofkvRoundSpec): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
+  const child = spawn(process.execPath, [...process.execArgv, ROUND_CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  // 'close', not 'exit': it comes after the child's stdout has been read to its end.
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`aofkv load round ${spec.round} failed in its child process (exit ${code ?? signal})`);
+  const line = out.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as { load: LoadRun; rewrite: RewriteRun };
+}
+
+export async function aofkvRound(ds: Dataset, dir: string, round: number, config: LoadRewriteConfig): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
   copyDataset(ds, dir);
   syncDisk();
   collectGarbage();
