@@ -241,10 +241,11 @@ export class Server implements KeyspaceHooks, ServerView {
     return spec ?? undefined;
   }
 
-  execute(client: Client, argv: Bin[]): Reply {
+  /** `known`: the spec of argv[0] when the caller already looked it up (the AOF loader does). */
+  execute(client: Client, argv: Bin[], known?: CommandSpec): Reply {
     this.commandsProcessed++;
     if (argv.length === 0) return new ErrorReply('ERR empty command');
-    const spec = this.lookupCommand(argv[0]!);
+    const spec = known ?? this.lookupCommand(argv[0]!);
     if (spec === undefined) {
       return this.reject(client, unknownCommandError(argv));
     }

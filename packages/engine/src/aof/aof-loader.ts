@@ -234,7 +234,7 @@ async function replayResp(
       );
     }
     if (spec.name === 'multi') state.validBeforeMulti = state.validUpTo;
-    server.execute(client, argv);
+    server.execute(client, argv, spec);
     if (deps.loadTruncated) state.validUpTo = reader.position;
   }
   deps.progress.add(reader.position - reported);
