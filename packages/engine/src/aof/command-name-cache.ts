@@ -7,14 +7,11 @@
 import { latin1Slice, type Bin } from '../bytes.ts';
 
 /** Names longer than this are sliced every time (no command name is this long). */
-const MAX_NAME_BYTES = 24;
+export const MAX_NAME_BYTES = 24;
 /** Distinct names kept; later ones are sliced every time. */
-const MAX_NAMES = 256;
+export const MAX_NAMES = 256;
 
 export class CommandNameCache {
-  static readonly MAX_NAME_BYTES = MAX_NAME_BYTES;
-  static readonly MAX_NAMES = MAX_NAMES;
-
   private readonly byHash = new Map<number, Bin>();
 
   /** buf[start, start + len) as a Bin; the same string object for the same bytes while cached. */

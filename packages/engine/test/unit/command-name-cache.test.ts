@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandNameCache, hashNameBytes } from '../../src/aof/command-name-cache.ts';
+import { CommandNameCache, MAX_NAMES, MAX_NAME_BYTES, hashNameBytes } from '../../src/aof/command-name-cache.ts';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
@@ -59,9 +59,9 @@ describe('CommandNameCache', () => {
 
   it('stays correct past its bounds: long names and more distinct names than it keeps', () => {
     const cache = new CommandNameCache();
-    const long = Buffer.from('x'.repeat(CommandNameCache.MAX_NAME_BYTES + 1));
+    const long = Buffer.from('x'.repeat(MAX_NAME_BYTES + 1));
     expect(cache.get(long, 0, long.length)).toBe(long.toString('latin1'));
-    for (let i = 0; i < CommandNameCache.MAX_NAMES * 2; i++) {
+    for (let i = 0; i < MAX_NAMES * 2; i++) {
       const name = Buffer.from(`cmd${i}`);
       expect(cache.get(name, 0, name.length)).toBe(`cmd${i}`);
     }
