@@ -56,7 +56,6 @@ export function summarizeLimits(w: WritesResult): LimitSummary | null {
   };
 }
 
-
 export function summarizeCells(w: WritesResult, limits: LimitSummary | null): CellSummary[] {
   const groups = new Map<string, WriteCell[]>();
   for (const c of w.cells) {
@@ -240,11 +239,6 @@ function inMemoryCeiling(w: WritesResult, f: { variant?: string }): string {
   return Number.isFinite(r.ratio) ? `; the same loop with the AOF off: ${fmt(r.a)} ops/s = ${fx(r.ratio)}` : '';
 }
 
-/**
- * Under always, 64 writes in flight in a closed loop all wait for the same fsync, so the next 64
- * arrive only after it: one turn takes t_fsync + 64 × c, c = CPU per write. The best case, c =
- * the CPU of a write with the AOF off, bounds what any always path can reach at 64 in flight.
- */
 /**
  * The always-at-64 group commit's bound on a disk. One turn is one fsync of what 64 writes
  * appended plus 64 × CPU per write, nothing overlapping (every caller waits on the same fsync):

@@ -34,7 +34,7 @@ export interface LimitSample {
 
 export function measureFdatasyncRate(dir: string, durationMs: number, inPlace = false, appendBytes = 100): { perSec: number; p50Ms: number } {
   const file = path.join(dir, inPlace ? 'limits-fdatasync-inplace.dat' : 'limits-fdatasync.dat');
-  const buf = Buffer.alloc(inPlace ? 100 : appendBytes, 0x61);
+  const buf = Buffer.alloc(appendBytes, 0x61);
   const inPlaceBytes = 16 << 20;
   if (inPlace) {
     fs.writeFileSync(file, Buffer.alloc(inPlaceBytes, 0x61));
