@@ -9,7 +9,6 @@ export type Bin = string;
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
-/** User string (UTF-8 text), Buffer or number → Bin. ASCII strings pass through unchanged. */
 // Node's Buffer#latin1Slice / #latin1Write: undocumented but present since the first Buffer (as
 // binarySlice/binaryWrite before that); looked up once, with the public call as the fallback.
 interface Latin1Methods {
@@ -35,6 +34,7 @@ export const latin1Write: (buf: Buffer, s: Bin, offset: number) => number = hasL
   ? (buf, s, offset) => (buf as Buffer & Latin1Methods).latin1Write(s, offset, s.length)
   : (buf, s, offset) => buf.write(s, offset, s.length, 'latin1');
 
+/** User string (UTF-8 text), Buffer or number → Bin. ASCII strings pass through unchanged. */
 export function toBin(value: string | Buffer | Uint8Array | number | bigint): Bin {
   if (typeof value === 'string') {
     return ASCII_ONLY.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');

@@ -224,10 +224,6 @@ export class Server implements KeyspaceHooks, ServerView {
   }
 
   /**
-   * Redis processCommand for one client request: lookup, arity, MISCONF, MULTI queueing, call().
-   * Never throws for bad input: errors come back as ErrorReply.
-   */
-  /**
    * Redis lookupCommand: the command `raw` names, in any letter case. Each spelling is lowered
    * once: a write path sees the same few names ("SET", "set") millions of times. Bounded, since
    * a client can send any bytes as a name.
@@ -241,7 +237,11 @@ export class Server implements KeyspaceHooks, ServerView {
     return spec ?? undefined;
   }
 
-  /** `known`: the spec of argv[0] when the caller already looked it up (the AOF loader does). */
+  /**
+   * Redis processCommand for one client request: lookup, arity, MISCONF, MULTI queueing, call().
+   * Never throws for bad input: errors come back as ErrorReply. `known`: the spec of argv[0] when
+   * the caller already looked it up (the AOF loader does).
+   */
   execute(client: Client, argv: Bin[], known?: CommandSpec): Reply {
     this.commandsProcessed++;
     if (argv.length === 0) return new ErrorReply('ERR empty command');

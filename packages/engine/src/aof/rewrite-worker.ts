@@ -2,8 +2,9 @@
 // piscina pool (strict FIFO, like a bio thread), so its tasks arrive in order: open, batch...,
 // finish (or abort). Batches are chunks of MessagePack plain entries (snapshot-codec.ts); the
 // thread decodes them, encodes them as the new base (RESP or RDB) and writes them to the temp file
-// with the real file system, fsyncing every 4 MiB and at the end. It never touches the keyspace: the main thread's copy-on-write snapshot decides what
-// the entries are. State lives at module level between tasks: one rewrite per thread at a time.
+// with the real file system, fsyncing every 4 MiB and at the end. It never touches the keyspace:
+// the main thread's copy-on-write snapshot decides what the entries are. State lives at module
+// level between tasks: one rewrite per thread at a time.
 
 import { NodeFileSystem } from '../io/node-file-system.ts';
 import { InlineSnapshotSink } from './snapshot-sink.ts';

@@ -1,8 +1,8 @@
 // ThreadSnapshotSink: the main-thread side of the rewrite writer thread (rewrite-worker.ts), a
 // single-thread piscina pool with strict FIFO so open, batches and finish run in order. Batches
 // arrive encoded (snapshot-codec.ts) in buffers of their own, which are transferred, not copied.
-// At most MAX_IN_FLIGHT batches are outstanding, so a slow disk slows the snapshot walk instead of queueing the whole
-// dataset in memory. A task that fails (ENOSPC, EIO, a dead thread) fails the rewrite.
+// At most MAX_IN_FLIGHT batches are outstanding, so a slow disk slows the snapshot walk instead
+// of queueing the whole dataset in memory. A task that fails (ENOSPC, EIO, a dead thread) fails the rewrite.
 
 import { Piscina } from 'piscina';
 import { resolveWorkerScript } from '@aofkv/bio-workers';
