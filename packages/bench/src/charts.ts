@@ -2,7 +2,7 @@
 // {renderer: 'svg', ssr: true})` + `renderToSVGString()`): no browser, no canvas, no DOM — one
 // pinned pure-JS dependency. Charts are static (animation off) so the files are reproducible.
 
-import { PIPELINED_VARIANT } from './scenarios/writes.ts';
+import { PIPELINED_VARIANT, REDIS_PIPELINED } from './scenarios/writes.ts';
 import * as echarts from 'echarts';
 import type { CellSummary } from './summary.ts';
 import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
@@ -39,7 +39,7 @@ function categories(cells: CellSummary[]): { label: string; match: (c: CellSumma
 }
 
 function isPipelined(variant: string | null): boolean {
-  return variant === '-P 16 -c 4' || variant === PIPELINED_VARIANT.label;
+  return variant === REDIS_PIPELINED.label || variant === PIPELINED_VARIANT.label;
 }
 
 function valueOrNull(v: number | undefined): number | null {

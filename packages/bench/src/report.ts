@@ -2,7 +2,7 @@
 // ratios to Redis and to the peers, load / memory / rewrite, the PASS/MISS targets and what was
 // unavailable. Every number comes from summary.ts; nothing is computed here but formatting.
 
-import { PIPELINED_VARIANT } from './scenarios/writes.ts';
+import { PIPELINED_VARIANT, REDIS_PIPELINED, REDIS_VARIANTS } from './scenarios/writes.ts';
 import type { MachineInfo } from './machine.ts';
 import type { WritesResult } from './scenarios/writes.ts';
 import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
@@ -159,13 +159,13 @@ function ratioSection(w: WritesResult): string[] {
   const hasRedis = w.cells.some((c) => c.system === 'redis');
   if (hasRedis) {
     for (const policy of ['always', 'everysec', 'no']) {
-      for (const [inFlight, variant] of [[64, '-P 16 -c 4'], [64, '-P 1 -c 64'], [1, '-P 1 -c 1']] as const) {
-        const r = roundRatio(w, { system: 'aofkv', mode: policy, workload: 'set', inFlight }, { system: 'redis', mode: policy, variant });
-        rows.push([`aofkv ${policy} SET @${inFlight}`, `redis ${policy} ${variant}`, fmtCount(r.a), fmtCount(r.b), fmtRatio(r.ratio)]);
+      for (const { inFlight, label } of REDIS_VARIANTS) {
+        const r = roundRatio(w, { system: 'aofkv', mode: policy, workload: 'set', inFlight }, { system: 'redis', mode: policy, variant: label });
+        rows.push([`aofkv ${policy} SET @${inFlight}`, `redis ${policy} ${label}`, fmtCount(r.a), fmtCount(r.b), fmtRatio(r.ratio)]);
       }
       // Pipelines on both sides: db.pipeline() of 16 SETs × 4 loops vs redis-benchmark -P 16 -c 4.
-      const p = roundRatio(w, { system: 'aofkv', mode: policy, variant: PIPELINED_VARIANT.label }, { system: 'redis', mode: policy, variant: '-P 16 -c 4' });
-      if (Number.isFinite(p.ratio)) rows.push([`aofkv ${policy} SET ${PIPELINED_VARIANT.label}`, `redis ${policy} -P 16 -c 4`, fmtCount(p.a), fmtCount(p.b), fmtRatio(p.ratio)]);
+      const p = roundRatio(w, { system: 'aofkv', mode: policy, variant: PIPELINED_VARIANT.label }, { system: 'redis', mode: policy, variant: REDIS_PIPELINED.label });
+      if (Number.isFinite(p.ratio)) rows.push([`aofkv ${policy} SET ${PIPELINED_VARIANT.label}`, `redis ${policy} ${REDIS_PIPELINED.label}`, fmtCount(p.a), fmtCount(p.b), fmtRatio(p.ratio)]);
     }
   }
   const peers = [...new Set(w.cells.filter((c) => isPeer(c.system)).map((c) => `${c.system}|${c.mode}|${c.durability}`))];

@@ -2,7 +2,7 @@
 // ratios taken per round and then the median (so a drift between rounds cancels out), each
 // policy as a fraction of the disk limit measured in the same rounds, and the PASS/MISS targets.
 
-import { PIPELINED_VARIANT } from './scenarios/writes.ts';
+import { PIPELINED_VARIANT, REDIS_PIPELINED } from './scenarios/writes.ts';
 import type { Durability, LatencyEventRow } from './systems/types.ts';
 import type { WriteCell, WritesResult } from './scenarios/writes.ts';
 import type { LoadRewriteResult } from './scenarios/load-rewrite.ts';
@@ -235,7 +235,7 @@ export function evaluateTargets(w: WritesResult | null, lr: LoadRewriteResult | 
  * all, as a multiple of Redis -P 16. A T1 target above it cannot be met by the AOF path.
  */
 function inMemoryCeiling(w: WritesResult, f: { variant?: string }): string {
-  const r = roundRatio(w, { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64, ...f }, { system: 'redis', mode: 'everysec', variant: '-P 16 -c 4' });
+  const r = roundRatio(w, { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64, ...f }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
   return Number.isFinite(r.ratio) ? `; the same loop with the AOF off: ${fmt(r.a)} ops/s = ${fx(r.ratio)}` : '';
 }
 
@@ -277,7 +277,7 @@ function groupCommitCeiling(w: WritesResult, limitOpsPerSec: number): string {
  * same probed limit): the reference implementation's distance from the target on this disk.
  */
 function redisOnGroupCommitLimit(w: WritesResult): string {
-  const r = fsyncLimitRatio(w, { system: 'redis', mode: 'always', workload: 'set', inFlight: 64, variant: '-P 16 -c 4' }, 64);
+  const r = fsyncLimitRatio(w, { system: 'redis', mode: 'always', workload: 'set', inFlight: 64, variant: REDIS_PIPELINED.label }, 64);
   return Number.isFinite(r.ratio) ? `; redis-server always -P 16 -c 4 on the same measure in this run: ${fmt(r.ops)} ops/s = ${r.ratio.toFixed(2)} of its limit` : '';
 }
 
@@ -286,7 +286,7 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
 
   // T1
   if (hasRedis) {
-    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', workload: 'set', inFlight: 64 }, { system: 'redis', mode: 'everysec', variant: '-P 16 -c 4' });
+    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', workload: 'set', inFlight: 64 }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
     targets.push({
       id: 'T1',
       description: 'everysec SET @64 in flight ≥ 3× redis-benchmark -P 16 (-c 4 = 64 in flight), everysec',
@@ -299,7 +299,7 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
 
   // T1 with a client pipeline on both sides (reported next to T1; the issue's T1 is per-call).
   if (hasRedis) {
-    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', variant: PIPELINED_VARIANT.label }, { system: 'redis', mode: 'everysec', variant: '-P 16 -c 4' });
+    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', variant: PIPELINED_VARIANT.label }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
     if (Number.isFinite(r.ratio)) {
       targets.push({
         id: 'T1p',

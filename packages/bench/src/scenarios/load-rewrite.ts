@@ -120,6 +120,12 @@ export async function runLoadRewrite(baseDir: string, config: LoadRewriteConfig)
   };
 }
 
+/** One round's measurements, for either system. */
+export interface RoundResult {
+  load: LoadRun;
+  rewrite: RewriteRun;
+}
+
 export interface AofkvRoundSpec {
   ds: Dataset;
   dir: string;
@@ -130,7 +136,7 @@ export interface AofkvRoundSpec {
 const ROUND_CHILD = fileURLToPath(new URL('./load-round-child.ts', import.meta.url));
 
 /** aofkvRound in a fresh node process with this process's flags (see load-round-child.ts). */
-async function aofkvRoundInChild(spec: AofkvRoundSpec): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
+async function aofkvRoundInChild(spec: AofkvRoundSpec): Promise<RoundResult> {
   const child = spawn(process.execPath, [...process.execArgv, ROUND_CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -139,10 +145,10 @@ async function aofkvRoundInChild(spec: AofkvRoundSpec): Promise<{ load: LoadRun;
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   if (code !== 0) throw new Error(`aofkv load round ${spec.round} failed in its child process (exit ${code ?? signal})`);
   const line = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as { load: LoadRun; rewrite: RewriteRun };
+  return JSON.parse(line) as RoundResult;
 }
 
-export async function aofkvRound(ds: Dataset, dir: string, round: number, config: LoadRewriteConfig): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
+export async function aofkvRound(ds: Dataset, dir: string, round: number, config: LoadRewriteConfig): Promise<RoundResult> {
   copyDataset(ds, dir);
   syncDisk();
   collectGarbage();
@@ -316,7 +322,7 @@ function parseInfo(text: string): Map<string, string> {
   return map;
 }
 
-async function redisRound(ds: Dataset, dir: string, round: number): Promise<{ load: LoadRun; rewrite: RewriteRun }> {
+async function redisRound(ds: Dataset, dir: string, round: number): Promise<RoundResult> {
   copyDataset(ds, dir);
   syncDisk();
   let server: RedisServer | null = null;

@@ -99,14 +99,16 @@ export interface WritesResult {
   redisVersion: string | null;
 }
 
-interface RedisVariant {
+export interface RedisVariant {
   label: string;
   pipeline: number;
   clients: number;
   inFlight: number;
 }
-const REDIS_VARIANTS: readonly RedisVariant[] = [
-  { label: '-P 16 -c 4', pipeline: 16, clients: 4, inFlight: 64 },
+/** The shape the targets compare against: redis-benchmark -P 16, 4 clients = 64 in flight. */
+export const REDIS_PIPELINED: RedisVariant = { label: '-P 16 -c 4', pipeline: 16, clients: 4, inFlight: 64 };
+export const REDIS_VARIANTS: readonly RedisVariant[] = [
+  REDIS_PIPELINED,
   { label: '-P 1 -c 64', pipeline: 1, clients: 64, inFlight: 64 },
   { label: '-P 1 -c 1', pipeline: 1, clients: 1, inFlight: 1 },
 ];
