@@ -131,7 +131,7 @@ async function runChildDataset(o: ProfileOptions): Promise<string> {
       startUs = nowUs();
       const t1 = performance.now();
       await db.command('bgrewriteaof');
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       line = `BGREWRITEAOF under a 64-in-flight SET load: ${(performance.now() - t1).toFixed(0)} ms`;
       endUs = nowUs();
       const { ops } = await load.stop();

@@ -88,7 +88,7 @@ async function studyReal(o: StudyOptions): Promise<StudyResult> {
     // Pace by the clock, not by counting ticks: timers run late when the loop is busy.
     while (Date.now() < tEnd) {
       const now = Date.now();
-      records.push({ source: 'sample', t: now - t0, bufBytes: engine.aof!.writer.buf.length, pendingFsync: bio.pending('aofFsync') });
+      records.push({ source: 'sample', t: now - t0, bufBytes: engine.aof!.bufferedBytes, pendingFsync: bio.pending('aofFsync') });
       const due = Math.floor(((now - t0) * o.rate) / 1000) - issued;
       for (let i = 0; i < due; i++) {
         const sent = performance.now();
@@ -138,7 +138,7 @@ async function studySim(o: StudyOptions): Promise<StudyResult> {
     clock.set(t0 + t);
     driveBio();
     if (t % SAMPLE_EVERY_MS === 0) {
-      records.push({ source: 'sample', t, bufBytes: engine.aof!.writer.buf.length, pendingFsync: bio.pending('aofFsync') });
+      records.push({ source: 'sample', t, bufBytes: engine.aof!.bufferedBytes, pendingFsync: bio.pending('aofFsync') });
     }
     const due = Math.floor((t * o.rate) / 1000) - issued;
     for (let i = 0; i < due; i++) {

@@ -47,6 +47,12 @@ export interface BioClient {
    */
   fsyncStatus(): FsyncStatus;
   /**
+   * Set the fsync status back to ok, as Redis's startAppendOnly does when the AOF is turned on
+   * again (`atomicSet(server.aof_bio_fsync_status, C_OK)`): "AOF reopen, just ignore the AOF
+   * fsync error in bio job". A job that fails later sets it again.
+   */
+  resetFsyncStatus(): void;
+  /**
    * Resolves when every job submitted before the call has finished (only jobs of `type` when
    * given: Redis 7.2's bioDrainWorker(type), e.g. before switching appendfsync to always).
    */

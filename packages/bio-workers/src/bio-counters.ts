@@ -154,6 +154,10 @@ export class BioCounters {
     Atomics.store(this.#slots, SLOT.fsyncStatus, FSYNC_ERR);
   }
 
+  resetFsyncStatus(): void {
+    Atomics.store(this.#slots, SLOT.fsyncStatus, FSYNC_OK);
+  }
+
   fsyncStatus(): FsyncStatus {
     if (Atomics.load(this.#slots, SLOT.fsyncStatus) === FSYNC_OK) return { ok: true };
     const errno = Atomics.load(this.#slots, SLOT.fsyncErrno);

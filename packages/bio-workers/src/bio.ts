@@ -161,6 +161,10 @@ class PiscinaBioClient implements PiscinaBio {
     return this.#counters.fsyncStatus();
   }
 
+  resetFsyncStatus(): void {
+    this.#counters.resetFsyncStatus();
+  }
+
   async drain(type?: BioJobType): Promise<void> {
     const types = type === undefined ? BIO_JOB_TYPES : [type];
     await Promise.all(types.flatMap((t) => [...this.#inFlight[t]]));

@@ -88,6 +88,10 @@ export class InlineBio implements BioClient {
     return this.#counters.fsyncStatus();
   }
 
+  resetFsyncStatus(): void {
+    this.#counters.resetFsyncStatus();
+  }
+
   /** Runs the jobs now (see DESIGN); resolves when they are done. */
   async drain(type?: BioJobType): Promise<void> {
     this.#runUntilIdle(type === undefined ? BIO_JOB_TYPES : [type]);

@@ -40,13 +40,22 @@ interface OptionSpec<K extends keyof EngineConfig = keyof EngineConfig> {
   readonly enumValues?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** Redis DENY_LOADING_CONFIG: CONFIG SET answers LOADING while the dataset loads. */
+  readonly denyLoading?: boolean;
 }
 
 const INT_MAX = 2147483647;
 
 export const CONFIG_TABLE: readonly OptionSpec[] = [
   { key: 'dir', redisName: 'dir', kind: 'string', defaultValue: './data', mutable: false },
-  { key: 'appendonly', redisName: 'appendonly', kind: 'bool', defaultValue: true, mutable: true },
+  {
+    key: 'appendonly',
+    redisName: 'appendonly',
+    kind: 'bool',
+    defaultValue: true,
+    mutable: true,
+    denyLoading: true,
+  },
   {
     key: 'appendfsync',
     redisName: 'appendfsync',
@@ -173,7 +182,8 @@ function checkFilename(o: OptionSpec, text: string): void {
 
 /** openEngine() options that are not Redis configuration (injected services and switches). */
 const NON_CONFIG_OPTIONS = new Set([
-  'random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron', 'rewriteScheduler', 'makeSnapshotSink',
+  'random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron', 'rewriteScheduler', 'loadScheduler',
+  'makeSnapshotSink',
   'onLoadProgress',
 ]);
 

@@ -1,5 +1,6 @@
-// Commands that need the whole engine rather than the keyspace: CONFIG and INFO.
-// (BGREWRITEAOF, DEBUG and LATENCY join them as the AOF work lands.)
+// Commands that need the whole engine rather than the keyspace: CONFIG, INFO, BGREWRITEAOF and
+// LATENCY. They see the engine through EngineCommandHost, so this module does not import the
+// engine that registers them.
 
 import type { Bin } from './bytes.ts';
 import {
@@ -9,12 +10,27 @@ import {
   parseOptionText,
   type EngineConfig,
 } from './config.ts';
-import type { Engine } from './engine.ts';
+import type { AofPersistence } from './aof/aof-persistence.ts';
+import type { Clock } from './io/clock.ts';
+import type { Server } from './server.ts';
 import { ErrorReply, OK, StatusReply, fail, type Reply } from './reply.ts';
 import { cmd, type CommandSpec } from './commands/types.ts';
 import { globMatch } from './glob.ts';
 
 const NO_KEYS = [0, 0, 0] as const;
+
+/** What these commands need from the engine (Engine implements it). */
+export interface EngineCommandHost {
+  readonly config: EngineConfig;
+  readonly aof: AofPersistence | null;
+  readonly clock: Clock;
+  readonly server: Server;
+  readonly startedAtMs: number;
+  /** Apply a CONFIG SET change's side effects; a listener that throws refuses the change. */
+  emit(event: 'configChanged', key: keyof EngineConfig, previous: unknown): boolean;
+}
+
+type Engine = EngineCommandHost;
 
 export function buildEngineCommands(engine: Engine): CommandSpec[] {
   return [
@@ -104,6 +120,8 @@ function configSet(engine: Engine, argv: readonly Bin[]): Reply {
     const o = optionByRedisName(name);
     if (o === undefined) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
     if (!o.mutable) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+    // Redis DENY_LOADING_CONFIG: the LOADING error takes precedence over a plain ERR.
+    if (o.denyLoading === true && engine.server.loading) fail('LOADING Redis is loading the dataset in memory');
     if (changes.some((c) => c.key === o.key)) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
     let value: EngineConfig[keyof EngineConfig];
     try {
@@ -145,7 +163,7 @@ export function infoText(engine: Engine, sections: readonly Bin[]): Bin {
     hz: engine.config.hz,
     executable: process.argv[1] ?? '',
   });
-  add('Persistence', engine.persistence?.info() ?? { loading: 0, aof_enabled: 0 });
+  add('Persistence', engine.aof?.info() ?? { loading: 0, aof_enabled: 0 });
   add('Stats', {
     total_commands_processed: engine.server.commandsProcessed,
     expired_keys: engine.server.expiredKeys,

@@ -1,5 +1,5 @@
 // DESIGN: Engine is the embedded server. It composes the command executor (Server), the AOF
-// (behind the Persistence interface) and an event-loop driver that plays Redis's ae loop:
+// (AofPersistence, which owns all AOF state) and an event-loop driver that plays Redis's ae loop:
 //
 //   db.command()  → Server.execute() runs the command at once, synchronously, in call order;
 //                   its reply is held, not delivered.
@@ -9,6 +9,11 @@
 //   cron          → every 1000/hz ms: active expiry and the AOF's periodic work (serverCron).
 //
 // Everything a turn produced shares one write (and one fsync under always): group commit.
+//
+// FATAL (appendfsync always could not write or fsync; DEBUG LOADAOF could not load): the AOF
+// tells the engine once (AofPersistence onFatal), wherever it happened (a turn's flush, the cron,
+// a command's forced flush, a rewrite's start). From then on no reply resolves: the held ones and
+// every later command are rejected with ERR_ENGINE_FATAL, and only close() is left.
 
 import { EventEmitter } from 'node:events';
 import { binToBuffer, binToUtf8, toBin, type Bin } from './bytes.ts';
@@ -26,6 +31,7 @@ import { AofPersistence } from './aof/aof-persistence.ts';
 import { LazyBio } from './aof/lazy-bio.ts';
 import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
 import type { RewriteScheduler } from './aof/aof-rewrite.ts';
+import type { LoadScheduler } from './aof/aof-loader.ts';
 import type { SnapshotSink } from './aof/snapshot-sink.ts';
 
 /** A command argument as the embedding application passes it. */
@@ -56,6 +62,8 @@ export interface EngineOptions extends Partial<EngineConfig> {
   autoCron?: boolean;
   /** How AOF rewrite slices are scheduled (simulations pass a ManualRewriteScheduler). */
   rewriteScheduler?: RewriteScheduler;
+  /** Where a load pauses (simulations pause DEBUG LOADAOF at exact points). */
+  loadScheduler?: LoadScheduler;
   /** Where a rewrite writes its base (default: a writer thread on the real disk, inline otherwise). */
   makeSnapshotSink?: () => SnapshotSink;
   /**
@@ -73,18 +81,6 @@ export interface LoadProgress {
   readonly totalBytes: number;
 }
 
-/**
- * What the engine needs from the persistence layer (the AOF). `beforeSleep` runs once per
- * event-loop turn before replies are delivered and may throw a fatal EngineError (appendfsync
- * always could not write or fsync): then the held replies are rejected, never acknowledged.
- */
-export interface Persistence {
-  beforeSleep(): void;
-  cron(): void;
-  info(): Record<string, string | number>;
-  close(): Promise<void>;
-}
-
 interface HeldReply {
   reply: Reply;
   asBuffer: boolean;
@@ -94,16 +90,18 @@ interface HeldReply {
   reject: (err: Error) => void;
 }
 
-type EngineState = { kind: 'open' } | { kind: 'closing' } | { kind: 'closed' } | { kind: 'fatal'; cause: Error };
+type Lifecycle = 'open' | 'closing' | 'closed';
 
 export class Engine extends EventEmitter {
   readonly config: EngineConfig;
   readonly server: Server;
   readonly clock: Clock;
-  persistence: Persistence | null = null;
   /** The AOF subsystem (null only for engines built without persistence). */
   aof: AofPersistence | null = null;
-  private state: EngineState = { kind: 'open' };
+  private lifecycle: Lifecycle = 'open';
+  /** Set once the AOF stopped for good (see FATAL above); independent of the lifecycle. */
+  private fatalCause: Error | null = null;
+  private closing: Promise<void> | null = null;
   private held: HeldReply[] = [];
   private beforeSleepScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
@@ -134,8 +132,9 @@ export class Engine extends EventEmitter {
     return new DbHandle(this, this.server.createClient(index));
   }
 
+  /** True once the engine refuses commands: closing, closed, or stopped by a fatal AOF error. */
   get closed(): boolean {
-    return this.state.kind !== 'open';
+    return this.lifecycle !== 'open' || this.fatalCause !== null;
   }
 
   /** Run one command for `client` now; its reply is delivered after this turn's AOF flush. */
@@ -170,16 +169,17 @@ export class Engine extends EventEmitter {
     setImmediate(() => this.beforeSleep());
   }
 
-  /** Redis beforeSleep: flush the AOF, then deliver this turn's replies. */
+  /**
+   * Redis beforeSleep: flush the AOF, then deliver this turn's replies — unless the AOF stopped
+   * (now, or earlier in this turn from the cron or a command): then none is ever delivered.
+   */
   beforeSleep(): void {
     this.beforeSleepScheduled = false;
     const held = this.held;
     this.held = [];
-    try {
-      this.persistence?.beforeSleep();
-    } catch (err) {
-      this.enterFatal(err as Error);
-      const cause = this.usabilityError()!;
+    if (this.fatalCause === null) this.aof?.beforeSleep();
+    if (this.fatalCause !== null) {
+      const cause = this.fatalError();
       for (const h of held) h.reject(cause);
       return;
     }
@@ -193,10 +193,10 @@ export class Engine extends EventEmitter {
     }
   }
 
-  /** Under appendfsync always a failed write/fsync stops the engine (Redis exits). */
+  /** The AOF stopped for good (Redis exits): refuse everything from now on. Called by the AOF. */
   enterFatal(cause: Error): void {
-    if (this.state.kind === 'fatal') return;
-    this.state = { kind: 'fatal', cause };
+    if (this.fatalCause !== null) return;
+    this.fatalCause = cause;
     this.stopCron();
     this.emit('fatal', cause);
   }
@@ -214,42 +214,41 @@ export class Engine extends EventEmitter {
 
   /** Redis serverCron: active expiry and the AOF's periodic duties. */
   cron(): void {
-    if (this.state.kind !== 'open') return;
+    if (this.closed) return;
     this.server.activeExpireCycle(ACTIVE_EXPIRE_KEYS_PER_TICK);
-    try {
-      this.persistence?.cron();
-    } catch (err) {
-      this.enterFatal(err as Error);
-    }
+    this.aof?.cron();
   }
 
   /**
    * Redis DEBUG LOADAOF for tests and tools: flush, empty the keyspace and load the AOF again from
-   * disk. A failure stops the engine, as it makes Redis exit.
+   * disk. A load that fails stops the engine, as it makes Redis exit; a refusal (aof_buf could not
+   * be written, see AofPersistence.debugLoadAof) changes nothing.
    */
   async debugLoadAof(): Promise<void> {
     this.assertUsable();
     if (this.aof === null) throw new EngineError('ERR_NOT_SUPPORTED', 'This engine has no AOF');
-    try {
-      await this.aof.debugLoadAof();
-    } catch (err) {
-      this.enterFatal(err as Error);
-      throw err;
-    }
+    await this.aof.debugLoadAof();
   }
 
-  /** Flush and fsync everything, stop timers and workers. Idempotent. */
-  async close(): Promise<void> {
-    if (this.state.kind === 'closed' || this.state.kind === 'closing') return;
-    const wasFatal = this.state.kind === 'fatal';
-    this.state = { kind: 'closing' };
+  /**
+   * Flush and fsync everything, stop timers and workers. Idempotent: later calls return the same
+   * promise. Rejects with ERR_AOF_NOT_PERSISTED (after releasing everything) when something
+   * executed could not be made durable; see FAULTS.md.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.lifecycle = 'closing';
     this.stopCron();
     // Deliver replies of commands already run in this turn before shutting the AOF.
-    if (this.held.length > 0 && !wasFatal) this.beforeSleep();
+    if (this.held.length > 0) this.beforeSleep();
     try {
-      await this.persistence?.close();
+      await this.aof?.close();
     } finally {
-      this.state = { kind: 'closed' };
+      this.lifecycle = 'closed';
     }
   }
 
@@ -258,20 +257,20 @@ export class Engine extends EventEmitter {
     if (err !== null) throw err;
   }
 
+  private fatalError(): EngineError {
+    const cause = this.fatalCause!;
+    return new EngineError(
+      'ERR_ENGINE_FATAL',
+      `The engine stopped after a fatal AOF error and refuses every command: ${cause.message}`,
+      { cause },
+    );
+  }
+
   private usabilityError(): EngineError | null {
-    switch (this.state.kind) {
-      case 'open':
-        return null;
-      case 'closing':
-      case 'closed':
-        return new EngineError('ERR_ENGINE_CLOSED', 'The engine is closed; open a new one with openEngine()');
-      case 'fatal':
-        return new EngineError(
-          'ERR_ENGINE_FATAL',
-          `The engine stopped after a fatal AOF error and refuses every command: ${this.state.cause.message}`,
-          { cause: this.state.cause },
-        );
+    if (this.lifecycle !== 'open') {
+      return new EngineError('ERR_ENGINE_CLOSED', 'The engine is closed; open a new one with openEngine()');
     }
+    return this.fatalCause === null ? null : this.fatalError();
   }
 }
 
@@ -523,8 +522,10 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     server: engine.server,
     log,
     readOnly: options.readOnly === true,
+    onFatal: (error) => engine.enterFatal(error),
     ...(options.onLoadProgress !== undefined ? { onLoadProgress: options.onLoadProgress } : {}),
     ...(options.rewriteScheduler !== undefined ? { rewriteScheduler: options.rewriteScheduler } : {}),
+    ...(options.loadScheduler !== undefined ? { loadScheduler: options.loadScheduler } : {}),
     ...(options.makeSnapshotSink !== undefined ? { makeSnapshotSink: options.makeSnapshotSink } : {}),
   });
   try {
@@ -538,10 +539,9 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     throw err;
   }
   engine.aof = aof;
-  aof.writer.onTrace = (event) => {
+  aof.onTrace = (event) => {
     if (engine.listenerCount('trace') > 0) engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
   };
-  engine.persistence = aof;
   engine.server.sink = aof;
   engine.server.gate = aof;
   engine.on('configChanged', (key: string, previous: unknown) => aof.onConfigChanged(key, previous));

@@ -16,6 +16,7 @@ export type EngineErrorCode =
   | 'ERR_AOF_MISSING_FILE'
   | 'ERR_AOF_MANIFEST'
   | 'ERR_AOF_OPEN'
+  | 'ERR_AOF_NOT_PERSISTED'
   | 'ERR_RDB'
   | 'ERR_NOT_SUPPORTED';
 

@@ -20,7 +20,8 @@ import {
 } from './reply.ts';
 import { buildCommandTable, type CommandTable } from './commands/registry.ts';
 import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
-import { writeKeysOf, type CopyOnWrite } from './aof/rewrite-snapshot.ts';
+import { writeKeysOf } from './commands/write-keys.ts';
+import type { CopyOnWrite } from './keyspace/copy-on-write.ts';
 
 /** Redis feedAppendOnlyFile: receives every command that must reach the AOF. */
 export interface PropagationSink {
@@ -250,20 +251,22 @@ export class Server implements KeyspaceHooks, ServerView {
       return this.reject(client, unknownCommandError(argv));
     }
     if (this.loading && !client.isAofClient && !spec.flags.includes('loading')) {
-      return this.reject(client, 'LOADING Redis is loading the dataset in memory');
+      return this.reject(client, 'LOADING Redis is loading the dataset in memory', spec);
     }
     if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
-      return this.reject(client, `ERR wrong number of arguments for '${spec.name}' command`);
+      return this.reject(client, `ERR wrong number of arguments for '${spec.name}' command`, spec);
     }
+    // Redis never refuses the AOF client: the loader calls the command directly, not through
+    // processCommand, so a pending disk error cannot make DEBUG LOADAOF skip commands.
     const isWrite =
       spec.flags.includes('write') || (spec.name === 'exec' && client.inMulti && client.queueHasWrite);
-    if (isWrite || spec.name === 'ping') {
+    if ((isWrite || spec.name === 'ping') && !client.isAofClient) {
       const denied = this.gate?.deniedWriteError() ?? null;
-      if (denied !== null) return this.reject(client, denied);
+      if (denied !== null) return this.reject(client, denied, spec);
     }
     if (client.inMulti && !NOT_QUEUED.has(spec.name)) {
       if (spec.flags.includes('no-multi')) {
-        return this.reject(client, `ERR Command not allowed inside a transaction`);
+        return this.reject(client, `ERR Command not allowed inside a transaction`, spec);
       }
       client.queue.push({ spec, argv });
       if (spec.flags.includes('write')) client.queueHasWrite = true;
@@ -295,8 +298,16 @@ export class Server implements KeyspaceHooks, ServerView {
     return client;
   }
 
-  /** Redis rejectCommand: reply with an error and, inside MULTI, doom the transaction. */
-  private reject(client: Client, message: string): ErrorReply {
+  /**
+   * Redis rejectCommand: reply with an error and, inside MULTI, doom the transaction. A rejected
+   * EXEC ends the transaction instead (Redis execCommandAbort): "EXECABORT Transaction discarded
+   * because of: <error>", and the client is out of MULTI.
+   */
+  private reject(client: Client, message: string, spec?: CommandSpec): ErrorReply {
+    if (spec?.name === 'exec' && client.inMulti) {
+      this.discardTransaction(client);
+      return new ErrorReply(`EXECABORT Transaction discarded because of: ${message}`);
+    }
     if (client.inMulti) client.dirtyExec = true;
     return new ErrorReply(message);
   }

@@ -12,25 +12,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openEngine, type Engine } from '@aofkv/engine';
+import { AofBuffer } from '@aofkv/engine/testing';
 import { keyName } from '../workload.ts';
-
-/** The AofBuffer class, reached through an engine (the engine package does not export it). */
-type AofBufferLike = NonNullable<Engine['aof']>['writer']['buf'];
-type AofBufferCtor = new (capacityBytes?: number) => AofBufferLike;
-
-async function aofBufferClass(): Promise<AofBufferCtor> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aofkv-bench-enc-'));
-  try {
-    // appendonly off: the engine creates no file; we only borrow its aof_buf's class.
-    const engine = await openEngine({ dir, appendonly: false, autoCron: false });
-    const ctor = engine.aof!.writer.buf.constructor as AofBufferCtor;
-    await engine.close();
-    return ctor;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export interface Dataset {
   dir: string;
@@ -44,7 +27,6 @@ export interface Dataset {
 const CHUNK_BYTES = 8 << 20;
 
 export async function generateDataset(dir: string, keys: number): Promise<Dataset> {
-  const AofBuffer = await aofBufferClass();
   const aofDir = path.join(dir, 'appendonlydir');
   fs.mkdirSync(aofDir, { recursive: true });
   const incr = path.join(aofDir, 'appendonly.aof.1.incr.aof');

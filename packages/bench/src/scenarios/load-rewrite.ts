@@ -283,7 +283,7 @@ async function aofkvRewrite(
   const startMs = performance.now() - t0;
   const reply = await pending;
   if (typeof reply !== 'string' || !reply.includes('started')) throw new Error(`BGREWRITEAOF: ${String(reply)}`);
-  await engine.aof!.rewriter.waitForCompletion();
+  await engine.aof!.waitForRewrite();
   const walk = slices.take();
   const durationMs = performance.now() - t0;
   eld.disable();

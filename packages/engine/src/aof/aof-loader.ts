@@ -73,6 +73,33 @@ export interface LoaderDeps {
   nowMs: () => number;
   /** Handles a file that starts with the RDB magic; returns the offset where RESP resumes. */
   loadRdb: ((reader: RespFileReader, fileName: string) => Promise<void>) | null;
+  /** Where the replay pauses (default: TimedLoadScheduler). */
+  scheduler?: LoadScheduler;
+  /** Asked after every pause: true stops the load with ERR_ENGINE_CLOSED (close() while loading). */
+  aborted?: () => boolean;
+}
+
+/**
+ * Where a load pauses: after every `everyCommands` commands the replay reports progress and awaits
+ * pause(). Simulations pause at exact points and run other work (the cron, CONFIG SET, close)
+ * inside the load, as a long load in production lets the event loop do.
+ */
+export interface LoadScheduler {
+  readonly everyCommands: number;
+  pause(): Promise<void> | void;
+}
+
+/** Yield to the event loop when more than YIELD_EVERY_MS passed since the last yield. */
+export class TimedLoadScheduler implements LoadScheduler {
+  readonly everyCommands = 1024;
+  private lastYieldMs = performance.now();
+
+  pause(): Promise<void> | void {
+    if (performance.now() - this.lastYieldMs <= YIELD_EVERY_MS) return;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.lastYieldMs = performance.now();
+    });
+  }
 }
 
 const CHECK_AOF_HINT =
@@ -176,15 +203,16 @@ async function replayResp(
   const names = new CommandNameCache();
   const state: ParseState = { validUpTo: 0, validBeforeMulti: 0 };
   let reported = reader.position;
-  let lastYield = performance.now();
-  let loops = 0;
+  const scheduler = deps.scheduler ?? new TimedLoadScheduler();
+  let untilPause = scheduler.everyCommands;
   for (;;) {
-    if ((++loops & 1023) === 0) {
+    if (--untilPause === 0) {
+      untilPause = scheduler.everyCommands;
       deps.progress.add(reader.position - reported);
       reported = reader.position;
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
+      await scheduler.pause();
+      if (deps.aborted?.() === true) {
+        throw new EngineError('ERR_ENGINE_CLOSED', `Loading ${fileName} was stopped: the engine is closing`);
       }
     }
     const commandStart = reader.position;

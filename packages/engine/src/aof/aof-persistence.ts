@@ -1,37 +1,56 @@
-// DESIGN: the AOF subsystem as the engine sees it (Redis aof.c's entry points): start-up
-// (load the manifest, upgrade a legacy file, replay, open the INCR), the per-turn flush, the cron
-// duties, INFO, runtime on/off and shutdown. It implements three engine-facing interfaces:
-//   PropagationSink  feedAppendOnlyFile — only while the AOF is ON
+// DESIGN: the AOF subsystem as the engine sees it (Redis aof.c's entry points): start-up (load the
+// manifest, upgrade a legacy file, replay, open the INCR), the per-turn flush, the cron duties,
+// INFO, runtime on/off, DEBUG LOADAOF and shutdown.
+//
+// ONE OWNER. AofPersistence alone changes the AOF's state, and only through the named transitions
+// below, each checked against TRANSITIONS. Its parts never reach into one another:
+//   AofWriter     the open INCR (fd, aof_buf, sizes, fsync offsets, SELECT state, statuses)
+//   AofDirectory  the manifest and the files (names, temp files, history)
+//   AofRewriter   BGREWRITEAOF, through the RewritePort this class implements
+// Everything else (the engine, the commands, the tests) asks: info(), inspect(),
+// deniedWriteError(), and the operations of the engine-facing interfaces:
+//   PropagationSink  feedAppendOnlyFile: only while ON, or WAIT_REWRITE while its rewrite runs
 //   WriteGate        MISCONF when the last write or background fsync failed
-//   Persistence      beforeSleep / cron / info / close
+//
+// STATES (Redis aof_state plus what an embedded engine must also know):
+//   off           appendonly no (or not yet started)
+//   on            appending to the last INCR of the manifest
+//   wait-rewrite  appendonly was just turned on: the first rewrite writes a base, the writes go to
+//                 a temp INCR; nothing new is durable until that rewrite installs both
+//   loading       start-up or DEBUG LOADAOF replays the files; no cron, no rewrite, no
+//                 CONFIG SET appendonly; `resume` is the state to go back to
+//   fatal         appendfsync always could not write or fsync, or DEBUG LOADAOF could not load
+//                 (Redis exits): no byte reaches the AOF any more, only close() is left
+//   closed        after close()
+//
 // File I/O goes through the FileSystem seam; background fsync/close through BioClient.
 
-import { posix as path } from 'node:path';
 import type { BioClient } from '@aofkv/bio-workers';
 import type { Bin } from '../bytes.ts';
 import { EngineError } from '../errors.ts';
 import type { EngineConfig } from '../config.ts';
-import type { Persistence } from '../engine.ts';
 import type { FileSystem } from '../io/file-system.ts';
 import type { Clock } from '../io/clock.ts';
 import type { PropagationSink, Server, WriteGate } from '../server.ts';
-import {
-  AofManifest,
-  loadManifestFromDisk,
-  manifestName,
-  newBaseFile,
-  newIncrFile,
-  persistManifest,
-  type AofNames,
-} from './aof-manifest.ts';
+import { posix as path } from 'node:path';
+import { AofDirectory } from './aof-directory.ts';
+import type { AofManifest } from './aof-manifest.ts';
 import {
   LoadingProgress,
+  TimedLoadScheduler,
   loadAppendOnlyFiles,
   loadSingleAppendOnlyFile,
   type LoadOutcome,
+  type LoadScheduler,
   type LoaderDeps,
 } from './aof-loader.ts';
-import { AofFatalError, AofWriter, type AofLogger } from './aof-writer.ts';
+import {
+  AofFatalError,
+  AofWriter,
+  type AofLogger,
+  type AofTraceEvent,
+  type AofWriterStats,
+} from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { strerror } from './strerror.ts';
 import { writeRespSnapshot } from './aof-snapshot-resp.ts';
@@ -39,17 +58,38 @@ import { loadRdbIntoServer } from '../rdb/rdb-reader.ts';
 import { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
 import {
   AofRewriter,
+  PRESYNC_MIN_BYTES,
   eventLoopScheduler,
-  type AofState,
   type BgRewriteReply,
-  type RewriteHost,
+  type RewritePort,
   type RewriteScheduler,
+  type RewriteSettings,
+  type RewriteStats,
 } from './aof-rewrite.ts';
 import { InlineSnapshotSink, type SnapshotSink } from './snapshot-sink.ts';
 import { ThreadSnapshotSink } from './thread-snapshot-sink.ts';
 import { NodeFileSystem } from '../io/node-file-system.ts';
 
-export type { AofState } from './aof-rewrite.ts';
+export type AofStateKind = 'off' | 'on' | 'wait-rewrite' | 'loading' | 'fatal' | 'closed';
+type SteadyKind = 'off' | 'on' | 'wait-rewrite';
+type AofState =
+  | { readonly kind: SteadyKind }
+  | { readonly kind: 'loading'; readonly resume: SteadyKind }
+  | { readonly kind: 'fatal'; readonly error: EngineError }
+  | { readonly kind: 'closed' };
+
+/**
+ * The allowed moves. off → on happens once, at start-up (aofOpenIfNeededOnServerStart); every
+ * later off → on goes through wait-rewrite (startAppendOnly, then the first rewrite).
+ */
+const TRANSITIONS: Readonly<Record<AofStateKind, readonly AofStateKind[]>> = {
+  off: ['on', 'wait-rewrite', 'loading', 'closed'],
+  'wait-rewrite': ['on', 'off', 'loading', 'fatal', 'closed'],
+  on: ['off', 'loading', 'fatal', 'closed'],
+  loading: ['off', 'on', 'wait-rewrite', 'fatal', 'closed'],
+  fatal: ['closed'],
+  closed: [],
+};
 
 export interface AofPersistenceDeps {
   config: EngineConfig;
@@ -60,43 +100,66 @@ export interface AofPersistenceDeps {
   log: AofLogger;
   /** Load without modifying any file (aofkv dump). */
   readOnly: boolean;
+  /** Told once when the AOF stops for good (Redis would exit): the engine refuses everything. */
+  onFatal: (error: EngineError) => void;
   /** How rewrite slices are scheduled (default: the event loop). */
   rewriteScheduler?: RewriteScheduler;
+  /** How a load pauses (default: yield to the event loop about every 50 ms). */
+  loadScheduler?: LoadScheduler;
   /** Where the rewrite writes the new base (default: a writer thread on the real disk). */
   makeSnapshotSink?: () => SnapshotSink;
   /** Told about loading progress (openEngine's onLoadProgress). */
   onLoadProgress?: (progress: { loadedBytes: number; totalBytes: number }) => void;
 }
 
+/** What the inspection API shows (tests, tools, the simulator): copies, never live objects. */
+export interface AofInspection {
+  readonly state: AofStateKind;
+  /** While loading: the state the load returns to. */
+  readonly resumeState: SteadyKind | null;
+  readonly fatal: EngineError | null;
+  readonly manifest: AofManifest;
+  /** Path of the file the writer appends to (null: none). */
+  readonly incrPath: string | null;
+  readonly writer: AofWriterStats;
+  readonly rewrite: RewriteStats;
+  readonly manifestInDoubt: string | null;
+  readonly deniedWriteError: string | null;
+}
+
 /** Redis run_with_period(1000): the write-error retry in serverCron. */
 const WRITE_ERROR_RETRY_MS = 1000;
 
-export class AofPersistence implements Persistence, PropagationSink, WriteGate, RewriteHost {
-  state: AofState = 'off';
-  manifest = new AofManifest();
-  readonly names: AofNames;
-  readonly writer: AofWriter;
+export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
+  private state: AofState = { kind: 'off' };
+  private readonly writer: AofWriter;
+  private readonly directory: AofDirectory;
+  private readonly rewriter: AofRewriter;
   readonly latency: LatencyMonitor;
-  readonly loading = new LoadingProgress();
+  private readonly loading = new LoadingProgress();
   /** aof_rewrite_base_size: reference size for auto-rewrite growth. */
-  rewriteBaseSizeBytes = 0;
-  lastLoadOutcome: LoadOutcome | null = null;
-  readonly rewriter: AofRewriter;
-  private readonly deps: AofPersistenceDeps;
+  private rewriteBaseSizeBytes = 0;
+  private lastLoadOutcome: LoadOutcome | null = null;
   private lastWriteErrorRetryMs = 0;
-  /**
-   * A fatal flush error (appendfsync always) raised inside a command — BGREWRITEAOF's forced flush,
-   * CONFIG SET appendonly no — rather than in beforeSleep or the cron. Redis exits right there; we
-   * rethrow it from this turn's beforeSleep, which stops the engine before any reply of the turn
-   * is delivered. The command itself gets an ordinary reply, which is never delivered.
-   */
-  private pendingFatal: AofFatalError | null = null;
+  /** Set by close() while a DEBUG LOADAOF runs: the loader stops at its next pause. */
+  private loadAborted = false;
+  private loadSettled: Promise<unknown> = Promise.resolve();
+  /** Path of the file the writer appends to, for inspection. */
+  private incrPath: string | null = null;
+  private readonly deps: AofPersistenceDeps;
 
   constructor(deps: AofPersistenceDeps) {
     this.deps = deps;
     const { config } = deps;
-    this.names = { aofDir: path.join(config.dir, config.appenddirname), fileName: config.appendfilename };
     this.latency = new LatencyMonitor(deps.clock, () => config.latencyMonitorThreshold);
+    this.directory = new AofDirectory({
+      fs: deps.fs,
+      bio: deps.bio,
+      log: deps.log,
+      latency: this.latency,
+      dir: config.dir,
+      names: { aofDir: path.join(config.dir, config.appenddirname), fileName: config.appendfilename },
+    });
     this.writer = new AofWriter({
       fs: deps.fs,
       bio: deps.bio,
@@ -107,6 +170,7 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
       timestampsEnabled: () => config.aofTimestampEnabled,
       noAppendfsyncOnRewrite: () => config.noAppendfsyncOnRewrite,
       hasActiveChild: () => this.rewriter.inProgress,
+      onFatal: (error) => this.die(error),
     });
     const fs = deps.fs;
     const makeSink =
@@ -120,29 +184,44 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     }
   }
 
-  // ---- RewriteHost ----------------------------------------------------------------------------
+  // ---- the state machine ----------------------------------------------------------------------
 
-  get config(): EngineConfig {
-    return this.deps.config;
-  }
-  get fs(): FileSystem {
-    return this.deps.fs;
-  }
-  get bio(): BioClient {
-    return this.deps.bio;
-  }
-  get clock(): Clock {
-    return this.deps.clock;
-  }
-  get server(): Server {
-    return this.deps.server;
-  }
-  get log(): AofLogger {
-    return this.deps.log;
+  get stateKind(): AofStateKind {
+    return this.state.kind;
   }
 
-  fileSize(name: string): number {
-    return this.deps.fs.stat(this.file(name))?.sizeBytes ?? 0;
+  private moveTo(next: AofState): void {
+    const from = this.state.kind;
+    if (!TRANSITIONS[from].includes(next.kind)) {
+      throw new Error(`AOF state: ${from} -> ${next.kind} is not an allowed transition`);
+    }
+    this.state = next;
+  }
+
+  /** Redis exit(1): appendfsync always failed, or DEBUG LOADAOF could not load. */
+  private die(error: EngineError): void {
+    const k = this.state.kind;
+    if (k === 'fatal' || k === 'closed') return;
+    this.moveTo({ kind: 'fatal', error });
+    void this.rewriter.cancel();
+    this.deps.onFatal(error);
+  }
+
+  /** The AOF died (a fatal error) or was closed: nothing may be written any more. */
+  private get stopped(): boolean {
+    return this.state.kind === 'fatal' || this.state.kind === 'closed';
+  }
+
+  /** Redis aof_state != AOF_OFF (INFO aof_enabled). */
+  private get enabled(): boolean {
+    const s = this.state;
+    if (s.kind === 'loading') return s.resume !== 'off';
+    return s.kind === 'on' || s.kind === 'wait-rewrite';
+  }
+
+  /** Set the trace observer of the write path (the engine's 'trace' event). */
+  set onTrace(fn: ((e: AofTraceEvent) => void) | null) {
+    this.writer.onTrace = fn;
   }
 
   // ---- start-up (Redis main → loadDataFromDisk → aofOpenIfNeededOnServerStart) ---------------
@@ -152,14 +231,28 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     const { fs, config } = this.deps;
     if (this.deps.readOnly) return this.startReadOnly();
     fs.mkdir(config.dir);
-    this.manifest = loadManifestFromDisk(fs, this.names);
+    this.directory.reload();
     if (!config.appendonly) return;
-    this.upgradeLegacyIfNeeded();
-    this.lastLoadOutcome = await loadAppendOnlyFiles(this.loaderDeps(true), this.manifest, this.names.aofDir);
-    this.writer.currentSizeBytes = this.totalSizeBytes();
-    this.rewriteBaseSizeBytes = this.baseSizeBytes();
-    this.openOnServerStart();
+    this.directory.upgradeLegacyIfNeeded();
+    this.moveTo({ kind: 'loading', resume: 'off' });
+    try {
+      this.lastLoadOutcome = await this.loadFiles(true);
+    } finally {
+      this.moveTo({ kind: 'off' });
+    }
+    this.writer.setCurrentSize(this.directory.totalSizeBytes());
+    this.rewriteBaseSizeBytes = this.directory.baseSizeBytes();
+    const incr = this.directory.openOnServerStart(config.aofUseRdbPreamble, (fd) => this.writeBaseFromDataset(fd));
+    this.writer.open(incr.fd, incr.sizeBytes);
+    this.incrPath = this.lastIncrPath();
+    this.moveTo({ kind: 'on' });
     this.deleteHistoryFiles();
+  }
+
+  private lastIncrPath(): string | null {
+    const list = this.directory.current.incrList;
+    const last = list[list.length - 1];
+    return last === undefined ? null : this.directory.file(last.fileName);
   }
 
   private loaderDeps(truncateOnDisk: boolean): LoaderDeps {
@@ -171,6 +264,8 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
       truncateOnDisk,
       progress: this.loading,
       nowMs: () => this.deps.clock.nowMs(),
+      scheduler: this.deps.loadScheduler ?? new TimedLoadScheduler(),
+      aborted: () => this.loadAborted,
       loadRdb: async (reader, fileName) => {
         await loadRdbIntoServer(reader, fileName, this.deps.server, {
           log: this.deps.log,
@@ -180,272 +275,274 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     };
   }
 
+  private loadFiles(truncateOnDisk: boolean): Promise<LoadOutcome> {
+    return loadAppendOnlyFiles(this.loaderDeps(truncateOnDisk), this.directory.current, this.directory.names.aofDir);
+  }
+
   /** Load what is on disk, including a not-yet-upgraded legacy file, and touch nothing. */
   private async startReadOnly(): Promise<void> {
-    const { fs, config } = this.deps;
-    this.manifest = loadManifestFromDisk(fs, this.names);
-    const legacy = path.join(config.dir, this.names.fileName);
+    const { fs } = this.deps;
+    this.directory.reload();
     const deps = this.loaderDeps(false);
-    if (this.legacyUpgradeNeeded()) {
+    if (this.directory.legacyUpgradeNeeded()) {
+      const legacy = this.directory.legacyPath();
       const st = fs.stat(legacy)!;
       if (st.sizeBytes === 0) return;
       deps.progress.start(st.sizeBytes, this.deps.clock.nowMs());
       this.deps.server.loading = true;
       try {
-        await loadSingleAppendOnlyFile(deps, config.dir, this.names.fileName, true);
+        await loadSingleAppendOnlyFile(deps, this.deps.config.dir, path.basename(legacy), true);
       } finally {
         this.deps.server.loading = false;
         deps.progress.stop();
       }
       return;
     }
-    this.lastLoadOutcome = await loadAppendOnlyFiles(deps, this.manifest, this.names.aofDir);
+    this.lastLoadOutcome = await this.loadFiles(false);
   }
 
-  private file(name: string): string {
-    return path.join(this.names.aofDir, name);
-  }
-
-  private totalSizeBytes(): number {
-    let total = 0;
-    for (const f of this.manifest.loadOrder()) total += this.deps.fs.stat(this.file(f.fileName))?.sizeBytes ?? 0;
-    return total;
-  }
-
-  private baseSizeBytes(): number {
-    const base = this.manifest.base;
-    return base === null ? 0 : (this.deps.fs.stat(this.file(base.fileName))?.sizeBytes ?? 0);
-  }
-
-  /** Redis loadAppendOnlyFiles' upgrade condition (spec §1.6). */
-  private legacyUpgradeNeeded(): boolean {
-    const { fs, config } = this.deps;
-    if (fs.stat(path.join(config.dir, this.names.fileName)) === null) return false;
-    const m = this.manifest;
-    const dirMissing = fs.stat(this.names.aofDir) === null;
-    const interrupted =
-      m.base !== null &&
-      m.base.fileName === this.names.fileName &&
-      m.incrList.length === 0 &&
-      fs.stat(this.file(this.names.fileName)) === null;
-    return dirMissing || m.isEmpty || interrupted;
-  }
-
-  /** Redis aofUpgradePrepare: move `<dir>/{F}` into the AOF directory as the base. */
-  private upgradeLegacyIfNeeded(): void {
-    if (!this.legacyUpgradeNeeded()) return;
-    const { fs, config } = this.deps;
-    const legacy = path.join(config.dir, this.names.fileName);
-    fs.mkdir(this.names.aofDir);
-    const next = this.manifest.clone();
-    next.base = { fileName: this.names.fileName, fileSeq: 1, fileType: 'b' };
-    next.currBaseFileSeq = 1;
-    next.dirty = true;
-    persistManifest(fs, this.names, next);
-    this.manifest = next;
-    fs.rename(legacy, this.file(this.names.fileName));
-    fs.fsyncDir(this.names.aofDir);
-    this.deps.log('notice', `Successfully migrated an old-style AOF into the AOF directory (${this.names.aofDir})`);
-  }
-
-  /** Redis aofOpenIfNeededOnServerStart. */
-  private openOnServerStart(): void {
-    const { fs } = this.deps;
-    fs.mkdir(this.names.aofDir);
-    const next = this.manifest.clone();
-    if (next.isEmpty) {
-      const base = newBaseFile(next, this.names, this.deps.config.aofUseRdbPreamble);
-      this.writeBaseFromDataset(this.file(base.fileName));
-      this.deps.log('notice', `Creating AOF base file ${base.fileName} on server start`);
-    }
-    const hadIncr = next.incrList.length > 0;
-    const incr = hadIncr ? next.incrList[next.incrList.length - 1]! : newIncrFile(next, this.names);
-    const fd = fs.open(this.file(incr.fileName), 'append');
-    try {
-      persistManifest(fs, this.names, next);
-    } catch (err) {
-      fs.close(fd);
-      throw err;
-    }
-    this.manifest = next;
-    this.writer.openExisting(fd, fs.fileSize(fd));
-    this.writer.selectedDb = -1;
-    this.state = 'on';
-    this.deps.log('notice', `${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incr.fileName} on server start`);
-  }
-
-  /**
-   * Redis rewriteAppendOnlyFile(filename), synchronous: snapshot the dataset into a temp file in
-   * `dir`, fsync it, rename it into the AOF directory.
-   */
-  private writeBaseFromDataset(target: string): void {
+  /** Redis rewriteAppendOnlyFile's body, synchronous: the dataset as a base, into `fd`. */
+  private writeBaseFromDataset(fd: number): void {
     const { fs, config, server, clock } = this.deps;
-    const tmp = path.join(config.dir, `temp-rewriteaof-${process.pid}.aof`);
-    const fd = fs.open(tmp, 'write-truncate');
-    try {
-      if (config.aofUseRdbPreamble) {
-        writeRdbSnapshot(fs, fd, server.dbs, { aofBase: true, ctimeSec: Math.floor(clock.nowMs() / 1000) });
-      } else {
-        writeRespSnapshot(fs, fd, server.dbs, {
-          timestampSec: config.aofTimestampEnabled ? Math.floor(clock.nowMs() / 1000) : null,
-        });
-      }
-      fs.fdatasync(fd);
-    } finally {
-      fs.close(fd);
-    }
-    fs.rename(tmp, target);
-    fs.fsyncDir(this.names.aofDir);
-  }
-
-  /** Redis aofDelHistoryFiles: unlink history files and persist the manifest without them. */
-  deleteHistoryFiles(): void {
-    if (this.deps.config.aofDisableAutoGc || this.manifest.historyList.length === 0) return;
-    const next = this.manifest.clone();
-    for (const h of next.historyList) {
-      this.deps.log('notice', `Removing the history file ${h.fileName} in the background`);
-      this.bgUnlink(this.file(h.fileName));
-    }
-    next.historyList = [];
-    next.dirty = true;
-    try {
-      persistManifest(this.deps.fs, this.names, next);
-      this.manifest = next;
-    } catch {
-      // Redis ignores failures here: the files are gone, the manifest still lists them as history.
+    const nowSec = Math.floor(clock.nowMs() / 1000);
+    if (config.aofUseRdbPreamble) {
+      writeRdbSnapshot(fs, fd, server.dbs, { aofBase: true, ctimeSec: nowSec });
+    } else {
+      writeRespSnapshot(fs, fd, server.dbs, { timestampSec: config.aofTimestampEnabled ? nowSec : null });
     }
   }
 
-  /** Redis bg_unlink: unlink now, let bio close the fd so the blocks are freed off this thread. */
-  bgUnlink(filePath: string): void {
-    const { fs, bio } = this.deps;
-    let fd: number;
-    try {
-      fd = fs.open(filePath, 'read');
-    } catch {
-      try {
-        fs.unlink(filePath);
-      } catch {
-        /* already gone */
-      }
-      return;
-    }
-    try {
-      fs.unlink(filePath);
-    } catch {
-      /* already gone */
-    }
-    bio.submitClose(fd, false);
+  /** Redis aofDelHistoryFiles, unless aof-disable-auto-gc keeps them. */
+  private deleteHistoryFiles(): void {
+    if (!this.deps.config.aofDisableAutoGc) this.directory.deleteHistoryFiles();
   }
 
   // ---- engine-facing interfaces ---------------------------------------------------------------
 
   /** Redis feedAppendOnlyFile's gate: ON, or WAIT_REWRITE while the first rewrite runs. */
   feed(dbId: number, argv: readonly Bin[]): void {
-    if (this.state === 'on' || (this.state === 'wait-rewrite' && this.rewriter.inProgress)) {
-      this.writer.feed(dbId, argv);
-    }
+    const k = this.state.kind;
+    if (k === 'on' || (k === 'wait-rewrite' && this.rewriter.childActive)) this.writer.feed(dbId, argv);
   }
 
   deniedWriteError(): string | null {
-    if (this.state === 'off') return null;
-    const doubt = this.rewriter.manifestInDoubt;
+    const k = this.state.kind;
+    if (k !== 'on' && k !== 'wait-rewrite') return null;
+    const doubt = this.directory.manifestInDoubt;
     if (doubt !== null) return `MISCONF Errors writing to the AOF file: ${strerror(doubt)}`;
     return this.writer.deniedWriteError();
   }
 
+  /** Redis beforeSleep's flushAppendOnlyFile(0). Never throws (a fatal goes to onFatal). */
   beforeSleep(): void {
-    if (this.pendingFatal !== null) throw this.pendingFatal;
-    if (this.state !== 'off') this.writer.flush(false);
+    this.flush(false);
   }
 
-  /** Runs a command's AOF work; a fatal flush error is kept for beforeSleep (see pendingFatal). */
-  private deferFatal<T>(body: () => T, onFatal: T): T {
-    try {
-      return body();
-    } catch (err) {
-      if (!(err instanceof AofFatalError)) throw err;
-      this.pendingFatal ??= err;
-      return onFatal;
-    }
+  /** Redis flushAppendOnlyFile(force) while the AOF is ON or WAIT_REWRITE. Never throws. */
+  flush(force: boolean): void {
+    const k = this.state.kind;
+    if (k === 'on' || k === 'wait-rewrite') this.writer.flush(force);
   }
 
   /** Redis serverCron's AOF duties (plus the beforeSleep flush Redis runs after each timer). */
   cron(): void {
-    if (!this.deps.readOnly) {
-      this.rewriter.retryManifestRestore();
-      this.rewriter.cron();
-    }
-    if (this.state === 'off') return;
+    const k = this.state.kind;
+    // Redis runs no serverCron while loading; a stopped or closed AOF has no duties left.
+    if (this.deps.readOnly || k === 'loading' || k === 'fatal' || k === 'closed') return;
+    this.directory.retryManifestRestore();
+    this.rewriter.cron();
+    if (this.state.kind !== 'on' && this.state.kind !== 'wait-rewrite') return;
     const w = this.writer;
-    if (w.flushPostponedStartSec !== 0) w.flush(false);
+    const s = w.stats();
+    if (this.state.kind === 'on' && s.flushPostponedStartSec !== 0) w.flush(false);
     const now = this.deps.clock.nowMs();
-    if (w.writeStatus.kind === 'err' && now - this.lastWriteErrorRetryMs >= WRITE_ERROR_RETRY_MS) {
+    if (s.writeStatus.kind === 'err' && now - this.lastWriteErrorRetryMs >= WRITE_ERROR_RETRY_MS) {
       this.lastWriteErrorRetryMs = now;
       w.flush(false);
     }
     w.flush(false);
   }
 
-  /** Redis prepareForShutdown: forced flush and a synchronous fsync, then stop the bio threads. */
+  /**
+   * Redis prepareForShutdown, made safe for an embedded engine: a first rewrite after appendonly
+   * yes is finished (Redis refuses SHUTDOWN there: "Writing initial AOF, can't exit"), any other
+   * rewrite is killed, aof_buf is written (with retries) and fsynced. What could not be made
+   * durable is reported as ERR_AOF_NOT_PERSISTED after everything was released. A fatal AOF
+   * writes nothing more.
+   */
   async close(): Promise<void> {
-    const { fs, bio } = this.deps;
-    const w = this.writer;
-    await this.rewriter.cancel();
+    if (this.state.kind === 'closed') return;
+    if (this.state.kind === 'loading') {
+      this.loadAborted = true;
+      await this.loadSettled;
+    }
+    const problems: string[] = [];
+    if (this.state.kind === 'wait-rewrite') {
+      const problem = await this.finishFirstRewrite();
+      if (problem !== null) problems.push(problem);
+    }
+    void this.rewriter.cancel();
+    await this.rewriter.settled();
+    if (this.state.kind === 'on') {
+      this.deps.log('notice', 'Calling fsync() on the AOF file.');
+      problems.push(...this.shutdownProblems());
+    }
     try {
-      if (this.state !== 'off' && w.fd !== -1) {
-        this.deps.log('notice', 'Calling fsync() on the AOF file.');
-        w.flush(true);
-        fs.fdatasync(w.fd);
-      }
+      await this.deps.bio.drain();
     } finally {
-      await bio.drain();
-      if (w.fd !== -1) {
-        fs.close(w.fd);
-        w.fd = -1;
-      }
-      this.state = 'off';
-      await bio.close();
+      this.writer.closeFile();
+      this.moveTo({ kind: 'closed' });
+      await this.deps.bio.close();
+    }
+    if (problems.length > 0) {
+      throw new EngineError('ERR_AOF_NOT_PERSISTED', `close(): ${problems.join('; ')}`);
     }
   }
 
-  /** Redis stopAppendOnly (CONFIG SET appendonly no). */
-  stopAppendOnly(): void {
-    if (this.state === 'off') return;
-    const { fs } = this.deps;
-    const w = this.writer;
-    if (this.rewriter.inProgress) void this.rewriter.cancel();
-    this.rewriter.scheduled = false;
-    w.flush(true);
-    try {
-      fs.fdatasync(w.fd);
-      w.lastFsyncSec = w.unixtime();
-    } catch (err) {
-      this.deps.log('warning', `Fail to fsync the AOF file: ${(err as Error).message}`);
+  /** The writer's shutdown, in words for ERR_AOF_NOT_PERSISTED. */
+  private shutdownProblems(): string[] {
+    const r = this.writer.shutdown();
+    const out: string[] = [];
+    const file = this.incrPath ?? 'the AOF';
+    if (r.unwritten !== null) {
+      out.push(
+        `${r.unwritten.bytes} bytes of executed writes could not be written to ${file} ` +
+          `(${strerror(r.unwritten.code)}); they are lost`,
+      );
     }
-    fs.close(w.fd);
-    w.fd = -1;
-    w.selectedDb = -1;
-    w.lastIncrSizeBytes = 0;
-    w.lastIncrFsyncOffsetBytes = 0;
-    w.buf.clear();
-    this.state = 'off';
+    if (r.fsyncError !== null) {
+      out.push(
+        `the final fsync of ${file} failed (${strerror(r.fsyncError)}): writes not fsynced ` +
+          'before may not survive a power failure',
+      );
+    }
+    return out;
+  }
+
+  /**
+   * close() in WAIT_REWRITE: run the first rewrite to its end without yielding (starting it
+   * when it is only scheduled, and once more if it fails). Null when the AOF is ON afterwards.
+   */
+  private async finishFirstRewrite(): Promise<string | null> {
+    for (let attempt = 0; attempt < 2 && this.state.kind === 'wait-rewrite'; attempt++) {
+      if (!this.rewriter.inProgress && !this.rewriter.start()) break;
+      await this.rewriter.finishNow();
+    }
+    if (this.state.kind === 'on') return null;
+    let keys = 0;
+    for (const db of this.deps.server.dbs) keys += db.size;
+    return (
+      'the AOF was turned on (appendonly yes) but its first rewrite could not complete (see the ' +
+      `log): the dataset (${keys} keys) is not in ${this.directory.names.aofDir}`
+    );
+  }
+
+  /** Redis stopAppendOnly (CONFIG SET appendonly no). Never throws. */
+  stopAppendOnly(): void {
+    const k = this.state.kind;
+    if (k !== 'on' && k !== 'wait-rewrite') return;
+    this.writer.stop();
+    this.incrPath = null;
+    if (this.stopped) return; // the forced flush failed under always
+    // Killed while still WAIT_REWRITE, so its temp INCR goes too; nothing is rescheduled.
+    void this.rewriter.cancel();
+    this.rewriter.unschedule();
+    this.moveTo({ kind: 'off' });
+  }
+
+  /**
+   * Redis startAppendOnly: enter WAIT_REWRITE and start the first rewrite (or schedule it when
+   * called inside EXEC); writes are buffered into a temp INCR that becomes real only if that
+   * rewrite succeeds. Both error statuses are cleared. Throws when the rewrite cannot start
+   * (CONFIG SET then fails).
+   */
+  startAppendOnly(): void {
+    if (this.state.kind !== 'off') return;
+    if (this.rewriter.inProgress) {
+      // A rewrite started while the AOF was off is not writing a temp INCR: kill it (Redis kills
+      // its child and starts a new rewrite at once).
+      this.deps.log(
+        'warning',
+        'AOF was enabled but there is already an AOF rewriting in background. Stopping ' +
+          'background AOF and starting a rewrite now.',
+      );
+      void this.rewriter.cancel();
+    }
+    this.moveTo({ kind: 'wait-rewrite' });
+    if (this.deps.server.inExec) {
+      this.rewriter.schedule();
+      this.deps.log(
+        'warning',
+        'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.',
+      );
+    } else if (!this.rewriter.start()) {
+      this.moveTo({ kind: 'off' });
+      this.deps.log(
+        'warning',
+        "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation.",
+      );
+      throw new Error('Unable to turn on AOF. Check server logs.');
+    }
+    this.writer.clearErrors();
   }
 
   /**
    * Redis DEBUG LOADAOF: forced flush, empty the dataset, re-read the manifest from disk, delete
-   * history files, load. Anything but ok/empty is fatal (Redis exits); the caller stops the engine.
+   * history files, load. Anything but ok/empty is fatal (Redis exits). Refused, changing
+   * nothing, when the forced flush could not write aof_buf: the reload would drop those writes.
+   * A running rewrite is killed first (rescheduled while WAIT_REWRITE): its snapshot would not
+   * be the reloaded dataset.
    */
   async debugLoadAof(): Promise<LoadOutcome> {
-    if (this.state !== 'off') this.writer.flush(true);
-    this.deps.server.emptyAll();
-    this.manifest = loadManifestFromDisk(this.deps.fs, this.names);
-    this.deleteHistoryFiles();
-    const outcome = await loadAppendOnlyFiles(this.loaderDeps(true), this.manifest, this.names.aofDir);
-    if (outcome !== 'ok' && outcome !== 'empty') {
-      throw new EngineError('ERR_AOF_LOAD', `DEBUG LOADAOF: loading the AOF ended with '${outcome}'`);
+    const s = this.state;
+    if (s.kind !== 'on' && s.kind !== 'off' && s.kind !== 'wait-rewrite') {
+      throw new EngineError('ERR_NOT_SUPPORTED', `DEBUG LOADAOF is not possible while the AOF is ${s.kind}`);
     }
-    this.writer.currentSizeBytes = this.totalSizeBytes();
+    if (s.kind === 'on') {
+      this.writer.flush(true);
+      const after = this.state;
+      if (after.kind === 'fatal') throw after.error;
+      const denied = this.writer.deniedWriteError();
+      if (this.writer.bufferedBytes > 0) {
+        throw new EngineError(
+          'ERR_AOF_WRITE',
+          `DEBUG LOADAOF refused: the AOF buffer could not be written (${denied ?? 'write error'}); ` +
+            'reloading now would drop writes that are not on disk',
+        );
+      }
+    }
+    void this.rewriter.cancel();
+    this.moveTo({ kind: 'loading', resume: s.kind });
+    this.loadAborted = false;
+    const load = this.reloadDataset(s.kind);
+    this.loadSettled = load.catch(() => undefined);
+    return load;
+  }
+
+  private async reloadDataset(resume: SteadyKind): Promise<LoadOutcome> {
+    let outcome: LoadOutcome;
+    try {
+      this.deps.server.emptyAll();
+      this.directory.reload();
+      this.deleteHistoryFiles();
+      outcome = await this.loadFiles(true);
+    } catch (err) {
+      if (this.loadAborted) {
+        this.moveTo({ kind: resume });
+        throw new EngineError('ERR_ENGINE_CLOSED', 'DEBUG LOADAOF was stopped: the engine is closing');
+      }
+      const error = err instanceof EngineError ? err : new EngineError('ERR_AOF_LOAD', (err as Error).message);
+      this.die(error);
+      throw error;
+    }
+    if (outcome !== 'ok' && outcome !== 'empty') {
+      const error = new EngineError('ERR_AOF_LOAD', `DEBUG LOADAOF: loading the AOF ended with '${outcome}'`);
+      this.die(error);
+      throw error;
+    }
+    this.moveTo({ kind: resume });
+    this.writer.adoptFileSize();
+    this.writer.setCurrentSize(this.directory.totalSizeBytes());
     return outcome;
   }
 
@@ -455,89 +552,223 @@ export class AofPersistence implements Persistence, PropagationSink, WriteGate, 
     if (this.deps.readOnly) return;
     if (key === 'appendonly' && config.appendonly !== previous) {
       if (config.appendonly) this.startAppendOnly();
-      else this.deferFatal(() => this.stopAppendOnly(), undefined);
+      else this.stopAppendOnly();
     } else if (key === 'aofDisableAutoGc' && !config.aofDisableAutoGc) {
       this.deleteHistoryFiles();
-    }
-  }
-
-  /**
-   * Redis startAppendOnly: enter WAIT_REWRITE and start the first rewrite (or schedule it when
-   * called inside EXEC); writes are buffered into a temp INCR that becomes real only if that
-   * rewrite succeeds. Throws when the rewrite cannot start (CONFIG SET then fails).
-   */
-  startAppendOnly(): void {
-    if (this.state !== 'off') return;
-    this.state = 'wait-rewrite';
-    if (this.deps.server.inExec) {
-      this.rewriter.scheduled = true;
-      this.deps.log('notice', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
-    } else if (this.rewriter.inProgress) {
-      // A rewrite started while the AOF was off (or one still ending) is not writing the temp
-      // INCR: stop it and let the cron start the first rewrite once it has ended. Redis kills its
-      // child synchronously and starts at once; ours ends asynchronously, and until the new
-      // rewrite starts nothing is fed (WAIT_REWRITE without a rewrite): its snapshot has it all.
-      void this.rewriter.cancel();
-      this.rewriter.scheduled = true;
-      this.deps.log('notice', 'AOF was enabled but there is already an AOF rewriting in background. Stopping it; an AOF rewrite was scheduled to start when possible.');
-    } else {
-      if (!this.rewriter.start()) {
-        this.state = 'off';
-        this.deps.log('warning', 'Redis needs to enable the AOF but can\'t trigger a background AOF rewrite operation.');
-        throw new Error('Unable to turn on AOF. Check server logs.');
-      }
-    }
-    this.writer.lastFsyncSec = this.writer.unixtime();
-    if (this.writer.writeStatus.kind === 'err') {
-      this.deps.log('warning', 'AOF reopen, just ignore the last error.');
-      this.writer.writeStatus = { kind: 'ok' };
     }
   }
 
   /** CONFIG RESETSTAT: aof_rewrites, aof_rewrites_consecutive_failures, aof_delayed_fsync. */
   resetStats(): void {
     this.rewriter.resetStats();
-    this.writer.delayedFsyncCount = 0;
+    this.writer.resetStats();
   }
 
   /** BGREWRITEAOF: the reply Redis gives, as a status or error text. */
   bgrewriteaof(): BgRewriteReply {
-    return this.deferFatal(() => this.rewriter.bgrewriteaof(this.deps.server.inExec), 'failed');
+    const k = this.state.kind;
+    if (k === 'loading' || k === 'fatal' || k === 'closed') return 'failed';
+    return this.rewriter.bgrewriteaof(this.deps.server.inExec);
+  }
+
+  /** Resolves when no rewrite runs any more (tools, tests, benchmarks). */
+  waitForRewrite(): Promise<void> {
+    return this.rewriter.waitForCompletion();
+  }
+
+  // ---- RewritePort ----------------------------------------------------------------------------
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get log(): AofLogger {
+    return this.deps.log;
+  }
+
+  get dataset(): Server {
+    return this.deps.server;
+  }
+
+  settings(): RewriteSettings {
+    const { config } = this.deps;
+    return {
+      rdbPreamble: config.aofUseRdbPreamble,
+      timestamps: config.aofTimestampEnabled,
+      incrementalFsync: config.aofRewriteIncrementalFsync,
+    };
+  }
+
+  growth(): ReturnType<RewritePort['growth']> {
+    if (this.state.kind !== 'on') return null;
+    const { config } = this.deps;
+    return {
+      percentage: config.autoAofRewritePercentage,
+      minSizeBytes: config.autoAofRewriteMinSize,
+      currentSizeBytes: this.writer.currentSize,
+      baseSizeBytes: this.rewriteBaseSizeBytes,
+    };
+  }
+
+  wantsPresync(): boolean {
+    if (this.state.kind !== 'on' || !this.writer.hasFile) return false;
+    // An fsync already running in bio counts too: the fdatasync at the switch would wait for it.
+    return this.writer.unsyncedBytes >= PRESYNC_MIN_BYTES || this.deps.bio.pending('aofFsync') !== 0;
+  }
+
+  presync(): Promise<void> {
+    this.writer.submitBackgroundFsync();
+    return this.deps.bio.drain('aofFsync').then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /**
+   * The rest of Redis rewriteAppendOnlyFileBackground before the fork, and
+   * openNewIncrAofForAppend. Deviation from Redis 7.0 (and 7.2), which leaves the old INCR's
+   * fdatasync to the bio close job: once the manifest lists a newer INCR, the old one is no
+   * longer the LAST file, and the loader (like check-aof --fix) refuses a torn tail anywhere but
+   * in the last file. A power loss between the manifest persist and that job would leave a
+   * directory that neither loads nor can be repaired. So the old INCR is made durable first, on
+   * this thread. The forced flush must have written everything: bytes still in aof_buf would go
+   * to the new INCR while their commands are already in the snapshot (applied twice on load).
+   */
+  switchIncrForRewrite(): boolean {
+    const k = this.state.kind;
+    if (k !== 'on' && k !== 'wait-rewrite' && k !== 'off') return false;
+    const aofDir = this.directory.names.aofDir;
+    try {
+      this.deps.fs.mkdir(aofDir);
+    } catch (err) {
+      this.deps.log('warning', `Can't open or create append-only dir ${aofDir}: ${(err as Error).message}`);
+      return false;
+    }
+    this.writer.flush(true);
+    if (this.stopped) return false;
+    if (this.writer.bufferedBytes > 0) {
+      // The write failed (the MISCONF gate is up): commands already in the dataset are still in
+      // aof_buf. Switching now would write them to the new INCR, after a base that contains them.
+      this.deps.log('warning', "Can't start the AOF rewrite: the AOF buffer could not be written");
+      return false;
+    }
+    if (k === 'off') return true;
+    if (k === 'on') {
+      try {
+        this.writer.fsyncNow();
+      } catch (err) {
+        this.deps.log('warning', `Can't open the append-only file for the rewrite: ${(err as Error).message}`);
+        return false;
+      }
+    }
+    const opened = this.directory.openIncrForRewrite(k === 'wait-rewrite');
+    if (opened === null) return false;
+    // The old INCR is fsynced and closed in the background under every policy (7.0.5+).
+    const previous = this.writer.switchTo(opened.fd);
+    if (previous !== -1) this.deps.bio.submitClose(previous, true);
+    this.incrPath = this.directory.file(opened.fileName);
+    return true;
+  }
+
+  tempBasePath(id: number): string {
+    return path.join(this.deps.config.dir, `temp-rewriteaof-bg-${id}.aof`);
+  }
+
+  /** Redis backgroundRewriteDoneHandler, success path (the rewriter counts and logs). */
+  installBase(tempPath: string, baseSizeBytes: number): boolean {
+    const k = this.state.kind;
+    if (k !== 'on' && k !== 'wait-rewrite' && k !== 'off') return false;
+    const installed = this.directory.installBase(tempPath, {
+      rdbSuffix: this.deps.config.aofUseRdbPreamble,
+      firstRewrite: k === 'wait-rewrite',
+      aofOff: k === 'off',
+    });
+    if (!installed) return false;
+    if (k !== 'off') {
+      const total = baseSizeBytes + this.writer.stats().incrSizeBytes;
+      this.writer.setCurrentSize(total);
+      this.rewriteBaseSizeBytes = total;
+    }
+    this.deleteHistoryFiles();
+    if (k === 'wait-rewrite') {
+      this.incrPath = this.lastIncrPath();
+      this.moveTo({ kind: 'on' });
+    }
+    return true;
+  }
+
+  /** Redis's cleanup for WAIT_REWRITE: drop aof_buf and the temp INCR, ask for another rewrite. */
+  rewriteAbandoned(): boolean {
+    if (this.state.kind !== 'wait-rewrite') return false;
+    this.writer.discardBuffer();
+    this.directory.removeTempIncr();
+    return true;
+  }
+
+  removeFile(filePath: string): void {
+    this.directory.bgUnlink(filePath);
+  }
+
+  // ---- what others may ask --------------------------------------------------------------------
+
+  manifestPath(): string {
+    return this.directory.manifestPath();
+  }
+
+  /** aof_buf's length (INFO aof_buffer_length), cheap enough to sample often. */
+  get bufferedBytes(): number {
+    return this.writer.bufferedBytes;
+  }
+
+  /** The last load's outcome (start-up or DEBUG LOADAOF), null before any. */
+  get loadOutcome(): LoadOutcome | null {
+    return this.lastLoadOutcome;
+  }
+
+  inspect(): AofInspection {
+    const s = this.state;
+    return {
+      state: s.kind,
+      resumeState: s.kind === 'loading' ? s.resume : null,
+      fatal: s.kind === 'fatal' ? s.error : null,
+      manifest: this.directory.current.clone(),
+      incrPath: this.writer.hasFile ? this.incrPath : null,
+      writer: this.writer.stats(),
+      rewrite: this.rewriter.stats(),
+      manifestInDoubt: this.directory.manifestInDoubt,
+      deniedWriteError: this.deniedWriteError(),
+    };
   }
 
   info(): Record<string, string | number> {
-    const w = this.writer;
-    const enabled = this.deps.config.appendonly;
+    const w = this.writer.stats();
+    const r = this.rewriter.stats();
     const out: Record<string, string | number> = {
       loading: this.loading.loading ? 1 : 0,
       async_loading: 0,
-      aof_enabled: this.state !== 'off' ? 1 : 0,
-      aof_rewrite_in_progress: this.rewriter.inProgress ? 1 : 0,
-      aof_rewrite_scheduled: this.rewriter.scheduled ? 1 : 0,
-      aof_last_rewrite_time_sec: this.rewriter.lastRewriteTimeSec,
-      aof_current_rewrite_time_sec: this.rewriter.currentRewriteTimeSec(),
-      aof_last_bgrewrite_status: this.rewriter.lastStatus,
-      aof_rewrites: this.rewriter.rewrites,
-      aof_rewrites_consecutive_failures: this.rewriter.consecutiveFailures,
-      aof_last_write_status: w.lastWriteStatusText(),
-      aof_last_cow_size: this.rewriter.lastCowSizeBytes,
+      aof_enabled: this.enabled ? 1 : 0,
+      aof_rewrite_in_progress: r.inProgress ? 1 : 0,
+      aof_rewrite_scheduled: r.scheduled ? 1 : 0,
+      aof_last_rewrite_time_sec: r.lastRewriteTimeSec,
+      aof_current_rewrite_time_sec: r.currentRewriteTimeSec,
+      aof_last_bgrewrite_status: r.lastStatus,
+      aof_rewrites: r.rewrites,
+      aof_rewrites_consecutive_failures: r.consecutiveFailures,
+      aof_last_write_status: this.writer.lastWriteStatusText(),
+      aof_last_cow_size: r.lastCowSizeBytes,
       module_fork_in_progress: 0,
       module_fork_last_cow_size: 0,
     };
-    if (enabled) {
+    if (this.enabled) {
       out.aof_current_size = w.currentSizeBytes;
       out.aof_base_size = this.rewriteBaseSizeBytes;
-      out.aof_pending_rewrite = this.rewriter.scheduled ? 1 : 0;
-      out.aof_buffer_length = w.buf.length;
+      out.aof_pending_rewrite = r.scheduled ? 1 : 0;
+      out.aof_buffer_length = w.bufferedBytes;
       out.aof_pending_bio_fsync = this.deps.bio.pending('aofFsync');
       out.aof_delayed_fsync = w.delayedFsyncCount;
     }
     if (this.loading.loading) Object.assign(out, loadingInfo(this.loading, this.deps.clock.nowMs()));
     return out;
-  }
-
-  manifestPath(): string {
-    return this.file(manifestName(this.names));
   }
 }
 

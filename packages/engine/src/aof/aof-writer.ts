@@ -7,10 +7,20 @@
 //              everysec  at most one background fsync (bio AOF_FSYNC job) per second; while one is
 //                        still pending the write itself is postponed, for up to 2 s
 //              no        never fsync here
-// The writer owns every field Redis keeps for this in `server` (aof_buf, aof_fd, sizes, offsets,
-// statuses). It does all I/O through the FileSystem seam and learns about background fsyncs only
-// through BioClient's shared counters (pending jobs, fsync status), read synchronously — exactly
-// how Redis reads bio_pending and aof_bio_fsync_status. Time comes from the injected Clock.
+//
+// The writer owns the open INCR file and every field Redis keeps for it in `server` (aof_fd,
+// aof_buf, sizes, fsync offsets, aof_selected_db, the write status). Nobody else reads or writes
+// them: AofPersistence changes the file only through the named operations below (open, switchTo,
+// stop, shutdown, clearErrors, ...) and reads them through stats(). All I/O goes through the
+// FileSystem seam; background fsyncs are learnt about only through BioClient's shared counters
+// (pending jobs, fsync status), read synchronously, as Redis reads bio_pending and
+// aof_bio_fsync_status. Time comes from the injected Clock.
+//
+// FATAL (appendfsync always could not keep its promise: Redis exit(1)). The writer never throws
+// for it: it records the error, calls `onFatal` once, and from then on is dead: no byte reaches
+// the file again, whoever calls (the cron, close, a rewrite's forced flush). Bytes already in the
+// file stay as they are; a partial command left by a short write whose ftruncate failed is a torn
+// tail that the loader cuts on the next start.
 //
 // What may be lost (Redis's contract, which we keep): under everysec, up to ~2 s of acknowledged
 // writes if the machine crashes; under no, whatever the OS had not flushed; under always, nothing
@@ -30,6 +40,11 @@ import { errorCode, strerror } from './strerror.ts';
 export const FLUSH_POSTPONE_LIMIT_SEC = 2;
 /** Redis AOF_WRITE_LOG_ERROR_RATE: at most one write-error log line per 30 s. */
 const WRITE_ERROR_LOG_INTERVAL_SEC = 30;
+/**
+ * shutdown() writes what is left in aof_buf with this many attempts (a transient EIO passes on a
+ * retry; a full disk does not) before it reports the bytes as not persisted. Redis tries once.
+ */
+export const SHUTDOWN_WRITE_ATTEMPTS = 3;
 
 export type WriteStatus = { kind: 'ok' } | { kind: 'err'; code: string };
 
@@ -37,7 +52,7 @@ export interface AofLogger {
   (level: 'notice' | 'warning' | 'verbose', message: string): void;
 }
 
-/** Everything the study mode and tracing can observe about the write path. */
+/** Everything the study mode, tracing and the simulator can observe about the write path. */
 export type AofTraceEvent =
   | { kind: 'write'; atMs: number; bytes: number; written: number; pendingFsync: number; forced: boolean }
   | { kind: 'postpone-start'; atMs: number; bytes: number; pendingFsync: number }
@@ -46,7 +61,13 @@ export type AofTraceEvent =
   | { kind: 'fsync-submit'; atMs: number; offset: number }
   | { kind: 'fsync-skipped-in-progress'; atMs: number }
   | { kind: 'fsync-always'; atMs: number; durationMs: number }
-  | { kind: 'write-error'; atMs: number; code: string; partialBytes: number };
+  | { kind: 'write-error'; atMs: number; code: string; partialBytes: number }
+  /**
+   * The writer moved to another file: `fromFd` (-1: none) ended at `fromSizeBytes` and
+   * `bufferedBytes` of aof_buf will go to `toFd` (-1: none, the AOF was turned off).
+   */
+  | { kind: 'incr-switch'; atMs: number; fromFd: number; fromSizeBytes: number; toFd: number; bufferedBytes: number }
+  | { kind: 'fatal'; atMs: number; code: string };
 
 export interface AofWriterDeps {
   fs: FileSystem;
@@ -59,38 +80,67 @@ export interface AofWriterDeps {
   noAppendfsyncOnRewrite: () => boolean;
   /** Redis hasActiveChildProcess(): a rewrite is running. */
   hasActiveChild: () => boolean;
+  /** Called once, when appendfsync always could not write or fsync (Redis exits there). */
+  onFatal: (error: AofFatalError) => void;
 }
 
 /** A failure that Redis answers with exit(1): appendfsync always could not keep its promise. */
 export class AofFatalError extends EngineError {}
 
-export class AofWriter {
-  readonly buf = new AofBuffer();
-  /** aof_fd: the file being appended to, or -1. */
-  fd = -1;
-  /** aof_selected_db: db of the last SELECT in the stream; -1 forces one. */
-  selectedDb = -1;
-  /** aof_cur_timestamp: last `#TS:` second emitted. */
-  curTimestampSec = 0;
-  /** aof_current_size: base + all INCR bytes (an estimate after a rewrite). */
-  currentSizeBytes = 0;
+/** The writer's state as INFO, the inspection API and the rewrite's decisions read it. */
+export interface AofWriterStats {
+  /** aof_fd, or -1. */
+  readonly fd: number;
   /** aof_last_incr_size: bytes of the INCR file being written. */
-  lastIncrSizeBytes = 0;
-  /** aof_last_incr_fsync_offset: lastIncrSizeBytes at the last fsync *request*. */
-  lastIncrFsyncOffsetBytes = 0;
+  readonly incrSizeBytes: number;
+  /** aof_last_incr_fsync_offset: incrSizeBytes at the last fsync *request*. */
+  readonly incrFsyncOffsetBytes: number;
+  /** aof_current_size: base + all INCR bytes (an estimate after a rewrite). */
+  readonly currentSizeBytes: number;
+  /** aof_buf's length. */
+  readonly bufferedBytes: number;
+  /** aof_selected_db: db of the last SELECT in the stream; -1 forces one. */
+  readonly selectedDb: number;
   /** aof_last_fsync: second of the last fsync (or fsync attempt). */
-  lastFsyncSec: number;
+  readonly lastFsyncSec: number;
   /** aof_flush_postponed_start: second the current postponement began; 0 = none. */
-  flushPostponedStartSec = 0;
+  readonly flushPostponedStartSec: number;
   /** aof_delayed_fsync: writes forced through while a background fsync was still running. */
-  delayedFsyncCount = 0;
-  writeStatus: WriteStatus = { kind: 'ok' };
-  /** Set by trace consumers (study mode, embedders' tracing option). */
+  readonly delayedFsyncCount: number;
+  readonly writeStatus: WriteStatus;
+  /** The fatal error, once there was one. */
+  readonly fatal: AofFatalError | null;
+}
+
+/** What shutdown() could not do; both null when everything is written and fsynced. */
+export interface ShutdownResult {
+  /** Bytes of aof_buf still unwritten after every attempt, and the last error code. */
+  readonly unwritten: { bytes: number; code: string } | null;
+  /** The final fdatasync failed with this code. */
+  readonly fsyncError: string | null;
+}
+
+export class AofWriter {
+  private readonly buf = new AofBuffer();
+  private fd = -1;
+  private selectedDb = -1;
+  /** aof_cur_timestamp: last `#TS:` second emitted. */
+  private curTimestampSec = 0;
+  private currentSizeBytes = 0;
+  private incrSizeBytes = 0;
+  private incrFsyncOffsetBytes = 0;
+  private lastFsyncSec: number;
+  private flushPostponedStartSec = 0;
+  private delayedFsyncCount = 0;
+  private writeStatus: WriteStatus = { kind: 'ok' };
+  private fatal: AofFatalError | null = null;
+  /** Set by trace consumers (study mode, the engine's 'trace' event, the simulator). */
   onTrace: ((e: AofTraceEvent) => void) | null = null;
 
   private readonly deps: AofWriterDeps;
   private lastWriteErrorLogSec = 0;
   private lastBioFsyncOk = true;
+  private lastErrorCode = 'ENOSPC';
 
   constructor(deps: AofWriterDeps) {
     this.deps = deps;
@@ -101,10 +151,66 @@ export class AofWriter {
     return Math.floor(this.deps.clock.nowMs() / 1000);
   }
 
+  // ---- what others may ask ---------------------------------------------------------------------
+
+  stats(): AofWriterStats {
+    return {
+      fd: this.fd,
+      incrSizeBytes: this.incrSizeBytes,
+      incrFsyncOffsetBytes: this.incrFsyncOffsetBytes,
+      currentSizeBytes: this.currentSizeBytes,
+      bufferedBytes: this.buf.length,
+      selectedDb: this.selectedDb,
+      lastFsyncSec: this.lastFsyncSec,
+      flushPostponedStartSec: this.flushPostponedStartSec,
+      delayedFsyncCount: this.delayedFsyncCount,
+      writeStatus: this.writeStatus,
+      fatal: this.fatal,
+    };
+  }
+
+  get hasFile(): boolean {
+    return this.fd !== -1;
+  }
+
+  get bufferedBytes(): number {
+    return this.buf.length;
+  }
+
+  get currentSize(): number {
+    return this.currentSizeBytes;
+  }
+
+  /** Bytes written or buffered that no fsync was requested for yet. */
+  get unsyncedBytes(): number {
+    return this.incrSizeBytes - this.incrFsyncOffsetBytes + this.buf.length;
+  }
+
+  get isDead(): boolean {
+    return this.fatal !== null;
+  }
+
+  /** The MISCONF reason, or null (Redis writeCommandsDeniedByDiskError, AOF part). */
+  deniedWriteError(): string | null {
+    let code: string | null = null;
+    if (this.writeStatus.kind === 'err') code = this.writeStatus.code;
+    else {
+      const st = this.deps.bio.fsyncStatus();
+      if (!st.ok) code = st.code;
+    }
+    return code === null ? null : `MISCONF Errors writing to the AOF file: ${strerror(code)}`;
+  }
+
+  /** INFO aof_last_write_status merges the write status and the background fsync status. */
+  lastWriteStatusText(): 'ok' | 'err' {
+    return this.writeStatus.kind === 'ok' && this.deps.bio.fsyncStatus().ok ? 'ok' : 'err';
+  }
+
   // ---- feed -----------------------------------------------------------------------------------
 
   /** Redis feedAppendOnlyFile. */
   feed(dbId: number, argv: readonly Bin[]): void {
+    if (this.fatal !== null) return;
     if (this.deps.timestampsEnabled()) {
       const now = this.unixtime();
       if (this.curTimestampSec < now) {
@@ -126,17 +232,18 @@ export class AofWriter {
   }
 
   /**
-   * Redis flushAppendOnlyFile(force). Throws AofFatalError when the policy is always and the write
-   * or the fsync failed: the caller must then refuse every further command.
+   * Redis flushAppendOnlyFile(force). Never throws: a write or fsync failure under always makes
+   * the writer dead and is reported through onFatal.
    */
   flush(force: boolean): void {
     this.observeBioFsyncStatus();
-    if (this.fd === -1) return;
+    if (this.fd === -1 || this.fatal !== null) return;
     const policy = this.deps.policy();
     if (this.buf.length === 0) {
       // Case A: nothing to write, but an fsync may still be owed (7.0.11+ offset rule).
-      const owed = this.lastIncrFsyncOffsetBytes !== this.lastIncrSizeBytes;
-      if (policy === 'everysec' && owed && this.unixtime() > this.lastFsyncSec && !this.fsyncInProgress()) {
+      const owed = this.incrFsyncOffsetBytes !== this.incrSizeBytes;
+      const secondPassed = this.unixtime() > this.lastFsyncSec;
+      if (policy === 'everysec' && owed && secondPassed && !this.fsyncInProgress()) {
         this.tryFsync(policy, false);
       } else if (policy === 'always' && owed) {
         this.tryFsync(policy, false);
@@ -156,7 +263,7 @@ export class AofWriter {
       this.writeStatus = { kind: 'ok' };
     }
     this.currentSizeBytes += written;
-    this.lastIncrSizeBytes += written;
+    this.incrSizeBytes += written;
     this.buf.resetAfterWrite();
     this.tryFsync(policy, syncInProgress);
   }
@@ -179,8 +286,8 @@ export class AofWriter {
     this.onTrace?.({ kind: 'delayed-write', atMs, bytes: this.buf.length, pendingFsync });
     this.deps.log(
       'notice',
-      'Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting ' +
-        'for fsync to complete, this may slow down Redis.',
+      'Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer ' +
+        'without waiting for fsync to complete, this may slow down Redis.',
     );
     return false;
   }
@@ -216,8 +323,6 @@ export class AofWriter {
     return total === 0 && data.length > 0 ? -1 : total;
   }
 
-  private lastErrorCode = 'ENOSPC';
-
   private recordWriteLatency(durationMs: number, syncInProgress: boolean): void {
     const lat = this.deps.latency;
     lat.addSampleIfNeeded('aof-write', durationMs);
@@ -228,46 +333,64 @@ export class AofWriter {
 
   /** Redis flushAppendOnlyFile's short-write / error branch (spec §4). */
   private handleWriteError(written: number, policy: FsyncPolicy): void {
+    const canLog = this.canLogWriteError();
     let code: string;
     let kept = written;
     if (written === -1) {
       code = this.lastErrorCode;
-      this.logWriteError(`Error writing to the AOF file: ${strerror(code)}`);
+      if (canLog) this.deps.log('warning', `Error writing to the AOF file: ${strerror(code)}`);
       kept = 0;
     } else {
-      this.logWriteError(`Short write while writing to the AOF file: (nwritten=${written}, expected=${this.buf.length})`);
-      try {
-        // Cut the partial command back off: the INCR file must end on a command boundary.
-        this.deps.fs.ftruncate(this.fd, this.lastIncrSizeBytes);
-        kept = 0;
-      } catch {
+      if (canLog) {
         this.deps.log(
           'warning',
-          'Could not remove short write from the append-only file. Redis may refuse to load the AOF the ' +
-            'next time it starts. ftruncate: ' + strerror(this.lastErrorCode),
+          `Short write while writing to the AOF file: (nwritten=${written}, expected=${this.buf.length})`,
         );
       }
+      kept = this.removeShortWrite(canLog) ? 0 : written;
       code = 'ENOSPC'; // Redis records ENOSPC for any short write, whatever the real cause
     }
     this.onTrace?.({ kind: 'write-error', atMs: this.deps.clock.nowMs(), code, partialBytes: kept });
     if (policy === 'always') {
-      this.deps.log('warning', "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-      throw new AofFatalError('ERR_AOF_WRITE', `AOF write failed under appendfsync always: ${strerror(code)}`);
+      this.deps.log(
+        'warning',
+        "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...",
+      );
+      this.die(new AofFatalError('ERR_AOF_WRITE', `AOF write failed under appendfsync always: ${strerror(code)}`));
+      return;
     }
     this.writeStatus = { kind: 'err', code };
     if (kept > 0) {
       // The partial bytes stay in the file: account for them and drop them from the buffer.
       this.currentSizeBytes += kept;
-      this.lastIncrSizeBytes += kept;
+      this.incrSizeBytes += kept;
       this.buf.consume(kept);
     }
   }
 
-  private logWriteError(message: string): void {
+  /** Cut a partial command back off: the INCR file must end on a command boundary. */
+  private removeShortWrite(canLog: boolean): boolean {
+    try {
+      this.deps.fs.ftruncate(this.fd, this.incrSizeBytes);
+      return true;
+    } catch (err) {
+      if (canLog) {
+        this.deps.log(
+          'warning',
+          'Could not remove short write from the append-only file.  Redis may refuse to load ' +
+            `the AOF the next time it starts.  ftruncate: ${strerror(errorCode(err))}`,
+        );
+      }
+      return false;
+    }
+  }
+
+  /** Redis's can_log: one write-error log line (of any kind) per AOF_WRITE_LOG_ERROR_RATE. */
+  private canLogWriteError(): boolean {
     const now = this.unixtime();
-    if (now - this.lastWriteErrorLogSec < WRITE_ERROR_LOG_INTERVAL_SEC && this.lastWriteErrorLogSec !== 0) return;
+    if (now - this.lastWriteErrorLogSec <= WRITE_ERROR_LOG_INTERVAL_SEC) return false;
     this.lastWriteErrorLogSec = now;
-    this.deps.log('warning', message);
+    return true;
   }
 
   /** Redis flushAppendOnlyFile's try_fsync label. */
@@ -281,25 +404,39 @@ export class AofWriter {
         this.deps.fs.fdatasync(this.fd);
       } catch (err) {
         const code = errorCode(err);
-        this.deps.log('warning', `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(code)}. Exiting...`);
-        throw new AofFatalError('ERR_AOF_FSYNC', `AOF fsync failed under appendfsync always: ${strerror(code)}`, { cause: err });
+        this.deps.log(
+          'warning',
+          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': " +
+            `${strerror(code)}. Exiting...`,
+        );
+        const message = `AOF fsync failed under appendfsync always: ${strerror(code)}`;
+        this.die(new AofFatalError('ERR_AOF_FSYNC', message, { cause: err }));
+        return;
       }
       const durationMs = performance.now() - t0;
       this.deps.latency.addSampleIfNeeded('aof-fsync-always', durationMs);
       this.onTrace?.({ kind: 'fsync-always', atMs: this.deps.clock.nowMs(), durationMs });
-      this.lastIncrFsyncOffsetBytes = this.lastIncrSizeBytes;
+      this.incrFsyncOffsetBytes = this.incrSizeBytes;
       this.lastFsyncSec = now;
     } else if (policy === 'everysec' && now > this.lastFsyncSec) {
+      const atMs = this.deps.clock.nowMs();
       if (!syncInProgress) {
         this.deps.bio.submitFsync(this.fd);
-        this.lastIncrFsyncOffsetBytes = this.lastIncrSizeBytes;
-        this.onTrace?.({ kind: 'fsync-submit', atMs: this.deps.clock.nowMs(), offset: this.lastIncrSizeBytes });
+        this.incrFsyncOffsetBytes = this.incrSizeBytes;
+        this.onTrace?.({ kind: 'fsync-submit', atMs, offset: this.incrSizeBytes });
       } else {
-        this.onTrace?.({ kind: 'fsync-skipped-in-progress', atMs: this.deps.clock.nowMs() });
+        this.onTrace?.({ kind: 'fsync-skipped-in-progress', atMs });
       }
       // Recorded at request time, even when skipped: the Case A rule catches the offset up later.
       this.lastFsyncSec = now;
     }
+  }
+
+  private die(error: AofFatalError): void {
+    if (this.fatal !== null) return;
+    this.fatal = error;
+    this.onTrace?.({ kind: 'fatal', atMs: this.deps.clock.nowMs(), code: error.code });
+    this.deps.onFatal(error);
   }
 
   /** Log transitions of the background fsync status (Redis logs OK→ERR once). */
@@ -310,34 +447,164 @@ export class AofWriter {
     if (!st.ok) this.deps.log('warning', `Error trying to fsync the AOF file: ${strerror(st.code)}`);
   }
 
-  /** The MISCONF reason, or null (Redis writeCommandsDeniedByDiskError, AOF part). */
-  deniedWriteError(): string | null {
-    let code: string | null = null;
-    if (this.writeStatus.kind === 'err') code = this.writeStatus.code;
-    else {
-      const st = this.deps.bio.fsyncStatus();
-      if (!st.ok) code = st.code;
-    }
-    return code === null ? null : `MISCONF Errors writing to the AOF file: ${strerror(code)}`;
+  // ---- the file -------------------------------------------------------------------------------
+
+  /** Start appending to an existing INCR of `sizeBytes` (Redis aofOpenIfNeededOnServerStart). */
+  open(fd: number, sizeBytes: number): void {
+    this.switchTo(fd);
+    this.incrSizeBytes = sizeBytes;
+    this.incrFsyncOffsetBytes = sizeBytes;
   }
 
-  /** INFO aof_last_write_status merges the write status and the background fsync status. */
-  lastWriteStatusText(): 'ok' | 'err' {
-    return this.writeStatus.kind === 'ok' && this.deps.bio.fsyncStatus().ok ? 'ok' : 'err';
-  }
-
-  /** Start appending to a fresh INCR file (Redis openNewIncrAofForAppend bookkeeping). */
-  switchToNewIncr(fd: number): void {
+  /**
+   * Append to `fd` from now on (Redis openNewIncrAofForAppend's bookkeeping): a fresh INCR, so
+   * sizes start at 0 and the next command is preceded by a SELECT. Returns the previous fd (-1:
+   * none), which the caller hands to bio to fsync and close. Bytes still in aof_buf go to `fd`.
+   */
+  switchTo(fd: number): number {
+    const previous = this.fd;
+    this.onTrace?.({
+      kind: 'incr-switch',
+      atMs: this.deps.clock.nowMs(),
+      fromFd: previous,
+      fromSizeBytes: this.incrSizeBytes,
+      toFd: fd,
+      bufferedBytes: this.buf.length,
+    });
     this.fd = fd;
+    this.selectedDb = -1;
     this.lastFsyncSec = this.unixtime();
-    this.lastIncrSizeBytes = 0;
-    this.lastIncrFsyncOffsetBytes = 0;
+    this.incrSizeBytes = 0;
+    this.incrFsyncOffsetBytes = 0;
+    return previous;
   }
 
-  /** Start appending to an existing INCR file of `sizeBytes` (aofOpenIfNeededOnServerStart). */
-  openExisting(fd: number, sizeBytes: number): void {
-    this.fd = fd;
-    this.lastIncrSizeBytes = sizeBytes;
-    this.lastIncrFsyncOffsetBytes = sizeBytes;
+  /** The file's real size (after a load may have cut a torn tail of the file being appended). */
+  adoptFileSize(): void {
+    if (this.fd === -1) return;
+    const size = this.deps.fs.fileSize(this.fd);
+    this.currentSizeBytes += size - this.incrSizeBytes;
+    this.incrSizeBytes = size;
+    this.incrFsyncOffsetBytes = Math.min(this.incrFsyncOffsetBytes, size);
+  }
+
+  /** fdatasync the current file now, on this thread (a rewrite's start). Throws FsError. */
+  fsyncNow(): void {
+    if (this.fd === -1 || this.fatal !== null) return;
+    this.deps.fs.fdatasync(this.fd);
+  }
+
+  /** Ask bio to fsync the current file (a rewrite's presync); false when there is none. */
+  submitBackgroundFsync(): boolean {
+    if (this.fd === -1 || this.fatal !== null) return false;
+    this.deps.bio.submitFsync(this.fd);
+    return true;
+  }
+
+  /**
+   * Redis stopAppendOnly's writer part: forced flush, fsync (a failure is only logged), close,
+   * forget the file and the buffer. Never throws; a fatal flush is reported through onFatal.
+   */
+  stop(): void {
+    if (this.fd !== -1) {
+      this.flush(true);
+      if (this.fatal === null) {
+        try {
+          this.deps.fs.fdatasync(this.fd);
+          this.lastFsyncSec = this.unixtime();
+        } catch (err) {
+          this.deps.log('warning', `Fail to fsync the AOF file: ${strerror(errorCode(err))}`);
+        }
+      }
+    }
+    closeQuietly(this.deps.fs, this.switchTo(-1));
+    this.buf.clear();
+  }
+
+  /**
+   * Redis prepareForShutdown's AOF part: write what aof_buf holds (up to SHUTDOWN_WRITE_ATTEMPTS
+   * tries, never postponed) and fdatasync. Unlike Redis, which logs and exits, it reports what it
+   * could not do, so close() can say what was not persisted. A dead writer does nothing.
+   */
+  shutdown(): ShutdownResult {
+    if (this.fd === -1 || this.fatal !== null) return { unwritten: null, fsyncError: null };
+    let unwritten: ShutdownResult['unwritten'] = null;
+    for (let attempt = 1; attempt <= SHUTDOWN_WRITE_ATTEMPTS && this.buf.length > 0; attempt++) {
+      const written = this.writeBuffer(false, true);
+      if (written === this.buf.length) {
+        this.currentSizeBytes += written;
+        this.incrSizeBytes += written;
+        this.buf.resetAfterWrite();
+        break;
+      }
+      // Keep partial bytes only if they cannot be cut off (as flush does).
+      const kept = written === -1 ? 0 : this.removeShortWrite(true) ? 0 : written;
+      if (kept > 0) {
+        this.incrSizeBytes += kept;
+        this.currentSizeBytes += kept;
+        this.buf.consume(kept);
+      }
+      const code = written === -1 ? this.lastErrorCode : 'ENOSPC';
+      unwritten = { bytes: this.buf.length, code };
+    }
+    if (this.buf.length === 0) unwritten = null;
+    let fsyncError: string | null = null;
+    try {
+      this.deps.fs.fdatasync(this.fd);
+      this.incrFsyncOffsetBytes = this.incrSizeBytes;
+    } catch (err) {
+      fsyncError = errorCode(err);
+      this.deps.log('warning', `Fail to fsync the AOF file: ${strerror(fsyncError)}.`);
+    }
+    return { unwritten, fsyncError };
+  }
+
+  /** Close the file and forget it (the end of shutdown, or of a dead writer). */
+  closeFile(): void {
+    closeQuietly(this.deps.fs, this.fd);
+    this.fd = -1;
+  }
+
+  // ---- statuses and counters ------------------------------------------------------------------
+
+  /**
+   * Redis startAppendOnly: "AOF reopen, just ignore the last error" for both the write status
+   * and the background fsync status, and aof_last_fsync restarts now.
+   */
+  clearErrors(): void {
+    this.lastFsyncSec = this.unixtime();
+    if (!this.deps.bio.fsyncStatus().ok) {
+      this.deps.log('warning', 'AOF reopen, just ignore the AOF fsync error in bio job');
+      this.deps.bio.resetFsyncStatus();
+    }
+    if (this.writeStatus.kind === 'err') {
+      this.deps.log('warning', 'AOF reopen, just ignore the last error.');
+      this.writeStatus = { kind: 'ok' };
+    }
+  }
+
+  /** Drop what aof_buf holds (the first rewrite after appendonly yes failed: Redis cleanup). */
+  discardBuffer(): void {
+    this.buf.clear();
+  }
+
+  /** aof_current_size after a load or a rewrite: base + INCR sizes as they are now. */
+  setCurrentSize(bytes: number): void {
+    this.currentSizeBytes = bytes;
+  }
+
+  /** CONFIG RESETSTAT's part: aof_delayed_fsync. */
+  resetStats(): void {
+    this.delayedFsyncCount = 0;
+  }
+}
+
+/** close(2) releases the fd even when it reports an error: nothing to do about one. */
+export function closeQuietly(fs: FileSystem, fd: number): void {
+  if (fd === -1) return;
+  try {
+    fs.close(fd);
+  } catch {
+    /* the fd is released anyway */
   }
 }

@@ -50,6 +50,10 @@ export class LazyBio implements BioClient {
     return this.inner === null ? { ok: true } : this.inner.fsyncStatus();
   }
 
+  resetFsyncStatus(): void {
+    this.inner?.resetFsyncStatus();
+  }
+
   drain(type?: BioJobType): Promise<void> {
     return this.inner === null ? Promise.resolve() : this.inner.drain(type);
   }

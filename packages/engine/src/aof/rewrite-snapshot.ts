@@ -29,18 +29,12 @@
 // keyspace as it was when the snapshot started, whatever commands ran meanwhile.
 
 import type { Bin } from '../bytes.ts';
+import type { CopyOnWrite } from '../keyspace/copy-on-write.ts';
 import type { Db, ExpireMs } from '../keyspace/db.ts';
 import type { RedisValue } from '../keyspace/values.ts';
 import { InsertOnlyBinSet } from './insert-only-bin-set.ts';
 import { SnapshotEncoder } from './snapshot-codec.ts';
 
-/** The hooks Db and the dispatcher call while a snapshot is active. */
-export interface CopyOnWrite {
-  /** Save `key`'s current state before it changes (idempotent; cheap once written). */
-  beforeChange(db: Db, key: Bin): void;
-  /** True when `db`'s tables belong to the snapshot: the Db must replace them instead of clearing. */
-  ownsTables(db: Db): boolean;
-}
 
 const DEADLINE_CHECK_KEYS = 32;
 /** What a finished table's `written` becomes: its keys are no longer needed. */
@@ -161,31 +155,4 @@ export class RewriteSnapshot implements CopyOnWrite {
     }
     return n;
   }
-}
-
-/**
- * Keys a write command may change in place, for the copy-on-write hook: the command table's key
- * positions, plus the numkeys forms whose keys the table cannot describe (Redis's movablekeys).
- */
-export function writeKeysOf(
-  name: string,
-  firstKey: number,
-  lastKey: number,
-  keyStep: number,
-  argv: readonly Bin[],
-): Bin[] {
-  const keys: Bin[] = [];
-  if (name === 'lmpop' || name === 'zmpop') {
-    const n = Number(argv[1]);
-    for (let i = 2; i < 2 + n && i < argv.length; i++) keys.push(argv[i]!);
-    return keys;
-  }
-  if (name === 'zunionstore' || name === 'zinterstore' || name === 'zdiffstore' || name === 'zrangestore') {
-    if (argv.length > 1) keys.push(argv[1]!);
-    return keys;
-  }
-  if (firstKey <= 0) return keys;
-  const last = lastKey < 0 ? argv.length + lastKey : lastKey;
-  for (let i = firstKey; i <= last && i < argv.length; i += Math.max(1, keyStep)) keys.push(argv[i]!);
-  return keys;
 }

@@ -6,7 +6,7 @@
 
 import type { Bin } from '../bytes.ts';
 import type { RedisValue } from './values.ts';
-import type { CopyOnWrite } from '../aof/rewrite-snapshot.ts';
+import type { CopyOnWrite } from './copy-on-write.ts';
 
 /**
  * An absolute expiry in Unix ms. A number while it is exact; a bigint beyond 2^53 ms (year 287396),

@@ -18,7 +18,11 @@ export type {
 export { SimClock, SIM_CLOCK_EPOCH_MS } from './sim-clock.ts';
 export { createPrng } from './prng.ts';
 export type { Prng } from './prng.ts';
-export { openSimEngine } from './sim-engine.ts';
+export { inspectAof, openSimEngine, waitForRewrite } from './sim-engine.ts';
+export type { AofInspection, AofStateKind } from '../aof/aof-persistence.ts';
+export type { AofWriterStats } from '../aof/aof-writer.ts';
+export type { RewriteStats } from '../aof/aof-rewrite.ts';
+export type { LoadScheduler } from '../aof/aof-loader.ts';
 export type { SimEngine, SimEngineOptions } from './sim-engine.ts';
 // Encoders for tools that build data directories (the bench, interop tests).
 export { AofBuffer, encodeCommand } from '../aof/aof-buffer.ts';

@@ -8,6 +8,7 @@ import { openEngine, type Engine, type EngineOptions } from '../engine.ts';
 import { SimClock } from './sim-clock.ts';
 import { SimFileSystem, type SimFileSystemOptions } from './sim-file-system.ts';
 import { ManualRewriteScheduler } from '../aof/aof-rewrite.ts';
+import type { AofInspection } from '../aof/aof-persistence.ts';
 
 export interface SimEngine {
   engine: Engine;
@@ -24,6 +25,8 @@ export interface SimEngine {
   rewrite: ManualRewriteScheduler;
   /** Run the current rewrite (if any) to its end, slice by slice. */
   finishRewrite(): Promise<void>;
+  /** The AOF's state as the inspection API shows it (inspectAof). */
+  inspect(): AofInspection;
 }
 
 export interface SimEngineOptions extends EngineOptions {
@@ -48,18 +51,33 @@ export async function openSimEngine(options: SimEngineOptions = {}): Promise<Sim
     bio,
     aofDir,
     tick: () => engine.cron(),
+    inspect: () => inspectAof(engine),
     rewrite,
     finishRewrite: async () => {
-      const rewriter = engine.aof!.rewriter;
-      while (rewriter.inProgress) {
+      while (inspectAof(engine).rewrite.inProgress) {
         rewrite.step();
         // Let the released slice (and the sink's promises) run before releasing the next one.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     },
     currentIncrPath: () => {
-      const list = engine.aof!.manifest.incrList;
+      const list = inspectAof(engine).manifest.incrList;
       return `${aofDir}/${list[list.length - 1]!.fileName}`;
     },
   };
+}
+
+/**
+ * The inspection API: the AOF's state, manifest, writer and rewrite figures as copies. Tests and
+ * tools read the engine through this instead of reaching into its parts.
+ */
+export function inspectAof(engine: Engine): AofInspection {
+  if (engine.aof === null) throw new Error('this engine has no AOF');
+  return engine.aof.inspect();
+}
+
+/** Resolves when no AOF rewrite runs any more (finished, failed or killed). */
+export function waitForRewrite(engine: Engine): Promise<void> {
+  if (engine.aof === null) throw new Error('this engine has no AOF');
+  return engine.aof.waitForRewrite();
 }

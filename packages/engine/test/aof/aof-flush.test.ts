@@ -16,7 +16,7 @@ async function setup(options: SimEngineOptions = {}): Promise<Harness> {
   const ops: SimFsOpEvent[] = [];
   const sim = await openSimEngine({ appendfsync: 'everysec', ...options, fsOptions: { onOp: (e) => ops.push(e) } });
   ops.length = 0; // start-up I/O is not what these tests look at
-  const aofFd = () => sim.engine.aof!.writer.fd;
+  const aofFd = () => sim.inspect().writer.fd;
   return {
     ...sim,
     ops,
@@ -116,7 +116,7 @@ describe('aof flush: always', () => {
     await Promise.all(Array.from({ length: 64 }, (_, i) => db.set(`k${i}`, 'v')));
     expect(s.count('write')).toBe(1);
     expect(s.count('fdatasync')).toBe(1);
-    expect(s.engine.aof!.writer.lastIncrFsyncOffsetBytes).toBe(s.size());
+    expect(s.inspect().writer.incrFsyncOffsetBytes).toBe(s.size());
   });
 
   it('a pipeline: commands run back to back, each succeeds or fails alone, one write + one fdatasync acknowledge all', async () => {
@@ -173,10 +173,10 @@ describe('aof flush: always', () => {
     const s = await setup({ appendfsync: 'everysec' });
     const db = s.engine.db(0);
     await db.set('a', '1'); // written, not fsynced: same second as start-up
-    const w = s.engine.aof!.writer;
-    expect(w.lastIncrFsyncOffsetBytes).toBe(0);
+    const w = () => s.inspect().writer;
+    expect(w().incrFsyncOffsetBytes).toBe(0);
     await db.command('config', 'set', 'appendfsync', 'always');
-    expect(w.lastIncrFsyncOffsetBytes).toBe(w.lastIncrSizeBytes);
+    expect(w().incrFsyncOffsetBytes).toBe(w().incrSizeBytes);
     expect(s.fs.durableContent(s.currentIncrPath())!.length).toBe(s.size());
   });
 });
@@ -185,39 +185,39 @@ describe('aof flush: everysec', () => {
   it('submits at most one background fsync per second, recording the offset at submission', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     await db.set('a', '1'); // same second as start-up: no fsync yet
     expect(s.bio.pending('aofFsync')).toBe(0);
     s.clock.advance(1000);
     await db.set('b', '1');
     expect(s.bio.pending('aofFsync')).toBe(1);
-    expect(w.lastIncrFsyncOffsetBytes).toBe(s.size());
+    expect(w().incrFsyncOffsetBytes).toBe(s.size());
     s.bio.runAll();
     await db.set('c', '1'); // same second: written, no second fsync
     expect(s.bio.pending('aofFsync')).toBe(0);
-    expect(w.lastIncrFsyncOffsetBytes).toBeLessThan(s.size());
+    expect(w().incrFsyncOffsetBytes).toBeLessThan(s.size());
   });
 
   it('postpones the write while an fsync is pending, for less than 2 s, then writes and counts aof_delayed_fsync', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     s.clock.advance(1000);
     await db.set('a', '1');
     s.bio.startNext('aofFsync'); // the fsync is now "inside fdatasync" and stays there
     const sizeBefore = s.size();
     await db.set('b', '2'); // acknowledged while postponed: Redis's accepted ≤2 s window
     expect(s.size()).toBe(sizeBefore);
-    expect(w.flushPostponedStartSec).toBe(Math.floor(s.clock.nowMs() / 1000));
+    expect(w().flushPostponedStartSec).toBe(Math.floor(s.clock.nowMs() / 1000));
     s.clock.advance(1999);
     s.tick();
     expect(s.size()).toBe(sizeBefore); // 1 s elapsed in Redis's whole-second arithmetic
-    expect(w.delayedFsyncCount).toBe(0);
+    expect(w().delayedFsyncCount).toBe(0);
     s.clock.advance(1);
     s.tick(); // 2 s after the postponement started: write anyway
     expect(s.size()).toBeGreaterThan(sizeBefore);
-    expect(w.delayedFsyncCount).toBe(1);
-    expect(w.flushPostponedStartSec).toBe(0);
+    expect(w().delayedFsyncCount).toBe(1);
+    expect(w().flushPostponedStartSec).toBe(0);
     expect(s.engine.aof!.info().aof_delayed_fsync).toBe(1);
   });
 
@@ -233,36 +233,36 @@ describe('aof flush: everysec', () => {
     s.bio.finishRunning('aofFsync');
     s.tick();
     expect(s.size()).toBeGreaterThan(sizeBefore);
-    expect(s.engine.aof!.writer.delayedFsyncCount).toBe(0);
+    expect(s.inspect().writer.delayedFsyncCount).toBe(0);
   });
 
   it('a forced flush (force=1) never waits and never counts', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     s.clock.advance(1000);
     await db.set('a', '1');
     s.bio.startNext('aofFsync');
     s.engine.server.execute(s.engine.server.createClient(0), ['set', 'b', '2']);
     const sizeBefore = s.size();
-    w.flush(true);
+    s.engine.aof!.flush(true);
     expect(s.size()).toBeGreaterThan(sizeBefore);
-    expect(w.delayedFsyncCount).toBe(0);
-    expect(w.flushPostponedStartSec).toBe(0);
+    expect(w().delayedFsyncCount).toBe(0);
+    expect(w().flushPostponedStartSec).toBe(0);
   });
 
   it('idle fsync: an fsync still owed is requested in a later second although the buffer is empty', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     await db.set('a', '1');
-    expect(w.lastIncrFsyncOffsetBytes).toBe(0);
+    expect(w().incrFsyncOffsetBytes).toBe(0);
     s.tick(); // same second: nothing owed yet by the once-per-second rule
     expect(s.bio.pending('aofFsync')).toBe(0);
     s.clock.advance(1000);
     s.tick();
     expect(s.bio.pending('aofFsync')).toBe(1);
-    expect(w.lastIncrFsyncOffsetBytes).toBe(w.lastIncrSizeBytes);
+    expect(w().incrFsyncOffsetBytes).toBe(w().incrSizeBytes);
     s.bio.runAll();
     expect(s.fs.durableContent(s.currentIncrPath())!.length).toBe(s.size());
   });
@@ -270,22 +270,22 @@ describe('aof flush: everysec', () => {
   it('an fsync skipped because one is running still bumps aof_last_fsync; the idle rule catches up later', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     s.clock.advance(1000);
     await db.set('a', '1'); // fsync #1 submitted
     s.bio.startNext('aofFsync');
     s.clock.advance(1000);
-    w.flush(true); // nothing buffered
+    s.engine.aof!.flush(true); // nothing buffered
     await db.set('b', '2'); // postponed (fsync running)
-    w.flush(true); // forced write: sync in progress, so no new fsync, but aof_last_fsync moves
+    s.engine.aof!.flush(true); // forced write: sync in progress, so no new fsync, but aof_last_fsync moves
     const sec = Math.floor(s.clock.nowMs() / 1000);
-    expect(w.lastFsyncSec).toBe(sec);
-    expect(w.lastIncrFsyncOffsetBytes).toBeLessThan(w.lastIncrSizeBytes);
+    expect(w().lastFsyncSec).toBe(sec);
+    expect(w().incrFsyncOffsetBytes).toBeLessThan(w().incrSizeBytes);
     s.bio.finishRunning('aofFsync');
     s.clock.advance(1000);
     s.tick();
     expect(s.bio.pending('aofFsync')).toBe(1);
-    expect(w.lastIncrFsyncOffsetBytes).toBe(w.lastIncrSizeBytes);
+    expect(w().incrFsyncOffsetBytes).toBe(w().incrSizeBytes);
   });
 
   it('a background fsync error is reported as MISCONF until a later fsync succeeds', async () => {
@@ -301,7 +301,7 @@ describe('aof flush: everysec', () => {
     expect(await db.get('a')).toBe('1');
     expect(s.engine.aof!.info().aof_last_write_status).toBe('err');
     // New data reaches the file another way (an expiry DEL, say) and its fsync succeeds.
-    s.engine.aof!.writer.feed(0, ['DEL', 'zzz']);
+    s.engine.aof!.feed(0, ['DEL', 'zzz']);
     s.clock.advance(1000);
     s.tick();
     s.bio.runAll();
@@ -314,7 +314,7 @@ describe('aof flush: write errors (spec §4)', () => {
   it('a short write is truncated back to the last good size; writes get MISCONF, reads go on; the cron retries each second', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     await db.set('a', '1');
     const goodSize = s.size();
     s.fs.faults.add({ op: 'write', shortBytes: 5 });
@@ -322,19 +322,19 @@ describe('aof flush: write errors (spec §4)', () => {
     const full = s.fs.faults.add({ op: 'write', error: 'ENOSPC', persistent: true });
     await db.set('b', 'x'.repeat(100)); // acknowledged: under everysec the data stays in aof_buf
     expect(s.size()).toBe(goodSize);
-    expect(w.writeStatus).toEqual({ kind: 'err', code: 'ENOSPC' });
-    expect(w.buf.length).toBeGreaterThan(0);
+    expect(w().writeStatus).toEqual({ kind: 'err', code: 'ENOSPC' });
+    expect(w().bufferedBytes).toBeGreaterThan(0);
     const misconf = 'MISCONF Errors writing to the AOF file: No space left on device';
     await expect(db.set('c', '1')).rejects.toThrow(misconf);
     await expect(db.command('ping')).rejects.toThrow(misconf);
     expect(await db.get('b')).toBe('x'.repeat(100));
     const info = s.engine.aof!.info();
     expect(info.aof_last_write_status).toBe('err');
-    expect(info.aof_buffer_length).toBe(w.buf.length);
+    expect(info.aof_buffer_length).toBe(w().bufferedBytes);
     full.remove();
     s.clock.advance(1000);
     s.tick(); // the cron's once-a-second retry succeeds now
-    expect(w.writeStatus).toEqual({ kind: 'ok' });
+    expect(w().writeStatus).toEqual({ kind: 'ok' });
     expect(s.content()).toBe(resp('SELECT', '0') + resp('set', 'a', '1') + resp('set', 'b', 'x'.repeat(100)));
     expect(await db.set('c', '1')).toBe('OK');
   });
@@ -343,22 +343,22 @@ describe('aof flush: write errors (spec §4)', () => {
     const s = await setup();
     s.fs.faults.add({ op: 'write', error: 'EIO' });
     await s.engine.db(0).set('a', '1');
-    expect(s.engine.aof!.writer.writeStatus).toEqual({ kind: 'err', code: 'EIO' });
+    expect(s.inspect().writer.writeStatus).toEqual({ kind: 'err', code: 'EIO' });
     expect(s.engine.aof!.deniedWriteError()).toBe('MISCONF Errors writing to the AOF file: Input/output error');
   });
 
   it('when ftruncate fails too, the partial bytes are accounted for and dropped from aof_buf', async () => {
     const s = await setup();
     const db = s.engine.db(0);
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     s.fs.faults.add({ op: 'write', shortBytes: 7 });
     s.fs.faults.add({ op: 'write', error: 'ENOSPC' });
     s.fs.faults.add({ op: 'ftruncate', error: 'EIO' });
     await db.set('a', '1');
     expect(s.size()).toBe(7);
-    expect(w.lastIncrSizeBytes).toBe(7);
+    expect(w().incrSizeBytes).toBe(7);
     const full = resp('SELECT', '0') + resp('set', 'a', '1');
-    expect(w.buf.view().toString('latin1')).toBe(full.slice(7));
+    expect(w().bufferedBytes).toBe(full.length - 7); // the rest of the command, still to write
     s.clock.advance(1000);
     s.tick();
     expect(s.content()).toBe(full);
@@ -392,12 +392,12 @@ describe('aof flush: no-appendfsync-on-rewrite', () => {
     const db = s.engine.db(0);
     await db.set('a', '1');
     await db.command('bgrewriteaof'); // the rewrite's walk is held by the manual scheduler
-    const w = s.engine.aof!.writer;
+    const w = () => s.inspect().writer;
     const incr = s.currentIncrPath();
     await db.set('b', '2');
     expect(s.size()).toBeGreaterThan(0); // written...
     expect(s.fs.durableContent(incr)?.length ?? 0).toBe(0); // ...but not fsynced, even under always
-    expect(w.lastIncrFsyncOffsetBytes).toBeLessThan(w.lastIncrSizeBytes);
+    expect(w().incrFsyncOffsetBytes).toBeLessThan(w().incrSizeBytes);
     await s.finishRewrite();
     s.tick(); // always + owed data: the empty-buffer rule fsyncs it now
     expect(s.fs.durableContent(incr)!.length).toBe(s.size());

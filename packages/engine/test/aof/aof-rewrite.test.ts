@@ -2,7 +2,7 @@
 // multi-part AOF (spec §6, tests of §11.2/§11.4 by name), failure accounting and the limiter,
 // and the point-in-time guarantee under a concurrent random workload (many seeds).
 import { describe, expect, it } from 'vitest';
-import { createPrng, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
+import { createPrng, inspectAof, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
 import { dumpKeyspace } from '../../src/cli/dump.ts';
 
 /** RESP bases unless a test asks for RDB: the manifest names below spell out `.base.aof`. */
@@ -47,7 +47,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const info = s.engine.aof!.info();
     expect(info.aof_rewrites).toBe(1);
     expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(info.aof_base_size).toBe(s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length + s.engine.aof!.writer.lastIncrSizeBytes);
+    expect(info.aof_base_size).toBe(s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length + inspectAof(s.engine).writer.incrSizeBytes);
     await reloadAndCompare(s);
   });
 
@@ -96,8 +96,8 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const db = s.engine.db(0);
     const value = 'v'.repeat(1000);
     for (let i = 0; i < 300; i++) await db.set(`key:${i}`, value);
-    const w = s.engine.aof!.writer;
-    expect(w.lastIncrSizeBytes - w.lastIncrFsyncOffsetBytes).toBeGreaterThan(256 * 1024);
+    const w = s.inspect().writer;
+    expect(w.incrSizeBytes - w.incrFsyncOffsetBytes).toBeGreaterThan(256 * 1024);
     return s.currentIncrPath();
   }
 
@@ -111,7 +111,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     // rewrite counts as in progress.
     expect(s.fs.durableContent(oldIncr)).toEqual(s.fs.fileContent(oldIncr));
     expect(manifestText(s)).toBe(before);
-    expect(s.engine.aof!.rewriter.inProgress).toBe(true);
+    expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
     await expect(db.command('bgrewriteaof')).rejects.toThrow('already in progress');
     expect(await reply).toBe('Background append only file rewriting started');
     expect(manifestText(s)).toContain('appendonly.aof.2.incr.aof seq 2 type i');
@@ -130,7 +130,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const off = db.command('config', 'set', 'appendonly', 'no');
     expect(await reply).toBe('Background append only file rewriting started');
     expect(await off).toBe('OK');
-    await s.engine.aof!.rewriter.waitForCompletion();
+    await s.engine.aof!.waitForRewrite();
     expect(manifestText(s)).toBe(before);
     const info = s.engine.aof!.info();
     expect(info.aof_rewrites).toBe(0);
@@ -146,7 +146,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     expect(res).toEqual([[null, 'Background append only file rewriting scheduled']]);
     expect(s.engine.aof!.info().aof_rewrite_scheduled).toBe(1);
     s.tick();
-    expect(s.engine.aof!.rewriter.inProgress).toBe(true);
+    expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
     await s.finishRewrite();
     expect(s.engine.aof!.info().aof_rewrite_scheduled).toBe(0);
   });
@@ -186,17 +186,17 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await db.set('k', 'x'.repeat(200));
     for (let i = 0; i < 3; i++) {
       s.tick(); // growth is over 1%: automatic rewrite
-      expect(s.engine.aof!.rewriter.inProgress).toBe(true);
+      expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
       await s.finishRewrite();
     }
     s.tick();
-    expect(s.engine.aof!.rewriter.inProgress).toBe(false);
+    expect(inspectAof(s.engine).rewrite.inProgress).toBe(false);
     expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
     s.tick();
     expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
     s.clock.advance(60_000);
     s.tick(); // the 1-minute back-off has passed: one more automatic attempt
-    expect(s.engine.aof!.rewriter.inProgress).toBe(true);
+    expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
     await s.finishRewrite();
     fault.remove();
     expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
@@ -269,12 +269,12 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await s.finishRewrite();
     expect(logs.filter((l) => l.includes('Removing the temp incr aof file'))).toHaveLength(1);
     expect(s.fs.stat(`${s.aofDir}/appendonly.aof.manifest`)).toBeNull();
-    expect(s.engine.aof!.state).toBe('wait-rewrite');
+    expect(inspectAof(s.engine).state).toBe('wait-rewrite');
     fault.remove();
     s.tick(); // rescheduled automatically
     await db.set('after', '1');
     await s.finishRewrite();
-    expect(s.engine.aof!.state).toBe('on');
+    expect(inspectAof(s.engine).state).toBe('on');
     expect(manifestText(s)).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
     await db.set('on', '1');
     await reloadAndCompare(s);
@@ -282,16 +282,18 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     expect(await db.get('after')).toBe('1');
   });
 
-  it('turning AOF on while a rewrite started with AOF off runs: OK, that one stops, the first rewrite follows', async () => {
+  it('turning AOF on while a rewrite started with AOF off runs: OK, that one is killed and the first rewrite starts at once', async () => {
     const s = await setup({ appendonly: false });
     const db = s.engine.db(0);
     await db.set('a', '1');
     expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
     expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
-    await db.set('b', '2'); // in the first rewrite's snapshot, or in its temp INCR
-    await s.engine.aof!.rewriter.waitForCompletion();
-    expect(s.engine.aof!.info().aof_rewrite_scheduled).toBe(1);
-    s.tick();
+    // As Redis (killAppendOnlyChild, then rewriteAppendOnlyFileBackground): the new rewrite runs
+    // now and feeds its temp INCR, nothing waits for the cron.
+    const started = s.engine.aof!.info();
+    expect([started.aof_rewrite_in_progress, started.aof_rewrite_scheduled]).toEqual([1, 0]);
+    expect(s.inspect().state).toBe('wait-rewrite');
+    await db.set('b', '2'); // in the first rewrite's temp INCR
     await s.finishRewrite();
     await db.set('c', '3');
     const info = s.engine.aof!.info();
@@ -310,7 +312,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await db.set('k', 'v');
     await db.command('bgrewriteaof');
     await db.command('config', 'set', 'appendonly', 'no');
-    await s.engine.aof!.rewriter.waitForCompletion();
+    await s.engine.aof!.waitForRewrite();
     expect(logs.some((l) => /Killing.*AOF.*child/.test(l))).toBe(true);
     expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
     expect(s.fs.readdir('/data').filter((n) => n.startsWith('temp-'))).toEqual([]);
@@ -445,7 +447,7 @@ async function concurrentWorkloadRun(seed: number, preamble?: boolean): Promise<
   // The rewrite's snapshot is the dataset at this instant; everything after goes to the new INCR.
   await handles[0]!.command('bgrewriteaof');
   const snapshotAtStart = dump(s);
-  while (s.engine.aof!.rewriter.inProgress) {
+  while (inspectAof(s.engine).rewrite.inProgress) {
     await issue(1 + rng.nextInt(6));
     s.rewrite.step();
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -462,7 +464,7 @@ async function concurrentWorkloadRun(seed: number, preamble?: boolean): Promise<
 
 /** Load only the current base file, in a fresh simulated directory, and dump it. */
 async function dumpOfBaseAlone(s: SimEngine): Promise<string> {
-  const base = s.engine.aof!.manifest.base!.fileName;
+  const base = inspectAof(s.engine).manifest.base!.fileName;
   const content = s.fs.fileContent(`${s.aofDir}/${base}`);
   const other = await openSimEngine({ appendonly: false, clock: s.clock, dir: '/other' });
   other.fs.mkdir('/other/appendonlydir');

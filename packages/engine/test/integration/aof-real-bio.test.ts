@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPiscinaBio } from '@aofkv/bio-workers';
 import { openEngine } from '@aofkv/engine';
-import { SimClock } from '@aofkv/engine/testing';
+import { inspectAof, SimClock } from '@aofkv/engine/testing';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,12 +31,12 @@ describe('aof flush with a piscina bio on the real file system', () => {
     const sizeAfterA = statSync(incr).size;
     await db.set('b', '2'); // the fsync is still running: the write is postponed
     expect(statSync(incr).size).toBe(sizeAfterA);
-    expect(engine.aof!.writer.flushPostponedStartSec).not.toBe(0);
+    expect(inspectAof(engine).writer.flushPostponedStartSec).not.toBe(0);
     await bio.drain();
     expect(bio.pending('aofFsync')).toBe(0);
     engine.cron(); // Redis retries a postponed flush on every cron tick
     expect(statSync(incr).size).toBeGreaterThan(sizeAfterA);
-    expect(engine.aof!.writer.delayedFsyncCount).toBe(0);
+    expect(inspectAof(engine).writer.delayedFsyncCount).toBe(0);
     await engine.close();
   });
 

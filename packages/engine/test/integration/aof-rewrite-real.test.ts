@@ -33,7 +33,7 @@ describe('aof rewrite on real threads', () => {
     };
     await Promise.all(Array.from({ length: 20 }, caller));
     expect(rewriteReply).toBe('Background append only file rewriting started');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     expect(engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
     expect(await db.get('foo')).toBe('20000');
     await engine.close();
@@ -62,7 +62,7 @@ describe('aof rewrite on real threads', () => {
     await engine.db(0).command('bgrewriteaof');
     // Keep writing while the thread works: these land in the new INCR.
     await Promise.all(Array.from({ length: 200 }, (_, i) => engine.db(1).set(`during${i}`, i)));
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     expect(engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
     const live = dumpKeyspace(engine.server.dbs);
     await engine.close();

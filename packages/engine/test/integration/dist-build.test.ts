@@ -31,7 +31,7 @@ describe('build guards', () => {
         const db = e.db(0);
         for (let i = 0; i < 500; i++) await db.set('k' + i, 'v' + i);
         await db.command('bgrewriteaof');
-        await e.aof.rewriter.waitForCompletion();
+        await e.aof.waitForRewrite();
         const status = e.aof.info().aof_last_bgrewrite_status;
         await e.close();
         const again = await openEngine({ dir: ${JSON.stringify(dir)} });

@@ -349,7 +349,7 @@ describe('aof.tcl', () => {
     await db.set('foo', 'bar');
     expect(readFileSync(join(dir, INCR1), 'latin1')).toMatch(/^#TS:\d+\r\n/);
     await db.command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(/^#TS:\d+\r\n/);
     await engine.close();
   });
@@ -546,7 +546,7 @@ describe('aof-multi-part.tcl', () => {
   async function expectRewriteAfterUpgrade(engine: Engine, dir: string): Promise<void> {
     expect(await engine.db(0).set('k4', 'v4')).toBe('OK');
     await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     expect(await engine.db(0).set('k5', 'v5')).toBe('OK');
     expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
     await expectStableReload(engine);
@@ -570,7 +570,7 @@ describe('aof-multi-part.tcl', () => {
     await made.engine.db(0).set('k1', 'v1');
     await made.engine.db(0).set('k2', 'v2');
     await made.engine.db(0).command('bgrewriteaof');
-    await made.engine.aof!.rewriter.waitForCompletion();
+    await made.engine.aof!.waitForRewrite();
     await made.engine.close();
     const rdb = readFileSync(join(maker, AOF_DIR, 'appendonly.aof.2.base.rdb'));
     const dir = tmp.dir();
@@ -634,7 +634,7 @@ describe('aof-multi-part.tcl', () => {
       expect(await engine.db(0).exists('k4', 'k5', 'k6')).toBe(0);
       expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
       await engine.db(0).command('bgrewriteaof');
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       expect(await engine.db(0).set('k', 'v')).toBe('OK');
       expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
       await expectStableReload(engine);
@@ -646,7 +646,7 @@ describe('aof-multi-part.tcl', () => {
       expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
       expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe('file appendonly.aof2 seq 1 type b\nfile appendonly.aof2.1.incr.aof seq 1 type i\n');
       await engine.db(0).command('bgrewriteaof');
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       expect(await engine.db(0).set('k', 'v')).toBe('OK');
       expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
         'file appendonly.aof2.2.base.rdb seq 2 type b\nfile appendonly.aof2.2.incr.aof seq 2 type i\n',
@@ -662,7 +662,7 @@ describe('aof-multi-part.tcl', () => {
     const { engine } = await startAof(dir, { appendfilename: name });
     expect(await engine.db(0).set('k1', 'v1')).toBe('OK');
     await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     expect(readManifest(dir, `${name}.manifest`)).toBe(
       'file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\nfile " file seq \\n\\n.aof .2.incr.aof" seq 2 type i\n',
     );
@@ -714,13 +714,13 @@ describe('aof-multi-part.tcl', () => {
         const w = engine.db(0);
         while (!stop && written < 5_000) await w.set(`key:${written++}`, `value:${written}`);
       })();
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       expect(readManifest(dir)).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(true);
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.incr.aof`)).toBe(true);
 
       expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
       // History files go at once here (unlinked on the main thread; only the close is in bio).
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(false);

@@ -52,7 +52,7 @@ describe("engine.on('trace')", () => {
     expect(seen).toEqual(['aof:write', 'aof:fsync-always']);
     // BGREWRITEAOF closes the old INCR in bio: both the embedder's observer and the trace see it.
     await db.command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     bio.runAll();
     // (the old INCR, then the retired base and INCR: three jobs, each submitted, started, finished)
     const closes = seen.filter((x) => x.startsWith('bio:closeFile'));

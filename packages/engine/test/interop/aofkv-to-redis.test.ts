@@ -66,7 +66,7 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
   async function phasesAroundRewrite(engine: Engine): Promise<string> {
     await runOnEngine(engine, workloadPhase(1, now));
     await engine.db(0).command('bgrewriteaof');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     await runOnEngine(engine, workloadPhase(2, now));
     const expected = engineDump(engine);
     await engine.close();
@@ -92,7 +92,7 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
       expect(await engine.db(0).command('bgrewriteaof')).toBe('Background append only file rewriting started');
       // Writes while the rewrite runs land in incr 2.
       const during = runOnEngine(engine, workloadPhase(3, now));
-      await engine.aof!.rewriter.waitForCompletion();
+      await engine.aof!.waitForRewrite();
       await during;
       expected = engineDump(engine);
       await engine.close();
@@ -132,7 +132,7 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
     expect(await db.command('config', 'set', 'appendonly', 'no')).toBe('OK');
     await runOnEngine(engine, workloadPhase(2, now)); // not in the AOF until the rewrite on enable
     expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
-    await engine.aof!.rewriter.waitForCompletion();
+    await engine.aof!.waitForRewrite();
     await runOnEngine(engine, workloadPhase(3, now));
     const expected = engineDump(engine);
     await engine.close();

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '@aofkv/engine';
-import { createPrng, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
+import { createPrng, inspectAof, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
 
 async function setup(options: SimEngineOptions = {}): Promise<SimEngine> {
   return openSimEngine({ appendfsync: 'everysec', autoAofRewritePercentage: 0, ...options });
@@ -13,7 +13,7 @@ async function setup(options: SimEngineOptions = {}): Promise<SimEngine> {
 
 /** Releases walk slices until the rewrite ends, at most `limit` times (a stuck rewrite fails). */
 async function runRewrite(s: SimEngine, limit = 50): Promise<void> {
-  for (let i = 0; i < limit && s.engine.aof!.rewriter.inProgress; i++) {
+  for (let i = 0; i < limit && inspectAof(s.engine).rewrite.inProgress; i++) {
     s.rewrite.step();
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -40,7 +40,7 @@ describe('regressions found by the rewrite crash-safety suites', () => {
     await runRewrite(s);
     writeFault.remove();
     statFault.remove();
-    expect(s.engine.aof!.rewriter.inProgress).toBe(false);
+    expect(inspectAof(s.engine).rewrite.inProgress).toBe(false);
     expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('err');
     expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
     await runRewrite(s);
@@ -132,7 +132,7 @@ describe('regressions found by the rewrite crash-safety suites', () => {
       await db.command('bgrewriteaof'); // the close-with-fsync job of INCR 1 is queued, not run
       s.fs.crash(createPrng(4), { keepProbability: 0, tornProbability: 1, garbageProbability: 1, dirOpKeepProbability: 1 });
       const again = await openSimEngine({ fs: s.fs, clock: s.clock, appendfsync: policy, aofLoadTruncated: true });
-      expect(again.engine.aof!.manifest.incrList.map((i) => i.fileName)).toEqual([
+      expect(inspectAof(again.engine).manifest.incrList.map((i) => i.fileName)).toEqual([
         'appendonly.aof.1.incr.aof',
         'appendonly.aof.2.incr.aof',
       ]);

@@ -27,6 +27,7 @@ import type { FsErrorCode } from '../../src/io/file-system.ts';
 import { Driver, emptyDriverFigures } from '../sim/driver.ts';
 import { Workload } from '../sim/workload.ts';
 import { FigureBook } from './figures.ts';
+import { inspectAof } from '@aofkv/engine/testing';
 
 const DATABASES = 2;
 /** A scenario makes well under this many calls; reaching it means the loop never ends. */
@@ -152,7 +153,7 @@ async function prepareRunningRewrite(run: Run): Promise<void> {
   await finishRewrite(run);
   await workTurns(run, 3);
   // The files the next successful rewrite retires to history.
-  const m = run.driver.machine.engine.aof!.manifest;
+  const m = inspectAof(run.driver.machine.engine).manifest;
   run.historyNames = [m.base!.fileName, ...m.incrList.map((i) => i.fileName)];
   await run.driver.requestRewrite('command');
   await workTurns(run, 1);

@@ -34,6 +34,7 @@ import { openEngine, type Engine, type FsyncPolicy } from '@aofkv/engine';
 import { createPrng } from '../../src/testing/prng.ts';
 import { FigureBook } from './figures.ts';
 import { commandFor } from './kill9-child.ts';
+import { inspectAof } from '@aofkv/engine/testing';
 
 const RUNS = Number(process.env['KILL9_RUNS'] ?? 8);
 const SEED = Number(process.env['KILL9_SEED'] ?? 9);
@@ -198,7 +199,7 @@ describe('kill -9: a real process killed at random moments', () => {
           book.add('rewritesDone', result.rewritesDone);
           book.add('rewritesFailed', result.rewritesFailed);
           if (result.killedDuringRewrite) book.add('killedDuringRewrite');
-          const manifest = engine.aof!.manifest;
+          const manifest = inspectAof(engine).manifest;
           book.add('incrFilesAtReload', manifest.incrList.length);
           if (policy === 'always') {
             book.add('ackedLostViolations', lost);

@@ -10,6 +10,7 @@ import type { DbHandle, FsyncPolicy } from '@aofkv/engine';
 import { EngineError, openEngine } from '@aofkv/engine';
 import { InlineBio } from '@aofkv/bio-workers';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
+import { inspectAof, type AofInspection } from '@aofkv/engine/testing';
 import { AofLoadError } from '../../src/aof/aof-loader.ts';
 import { checkAof } from '../../src/aof/check-aof.ts';
 import type { Prng } from '../../src/testing/prng.ts';
@@ -145,6 +146,11 @@ export class Driver {
     this.figures = options.figures;
   }
 
+  /** The running engine's AOF, through the inspection API. */
+  #inspect(): AofInspection {
+    return inspectAof(this.machine.engine);
+  }
+
   get machine(): SimMachine {
     if (this.#machine === null) throw new Error('no engine is open');
     return this.#machine;
@@ -180,7 +186,7 @@ export class Driver {
     this.#model ??= await ReferenceModel.create(this.#options.databases);
     this.#adopt(await this.#open());
     // Whatever the disk held (nothing, or what a failed first start left) loads as these units.
-    const files = this.machine.engine.aof!.manifest.incrList.map((incr) => ({
+    const files = this.#inspect().manifest.incrList.map((incr) => ({
       fileName: incr.fileName,
       startUnits: this.#m.length,
       sizeBytes: this.fs.fileContent(`${AOF_DIR}/${incr.fileName}`).length,
@@ -253,7 +259,7 @@ export class Driver {
   }
 
   get rewriteInProgress(): boolean {
-    return this.running && !this.stopped && this.machine.engine.aof!.rewriter.inProgress;
+    return this.running && !this.stopped && this.#inspect().rewrite.inProgress;
   }
 
   /** BGREWRITEAOF on its own turn (`command`), or MULTI + BGREWRITEAOF + EXEC (`scheduled`). */
@@ -265,7 +271,7 @@ export class Driver {
   /** Releases one slice of the running rewrite's walk and lets it (and its done handler) run. */
   async stepRewrite(): Promise<void> {
     if (!this.rewriteInProgress) return;
-    const progress = this.machine.engine.aof!.rewriter.progress();
+    const progress = this.#inspect().rewrite.progress;
     this.#rewriteDone = false;
     this.machine.rewrite.step();
     await this.machine.settle();
@@ -278,7 +284,7 @@ export class Driver {
    * it was when the new INCR began, i.e. the model after that INCR's startUnits units.
    */
   async #checkNewBase(): Promise<void> {
-    const manifest = this.machine.engine.aof!.manifest;
+    const manifest = this.#inspect().manifest;
     const baseName = manifest.base!.fileName;
     const firstIncr = manifest.incrList[0]!.fileName;
     const segment = this.#t.segment(firstIncr);
@@ -324,8 +330,8 @@ export class Driver {
 
   /** Bytes in the INCR file plus bytes still in aof_buf: where the propagated stream ends now. */
   #streamEndBytes(): number {
-    const writer = this.machine.engine.aof!.writer;
-    return writer.lastIncrSizeBytes + writer.buf.length;
+    const writer = this.#inspect().writer;
+    return writer.incrSizeBytes + writer.bufferedBytes;
   }
 
   #account(unit: Unit, refused: boolean, index: number, reply: Settled): UnitOutcome {
@@ -404,20 +410,21 @@ export class Driver {
     }
     const content = this.fs.fileContent(path);
     const { lastCommandEnd } = scanAof(content);
-    const writer = machine.engine.aof!.writer;
+    const writer = () => inspectAof(machine.engine).writer;
     const tracker = new DurabilityTracker(
       files.map((f, i) => (i === files.length - 1 ? { ...f, sizeBytes: content.length } : f)),
       this.#m.length,
-      writer.fd,
+      writer().fd,
       lastCommandEnd,
     );
     const incarnation = ++this.#incarnation;
     const current = () => incarnation === this.#incarnation;
     machine.onBioEvent = (event) => {
-      if (current()) tracker.onBioEvent(event, () => writer.lastIncrSizeBytes);
+      if (current()) tracker.onBioEvent(event, () => writer().incrSizeBytes);
     };
     machine.onIncrSwitch = (event) => {
       if (!current()) return;
+      if (event.toPath === null) throw new Error('the AOF was turned off');
       const name = this.#fileNameOf(event.toPath);
       this.log(`switch to ${name} (old INCR ends at ${event.fromSizeBytes}, ${event.bufferedBytes} bytes buffered)`);
       tracker.switchIncr(event.fromFd, event.fromSizeBytes, event.toFd, name, event.bufferedBytes);
@@ -484,7 +491,7 @@ export class Driver {
     this.#adopt(await this.#reopen());
     this.#pending = null;
     // The INCR files of the manifest the engine loaded (deleting history does not change them).
-    const incrFiles = this.machine.engine.aof!.manifest.incrList.map((incr) => incr.fileName);
+    const incrFiles = this.#inspect().manifest.incrList.map((incr) => incr.fileName);
     if (incrFiles.length > 1) this.figures.recoveriesMultiIncr++;
     const lastPath = `${AOF_DIR}/${incrFiles[incrFiles.length - 1]}`;
     if (this.machine.currentIncrPath() !== lastPath) {

@@ -15,10 +15,11 @@
 // The rewrite: the machine's ManualRewriteScheduler holds the walk between slices; `rewrite.step()`
 // releases one slice of at most `sliceEntries` keys and `settle()` lets its promises (the inline
 // base writer, the done handler) run. `onIncrSwitch` reports each switch to a new INCR file at the
-// moment it happens (AofWriter.switchToNewIncr), with what the writer knew about the old file.
+// moment it happens (the writer's 'incr-switch' trace event), with what it knew about the old file.
 
 import { InlineBio, type BioEvent } from '@aofkv/bio-workers';
-import { openEngine, type Engine, type EngineOptions } from '@aofkv/engine';
+import { openEngine, type Engine, type EngineOptions, type EngineTraceEvent } from '@aofkv/engine';
+import { inspectAof } from '@aofkv/engine/testing';
 import { ManualRewriteScheduler } from '../../src/aof/aof-rewrite.ts';
 import type { SimClock } from '../../src/testing/sim-clock.ts';
 import type { SimFdatasync, SimFileSystem } from '../../src/testing/sim-file-system.ts';
@@ -29,7 +30,8 @@ export interface IncrSwitch {
   /** aof_last_incr_size of the old file: where its stream ends. */
   fromSizeBytes: number;
   toFd: number;
-  toPath: string;
+  /** Path of the new file; null when the AOF was turned off (no file any more). */
+  toPath: string | null;
   /** Bytes still in aof_buf at the switch: they will be written to the NEW file. */
   bufferedBytes: number;
 }
@@ -93,31 +95,28 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     autoCron: false,
     rewriteScheduler: rewrite,
   });
-  const writer = engine.aof!.writer;
   const pathOfFd = (fd: number): string => {
     const open = fs.openFds().find((f) => f.fd === fd);
     if (open === undefined) throw new Error(`fd ${fd} is not open`);
     return open.path;
   };
-  const switchToNewIncr = writer.switchToNewIncr.bind(writer);
-  writer.switchToNewIncr = (fd: number) => {
-    const event: IncrSwitch = {
-      fromFd: writer.fd,
-      fromSizeBytes: writer.lastIncrSizeBytes,
-      toFd: fd,
-      toPath: pathOfFd(fd),
-      bufferedBytes: writer.buf.length,
-    };
-    switchToNewIncr(fd);
-    machine.onIncrSwitch?.(event);
-  };
+  // The writer reports every switch of its file as a trace event, before it appends to the new one.
+  engine.on('trace', (e: EngineTraceEvent) => {
+    if (e.source !== 'aof' || e.event.kind !== 'incr-switch') return;
+    const { fromFd, fromSizeBytes, toFd, bufferedBytes } = e.event;
+    machine.onIncrSwitch?.({ fromFd, fromSizeBytes, toFd, toPath: toFd === -1 ? null : pathOfFd(toFd), bufferedBytes });
+  });
   return Object.assign(machine, {
     engine,
     fs,
     bio,
     rewrite,
     tick: () => engine.cron(),
-    currentIncrPath: () => pathOfFd(writer.fd),
+    currentIncrPath: () => {
+      const path = inspectAof(engine).incrPath;
+      if (path === null) throw new Error('the writer has no file');
+      return path;
+    },
     settle: () => new Promise<void>((resolve) => setImmediate(resolve)),
   });
 }
