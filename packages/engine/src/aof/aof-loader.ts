@@ -233,6 +233,7 @@ async function replayResp(
         commandStart,
       );
     }
+    if (!arityAccepts(spec.arity, argc)) throw badArity(deps, spec.name, fileName, commandStart);
     if (spec.name === 'multi') state.validBeforeMulti = state.validUpTo;
     server.execute(client, argv, spec);
     if (deps.loadTruncated) state.validUpTo = reader.position;
@@ -244,6 +245,31 @@ async function replayResp(
     return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
   }
   return { kind: 'ok' };
+}
+
+/** Redis's arity rule (processCommand): N = exactly N arguments with the name, -N = at least N. */
+function arityAccepts(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}
+
+/**
+ * A command with the wrong number of arguments. Redis 7.0 does not check arity while loading and
+ * crashes inside the command; executing it here would only produce an error reply, which the
+ * loader ignores, so the command would vanish silently. Refused like an unknown command instead.
+ * check-aof checks the RESP framing only (as redis-check-aof does), so it cannot repair this.
+ */
+function badArity(deps: LoaderDeps, name: string, fileName: string, offset: number): AofLoadError {
+  const what =
+    `Wrong number of arguments for '${name}' command reading the append only file ${fileName} ` +
+    `at offset ${offset}`;
+  deps.log('warning', what);
+  return new AofLoadError(
+    'ERR_AOF_BAD_ARITY',
+    `${what}. Make a backup of your AOF file, then remove that command from it by hand or ` +
+      'restore the file from a backup (check-aof checks the RESP framing only and cannot fix it)',
+    fileName,
+    offset,
+  );
 }
 
 function formatError(fileName: string, offset: number): AofLoadError {
