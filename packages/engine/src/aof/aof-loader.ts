@@ -10,7 +10,7 @@
 import { posix as path } from 'node:path';
 import { latin1Slice } from '../bytes.ts';
 import { EngineError, type EngineErrorCode } from '../errors.ts';
-import type { FileSystem } from '../io/file-system.ts';
+import type { FileStat, FileSystem } from '../io/file-system.ts';
 import type { Server } from '../server.ts';
 import type { AofManifest } from './aof-manifest.ts';
 import { RespFileReader, parseLeadingInt } from './resp-file-reader.ts';
@@ -88,11 +88,12 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
   const files = m.loadOrder();
   let total = 0;
   for (const f of files) {
-    const st = deps.fs.stat(path.join(aofDir, f.fileName));
+    const st = statListedFile(deps.fs, aofDir, f.fileName);
     if (st === null) {
       throw new AofLoadError(
         'ERR_AOF_MISSING_FILE',
-        `Unable to obtain the AOF file ${f.fileName} length. stat: No such file or directory ` +
+        `Unable to obtain the AOF file ${shownName(f.fileName)} length. ` +
+          'stat: No such file or directory ' +
           `(listed in the manifest of ${aofDir}; restore the file or fix the manifest)`,
         f.fileName,
         0,
@@ -111,7 +112,8 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
       const r = await loadSingleAppendOnlyFile(deps, aofDir, f.fileName, isLast);
       if (r.kind === 'truncated') outcome = 'truncated';
       if (r.kind === 'not-exist') {
-        throw new AofLoadError('ERR_AOF_MISSING_FILE', `The AOF file ${f.fileName} does not exist`, f.fileName, 0);
+        const message = `The AOF file ${shownName(f.fileName)} does not exist`;
+        throw new AofLoadError('ERR_AOF_MISSING_FILE', message, f.fileName, 0);
       }
     }
   } finally {
@@ -119,6 +121,20 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
     deps.progress.stop();
   }
   return outcome;
+}
+
+/**
+ * Redis getAppendOnlyFileSize's stat of a file the manifest lists. The manifest reader accepts a
+ * name of "" (as Redis's does), which joins to the AOF directory itself; no file can have that
+ * name, so it is missing. (Redis stats the directory, then fails reading it with EISDIR.)
+ */
+function statListedFile(fs: FileSystem, aofDir: string, fileName: string): FileStat | null {
+  return fileName === '' ? null : fs.stat(path.join(aofDir, fileName));
+}
+
+/** A file name as messages show it: "" visibly, where Redis prints nothing. */
+function shownName(fileName: string): string {
+  return fileName === '' ? '""' : fileName;
 }
 
 interface ParseState {
@@ -135,7 +151,7 @@ export async function loadSingleAppendOnlyFile(
   isLast: boolean,
 ): Promise<FileLoadOutcome> {
   const filePath = path.join(aofDir, fileName);
-  const st = deps.fs.stat(filePath);
+  const st = statListedFile(deps.fs, aofDir, fileName);
   if (st === null) return { kind: 'not-exist' };
   if (st.sizeBytes === 0) return { kind: 'empty' };
   const fd = deps.fs.open(filePath, 'read');
