@@ -10,7 +10,7 @@
 import { posix as path } from 'node:path';
 import { latin1Slice } from '../bytes.ts';
 import { EngineError, type EngineErrorCode } from '../errors.ts';
-import type { FileSystem } from '../io/file-system.ts';
+import type { FileStat, FileSystem } from '../io/file-system.ts';
 import type { Server } from '../server.ts';
 import type { AofManifest } from './aof-manifest.ts';
 import { RespFileReader, parseLeadingInt } from './resp-file-reader.ts';
@@ -115,11 +115,12 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
   const files = m.loadOrder();
   let total = 0;
   for (const f of files) {
-    const st = deps.fs.stat(path.join(aofDir, f.fileName));
+    const st = statListedFile(deps.fs, aofDir, f.fileName);
     if (st === null) {
       throw new AofLoadError(
         'ERR_AOF_MISSING_FILE',
-        `Unable to obtain the AOF file ${f.fileName} length. stat: No such file or directory ` +
+        `Unable to obtain the AOF file ${shownName(f.fileName)} length. ` +
+          'stat: No such file or directory ' +
           `(listed in the manifest of ${aofDir}; restore the file or fix the manifest)`,
         f.fileName,
         0,
@@ -138,7 +139,8 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
       const r = await loadSingleAppendOnlyFile(deps, aofDir, f.fileName, isLast);
       if (r.kind === 'truncated') outcome = 'truncated';
       if (r.kind === 'not-exist') {
-        throw new AofLoadError('ERR_AOF_MISSING_FILE', `The AOF file ${f.fileName} does not exist`, f.fileName, 0);
+        const message = `The AOF file ${shownName(f.fileName)} does not exist`;
+        throw new AofLoadError('ERR_AOF_MISSING_FILE', message, f.fileName, 0);
       }
     }
   } finally {
@@ -146,6 +148,20 @@ export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofD
     deps.progress.stop();
   }
   return outcome;
+}
+
+/**
+ * Redis getAppendOnlyFileSize's stat of a file the manifest lists. The manifest reader accepts a
+ * name of "" (as Redis's does), which joins to the AOF directory itself; no file can have that
+ * name, so it is missing. (Redis stats the directory, then fails reading it with EISDIR.)
+ */
+function statListedFile(fs: FileSystem, aofDir: string, fileName: string): FileStat | null {
+  return fileName === '' ? null : fs.stat(path.join(aofDir, fileName));
+}
+
+/** A file name as messages show it: "" visibly, where Redis prints nothing. */
+function shownName(fileName: string): string {
+  return fileName === '' ? '""' : fileName;
 }
 
 interface ParseState {
@@ -162,7 +178,7 @@ export async function loadSingleAppendOnlyFile(
   isLast: boolean,
 ): Promise<FileLoadOutcome> {
   const filePath = path.join(aofDir, fileName);
-  const st = deps.fs.stat(filePath);
+  const st = statListedFile(deps.fs, aofDir, fileName);
   if (st === null) return { kind: 'not-exist' };
   if (st.sizeBytes === 0) return { kind: 'empty' };
   const fd = deps.fs.open(filePath, 'read');
@@ -261,6 +277,7 @@ async function replayResp(
         commandStart,
       );
     }
+    if (!arityAccepts(spec.arity, argc)) throw badArity(deps, spec.name, fileName, commandStart);
     if (spec.name === 'multi') state.validBeforeMulti = state.validUpTo;
     server.execute(client, argv, spec);
     if (deps.loadTruncated) state.validUpTo = reader.position;
@@ -272,6 +289,31 @@ async function replayResp(
     return unexpectedEof(deps, state, filePath, fileName, isLast, reader.position);
   }
   return { kind: 'ok' };
+}
+
+/** Redis's arity rule (processCommand): N = exactly N arguments with the name, -N = at least N. */
+function arityAccepts(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}
+
+/**
+ * A command with the wrong number of arguments. Redis 7.0 does not check arity while loading and
+ * crashes inside the command; executing it here would only produce an error reply, which the
+ * loader ignores, so the command would vanish silently. Refused like an unknown command instead.
+ * check-aof checks the RESP framing only (as redis-check-aof does), so it cannot repair this.
+ */
+function badArity(deps: LoaderDeps, name: string, fileName: string, offset: number): AofLoadError {
+  const what =
+    `Wrong number of arguments for '${name}' command reading the append only file ${fileName} ` +
+    `at offset ${offset}`;
+  deps.log('warning', what);
+  return new AofLoadError(
+    'ERR_AOF_BAD_ARITY',
+    `${what}. Make a backup of your AOF file, then remove that command from it by hand or ` +
+      'restore the file from a backup (check-aof checks the RESP framing only and cannot fix it)',
+    fileName,
+    offset,
+  );
 }
 
 function formatError(fileName: string, offset: number): AofLoadError {

@@ -60,8 +60,13 @@ export class AofManifest {
   }
 }
 
-/** Redis sdsneedsrepr: a name with specials or spaces is written quoted with C escapes. */
+/**
+ * Redis sdsneedsrepr: a name with specials or spaces is written quoted with C escapes. Unlike
+ * Redis, an empty name is quoted too: Redis writes `file  seq 5 type h` for it, a line of five
+ * tokens that its own reader then refuses; `file "" seq 5 type h` reads back.
+ */
 function needsRepr(name: string): boolean {
+  if (name.length === 0) return true;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c === 0x5c || c === 0x22 || c <= 0x20 || c >= 0x7f) return true;
@@ -139,7 +144,9 @@ export function parseManifest(text: string, manifestPath = 'manifest'): AofManif
         fileType = value.slice(0, 1);
       } // unknown keys are ignored for forward compatibility
     }
-    if (fileName === null || fileName.length === 0 || fileSeq === 0 || fileType === '') {
+    // Redis checks that the key was given (a NULL pointer), not that the name is non-empty:
+    // `file ""` parses, and loading then finds no such file.
+    if (fileName === null || fileSeq === 0 || fileType === '') {
       fail('Invalid AOF manifest file format', line);
     }
     const info = { fileName: fileName!, fileSeq, fileType: fileType as AofFileType };

@@ -8,7 +8,7 @@
 // a length read from the file before the bytes are known to exist.
 
 import { posix as path } from 'node:path';
-import type { FileSystem } from '../io/file-system.ts';
+import { isKnownFsErrorCode, strerror, type FileSystem } from '../io/file-system.ts';
 import { parseManifest, ManifestError } from './aof-manifest.ts';
 import { RespFileReader } from './resp-file-reader.ts';
 import { checkRdbPreamble } from '../rdb/rdb-check.ts';
@@ -104,9 +104,19 @@ function openOrExit(state: CheckState, filePath: string, mode: 'read' | 'read-wr
   }
 }
 
+/** strerror(errno), as redis-check-aof prints it; the message of anything else. */
 function describe(err: unknown): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  return code === 'ENOENT' ? 'No such file or directory' : err instanceof Error ? err.message : String(err);
+  if (isKnownFsErrorCode(code)) return strerror(code);
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Redis makePath: "<dir>/<name>". A manifest may name `file ""` (the reader accepts it, as
+ * Redis's does); the path is then "<dir>/", the directory, and the check fails to open it.
+ */
+function makePath(dirPath: string, fileName: string): string {
+  return `${dirPath}/${fileName}`;
 }
 
 /** Redis getInputFileType: manifest if a non-comment line starts with "file", else RDB by magic. */
@@ -147,7 +157,7 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
   let index = 0;
   if (manifest.base !== null) {
     const name = manifest.base.fileName;
-    const filePath = path.join(dirPath, name);
+    const filePath = makePath(dirPath, name);
     const isLast = ++index === files.length;
     const rdb = fileIsRdb(state, filePath);
     state.io.out(`Start to check BASE AOF (${rdb ? 'RDB' : 'RESP'} format).`);
@@ -156,7 +166,7 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
   if (manifest.incrList.length > 0) {
     state.io.out('Start to check INCR files.');
     for (const incr of manifest.incrList) {
-      const filePath = path.join(dirPath, incr.fileName);
+      const filePath = makePath(dirPath, incr.fileName);
       const isLast = ++index === files.length;
       printResult(state, await checkSingle(state, incr.fileName, filePath, isLast, false), incr.fileName, 'INCR AOF');
     }
@@ -199,7 +209,8 @@ function fileIsRdb(state: CheckState, filePath: string): boolean {
     state.io.out(`Cannot open file ${filePath}: No such file or directory`);
     exit(1);
   }
-  if (st.sizeBytes < 8) return false;
+  // A directory (`file ""`): Redis's fread of its signature fails, so it is "not RDB".
+  if (st.sizeBytes < 8 || st.isDirectory) return false;
   const fd = openOrExit(state, filePath, 'read');
   try {
     const head = new RespFileReader(state.fs, fd, st.sizeBytes).readExact(5);

@@ -35,10 +35,17 @@ export async function batch(data: Uint8Array<ArrayBuffer>): Promise<void> {
 
 /** Flush, fsync, close; the size of the new base in bytes. */
 export async function finish(): Promise<number> {
-  if (sink === null) throw new Error('rewrite writer: finish before open');
-  const size = await sink.finish();
+  const s = sink;
+  if (s === null) throw new Error('rewrite writer: finish before open');
+  // Released whatever the outcome: a sink kept after a failed finish would hold the temp
+  // file's fd (and its buffers) until the next rewrite, and the main thread deletes that file.
   sink = null;
-  return size;
+  try {
+    return await s.finish();
+  } catch (err) {
+    await s.abort();
+    throw err;
+  }
 }
 
 export async function abort(): Promise<void> {

@@ -3,7 +3,8 @@
 // plain-entry.ts:
 //
 //   [dbId, key, type, data, expireMs]    fixarray of 5
-//     dbId, type      positive fixint
+//     dbId            unsigned int: positive fixint, uint 8, uint 16 or uint 32 (up to INT_MAX)
+//     type            positive fixint
 //     key, strings    str (UTF-8 of the Bin's code points 0..255; msgpackr decodes back to the Bin)
 //     data            str for a string; an array of str for list / set / hash (field, value, ...);
 //                     for a zset member, score, ... with every score a float64 (so -0 survives)
@@ -46,9 +47,9 @@ export class SnapshotEncoder {
   /** Encode one key. Returns the number of bytes it took. */
   entry(dbId: number, key: Bin, value: RedisValue, expireMs: ExpireMs): number {
     const start = this.pos;
-    this.ensure(2);
+    this.ensure(1);
     this.buf[this.pos++] = 0x95; // fixarray(5)
-    this.buf[this.pos++] = dbId; // positive fixint: db indexes are 0..15
+    this.uint(dbId);
     this.str(key);
     if (typeof value === 'string') {
       this.fixint(PLAIN_STRING);
@@ -118,6 +119,31 @@ export class SnapshotEncoder {
   private fixint(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
+  }
+
+  /**
+   * A non-negative integer below 2^32 in MessagePack's smallest form: `databases` goes up to
+   * INT_MAX, so a db id is not always a positive fixint (0..127); 128..255 as a bare byte would
+   * decode as another type, and 256 and up would wrap.
+   */
+  private uint(v: number): void {
+    this.ensure(5);
+    const b = this.buf;
+    if (v < 0x80) {
+      b[this.pos++] = v;
+    } else if (v < 0x100) {
+      b[this.pos] = 0xcc; // uint 8
+      b[this.pos + 1] = v;
+      this.pos += 2;
+    } else if (v < 0x10000) {
+      b[this.pos] = 0xcd; // uint 16
+      b.writeUInt16BE(v, this.pos + 1);
+      this.pos += 3;
+    } else {
+      b[this.pos] = 0xce; // uint 32
+      b.writeUInt32BE(v, this.pos + 1);
+      this.pos += 5;
+    }
   }
 
   private arrayHeader(n: number): void {

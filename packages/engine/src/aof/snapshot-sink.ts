@@ -80,21 +80,42 @@ export class InlineSnapshotSink implements SnapshotSink {
 
   async finish(): Promise<number> {
     const writer = this.writer!;
-    if (this.rdb !== null) this.rdb.finish(); // EOF opcode and CRC64, then write out
-    else writer.drain();
-    this.fs.fdatasync(this.fd);
-    this.fs.close(this.fd);
-    this.fd = -1;
+    try {
+      if (this.rdb !== null) this.rdb.finish(); // EOF opcode and CRC64, then write out
+      else writer.drain();
+      this.fs.fdatasync(this.fd);
+    } catch (err) {
+      // The caller unlinks the temp file after a failure; an fd still open on it would keep
+      // its disk space until the process exits (in the writer thread, nothing else closes it).
+      this.closeQuietly();
+      throw err;
+    }
+    this.fs.close(this.takeFd());
     return writer.bytesWritten;
   }
 
   async abort(): Promise<void> {
-    if (this.fd === -1) return;
-    try {
-      this.fs.close(this.fd);
-    } catch {
-      /* already failed */
-    }
+    this.closeQuietly();
+  }
+
+  /**
+   * The temp file's fd, forgotten before it is closed: Linux releases an fd even when close(2)
+   * fails, and closing it a second time could close an fd number reused by someone else since.
+   */
+  private takeFd(): number {
+    const fd = this.fd;
     this.fd = -1;
+    return fd;
+  }
+
+  /** Close on a path that is already failing or aborting: the first error is the one reported. */
+  private closeQuietly(): void {
+    const fd = this.takeFd();
+    if (fd === -1) return;
+    try {
+      this.fs.close(fd);
+    } catch {
+      /* already failing */
+    }
   }
 }

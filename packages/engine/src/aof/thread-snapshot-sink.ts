@@ -53,22 +53,34 @@ export class ThreadSnapshotSink implements SnapshotSink {
   }
 
   async finish(): Promise<number> {
+    let sizeBytes: number;
     try {
       await Promise.all(this.inFlight.splice(0));
       if (this.failure !== null) throw this.failure;
-      return (await this.pool!.run(null, { name: 'finish' })) as number;
-    } finally {
-      await this.close();
+      sizeBytes = (await this.pool!.run(null, { name: 'finish' })) as number;
+    } catch (err) {
+      this.failure ??= err;
+      // A batch or the final write / fsync failed (ENOSPC) with the thread's temp file still
+      // open: the pool does not track unmanaged fds, so unless the thread closes it, the fd
+      // outlives the thread and the deleted temp base keeps its disk space.
+      await this.stopThread();
+      throw err;
     }
+    await this.close();
+    return sizeBytes;
   }
 
   async abort(): Promise<void> {
     this.failure ??= new Error('rewrite aborted');
-    const pool = this.pool;
-    if (pool === null) return;
+    if (this.pool === null) return;
     await Promise.all(this.inFlight.splice(0));
-    // Let the thread close its fd before it stops: threads share the process's fd table.
-    await pool.run(null, { name: 'abort' }).catch(() => undefined);
+    await this.stopThread();
+  }
+
+  /** The thread's abort task (it closes its fd), then the pool. */
+  private async stopThread(): Promise<void> {
+    // Threads share the process's fd table: the fd must be closed by the thread before it stops.
+    await this.pool?.run(null, { name: 'abort' }).catch(() => undefined);
     await this.close();
   }
 

@@ -163,6 +163,26 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
     );
   });
 
+  it('`file ""` in a manifest: its path is the AOF directory, which cannot be opened', async () => {
+    // redis-check-aof 7.0 builds "<dir>/" (makePath), reads it as not-RDB, then fails to open it
+    // for the check: "Cannot open file <dir>/: Is a directory, aborting...", exit 1.
+    const incr = 'appendonlydir/appendonly.aof.1.incr.aof';
+    const target = 'appendonlydir/appendonly.aof.manifest';
+    const incrLine = 'file appendonly.aof.1.incr.aof seq 1 type i\n';
+    const asBase = await compare(
+      { [incr]: cmd('set', 'k', 'v'), [target]: `file "" seq 1 type b\n${incrLine}` },
+      target,
+    );
+    expect(asBase.stdout).toMatch(/Cannot open file .*appendonlydir\/: Is a directory, aborting/);
+    const asIncr = await compare(
+      { [incr]: cmd('set', 'k', 'v'), [target]: `${incrLine}file "" seq 2 type i\n` },
+      target,
+      ['--fix'],
+      'y\n',
+    );
+    expect(asIncr.code).toBe(1);
+  });
+
   it('bad arguments print the usage and exit 1', async () => {
     const a = await runOurCheckAof([]);
     const b = runRedisCheckAof([]);

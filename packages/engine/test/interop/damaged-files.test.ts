@@ -278,6 +278,19 @@ const CASES: Case[] = [
     },
   },
   {
+    // Redis's reader accepts the empty name; it then stats and reads "appendonlydir/", the
+    // directory. aofkv calls it what it is, a file that does not exist (same refusal, own code).
+    name: 'manifest naming the file "" as the base',
+    files: withManifest('file "" seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n'),
+    expected: {
+      outcome: 'refused',
+      redisLog: /Unrecoverable error reading the append only file : Is a directory/,
+      code: 'ERR_AOF_MISSING_FILE',
+      message: /Unable to obtain the AOF file "" length\. stat: No such file or directory/,
+    },
+    check: MANIFEST_PATH,
+  },
+  {
     name: 'manifest naming a file with `../` (a path, not a file name)',
     files: withManifest('file ../appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n'),
     expected: manifestError("File can't be a path, just a filename"),
@@ -306,6 +319,14 @@ const CASES: Case[] = [
     files: withManifest(
       'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.0.base.aof seq 5 type h\nfile appendonly.aof.0.incr.aof seq 7 type h\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
       { [`${AOF_DIR}/appendonly.aof.0.incr.aof`]: cmd('set', 'old', 'history') },
+    ),
+    expected: { outcome: 'up', keys: ['k1', 'k2', 'k3'] },
+  },
+  {
+    name: 'a history entry named "": nothing is deleted, the line is dropped',
+    files: withManifest(
+      'file appendonly.aof.1.base.aof seq 1 type b\nfile "" seq 5 type h\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
     ),
     expected: { outcome: 'up', keys: ['k1', 'k2', 'k3'] },
   },

@@ -607,6 +607,32 @@ describe('RDB writer', () => {
     expect(file.length).toBe(89); // the size Redis 7.0.15 gives an empty RDB base (spec §1.7)
   });
 
+  it('SELECTDB carries db ids of each length class (6, 14, 32 bits), on both write paths', () => {
+    // `databases` goes up to INT_MAX; rdbSaveLen / rdbLoadLen encode a db id like any length.
+    const ids = [0, 63, 64, 255, 256, 16383, 16384, 70000];
+    const dbs = makeDbs(70001);
+    for (const id of ids) dbs[id]!.dict.set(`key-${id}`, `value-${id}`);
+    const fromDbs = encodeRdb(dbs, WRITE_OPTIONS);
+    const enc = new RdbEncoder(WRITE_OPTIONS);
+    for (const id of ids) enc.add(toPlainEntry(id, `key-${id}`, `value-${id}`, -1));
+    const fromPlain = enc.end();
+    const selectDb = (...len: number[]) => Buffer.from([0xfe, ...len]);
+    for (const file of [fromDbs, fromPlain]) {
+      expect(file.includes(selectDb(0x3f))).toBe(true); // 63: 6-bit
+      expect(file.includes(selectDb(0x40, 0x40))).toBe(true); // 64: 14-bit
+      expect(file.includes(selectDb(0x41, 0x00))).toBe(true); // 256
+      expect(file.includes(selectDb(0x7f, 0xff))).toBe(true); // 16383
+      expect(file.includes(selectDb(0x80, 0x00, 0x00, 0x40, 0x00))).toBe(true); // 16384: 32-bit
+      expect(file.includes(selectDb(0x80, 0x00, 0x01, 0x11, 0x70))).toBe(true); // 70000
+      const loaded = loadBuffer(file, { databases: 70001 });
+      expect(snapshotDbs(loaded.dbs)).toEqual(snapshotDbs(dbs));
+      expect(checkRdb(readerOver(file), { fileName: 'x', out: () => {} }).ok).toBe(true);
+    }
+    expect(loadError(fromPlain, { databases: 16384 }).message).toMatch(
+      /selects database 16384 but this engine has 16384/,
+    );
+  });
+
   it('the encoder refuses use after end()', () => {
     const enc = new RdbEncoder(WRITE_OPTIONS);
     enc.end();

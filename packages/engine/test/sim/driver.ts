@@ -551,7 +551,11 @@ export class Driver {
           this.log(`open refused (${error.code}): ${error.message}`);
           await this.#checkAofFix();
           fixedOffset = error.offset;
-        } else if (error.code === 'ERR_AOF_UNKNOWN_COMMAND' || error.code === 'ERR_AOF_BAD_FORMAT') {
+        } else if (
+          error.code === 'ERR_AOF_UNKNOWN_COMMAND' ||
+          error.code === 'ERR_AOF_BAD_ARITY' ||
+          error.code === 'ERR_AOF_BAD_FORMAT'
+        ) {
           this.log(`open refused (${error.code}) at ${error.offset}; check-aof cannot fix it: cut by hand`);
           this.figures.manualRepairs++;
           this.fs.truncate(`${AOF_DIR}/${error.file}`, error.offset);

@@ -54,6 +54,16 @@ describe('aof manifest: reader (Redis aofLoadManifestFromFile)', () => {
     expect(reason('file a\\b seq 1 type i\n')).toBe("File can't be a path, just a filename");
   });
 
+  it('accepts `file ""` as Redis does (its check is for a missing key, not an empty name)', () => {
+    // Redis aofLoadManifestFromFile tests `!ai->file_name`, a NULL pointer: an empty sds passes,
+    // and so does pathIsBaseName(""). Loading then fails on the file (test/integration/
+    // manifest-empty-name.test.ts).
+    const m = parseManifest('file "" seq 1 type b\nfile "" seq 2 type h\nfile "" seq 1 type i\n');
+    expect(m.base).toEqual({ fileName: '', fileSeq: 1, fileType: 'b' });
+    expect(m.historyList).toEqual([{ fileName: '', fileSeq: 2, fileType: 'h' }]);
+    expect(m.incrList).toEqual([{ fileName: '', fileSeq: 1, fileType: 'i' }]);
+  });
+
   it('reports the 1-based line number of the offending line', () => {
     try {
       parseManifest('# c\nfile a seq 1 type i\nfile b seq 1 type i\n');
@@ -87,5 +97,15 @@ describe('aof manifest: writer (Redis getAofManifestAsString)', () => {
     newBaseFile(m, names, true);
     expect(m.toString()).toBe('file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n');
     expect(parseManifest(m.toString()).base?.fileName).toBe(' file seq \n\n.aof .2.base.rdb');
+  });
+
+  it('quotes an empty name, so the line it writes has six tokens and reads back', () => {
+    // Redis 7.0.15 writes `file  seq 5 type h` (sdsneedsrepr("") is false), which its own reader
+    // then refuses as "Invalid AOF manifest file format" (seen with aof-disable-auto-gc yes and a
+    // BGREWRITEAOF). `file "" ...` is what both readers accept.
+    const text = 'file "" seq 5 type h\nfile appendonly.aof.1.incr.aof seq 1 type i\n';
+    const m = parseManifest(text);
+    expect(m.toString()).toBe(text);
+    expect(parseManifest(m.toString()).historyList[0]?.fileName).toBe('');
   });
 });

@@ -88,6 +88,30 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
     roundTrip(times.map((t, i): [number, string, RedisValue, ExpireMs] => [0, `k${i}`, 'v', t]));
   });
 
+  it('db ids at every MessagePack unsigned-integer boundary, up to INT_MAX (databases max)', () => {
+    // databases accepts up to INT_MAX, so a db id is any uint32 below 2^31: positive fixint up
+    // to 127, then uint8, uint16 and uint32.
+    const ids = [0, 1, 127, 128, 200, 255, 256, 1023, 65535, 65536, 70000, 2 ** 31 - 1];
+    const items = ids.map((db): [number, string, RedisValue, ExpireMs] => [db, `k${db}`, 'v', -1]);
+    roundTrip(items, 8);
+  });
+
+  it('writes the db id in the smallest MessagePack unsigned-integer format', () => {
+    const dbIdBytes = (db: number): number[] => {
+      const enc = new SnapshotEncoder();
+      enc.entry(db, 'k', 'v', -1);
+      const chunk = enc.take()!;
+      // fixarray(5), then the db id, then the key 'k' as fixstr (0xa1 0x6b).
+      const keyAt = chunk.indexOf(0xa1, 1);
+      return [...chunk.subarray(1, keyAt)];
+    };
+    expect(dbIdBytes(127)).toEqual([0x7f]);
+    expect(dbIdBytes(128)).toEqual([0xcc, 0x80]);
+    expect(dbIdBytes(255)).toEqual([0xcc, 0xff]);
+    expect(dbIdBytes(256)).toEqual([0xcd, 0x01, 0x00]);
+    expect(dbIdBytes(65536)).toEqual([0xce, 0x00, 0x01, 0x00, 0x00]);
+  });
+
   it('random keys, values and TTLs round-trip (property)', () => {
     const binArb = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 80 }).map((codes) => String.fromCharCode(...codes));
     const valueArb: fc.Arbitrary<RedisValue> = fc.oneof(
