@@ -95,8 +95,13 @@ export class AofDirectory {
     return base === null ? 0 : this.sizeOf(base.fileName);
   }
 
+  /** A file's size for INFO and the auto-rewrite estimate; 0 when it cannot be read. */
   private sizeOf(fileName: string): number {
-    return this.deps.fs.stat(this.file(fileName))?.sizeBytes ?? 0;
+    try {
+      return this.deps.fs.stat(this.file(fileName))?.sizeBytes ?? 0;
+    } catch {
+      return 0;
+    }
   }
 
   // ---- start-up -------------------------------------------------------------------------------
@@ -155,7 +160,12 @@ export class AofDirectory {
     }
     const hadIncr = next.incrList.length > 0;
     const incr = hadIncr ? next.incrList[next.incrList.length - 1]! : newIncrFile(next, this.names);
-    const fd = fs.open(this.file(incr.fileName), 'append');
+    // Deviation: Redis opens a new INCR without O_TRUNC too. A file of that name that the
+    // manifest does not list (a history file whose unlink failed, once every INCR became
+    // history and the sequence started again) would then be appended to, and its stale commands
+    // replayed on top of the base at the next start. A new INCR starts empty.
+    const path = this.file(incr.fileName);
+    const fd = hadIncr ? fs.open(path, 'append') : openTruncatedForAppend(fs, path);
     try {
       persistManifest(fs, this.names, next);
     } catch (err) {

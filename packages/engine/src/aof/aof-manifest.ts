@@ -185,29 +185,39 @@ export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean): AofInfo 
     m.base.fileType = 'h';
     m.historyList.unshift(m.base);
   }
-  const info: AofInfo = {
-    fileName: `${n.fileName}.${++m.currBaseFileSeq}.base.${rdb ? 'rdb' : 'aof'}`,
-    fileSeq: m.currBaseFileSeq,
-    fileType: 'b',
-  };
+  const fileName = nextFreeName(m, (seq) => `${n.fileName}.${seq}.base.${rdb ? 'rdb' : 'aof'}`, 'currBaseFileSeq');
+  const info: AofInfo = { fileName, fileSeq: m.currBaseFileSeq, fileType: 'b' };
   m.base = info;
   m.dirty = true;
   return info;
 }
 
-/** Redis getNewIncrAofName: the next INCR file, appended to the INCR list. */
 export function newIncrFile(m: AofManifest, n: AofNames): AofInfo {
-  const info: AofInfo = {
-    fileName: `${n.fileName}.${++m.currIncrFileSeq}.incr.aof`,
-    fileSeq: m.currIncrFileSeq,
-    fileType: 'i',
-  };
+  const fileName = nextFreeName(m, (seq) => `${n.fileName}.${seq}.incr.aof`, 'currIncrFileSeq');
+  const info: AofInfo = { fileName, fileSeq: m.currIncrFileSeq, fileType: 'i' };
   m.incrList.push(info);
   m.dirty = true;
   return info;
 }
 
-/** Redis aofLoadManifestFromDisk: a missing directory or manifest is an empty manifest. */
+/**
+ * Redis getNewBaseFileNameAndMarkPreAsHistory / getNewIncrAofName: the next sequence number.
+ * Deviation: a number whose name a history entry still holds is skipped. Redis derives
+ * curr_incr_file_seq from the INCR lines only, so once every INCR became history and the
+ * process restarted before the history was deleted, the next INCR gets the name of a history
+ * file, which the history deletion then unlinks: the new INCR, with every write since.
+ */
+function nextFreeName(
+  m: AofManifest,
+  name: (seq: number) => string,
+  counter: 'currBaseFileSeq' | 'currIncrFileSeq',
+): string {
+  for (;;) {
+    const candidate = name(++m[counter]);
+    if (!m.historyList.some((h) => h.fileName === candidate)) return candidate;
+  }
+}
+
 export function loadManifestFromDisk(fs: FileSystem, n: AofNames): AofManifest {
   if (fs.stat(n.aofDir) === null) return new AofManifest();
   const p = path.join(n.aofDir, manifestName(n));

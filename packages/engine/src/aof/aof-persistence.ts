@@ -365,19 +365,22 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
 
   /**
    * Redis prepareForShutdown, made safe for an embedded engine: a first rewrite after appendonly
-   * yes is finished (Redis refuses SHUTDOWN there: "Writing initial AOF, can't exit"), any other
-   * rewrite is killed, aof_buf is written (with retries) and fsynced. What could not be made
+   * yes is finished (Redis refuses SHUTDOWN there: "Writing initial AOF, can't exit") unless a
+   * DEBUG LOADAOF is stopped half way, any other rewrite is killed, aof_buf is written (with
+   * retries) and fsynced. What could not be made
    * durable is reported as ERR_AOF_NOT_PERSISTED after everything was released. A fatal AOF
    * writes nothing more.
    */
   async close(): Promise<void> {
     if (this.state.kind === 'closed') return;
-    if (this.state.kind === 'loading') {
+    const abortingLoad = this.state.kind === 'loading';
+    if (abortingLoad) {
       this.loadAborted = true;
       await this.loadSettled;
     }
     const problems: string[] = [];
-    if (this.state.kind === 'wait-rewrite') {
+    // After an aborted DEBUG LOADAOF the dataset is a part of the files: it must not become a base.
+    if (this.state.kind === 'wait-rewrite' && !abortingLoad) {
       const problem = await this.finishFirstRewrite();
       if (problem !== null) problems.push(problem);
     }
@@ -514,7 +517,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     void this.rewriter.cancel();
     this.moveTo({ kind: 'loading', resume: s.kind });
     this.loadAborted = false;
-    const load = this.reloadDataset(s.kind);
+    // Started on the next microtask, so a close() from the load's first pause finds loadSettled.
+    const load = Promise.resolve().then(() => this.reloadDataset(s.kind));
     this.loadSettled = load.catch(() => undefined);
     return load;
   }

@@ -482,7 +482,12 @@ export class AofWriter {
   /** The file's real size (after a load may have cut a torn tail of the file being appended). */
   adoptFileSize(): void {
     if (this.fd === -1) return;
-    const size = this.deps.fs.fileSize(this.fd);
+    let size: number;
+    try {
+      size = this.deps.fs.fileSize(this.fd);
+    } catch {
+      return; // the sizes stay estimates; the next successful write corrects nothing worse
+    }
     this.currentSizeBytes += size - this.incrSizeBytes;
     this.incrSizeBytes = size;
     this.incrFsyncOffsetBytes = Math.min(this.incrFsyncOffsetBytes, size);

@@ -321,3 +321,55 @@ describe('smaller findings', () => {
     expect(latest.map((row) => row[0])).toContain('aof-rename');
   });
 });
+
+// Found by the swarm once it turned the AOF off and on (issue 14's simulator work).
+describe('INCR names after every INCR became history (found by the simulator)', () => {
+  /** An AOF-off rewrite retires every INCR; a crash before the history is deleted keeps them listed. */
+  async function baseOnlyManifestWithHistory(): Promise<SimEngine> {
+    const s = await openSimEngine({ aofDisableAutoGc: true });
+    const db = s.engine.db(0);
+    await db.set('old', 'stale');
+    await db.command('config', 'set', 'appendonly', 'no');
+    await db.set('kept', '1');
+    await db.command('bgrewriteaof'); // AOF off: the new base alone, every INCR to history
+    await s.finishRewrite();
+    return s;
+  }
+
+  it('a new INCR does not take the name of a history file (which the history deletion would unlink)', async () => {
+    const s = await baseOnlyManifestWithHistory();
+    const manifest = s.fs.fileContent(`${s.aofDir}/appendonly.aof.manifest`).toString('latin1');
+    expect(manifest).toMatch(/appendonly\.aof\.1\.incr\.aof seq 1 type h/);
+    const again = await restart(s, { aofDisableAutoGc: false }); // opens a new INCR, deletes history
+    await again.engine.db(0).set('new', '1');
+    expect(again.currentIncrPath()).not.toMatch(/appendonly\.aof\.1\.incr\.aof$/);
+    const third = await restart(again);
+    expect(await third.engine.db(0).command('mget', 'kept', 'new')).toEqual(['1', '1']);
+    await third.engine.close();
+  });
+
+  it('a new INCR opened at start over a stale file of its name starts empty', async () => {
+    const s = await openSimEngine({ aofDisableAutoGc: true });
+    const db = s.engine.db(0);
+    await db.set('old', 'stale');
+    await db.command('config', 'set', 'appendonly', 'no');
+    await db.command('bgrewriteaof');
+    await s.finishRewrite();
+    await s.engine.close();
+    // The history deletion ran but its unlink failed: the manifest lists only the base, while
+    // the old INCR's bytes are still on disk under the name the next INCR gets.
+    const manifestPath = `${s.aofDir}/appendonly.aof.manifest`;
+    const lines = s.fs.fileContent(manifestPath).toString('latin1').split('\n');
+    const baseOnly = Buffer.from(`${lines.filter((l) => l.includes('type b')).join('\n')}\n`);
+    const fd = s.fs.open(manifestPath, 'write-truncate');
+    s.fs.write(fd, baseOnly, 0, baseOnly.length);
+    s.fs.close(fd);
+    const again = await openSimEngine({ fs: s.fs, clock: s.clock });
+    expect(again.currentIncrPath()).toMatch(/appendonly\.aof\.1\.incr\.aof$/);
+    expect(again.fs.fileContent(again.currentIncrPath()).length).toBe(0);
+    await again.engine.db(0).set('old', 'fresh');
+    const third = await restart(again);
+    expect(await third.engine.db(0).get('old')).toBe('fresh');
+    await third.engine.close();
+  });
+});

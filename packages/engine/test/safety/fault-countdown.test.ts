@@ -306,6 +306,7 @@ function newRun(policy: FsyncPolicy): Run {
     multiProbability: 0.2,
     bigValueProbability: 0.1,
     flushWeight: 0,
+    highDbShare: 0,
   });
   return { driver, fs, workload, outcomes: new Set(), failedUnlinks, historyNames: [] };
 }

@@ -43,7 +43,6 @@
 // loaded no command: the keyspace would be "prefix of Fj, then Fj+1" — no prefix of the history.
 
 import type { BioEvent } from '@aofkv/bio-workers';
-import type { FsyncPolicy } from '@aofkv/engine';
 
 /** After `units` units of the history, the stream of the file ends at `offsetBytes`. */
 interface Mark {
@@ -76,6 +75,14 @@ class Segment {
     return this.marks[this.marks.length - 1]!;
   }
 
+  /** The same stream under another name (the first rewrite renames its temp INCR). */
+  renamed(fileName: string): Segment {
+    const copy = new Segment(fileName, this.startUnits, this.firstOffsetBytes, this.marks);
+    copy.syncedBytes = this.syncedBytes;
+    copy.finalSizeBytes = this.finalSizeBytes;
+    return copy;
+  }
+
   /** Units whose bytes all lie within the first `offsetBytes` bytes; null if before our start. */
   unitsAt(offsetBytes: number): number | null {
     let units: number | null = null;
@@ -102,49 +109,77 @@ export interface IncarnationFile {
 
 export class DurabilityTracker {
   readonly #segments = new Map<string, Segment>();
-  #current: Segment;
+  /** The file the writer appends to; null while no file receives the stream (AOF off). */
+  #current: Segment | null;
   readonly #startUnits: number;
+  /** Units of the history (all executed units of the lineage). */
+  #units: number;
   /** Per history index: was this unit acknowledged (reply delivered)? */
   readonly #acked: boolean[] = [];
-  #ackedUnits: number;
+  /** One past the last unit acknowledged under always while the AOF was ON (see recordAck). */
+  #coveredUnits: number;
+  /** Acknowledged under always while WAIT_REWRITE: covered once that first rewrite installs. */
+  #pendingCoverUnits = 0;
   #allDurableUnits = 0;
+  /** Units made durable by an installed base (the dataset it holds). */
+  #baseDurableUnits = 0;
+  /** Switches of the writer's file seen (a new temp INCR may reuse the old one's name). */
+  #switches = 0;
+  /** Units each base this lineage knows holds (its dataset), by file name. */
+  readonly #baseUnits = new Map<string, number>();
   /** Open fds of this incarnation's INCR files (the current one, and old ones until closed). */
   readonly #fdSegments = new Map<number, Segment>();
   readonly #submittedFsyncs = new Map<number, { segment: Segment; offsetBytes: number }>();
   readonly #closeJobs = new Map<number, Segment>();
 
   /**
-   * A new incarnation: `units` units are loaded from `files` (the manifest's INCR list, the last
-   * one being appended to through `fd`). The last file's final `sizeBytes - commandsEndBytes`
-   * bytes hold no command (annotations only: a torn `#TS:` line the loader kept, which a later
-   * load may cut without losing anything).
+   * A new incarnation: `units` units are loaded from `files` (the manifest's INCR list) on top of
+   * `base` (null: none). The writer appends to the last file through `fd`, or to nothing (`fd`
+   * -1: the AOF is off or waits for its first rewrite). The last file's final
+   * `sizeBytes - commandsEndBytes` bytes hold no command (annotations only: a torn `#TS:` line the
+   * loader kept, which a later load may cut without losing anything).
    */
-  constructor(files: readonly IncarnationFile[], units: number, fd: number, commandsEndBytes: number) {
-    if (files.length === 0) throw new Error('an incarnation needs at least one INCR file');
+  constructor(
+    files: readonly IncarnationFile[],
+    units: number,
+    fd: number,
+    commandsEndBytes: number,
+    base: string | null = null,
+  ) {
     files.forEach((file, i) => {
       const last = i === files.length - 1;
       const endUnits = last ? units : files[i + 1]!.startUnits;
       const marks: Mark[] = [];
       if (last && commandsEndBytes !== file.sizeBytes) marks.push({ offsetBytes: commandsEndBytes, units });
       marks.push({ offsetBytes: file.sizeBytes, units: endUnits });
-      const segment = new Segment(file.fileName, file.startUnits, last ? Math.min(commandsEndBytes, file.sizeBytes) : file.sizeBytes, marks);
+      const first = last ? Math.min(commandsEndBytes, file.sizeBytes) : file.sizeBytes;
+      const segment = new Segment(file.fileName, file.startUnits, first, marks);
       segment.syncedBytes = file.sizeBytes;
       if (!last) segment.finalSizeBytes = file.sizeBytes;
       this.#segments.set(file.fileName, segment);
     });
-    this.#current = this.#segments.get(files[files.length - 1]!.fileName)!;
-    this.#fdSegments.set(fd, this.#current);
+    if (base !== null) this.#baseUnits.set(base, files[0]?.startUnits ?? units);
+    const lastFile = files[files.length - 1];
+    this.#current = fd === -1 || lastFile === undefined ? null : this.#segments.get(lastFile.fileName)!;
+    if (this.#current !== null) this.#fdSegments.set(fd, this.#current);
     this.#startUnits = units;
-    this.#ackedUnits = units;
+    this.#units = units;
+    this.#coveredUnits = units;
     for (let i = 0; i < units; i++) this.#acked.push(false);
   }
 
   get units(): number {
-    return this.#current.lastMark.units;
+    return this.#units;
   }
 
-  get currentFileName(): string {
-    return this.#current.fileName;
+  /** How many times the writer changed files in this incarnation. */
+  get switches(): number {
+    return this.#switches;
+  }
+
+  /** Name of the file the stream goes to, or null while the AOF is off. */
+  get currentFileName(): string | null {
+    return this.#current?.fileName ?? null;
   }
 
   /** Names of the INCR files this incarnation knows (any of them may be in a recovered manifest). */
@@ -156,51 +191,121 @@ export class DurabilityTracker {
     return this.#segments.get(fileName);
   }
 
-  /** A unit ran; its propagated bytes (possibly none) end at `streamEndBytes` of the current file. */
-  recordUnit(streamEndBytes: number): number {
-    const last = this.#current.lastMark;
-    if (streamEndBytes < last.offsetBytes) {
-      throw new Error(`AOF stream went backwards in ${this.#current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`);
-    }
-    this.#current.marks.push({ offsetBytes: streamEndBytes, units: last.units + 1 });
-    this.#acked.push(false);
-    return last.units;
-  }
-
-  /** The reply of unit `index` was delivered (not refused, not lost to a fatal stop). */
-  recordAck(index: number): void {
-    this.#acked[index] = true;
-    this.#ackedUnits = Math.max(this.#ackedUnits, index + 1);
+  /** Units the base `fileName` holds, if this lineage knows that base. */
+  baseUnits(fileName: string): number | undefined {
+    return this.#baseUnits.get(fileName);
   }
 
   /**
-   * The writer left the current INCR for `toFileName` (fd `toFd`). The old file's stream ends at
-   * `fromSizeBytes`; units whose bytes were still in aof_buf (`bufferedBytes`) land in the new file.
+   * A unit ran; its propagated bytes (possibly none) end at `streamEndBytes` of the current file
+   * (ignored while the AOF is off: the unit is in no file). Returns its history index.
    */
-  switchIncr(fromFd: number, fromSizeBytes: number, toFd: number, toFileName: string, bufferedBytes: number): void {
-    const old = this.#current;
-    // The stream may have grown past the last unit (the cron's active expiry propagates DELs).
-    if (old.lastMark.offsetBytes > fromSizeBytes + bufferedBytes) {
-      throw new Error(
-        `switch from ${old.fileName}: the last unit ends at ${old.lastMark.offsetBytes}, ` +
-          `but the writer's stream ends at ${fromSizeBytes} + ${bufferedBytes} buffered`,
-      );
+  recordUnit(streamEndBytes: number): number {
+    const index = this.#units++;
+    this.#acked.push(false);
+    const current = this.#current;
+    if (current === null) return index;
+    const last = current.lastMark;
+    if (streamEndBytes < last.offsetBytes) {
+      throw new Error(`AOF stream went backwards in ${current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`);
     }
-    // Units entirely within the old file's bytes stay there; the rest move, shifted, to the new file.
-    const keep = old.marks.filter((m) => m.offsetBytes <= fromSizeBytes);
-    const moved = old.marks.slice(keep.length);
-    const startUnits = keep[keep.length - 1]?.units ?? old.startUnits;
-    old.marks.length = keep.length;
-    if (old.marks.length === 0) old.marks.push({ offsetBytes: old.firstOffsetBytes, units: old.startUnits });
-    old.finalSizeBytes = fromSizeBytes;
+    current.marks.push({ offsetBytes: streamEndBytes, units: this.#units });
+    return index;
+  }
+
+  /**
+   * The reply of unit `index` was delivered. Under appendfsync always it was written and
+   * fsynced first: no crash may lose it when the AOF was ON (`aofState` 'on'); in WAIT_REWRITE it
+   * went to the temp INCR and is covered once the first rewrite installs it; while the AOF is off
+   * nothing covers it (it will be in the base of the next first rewrite).
+   */
+  recordAck(index: number, always: boolean, aofState: 'on' | 'wait-rewrite' | 'off'): void {
+    this.#acked[index] = true;
+    if (!always) return;
+    if (aofState === 'on') this.#coveredUnits = Math.max(this.#coveredUnits, index + 1);
+    else if (aofState === 'wait-rewrite') this.#pendingCoverUnits = Math.max(this.#pendingCoverUnits, index + 1);
+  }
+
+  /**
+   * The writer left its file for `toFileName` (fd `toFd`; null: no file any more, the AOF was
+   * turned off). The old file's stream ends at `fromSizeBytes`; units whose bytes were still in
+   * aof_buf (`bufferedBytes`) land in the new file. A switch from no file (the first rewrite after
+   * appendonly yes) starts the new file after every unit so far: they are all in its base.
+   */
+  switchIncr(fromFd: number, fromSizeBytes: number, toFd: number, toFileName: string | null, bufferedBytes: number): void {
+    this.#switches++;
+    const old = this.#current !== null && this.#fdSegments.get(fromFd) === this.#current ? this.#current : null;
+    let startUnits = this.#units;
+    let moved: Mark[] = [];
+    if (old !== null) {
+      // The stream may have grown past the last unit (the cron's active expiry propagates DELs).
+      if (old.lastMark.offsetBytes > fromSizeBytes + bufferedBytes) {
+        throw new Error(
+          `switch from ${old.fileName}: the last unit ends at ${old.lastMark.offsetBytes}, ` +
+            `but the writer's stream ends at ${fromSizeBytes} + ${bufferedBytes} buffered`,
+        );
+      }
+      // Units entirely within the old file's bytes stay there; the rest move, shifted, to the new file.
+      const keep = old.marks.filter((m) => m.offsetBytes <= fromSizeBytes);
+      moved = old.marks.slice(keep.length);
+      startUnits = keep[keep.length - 1]?.units ?? old.startUnits;
+      old.marks.length = keep.length;
+      if (old.marks.length === 0) old.marks.push({ offsetBytes: old.firstOffsetBytes, units: old.startUnits });
+      old.finalSizeBytes = fromSizeBytes;
+      this.#fdSegments.set(fromFd, old);
+    }
+    if (toFileName === null) {
+      // The AOF was turned off: what was buffered is discarded, not written anywhere.
+      this.#current = null;
+      return;
+    }
     const next = new Segment(toFileName, startUnits, 0, [
       { offsetBytes: 0, units: startUnits },
       ...moved.map((m) => ({ offsetBytes: m.offsetBytes - fromSizeBytes, units: m.units })),
     ]);
     this.#segments.set(toFileName, next);
     this.#current = next;
-    this.#fdSegments.set(fromFd, old);
     this.#fdSegments.set(toFd, next);
+  }
+
+  /**
+   * A rewrite installed base `baseFile`, holding the first `units` units, in a persisted
+   * manifest (base fsynced, renamed, directory fsynced): no crash may lose those units. When it
+   * was the first rewrite after appendonly yes, its temp INCR `fromTemp` is now `toIncr`, and the
+   * writes acknowledged under always in it are covered too.
+   */
+  baseInstalled(baseFile: string, units: number, firstRewrite: { fromTemp: string; toIncr: string } | null): void {
+    this.#baseUnits.set(baseFile, units);
+    this.#baseDurableUnits = Math.max(this.#baseDurableUnits, units);
+    if (firstRewrite === null) return;
+    const temp = this.#segments.get(firstRewrite.fromTemp);
+    if (temp === undefined) throw new Error(`no segment for ${firstRewrite.fromTemp}`);
+    this.#segments.delete(firstRewrite.fromTemp);
+    const renamed = temp.renamed(firstRewrite.toIncr);
+    this.#segments.set(firstRewrite.toIncr, renamed);
+    for (const [fd, segment] of this.#fdSegments) if (segment === temp) this.#fdSegments.set(fd, renamed);
+    if (this.#current === temp) this.#current = renamed;
+    this.#coveredUnits = Math.max(this.#coveredUnits, this.#pendingCoverUnits);
+  }
+
+  /**
+   * The done handler of a first rewrite renamed the temp INCR to `toIncr` (seen on the file
+   * system as it happens). If the handler then fails, a crash may still leave a manifest that
+   * names `toIncr`: the judge must know it as the temp INCR's stream. Fsyncs of it still do not
+   * count (floorUnits): no manifest is known to list it until baseInstalled.
+   */
+  tempIncrRenamed(fromTemp: string, toIncr: string): void {
+    const temp = this.#segments.get(fromTemp);
+    if (temp !== undefined) this.#segments.set(toIncr, temp);
+  }
+
+  /**
+   * The first rewrite after appendonly yes failed: its temp INCR is gone and nothing feeds the
+   * writer's file until the next one starts; what it would have covered is not covered.
+   */
+  firstRewriteAbandoned(): void {
+    this.#pendingCoverUnits = 0;
+    if (this.#current?.fileName.startsWith('temp-') === true) this.#current = null;
   }
 
   /** Observer for the incarnation's InlineBio; `writtenBytes` reads aof_last_incr_size. */
@@ -208,8 +313,9 @@ export class DurabilityTracker {
     if (event.type === 'aofFsync') {
       if (event.phase === 'submit') {
         // Emitted inside submitFsync, right before the writer sets its fsync offset to this size;
-        // the job syncs the current file (the writer only ever fsyncs its own fd).
-        this.#submittedFsyncs.set(event.jobId, { segment: this.#current, offsetBytes: writtenBytes() });
+        // the job syncs the file of that fd.
+        const segment = this.#fdSegments.get(event.fd);
+        if (segment !== undefined) this.#submittedFsyncs.set(event.jobId, { segment, offsetBytes: writtenBytes() });
       } else if (event.phase === 'finish') {
         const submitted = this.#submittedFsyncs.get(event.jobId);
         this.#submittedFsyncs.delete(event.jobId);
@@ -236,17 +342,33 @@ export class DurabilityTracker {
     }
   }
 
-  /** A clean close flushed and fsynced everything. */
+  /**
+   * DEBUG LOADAOF replaced the dataset with what the files hold: the first `units` units. The
+   * files are unchanged, so what was durable stays so; units after them are gone from history.
+   */
+  rollbackTo(units: number): void {
+    if (units > this.#units) throw new Error(`rollbackTo(${units}) beyond ${this.#units} units`);
+    this.#units = units;
+    this.#acked.length = units;
+    this.#coveredUnits = Math.min(this.#coveredUnits, units);
+    this.#pendingCoverUnits = Math.min(this.#pendingCoverUnits, units);
+    this.#allDurableUnits = Math.min(this.#allDurableUnits, units);
+    this.#baseDurableUnits = Math.min(this.#baseDurableUnits, units);
+  }
+
+  /** A clean close flushed and fsynced everything it had. */
   markAllDurable(): void {
     this.#allDurableUnits = this.units;
   }
 
-  /** Units no crash may lose now, under `policy`. */
-  floorUnits(policy: FsyncPolicy): number {
-    let floor = Math.max(this.#startUnits, this.#allDurableUnits);
-    if (policy === 'always') floor = Math.max(floor, this.#ackedUnits);
-    // Completed fsyncs count under any policy (per file; see the header).
-    for (const segment of this.#segments.values()) floor = Math.max(floor, segment.fsyncFloor() ?? 0);
+  /** Units no crash may lose now. */
+  floorUnits(): number {
+    let floor = Math.max(this.#startUnits, this.#allDurableUnits, this.#coveredUnits, this.#baseDurableUnits);
+    // Completed fsyncs count under any policy (per file; see the header), except for a temp INCR:
+    // no manifest lists it until the first rewrite renames it in (baseInstalled).
+    for (const segment of this.#segments.values()) {
+      if (!segment.fileName.startsWith('temp-')) floor = Math.max(floor, segment.fsyncFloor() ?? 0);
+    }
     return floor;
   }
 
@@ -256,7 +378,7 @@ export class DurabilityTracker {
       const mark = segment.marks.find((m) => m.units === units);
       if (mark !== undefined) return `${segment.fileName} byte ${mark.offsetBytes}`;
     }
-    return `(${units} units: before this incarnation)`;
+    return `(${units} units: before this incarnation, or in a base)`;
   }
 
   /** Acknowledged units at index >= `units` (lost if the recovered state has `units` units). */
@@ -275,9 +397,17 @@ export interface FileEvidence {
   loadedBytes: number;
   /** Offset after the last complete command among the loaded bytes. */
   loadedCommandsEnd: number;
+  /**
+   * The file did not exist after the crash: the recovering engine created it (an INCR named
+   * anew after every INCR had become history). It holds nothing of the lineage, whatever an
+   * older file of the same name held.
+   */
+  createdAtOpen?: boolean;
 }
 
 export interface RecoveryEvidence {
+  /** The base of the manifest the engine loaded (null: none). */
+  baseFile: string | null;
   /** The INCR files of the manifest the engine loaded, in load order. */
   incrFiles: readonly string[];
   files: ReadonlyMap<string, FileEvidence>;
@@ -298,23 +428,34 @@ export function commonPrefixBytes(a: Buffer, b: Buffer): number {
   return i;
 }
 
-export function judgeRecovery(tracker: DurabilityTracker, policy: FsyncPolicy, evidence: RecoveryEvidence): Verdict {
-  const floor = tracker.floorUnits(policy);
+export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvidence): Verdict {
+  const floor = tracker.floorUnits();
   const violation = (message: string): Verdict => ({ kind: 'violation', floor, message });
-  const floorText = () => `${floor} units were guaranteed under ${policy} (the floor ends at ${tracker.describeUnits(floor)})`;
+  const floorText = () => `${floor} units were guaranteed (the floor ends at ${tracker.describeUnits(floor)})`;
   const { incrFiles } = evidence;
-  if (incrFiles.length === 0) return violation('the recovered manifest lists no INCR file');
-  const first = tracker.segment(incrFiles[0]!);
-  if (first === undefined) throw new Error(`the recovered manifest names ${incrFiles[0]}, which this lineage never wrote`);
-  let units = first.startUnits;
+  // No INCR at all: a manifest of a base alone (a rewrite while the AOF was off), reloaded by
+  // DEBUG LOADAOF with the AOF still off. What the base holds: known from the base itself (a rewrite of this lineage installed it, or
+  // the incarnation began with it), else from the first INCR's start.
+  const baseUnits = evidence.baseFile === null ? undefined : tracker.baseUnits(evidence.baseFile);
+  const firstIsNew = incrFiles.length === 0 || evidence.files.get(incrFiles[0]!)?.createdAtOpen === true;
+  const firstStart = firstIsNew ? undefined : tracker.segment(incrFiles[0]!)?.startUnits;
+  const startUnits = baseUnits ?? firstStart ?? (evidence.baseFile === null ? 0 : undefined);
+  if (startUnits === undefined) {
+    throw new Error(`the recovered manifest names ${evidence.baseFile} and ${incrFiles[0] ?? 'no INCR'}, which this lineage never wrote`);
+  }
+  let units = startUnits;
   /** First file that did not load in full while later files follow: everything after is a gap. */
   let cutShort: string | null = null;
   const files: IncarnationFile[] = [];
   for (let i = 0; i < incrFiles.length; i++) {
     const name = incrFiles[i]!;
     const last = i === incrFiles.length - 1;
-    const segment = tracker.segment(name);
     const ev = evidence.files.get(name);
+    if (ev?.createdAtOpen === true) {
+      files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
+      continue;
+    }
+    const segment = tracker.segment(name);
     if (ev === undefined || ev.survived === null) throw new Error(`no evidence for ${name}, which the recovered manifest lists`);
     if (segment === undefined) {
       // Created and named by a persisted manifest, but the writer never switched to it (the

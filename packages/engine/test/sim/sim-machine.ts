@@ -23,6 +23,7 @@ import { inspectAof } from '@aofkv/engine/testing';
 import { ManualRewriteScheduler } from '../../src/aof/aof-rewrite.ts';
 import type { SimClock } from '../../src/testing/sim-clock.ts';
 import type { SimFdatasync, SimFileSystem } from '../../src/testing/sim-file-system.ts';
+import { FsError, type FileSystem, type FsOp } from '../../src/io/file-system.ts';
 
 /** What the writer knew when it left an INCR file for a new one. */
 export interface IncrSwitch {
@@ -38,6 +39,12 @@ export interface IncrSwitch {
 
 export interface SimMachine {
   engine: Engine;
+  /**
+   * The process dies (a crash): from now on every file-system call of this engine fails, as a
+   * dead process makes none. Its promises may still run (a killed rewrite's tail); they must not
+   * touch the disk the next process uses.
+   */
+  kill(): void;
   fs: SimFileSystem;
   bio: InlineBio;
   rewrite: ManualRewriteScheduler;
@@ -51,6 +58,11 @@ export interface SimMachine {
   onBioEvent: ((event: BioEvent) => void) | null;
   /** Observer of INCR switches (set by the driver). */
   onIncrSwitch: ((event: IncrSwitch) => void) | null;
+  /**
+   * Called at every pause of a load (DEBUG LOADAOF: every `loadPauseEvery` commands); the load
+   * goes on when the returned promise settles. Set by the driver to act in the middle of a load.
+   */
+  onLoadPause: (() => Promise<void> | void) | null;
 }
 
 export interface SimMachineOptions extends EngineOptions {
@@ -59,6 +71,8 @@ export interface SimMachineOptions extends EngineOptions {
   exactFsync: boolean;
   /** Keys per rewrite walk slice (small values interleave the walk with many turns). */
   sliceEntries?: number;
+  /** Commands between two pauses of a load (default: the engine's timed pauses). */
+  loadPauseEvery?: number;
 }
 
 const DATA_DIR = '/data';
@@ -66,7 +80,7 @@ export const AOF_DIR = `${DATA_DIR}/appendonlydir`;
 export const MANIFEST_PATH = `${AOF_DIR}/appendonly.aof.manifest`;
 
 export async function openSimMachine(options: SimMachineOptions): Promise<SimMachine> {
-  const { fs, clock, exactFsync, sliceEntries, ...engineOptions } = options;
+  const { fs, clock, exactFsync, sliceEntries, loadPauseEvery, ...engineOptions } = options;
   /** The aofFsync job running now (one bio thread per job type, so at most one). */
   let running: SimFdatasync | null = null;
   /** A closeFile job with fsync that started and is being finished now (fd). */
@@ -79,21 +93,25 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     started.complete();
   };
   const bio = new InlineBio({ fsync, close: (fd) => fs.close(fd) }, { clock });
-  const machine = { onBioEvent: null, onIncrSwitch: null } as SimMachine;
+  const machine = { onBioEvent: null, onIncrSwitch: null, onLoadPause: null } as SimMachine;
   bio.onEvent = (event) => {
     if (exactFsync && event.type === 'aofFsync' && event.phase === 'start') running = fs.startFdatasync(event.fd);
     if (event.type === 'closeFile') closing = event.phase === 'start' ? event.fd : null;
     machine.onBioEvent?.(event);
   };
   const rewrite = new ManualRewriteScheduler(sliceEntries === undefined ? {} : { maxEntriesPerSlice: sliceEntries });
+  const process = processView(fs);
   const engine = await openEngine({
     ...engineOptions,
     dir: DATA_DIR,
     clock,
-    fs,
+    fs: process.fs,
     bio,
     autoCron: false,
     rewriteScheduler: rewrite,
+    ...(loadPauseEvery !== undefined
+      ? { loadScheduler: { everyCommands: loadPauseEvery, pause: () => machine.onLoadPause?.() } }
+      : {}),
   });
   const pathOfFd = (fd: number): string => {
     const open = fs.openFds().find((f) => f.fd === fd);
@@ -108,6 +126,7 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
   });
   return Object.assign(machine, {
     engine,
+    kill: process.kill,
     fs,
     bio,
     rewrite,
@@ -119,4 +138,23 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     },
     settle: () => new Promise<void>((resolve) => setImmediate(resolve)),
   });
+}
+
+/**
+ * The file system as one process sees it: the simulated disk, until kill() — then every call
+ * fails with EIO without touching the disk.
+ */
+function processView(disk: SimFileSystem): { fs: FileSystem; kill: () => void } {
+  let alive = true;
+  const fs = new Proxy(disk, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (!alive) throw new FsError('EIO', String(property) as FsOp, { detail: 'the process is dead' });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as FileSystem;
+  return { fs, kill: () => void (alive = false) };
 }

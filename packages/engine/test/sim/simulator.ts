@@ -43,6 +43,15 @@
 // rename and the directory fsync), in the walk's base writes, the base's fsync and rename, the
 // done handler's manifest persist and the history deletion; figures count where.
 //
+// LIFECYCLE EDGES (issue 14): seeds also switch configuration at runtime — CONFIG SET appendonly
+// no/yes (alone or inside MULTI, during rewrites, while loading), appendfsync and
+// aof-use-rdb-preamble —, run DEBUG LOADAOF with faults pending and act at its pauses (the cron,
+// commands that must answer LOADING, close()), close() with the disk still failing (in
+// WAIT_REWRITE, during a presync, after a fatal stop) and restart, leave transactions open across
+// turns (EXEC after the gate went up), use up to 1024 databases with keys in high dbs, and append a
+// command with the wrong number of arguments to an INCR after a crash. The driver checks each
+// edge's promise (driver.ts header); an unhandled rejection fails the seed.
+//
 // Every seed ends with a crash and then a clean restart (close, crash, reopen), after which
 // nothing may be missing. Counters (SeedFigures) feed the `pnpm test:safety` summary.
 
@@ -53,10 +62,11 @@ import { SimFileSystem, type SimCrashOptions, type SimFsCall } from '../../src/t
 import { Driver, emptyDriverFigures, type DriverFigures } from './driver.ts';
 import { Workload } from './workload.ts';
 
-const DATABASES = 4;
 
 export interface SwarmConfig {
   policy: FsyncPolicy;
+  /** `databases`: 4 or 16, or many (300, 1024) with a share of keys in db 128 and up. */
+  databases: number;
   steps: number;
   unitsPerTurnMax: number;
   maxAdvanceMs: number;
@@ -82,7 +92,8 @@ export interface SwarmConfig {
     unlink: number;
   };
   crash: Required<SimCrashOptions>;
-  workload: { multiProbability: number; bigValueProbability: number; flushWeight: number };
+  workload: { multiProbability: number; bigValueProbability: number; flushWeight: number; highDbShare: number };
+  lifecycle: LifecycleKnobs;
   rewrite: {
     /** Per step: ask for a rewrite (BGREWRITEAOF alone, in a turn, or scheduled in MULTI). */
     requestProbability: number;
@@ -98,6 +109,31 @@ export interface SwarmConfig {
     powerCutProbability: number;
     powerCutReach: number;
   };
+}
+
+/** Per-step (or per-event) probabilities of the lifecycle edges (see the header). */
+export interface LifecycleKnobs {
+  /** CONFIG SET appendonly: no when on, yes when off. */
+  toggleAppendonly: number;
+  /** Share of CONFIG SETs sent inside MULTI. */
+  configInMulti: number;
+  /** CONFIG SET appendfsync <random policy>. */
+  switchPolicy: number;
+  /** CONFIG SET aof-use-rdb-preamble yes|no. */
+  switchPreamble: number;
+  /** close() with the disk still failing, then a crash and a restart. */
+  closeRestart: number;
+  /** DEBUG LOADAOF. */
+  debugLoadAof: number;
+  /** Commands between two pauses of a load, and the chance to act at each pause. */
+  loadPauseEvery: number;
+  loadPauseAct: number;
+  /** After a fatal stop: close() the dead engine before the crash. */
+  closeAfterFatal: number;
+  /** A MULTI unit whose EXEC comes in a later turn. */
+  splitMulti: number;
+  /** At a crash: a command with the wrong number of arguments appended to the last INCR. */
+  badArity: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -122,6 +158,8 @@ export interface SeedFigures extends DriverFigures {
   cutOpen: number;
   cutIncrIo: number;
   cutOther: number;
+  /** Fatal stops whose dead engine was close()d before the crash. */
+  closesAfterFatal: number;
 }
 
 export interface SeedResult {
@@ -162,7 +200,7 @@ function maybeRate(rng: Prng, rates: readonly number[]): number {
 export function pickSwarm(rng: Prng): SwarmConfig {
   const keepProbability = rng.pick([0, 0.3, 0.5, 0.8, 1]);
   const tornProbability = Math.min(1 - keepProbability, rng.pick([0, 0.2, 0.5]));
-  return {
+  const swarm = {
     policy: rng.pick(['always', 'everysec', 'no'] as const),
     steps: rng.nextIntBetween(80, 220),
     unitsPerTurnMax: rng.nextIntBetween(1, 3),
@@ -198,8 +236,33 @@ export function pickSwarm(rng: Prng): SwarmConfig {
       multiProbability: rng.pick([0, 0.1, 0.25]),
       bigValueProbability: rng.pick([0, 0.05, 0.2]),
       flushWeight: rng.pick([0, 0.2, 0.5]),
+      highDbShare: 0,
     },
     rewrite: pickRewrite(rng),
+  };
+  // Drawn last, so the draws above stay what they were before these knobs existed.
+  const { databases, highDbShare, lifecycle } = pickLifecycle(rng);
+  return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
+}
+
+function pickLifecycle(rng: Prng): { databases: number; highDbShare: number; lifecycle: LifecycleKnobs } {
+  const databases = rng.pick([4, 4, 16, 300, 1024]);
+  return {
+    databases,
+    highDbShare: databases > 128 ? rng.pick([0.1, 0.3]) : 0,
+    lifecycle: {
+      toggleAppendonly: maybeRate(rng, [0.02, 0.05, 0.1]),
+      configInMulti: rng.pick([0, 0.3]),
+      switchPolicy: maybeRate(rng, [0.02, 0.05]),
+      switchPreamble: maybeRate(rng, [0.02, 0.05]),
+      closeRestart: maybeRate(rng, [0.01, 0.03]),
+      debugLoadAof: maybeRate(rng, [0.02, 0.05]),
+      loadPauseEvery: rng.pick([2, 5, 20]),
+      loadPauseAct: rng.pick([0.2, 0.6]),
+      closeAfterFatal: rng.pick([0, 0.5, 1]),
+      splitMulti: rng.pick([0, 0.3, 0.6]),
+      badArity: maybeRate(rng, [0.1, 0.3]),
+    },
   };
 }
 
@@ -221,18 +284,23 @@ function pickRewrite(rng: Prng): SwarmConfig['rewrite'] {
 /** Runs one seed; throws SimulationFailure (with the seed and a trace) when a check fails. */
 export async function runSeed(seed: number): Promise<SeedResult> {
   const simulation = new Simulation(seed);
+  const onRejection = (reason: unknown) => void simulation.unhandledRejections.push(reason);
+  process.on('unhandledRejection', onRejection);
   try {
     await simulation.run();
   } catch (error) {
     throw simulation.failure(error);
   } finally {
     await simulation.dispose();
+    process.off('unhandledRejection', onRejection);
   }
   return { seed, config: simulation.config, figures: simulation.figures, trace: simulation.trace };
 }
 
 class Simulation {
   readonly seed: number;
+  /** Rejections nobody handled while this seed ran (collected by runSeed). */
+  readonly unhandledRejections: unknown[] = [];
   readonly config: SwarmConfig;
   readonly figures: SeedFigures = {
     ...emptyDriverFigures(),
@@ -250,6 +318,7 @@ class Simulation {
     cutOpen: 0,
     cutIncrIo: 0,
     cutOther: 0,
+    closesAfterFatal: 0,
   };
   readonly #schedule: Prng;
   readonly #faultRng: Prng;
@@ -270,7 +339,7 @@ class Simulation {
     this.#schedule = root.fork();
     this.#faultRng = root.fork();
     this.#crashRng = root.fork();
-    this.#workload = new Workload(root.fork(), { databases: DATABASES, ...this.config.workload });
+    this.#workload = new Workload(root.fork(), { databases: this.config.databases, ...this.config.workload });
     this.#driver = this.#newDriver();
   }
 
@@ -297,12 +366,13 @@ class Simulation {
 
   failure(error: unknown): SimulationFailure {
     const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    const { policy, crash, faults, exactFsync, rewrite } = this.config;
+    const { policy, crash, faults, exactFsync, rewrite, lifecycle, databases } = this.config;
     return new SimulationFailure(
       this.seed,
       `seed ${this.seed} failed (replay: SEED=${this.seed} npx vitest run --project engine test/sim)\n` +
         `policy=${policy} exactFsync=${exactFsync} crash=${JSON.stringify(crash)}\n` +
         `faults=${JSON.stringify(faults)}\nrewrite=${JSON.stringify(rewrite)}\n` +
+        `databases=${databases} lifecycle=${JSON.stringify(lifecycle)}\n` +
         `${reason}\nlast steps:\n  ${this.#driver.trace.join('\n  ')}`,
     );
   }
@@ -313,24 +383,17 @@ class Simulation {
   #newDriver(): Driver {
     const fs = new SimFileSystem({ clock: this.#clock });
     this.#installFaults(fs);
-    // SIM_TRACE_FS=<substring>: file-system calls on matching paths go into the trace (debugging).
-    const traceFs = process.env['SIM_TRACE_FS'];
-    if (traceFs !== undefined && traceFs !== '') {
-      fs.onOp = (e) => {
-        if (!`${e.path ?? ''} ${e.dest ?? ''}`.includes(traceFs)) return;
-        const detail = e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
-        this.#driver.log(`fs #${e.callIndex} ${e.op} ${e.path}${e.dest !== undefined ? ` -> ${e.dest}` : ''}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`);
-      };
-    }
-    return new Driver({
+    const driver = new Driver({
       fs,
       clock: this.#clock,
       policy: this.config.policy,
-      databases: DATABASES,
+      databases: this.config.databases,
       timestamps: this.config.timestamps,
       exactFsync: this.config.exactFsync,
       rdbPreamble: this.config.rewrite.rdbPreamble,
       sliceEntries: this.config.rewrite.sliceEntries,
+      loadPauseEvery: this.config.lifecycle.loadPauseEvery,
+      badArityProbability: this.config.lifecycle.badArity,
       ...(this.config.rewrite.auto !== null ? { autoRewrite: this.config.rewrite.auto } : {}),
       figures: this.figures,
       muteFaults: (muted) => {
@@ -339,6 +402,16 @@ class Simulation {
       },
       checkBases: () => !this.#cutFired,
     });
+    // SIM_TRACE_FS=<substring>: file-system calls on matching paths go into the trace (debugging).
+    const traceFs = process.env['SIM_TRACE_FS'];
+    fs.onOp = (e) => {
+      driver.onFsOp(e);
+      if (traceFs === undefined || traceFs === '' || !`${e.path ?? ''} ${e.dest ?? ''}`.includes(traceFs)) return;
+      const detail = e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
+      const dest = e.dest !== undefined ? ` -> ${e.dest}` : '';
+      driver.log(`fs #${e.callIndex} ${e.op} ${e.path}${dest}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`);
+    };
+    return driver;
   }
 
   async #startDriver(): Promise<void> {
@@ -457,27 +530,85 @@ class Simulation {
       },
       () => this.#bioStep(),
       () => this.#rewriteSteps(),
+      () => this.#lifecycleSteps(),
     ];
     for (const action of actions) {
-      if (this.#cutFired) break;
+      if (this.#cutFired || !this.#live) break;
       await action();
     }
+    this.#driver.assertNoViolation();
     if (this.#cutFired) {
       await this.#crashAtCut();
     } else if (this.#driver.stopped) {
-      this.figures.fatalStops++;
-      this.#driver.log('engine stopped (fatal): the process is dead, crash');
-      await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'fatal stop'));
+      await this.#afterFatalStop();
     }
     this.#cut = null;
+    this.#assertNoUnhandledRejection();
     if (rng.chance(0.1)) this.#driver.checkLockstep();
   }
 
+  /** The engine runs and has not stopped (a lifecycle action may end in a fatal stop). */
+  get #live(): boolean {
+    return this.#driver.running && !this.#driver.stopped;
+  }
+
+  /** A dead process, under always: sometimes close() it first (it must write nothing), then crash. */
+  async #afterFatalStop(): Promise<void> {
+    this.figures.fatalStops++;
+    if (this.#schedule.chance(this.config.lifecycle.closeAfterFatal)) {
+      this.#driver.log('engine stopped (fatal): close() it, then crash');
+      this.figures.closesAfterFatal++;
+      await this.#driver.close();
+      this.#driver.assertNoViolation();
+    } else {
+      this.#driver.log('engine stopped (fatal): the process is dead, crash');
+    }
+    await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'fatal stop'));
+  }
+
+  /** Runtime configuration, DEBUG LOADAOF and close(), each with its seed's probability. */
+  async #lifecycleSteps(): Promise<void> {
+    const rng = this.#schedule;
+    const k = this.config.lifecycle;
+    const inMulti = () => rng.chance(k.configInMulti);
+    const steps: [number, () => Promise<void>][] = [
+      [k.toggleAppendonly, () => this.#driver.configSet('appendonly', this.#driver.aofState === 'off' ? 'yes' : 'no', inMulti())],
+      [k.switchPolicy, () => this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti())],
+      [k.switchPreamble, () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti())],
+      [k.debugLoadAof, () => this.#recover(() => this.#reload())],
+      [k.closeRestart, () => this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true))],
+    ];
+    for (const [probability, step] of steps) {
+      if (this.#cutFired || !this.#live || !rng.chance(probability)) continue;
+      this.#maybeArmCut(2);
+      await step();
+    }
+  }
+
+  /** DEBUG LOADAOF; a close() at one of its pauses ends this process: crash and restart. */
+  async #reload(): Promise<void> {
+    const outcome = await this.#driver.debugLoadAof(this.#schedule, this.config.lifecycle.loadPauseAct);
+    if (outcome !== 'closed') return;
+    this.#cut = null;
+    await this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'crash after close() during DEBUG LOADAOF');
+  }
+
+  /** An async failure nobody awaited (a fatal error escaping as a rejected promise) fails the seed. */
+  #assertNoUnhandledRejection(): void {
+    const reason = this.unhandledRejections[0];
+    if (reason !== undefined) throw new Error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  }
+
   async #turn(withRewrite: boolean): Promise<void> {
-    const count = this.#schedule.nextIntBetween(1, this.config.unitsPerTurnMax);
+    const rng = this.#schedule;
+    const count = rng.nextIntBetween(1, this.config.unitsPerTurnMax);
     const nowMs = this.#clock.nowMs();
     const units = Array.from({ length: count }, () => this.#workload.next(nowMs));
-    await this.#driver.turn(units, withRewrite ? this.#schedule.nextInt(count) : null);
+    const openNow = new Set<number>();
+    units.forEach((unit, i) => {
+      if (unit.kind === 'multi' && rng.chance(this.config.lifecycle.splitMulti)) openNow.add(i);
+    });
+    await this.#driver.turn(units, withRewrite ? rng.nextInt(count) : null, openNow);
   }
 
   /** Operators run BGREWRITEAOF after disk errors too: ask more often while writes are refused. */

@@ -28,6 +28,8 @@ export interface WorkloadOptions {
   bigValueProbability: number;
   /** Relative weight of FLUSHDB/FLUSHALL/SWAPDB (0 = never). */
   flushWeight: number;
+  /** With more than 128 databases: the share of units in db 128 and above. */
+  highDbShare: number;
 }
 
 type KeyKind = 'string' | 'counter' | 'list' | 'hash' | 'set' | 'zset';
@@ -223,12 +225,28 @@ export class Workload {
     this.#inMulti = this.#entries.filter((e) => e.noMulti !== true);
   }
 
+  /**
+   * Mostly db 0 and 1, so SELECT changes are frequent but each db still has a dense keyspace; with
+   * many databases, a share of units goes to high ones: 128–255 (a db id that is no MessagePack
+   * fixint), 256 and up (more than a byte), and the last.
+   */
+  #pickDb(): number {
+    const g = this.#gen;
+    const { databases, highDbShare } = g.options;
+    if (databases > 128 && g.rng.chance(highDbShare)) {
+      const roll = g.rng.nextFloat();
+      if (roll < 0.4) return g.rng.nextIntBetween(128, Math.min(255, databases - 1));
+      if (roll < 0.8 && databases > 256) return g.rng.nextIntBetween(256, databases - 1);
+      return databases - 1;
+    }
+    return g.rng.chance(0.8) ? g.rng.nextInt(2) : g.rng.nextInt(Math.min(databases, 16));
+  }
+
   /** The next unit; `nowMs` is the time it will run at (absolute TTLs are relative to it). */
   next(nowMs: number): Unit {
     const g = this.#gen;
     g.nowMs = nowMs;
-    // Mostly db 0 and 1, so SELECT changes are frequent but each db still has a dense keyspace.
-    const db = g.rng.chance(0.8) ? g.rng.nextInt(2) : g.rng.nextInt(g.options.databases);
+    const db = this.#pickDb();
     if (g.rng.chance(g.options.multiProbability)) {
       const count = g.rng.nextIntBetween(1, 4);
       const commands = Array.from({ length: count }, () => pickWeighted(g.rng, this.#inMulti).gen(g));
