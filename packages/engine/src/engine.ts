@@ -30,9 +30,9 @@ import { createPiscinaBio, type BioClient, type BioEvent } from '@aofkv/bio-work
 import { AofPersistence } from './aof/aof-persistence.ts';
 import { LazyBio } from './aof/lazy-bio.ts';
 import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
-import type { RewriteScheduler } from './aof/aof-rewrite.ts';
+import type { RewriteScheduler } from './aof/rewrite/aof-rewrite.ts';
 import type { LoadScheduler } from './aof/aof-loader.ts';
-import type { SnapshotSink } from './aof/snapshot-sink.ts';
+import type { SnapshotSink } from './aof/rewrite/snapshot-sink.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;

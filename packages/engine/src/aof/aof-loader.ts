@@ -13,7 +13,7 @@ import { EngineError, type EngineErrorCode } from '../errors.ts';
 import type { FileStat, FileSystem } from '../io/file-system.ts';
 import type { Server } from '../server.ts';
 import type { AofManifest } from './aof-manifest.ts';
-import { RespFileReader, parseLeadingInt } from './resp-file-reader.ts';
+import { RespFileReader, parseLeadingInt } from '../io/resp-file-reader.ts';
 import { CommandNameCache } from './command-name-cache.ts';
 import type { AofLogger } from './aof-writer.ts';
 

@@ -53,7 +53,7 @@ import {
 } from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { strerror } from './strerror.ts';
-import { writeRespSnapshot } from './aof-snapshot-resp.ts';
+import { writeRespSnapshot } from './rewrite/aof-snapshot-resp.ts';
 import { loadRdbIntoServer } from '../rdb/rdb-reader.ts';
 import { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
 import {
@@ -65,9 +65,9 @@ import {
   type RewriteScheduler,
   type RewriteSettings,
   type RewriteStats,
-} from './aof-rewrite.ts';
-import { InlineSnapshotSink, type SnapshotSink } from './snapshot-sink.ts';
-import { ThreadSnapshotSink } from './thread-snapshot-sink.ts';
+} from './rewrite/aof-rewrite.ts';
+import { InlineSnapshotSink, type SnapshotSink } from './rewrite/snapshot-sink.ts';
+import { ThreadSnapshotSink } from './rewrite/thread-snapshot-sink.ts';
 import { NodeFileSystem } from '../io/node-file-system.ts';
 
 export type AofStateKind = 'off' | 'on' | 'wait-rewrite' | 'loading' | 'fatal' | 'closed';

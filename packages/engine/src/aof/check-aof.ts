@@ -10,7 +10,7 @@
 import { posix as path } from 'node:path';
 import { isKnownFsErrorCode, strerror, type FileSystem } from '../io/file-system.ts';
 import { parseManifest, ManifestError } from './aof-manifest.ts';
-import { RespFileReader } from './resp-file-reader.ts';
+import { RespFileReader } from '../io/resp-file-reader.ts';
 import { checkRdbPreamble } from '../rdb/rdb-check.ts';
 
 export interface CheckIo {

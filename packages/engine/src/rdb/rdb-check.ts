@@ -14,7 +14,7 @@
 
 import type { Bin } from '../bytes.ts';
 import type { FileSystem } from '../io/file-system.ts';
-import { RespFileReader } from '../aof/resp-file-reader.ts';
+import { RespFileReader } from '../io/resp-file-reader.ts';
 import type { ExpireMs } from '../keyspace/db.ts';
 import type { RedisValue } from '../keyspace/values.ts';
 import { RdbError, rdbTypeName } from './rdb-errors.ts';

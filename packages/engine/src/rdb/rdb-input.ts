@@ -11,7 +11,7 @@
 // The RespFileReader is read ahead of the parser; finish() moves its position back to just after
 // the last consumed byte, so the AOF loader resumes with the RESP tail exactly there.
 
-import type { RespFileReader } from '../aof/resp-file-reader.ts';
+import type { RespFileReader } from '../io/resp-file-reader.ts';
 import { Crc64 } from './crc64.ts';
 
 const CHUNK_BYTES = 1 << 20;

@@ -28,7 +28,7 @@
 
 import { constants as bufferConstants } from 'node:buffer';
 import { latin1Slice, parseDouble, type Bin } from '../bytes.ts';
-import type { RespFileReader } from '../aof/resp-file-reader.ts';
+import type { RespFileReader } from '../io/resp-file-reader.ts';
 import { toExpireMs, type Db, type ExpireMs } from '../keyspace/db.ts';
 import { RList } from '../keyspace/list.ts';
 import { SetMembers } from '../keyspace/set.ts';

@@ -36,7 +36,7 @@ import {
   PLAIN_ZSET,
   plainScore,
   type PlainEntry,
-} from '../aof/plain-entry.ts';
+} from '../keyspace/plain-entry.ts';
 import { Crc64 } from './crc64.ts';
 import { lzfCompress } from './lzf.ts';
 import { RdbOpcode, RdbType } from './rdb-constants.ts';

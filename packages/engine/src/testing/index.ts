@@ -21,10 +21,10 @@ export type { Prng } from './prng.ts';
 export { inspectAof, openSimEngine, waitForRewrite } from './sim-engine.ts';
 export type { AofInspection, AofStateKind } from '../aof/aof-persistence.ts';
 export type { AofWriterStats } from '../aof/aof-writer.ts';
-export type { RewriteStats } from '../aof/aof-rewrite.ts';
+export type { RewriteStats } from '../aof/rewrite/aof-rewrite.ts';
 export type { LoadScheduler } from '../aof/aof-loader.ts';
 export type { SimEngine, SimEngineOptions } from './sim-engine.ts';
 // Encoders for tools that build data directories (the bench, interop tests).
 export { AofBuffer, encodeCommand } from '../aof/aof-buffer.ts';
 export { writeRdbSnapshot } from '../rdb/rdb-writer.ts';
-export type { RewriteScheduler } from '../aof/aof-rewrite.ts';
+export type { RewriteScheduler } from '../aof/rewrite/aof-rewrite.ts';

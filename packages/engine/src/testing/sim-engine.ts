@@ -7,7 +7,7 @@ import { InlineBio } from '@aofkv/bio-workers';
 import { openEngine, type Engine, type EngineOptions } from '../engine.ts';
 import { SimClock } from './sim-clock.ts';
 import { SimFileSystem, type SimFileSystemOptions } from './sim-file-system.ts';
-import { ManualRewriteScheduler } from '../aof/aof-rewrite.ts';
+import { ManualRewriteScheduler } from '../aof/rewrite/aof-rewrite.ts';
 import type { AofInspection } from '../aof/aof-persistence.ts';
 
 export interface SimEngine {

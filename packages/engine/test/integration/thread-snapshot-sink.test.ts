@@ -10,9 +10,9 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SnapshotEncoder } from '../../src/aof/snapshot-codec.ts';
-import type { SnapshotSinkOptions } from '../../src/aof/snapshot-sink.ts';
-import { ThreadSnapshotSink } from '../../src/aof/thread-snapshot-sink.ts';
+import { SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
+import type { SnapshotSinkOptions } from '../../src/aof/rewrite/snapshot-sink.ts';
+import { ThreadSnapshotSink } from '../../src/aof/rewrite/thread-snapshot-sink.ts';
 
 const RESP_BASE: SnapshotSinkOptions = {
   timestampSec: null,

@@ -4,7 +4,7 @@
 // writes but still loads — so every crafted file can also be checked against the real server.
 
 import { formatDouble17g, type Bin } from '../../src/bytes.ts';
-import { RespFileReader } from '../../src/aof/resp-file-reader.ts';
+import { RespFileReader } from '../../src/io/resp-file-reader.ts';
 import { Db, type ExpireMs, type KeyspaceHooks } from '../../src/keyspace/db.ts';
 import type { RedisValue } from '../../src/keyspace/values.ts';
 import { Crc64 } from '../../src/rdb/crc64.ts';

@@ -373,3 +373,16 @@ describe('INCR names after every INCR became history (found by the simulator)', 
     await third.engine.close();
   });
 });
+
+describe('a rewrite killed before its walk first waited (found by the simulator)', () => {
+  it('ends at once: close() does not wait for a slice nobody will release', async () => {
+    const s = await openSimEngine();
+    const db = s.engine.db(0);
+    await db.set('k', 'v');
+    // Same turn: the rewrite starts (its sink is still opening) and is killed right away.
+    const replies = Promise.all([db.command('bgrewriteaof'), db.command('config', 'set', 'appendonly', 'no')]);
+    expect(await replies).toEqual(['Background append only file rewriting started', 'OK']);
+    await s.engine.close(); // hung for ever: the killed walk waited for a slice
+    expect(s.fs.readdir('/data').filter((name) => name.startsWith('temp-'))).toEqual([]);
+  });
+});

@@ -44,6 +44,7 @@ import { AOF_DIR, MANIFEST_PATH, openSimMachine, type SimMachine } from './sim-m
 import { describeUnit, type Unit } from './workload.ts';
 
 const TRACE_LINES = Number(process.env['SIM_TRACE_LINES'] ?? 60);
+const LIVE_TRACE = process.env['SIM_TRACE_LIVE'] === '1';
 
 export interface DriverFigures {
   unitsSubmitted: number;
@@ -145,6 +146,8 @@ export interface DriverOptions {
   loadPauseEvery?: number;
   /** Per crash: append a command with the wrong number of arguments to the last INCR. */
   badArityProbability?: number;
+  /** How rewrites write their base (sim-machine.ts). Default: inline. */
+  rewriteSink?: 'inline' | 'writer-tasks';
 }
 
 export type UnitOutcome = 'acked' | 'refused' | 'fatal';
@@ -282,7 +285,10 @@ export class Driver {
   }
 
   log(line: string): void {
-    this.trace.push(`[${this.clock.nowMs() - 1_700_000_000_000}ms] ${line}`);
+    const entry = `[${this.clock.nowMs() - 1_700_000_000_000}ms] ${line}`;
+    // SIM_TRACE_LIVE=1: every line to stderr as it happens (a seed that hangs prints no trace).
+    if (LIVE_TRACE) process.stderr.write(`${entry}\n`);
+    this.trace.push(entry);
     if (this.trace.length > TRACE_LINES) this.trace.shift();
   }
 
@@ -676,6 +682,7 @@ export class Driver {
       ...(this.#rdbPreamble !== undefined ? { aofUseRdbPreamble: this.#rdbPreamble } : {}),
       ...(o.sliceEntries !== undefined ? { sliceEntries: o.sliceEntries } : {}),
       ...(o.loadPauseEvery !== undefined ? { loadPauseEvery: o.loadPauseEvery } : {}),
+      ...(o.rewriteSink !== undefined ? { rewriteSink: o.rewriteSink } : {}),
     });
   }
 

@@ -20,10 +20,12 @@
 import { InlineBio, type BioEvent } from '@aofkv/bio-workers';
 import { openEngine, type Engine, type EngineOptions, type EngineTraceEvent } from '@aofkv/engine';
 import { inspectAof } from '@aofkv/engine/testing';
-import { ManualRewriteScheduler } from '../../src/aof/aof-rewrite.ts';
+import { ManualRewriteScheduler } from '../../src/aof/rewrite/aof-rewrite.ts';
 import type { SimClock } from '../../src/testing/sim-clock.ts';
 import type { SimFdatasync, SimFileSystem } from '../../src/testing/sim-file-system.ts';
 import { FsError, type FileSystem, type FsOp } from '../../src/io/file-system.ts';
+import { InProcessWriter, ThreadSnapshotSink } from '../../src/aof/rewrite/thread-snapshot-sink.ts';
+import { RewriteWriterTasks } from '../../src/aof/rewrite/rewrite-writer-tasks.ts';
 
 /** What the writer knew when it left an INCR file for a new one. */
 export interface IncrSwitch {
@@ -73,6 +75,11 @@ export interface SimMachineOptions extends EngineOptions {
   sliceEntries?: number;
   /** Commands between two pauses of a load (default: the engine's timed pauses). */
   loadPauseEvery?: number;
+  /**
+   * How the rewrite writes its base: 'inline' (InlineSnapshotSink) or 'writer-tasks' (the writer
+   * thread's protocol, ThreadSnapshotSink with the writer's tasks run in-process).
+   */
+  rewriteSink?: 'inline' | 'writer-tasks';
 }
 
 const DATA_DIR = '/data';
@@ -80,7 +87,7 @@ export const AOF_DIR = `${DATA_DIR}/appendonlydir`;
 export const MANIFEST_PATH = `${AOF_DIR}/appendonly.aof.manifest`;
 
 export async function openSimMachine(options: SimMachineOptions): Promise<SimMachine> {
-  const { fs, clock, exactFsync, sliceEntries, loadPauseEvery, ...engineOptions } = options;
+  const { fs, clock, exactFsync, sliceEntries, loadPauseEvery, rewriteSink, ...engineOptions } = options;
   /** The aofFsync job running now (one bio thread per job type, so at most one). */
   let running: SimFdatasync | null = null;
   /** A closeFile job with fsync that started and is being finished now (fd). */
@@ -109,6 +116,9 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     bio,
     autoCron: false,
     rewriteScheduler: rewrite,
+    ...(rewriteSink === 'writer-tasks'
+      ? { makeSnapshotSink: () => new ThreadSnapshotSink(new InProcessWriter(new RewriteWriterTasks(process.fs))) }
+      : {}),
     ...(loadPauseEvery !== undefined
       ? { loadScheduler: { everyCommands: loadPauseEvery, pause: () => machine.onLoadPause?.() } }
       : {}),

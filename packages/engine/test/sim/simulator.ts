@@ -134,6 +134,8 @@ export interface LifecycleKnobs {
   splitMulti: number;
   /** At a crash: a command with the wrong number of arguments appended to the last INCR. */
   badArity: number;
+  /** The rewrite's base writer: inline, or the writer thread's task protocol run in-process. */
+  rewriteSink: 'inline' | 'writer-tasks';
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -262,6 +264,7 @@ function pickLifecycle(rng: Prng): { databases: number; highDbShare: number; lif
       closeAfterFatal: rng.pick([0, 0.5, 1]),
       splitMulti: rng.pick([0, 0.3, 0.6]),
       badArity: maybeRate(rng, [0.1, 0.3]),
+      rewriteSink: rng.pick(['inline', 'writer-tasks'] as const),
     },
   };
 }
@@ -394,6 +397,7 @@ class Simulation {
       sliceEntries: this.config.rewrite.sliceEntries,
       loadPauseEvery: this.config.lifecycle.loadPauseEvery,
       badArityProbability: this.config.lifecycle.badArity,
+      rewriteSink: this.config.lifecycle.rewriteSink,
       ...(this.config.rewrite.auto !== null ? { autoRewrite: this.config.rewrite.auto } : {}),
       figures: this.figures,
       muteFaults: (muted) => {

@@ -4,9 +4,9 @@
 // every kind of expiry. And the snapshot's written-keys set (InsertOnlyBinSet) against a Set.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshotChunk, SnapshotEncoder } from '../../src/aof/snapshot-codec.ts';
-import { InsertOnlyBinSet } from '../../src/aof/insert-only-bin-set.ts';
-import { plainScore, toPlainEntry, PLAIN_ZSET, type PlainEntry } from '../../src/aof/plain-entry.ts';
+import { decodeSnapshotChunk, SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
+import { InsertOnlyBinSet } from '../../src/aof/rewrite/insert-only-bin-set.ts';
+import { plainScore, toPlainEntry, PLAIN_ZSET, type PlainEntry } from '../../src/keyspace/plain-entry.ts';
 import type { ExpireMs } from '../../src/keyspace/db.ts';
 import { RHash, RList, RSet, RZSet, SetMembers, type RedisValue } from '../../src/keyspace/values.ts';
 

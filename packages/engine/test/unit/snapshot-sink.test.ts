@@ -4,8 +4,8 @@
 // later, so the deleted temp base kept its disk space until the process exited.
 
 import { describe, expect, it } from 'vitest';
-import { InlineSnapshotSink, type SnapshotSinkOptions } from '../../src/aof/snapshot-sink.ts';
-import { SnapshotEncoder } from '../../src/aof/snapshot-codec.ts';
+import { InlineSnapshotSink, type SnapshotSinkOptions } from '../../src/aof/rewrite/snapshot-sink.ts';
+import { SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
 import type { FsOp } from '../../src/io/file-system.ts';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
 

@@ -3,10 +3,21 @@
 // and the inline (simulated) rewrite. An optional forced `#TS:` line comes first, then per db with
 // keys a SELECT and each key's rebuild commands (plain-entry.ts). Output goes out in ~1 MiB writes.
 
-import type { FileSystem } from '../io/file-system.ts';
-import type { Db } from '../keyspace/db.ts';
-import { AofBuffer } from './aof-buffer.ts';
-import { appendPlainEntryResp, toPlainEntry, type PlainEntry } from './plain-entry.ts';
+import type { FileSystem } from '../../io/file-system.ts';
+import type { Db } from '../../keyspace/db.ts';
+import { AofBuffer } from '../aof-buffer.ts';
+import { formatDouble17g, formatExpireMs, type Bin } from '../../bytes.ts';
+import {
+  AOF_REWRITE_ITEMS_PER_CMD,
+  PLAIN_HASH,
+  PLAIN_LIST,
+  PLAIN_SET,
+  PLAIN_STRING,
+  PLAIN_ZSET,
+  plainScore,
+  toPlainEntry,
+  type PlainEntry,
+} from '../../keyspace/plain-entry.ts';
 
 const WRITE_CHUNK_BYTES = 1 << 20;
 
@@ -60,4 +71,50 @@ export function writeRespSnapshot(fs: FileSystem, fd: number, dbs: readonly Db[]
   }
   writer.drain();
   return writer.bytesWritten;
+}
+
+/**
+ * Redis rewriteAppendOnlyFileRio for one key: SET, or RPUSH / SADD / HMSET / ZADD in batches of
+ * at most 64 items (pairs for hashes and zsets), then PEXPIREAT when the key has a TTL.
+ */
+export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
+  const [, key, type, data, expireMs] = e;
+  switch (type) {
+    case PLAIN_STRING:
+      out.appendCommand(['SET', key, data as Bin]);
+      break;
+    case PLAIN_LIST:
+      appendBatches(out, 'RPUSH', key, data as Bin[], 1);
+      break;
+    case PLAIN_SET:
+      appendBatches(out, 'SADD', key, data as Bin[], 1);
+      break;
+    case PLAIN_HASH:
+      appendBatches(out, 'HMSET', key, data as Bin[], 2);
+      break;
+    case PLAIN_ZSET: {
+      // ZADD takes score before member; scores as %.17g (Redis rioWriteBulkDouble).
+      const flat = data as (Bin | number)[];
+      const items: Bin[] = new Array<Bin>(flat.length);
+      for (let i = 0; i < flat.length; i += 2) {
+        items[i] = formatDouble17g(plainScore(flat[i + 1]!));
+        items[i + 1] = flat[i] as Bin;
+      }
+      appendBatches(out, 'ZADD', key, items, 2);
+      break;
+    }
+  }
+  if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, formatExpireMs(expireMs)]);
+}
+
+function appendBatches(out: AofBuffer, name: Bin, key: Bin, items: readonly Bin[], arity: number): void {
+  const perCommand = AOF_REWRITE_ITEMS_PER_CMD * arity;
+  for (let start = 0; start < items.length; start += perCommand) {
+    const end = Math.min(items.length, start + perCommand);
+    const argv: Bin[] = new Array<Bin>(2 + end - start);
+    argv[0] = name;
+    argv[1] = key;
+    for (let i = start; i < end; i++) argv[2 + i - start] = items[i]!;
+    out.appendCommand(argv);
+  }
 }

@@ -8,11 +8,11 @@
 // Both fsync every 4 MiB when aof-rewrite-incremental-fsync is on (REDIS_AUTOSYNC_BYTES) and once
 // at the end, as Redis's rewriteAppendOnlyFile does.
 
-import type { FileSystem } from '../io/file-system.ts';
-import type { PlainEntry } from './plain-entry.ts';
+import type { FileSystem } from '../../io/file-system.ts';
+import type { PlainEntry } from '../../keyspace/plain-entry.ts';
 import { decodeSnapshotChunk } from './snapshot-codec.ts';
 import { RespBaseWriter } from './aof-snapshot-resp.ts';
-import { RdbBaseWriter } from '../rdb/rdb-writer.ts';
+import { RdbBaseWriter } from '../../rdb/rdb-writer.ts';
 
 /** Redis REDIS_AUTOSYNC_BYTES. */
 export const AUTOSYNC_BYTES = 4 * 1024 * 1024;

@@ -9,9 +9,8 @@
 //   zset    data = (Bin | number)[] flat member, score, ... in score order; a score of -0 is the
 //           string '-0' because msgpackr packs -0 as the integer 0 (see plainScore)
 
-import { formatDouble17g, formatExpireMs, type Bin } from '../bytes.ts';
-import type { RedisValue } from '../keyspace/values.ts';
-import type { AofBuffer } from './aof-buffer.ts';
+import type { Bin } from '../bytes.ts';
+import type { RedisValue } from './values.ts';
 
 export const PLAIN_STRING = 0;
 export const PLAIN_LIST = 1;
@@ -50,51 +49,5 @@ export function toPlainEntry(dbId: number, key: Bin, value: RedisValue, expireMs
       for (const [m, s] of value) flat.push(m, Object.is(s, -0) ? NEGATIVE_ZERO : s);
       return [dbId, key, PLAIN_ZSET, flat, expireMs];
     }
-  }
-}
-
-/**
- * Redis rewriteAppendOnlyFileRio for one key: SET, or RPUSH / SADD / HMSET / ZADD in batches of
- * at most 64 items (pairs for hashes and zsets), then PEXPIREAT when the key has a TTL.
- */
-export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
-  const [, key, type, data, expireMs] = e;
-  switch (type) {
-    case PLAIN_STRING:
-      out.appendCommand(['SET', key, data as Bin]);
-      break;
-    case PLAIN_LIST:
-      appendBatches(out, 'RPUSH', key, data as Bin[], 1);
-      break;
-    case PLAIN_SET:
-      appendBatches(out, 'SADD', key, data as Bin[], 1);
-      break;
-    case PLAIN_HASH:
-      appendBatches(out, 'HMSET', key, data as Bin[], 2);
-      break;
-    case PLAIN_ZSET: {
-      // ZADD takes score before member; scores as %.17g (Redis rioWriteBulkDouble).
-      const flat = data as (Bin | number)[];
-      const items: Bin[] = new Array<Bin>(flat.length);
-      for (let i = 0; i < flat.length; i += 2) {
-        items[i] = formatDouble17g(plainScore(flat[i + 1]!));
-        items[i + 1] = flat[i] as Bin;
-      }
-      appendBatches(out, 'ZADD', key, items, 2);
-      break;
-    }
-  }
-  if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, formatExpireMs(expireMs)]);
-}
-
-function appendBatches(out: AofBuffer, name: Bin, key: Bin, items: readonly Bin[], arity: number): void {
-  const perCommand = AOF_REWRITE_ITEMS_PER_CMD * arity;
-  for (let start = 0; start < items.length; start += perCommand) {
-    const end = Math.min(items.length, start + perCommand);
-    const argv: Bin[] = new Array<Bin>(2 + end - start);
-    argv[0] = name;
-    argv[1] = key;
-    for (let i = start; i < end; i++) argv[2 + i - start] = items[i]!;
-    out.appendCommand(argv);
   }
 }

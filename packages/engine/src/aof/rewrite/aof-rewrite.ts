@@ -30,10 +30,10 @@
 // fdatasync of the old INCR, each slice is bounded by time (by keys only under a
 // ManualRewriteScheduler), and the done handler does renames and two manifest writes.
 
-import type { Clock } from '../io/clock.ts';
-import type { CopyOnWrite } from '../keyspace/copy-on-write.ts';
-import type { Db } from '../keyspace/db.ts';
-import type { AofLogger } from './aof-writer.ts';
+import type { Clock } from '../../io/clock.ts';
+import type { CopyOnWrite } from '../../keyspace/copy-on-write.ts';
+import type { Db } from '../../keyspace/db.ts';
+import type { AofLogger } from '../aof-writer.ts';
 import { RewriteSnapshot } from './rewrite-snapshot.ts';
 import type { SnapshotSink } from './snapshot-sink.ts';
 
@@ -418,6 +418,9 @@ export class AofRewriter {
     const timeSliced = this.scheduler.timeSliced !== false;
     const maxEntries = this.scheduler.maxEntriesPerSlice ?? SLICE_MAX_ENTRIES;
     while (!run.snapshot.done) {
+      // Checked before waiting too: a kill that came while the sink was opening released no
+      // slice, and nothing would release this one.
+      if (run.cancelled) return;
       if (!run.urgent) await this.scheduler.nextSlice();
       if (run.cancelled) return;
       const t0 = performance.now();

@@ -11,7 +11,7 @@
 // Open addressing with linear probing; a slot holds 1 + the key's insertion index, 0 = empty.
 // Keys are compared with ===, so a hash collision costs a probe, never a wrong answer.
 
-import type { Bin } from '../bytes.ts';
+import type { Bin } from '../../bytes.ts';
 
 const PAGE_BITS = 14;
 const PAGE_SIZE = 1 << PAGE_BITS;
