@@ -9,7 +9,7 @@
 // there is more than one (Redis 7.0 propagatePendingCommands), never wrapped for expiry.
 
 import type { Bin } from './bytes.ts';
-import { Db, type KeyspaceHooks } from './keyspace/db.ts';
+import { Db, type CopyOnWrite, type KeyspaceHooks } from './keyspace/db.ts';
 import {
   CommandError,
   ErrorReply,
@@ -21,7 +21,6 @@ import {
 import { buildCommandTable, type CommandTable } from './commands/registry.ts';
 import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
 import { writeKeysOf } from './commands/write-keys.ts';
-import type { CopyOnWrite } from './keyspace/copy-on-write.ts';
 
 /** Redis feedAppendOnlyFile: receives every command that must reach the AOF. */
 export interface PropagationSink {

@@ -1,5 +1,5 @@
 // Keys a write command may change in place, for a copy-on-write snapshot (the AOF rewrite's,
-// keyspace/copy-on-write.ts): the command table's key positions, plus the numkeys forms whose
+// keyspace/db.ts CopyOnWrite): the command table's key positions, plus the numkeys forms whose
 // keys the table cannot describe (Redis's movablekeys). A fact of the command table.
 
 import type { Bin } from '../bytes.ts';

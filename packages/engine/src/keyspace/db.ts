@@ -6,7 +6,6 @@
 
 import type { Bin } from '../bytes.ts';
 import type { RedisValue } from './values.ts';
-import type { CopyOnWrite } from './copy-on-write.ts';
 
 /**
  * An absolute expiry in Unix ms. A number while it is exact; a bigint beyond 2^53 ms (year 287396),
@@ -19,6 +18,19 @@ export type ExpireMs = number | bigint;
 export function toExpireMs(v: number | bigint): ExpireMs {
   if (typeof v === 'number') return v;
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/**
+ * The hook a point-in-time snapshot of the keyspace installs in every Db (the AOF rewrite's
+ * copy-on-write, aof/rewrite/rewrite-snapshot.ts): Db calls it before anything changes a key, so
+ * the snapshot can save the key's state first. Declared here, with the Db that calls it, so the
+ * keyspace does not depend on the rewrite that implements it.
+ */
+export interface CopyOnWrite {
+  /** Save `key`'s current state before it changes (idempotent; cheap once written). */
+  beforeChange(db: Db, key: Bin): void;
+  /** True when `db`'s tables belong to the snapshot: the Db must replace them instead of clearing. */
+  ownsTables(db: Db): boolean;
 }
 
 export interface KeyspaceHooks {

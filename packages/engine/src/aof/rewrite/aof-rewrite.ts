@@ -31,8 +31,7 @@
 // ManualRewriteScheduler), and the done handler does renames and two manifest writes.
 
 import type { Clock } from '../../io/clock.ts';
-import type { CopyOnWrite } from '../../keyspace/copy-on-write.ts';
-import type { Db } from '../../keyspace/db.ts';
+import type { CopyOnWrite, Db } from '../../keyspace/db.ts';
 import type { AofLogger } from '../aof-writer.ts';
 import { RewriteSnapshot } from './rewrite-snapshot.ts';
 import type { SnapshotSink } from './snapshot-sink.ts';

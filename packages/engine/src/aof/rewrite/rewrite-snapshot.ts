@@ -29,8 +29,7 @@
 // keyspace as it was when the snapshot started, whatever commands ran meanwhile.
 
 import type { Bin } from '../../bytes.ts';
-import type { CopyOnWrite } from '../../keyspace/copy-on-write.ts';
-import type { Db, ExpireMs } from '../../keyspace/db.ts';
+import type { CopyOnWrite, Db, ExpireMs } from '../../keyspace/db.ts';
 import type { RedisValue } from '../../keyspace/values.ts';
 import { InsertOnlyBinSet } from './insert-only-bin-set.ts';
 import { SnapshotEncoder } from './snapshot-codec.ts';
