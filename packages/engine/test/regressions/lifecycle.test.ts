@@ -4,8 +4,16 @@
 // The crash simulator's swarm walks the same edges at random (test/sim).
 
 import { describe, expect, it } from 'vitest';
-import { EngineError, type Engine } from '@aofkv/engine';
-import { openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
+import { InlineBio } from '@aofkv/bio-workers';
+import { EngineError, openEngine, type Engine } from '@aofkv/engine';
+import {
+  SimClock,
+  SimFileSystem,
+  openSimEngine,
+  type SimEngine,
+  type SimEngineOptions,
+} from '@aofkv/engine/testing';
+import { ManualRewriteScheduler } from '../../src/aof/rewrite/aof-rewrite.ts';
 
 /** Close, then open a new engine on the same disk and clock: what a restart finds. */
 async function restart(s: SimEngine, options: SimEngineOptions = {}): Promise<SimEngine> {
@@ -245,21 +253,37 @@ describe('finding 9: turning the AOF on again clears both error statuses', () =>
 });
 
 describe('finding 11: a fatal error in a rewrite start that waited for its presync', () => {
-  it('goes through the fatal event and rejects the held replies (no unhandled rejection)', async () => {
-    const s = await openSimEngine({ appendfsync: 'everysec' });
-    const seen = observe(s.engine);
-    const db = s.engine.db(0);
+  /** A bio whose drain('aofFsync') waits until the test lets the fsync thread run (release). */
+  class SlowFsyncBio extends InlineBio {
+    readonly #waiting: (() => void)[] = [];
+    override drain(type?: 'aofFsync' | 'closeFile'): Promise<void> {
+      if (type !== 'aofFsync' || this.pending('aofFsync') === 0) return super.drain(type);
+      return new Promise((resolve) => this.#waiting.push(resolve));
+    }
+    release(): void {
+      this.runAll();
+      for (const resolve of this.#waiting.splice(0)) resolve();
+    }
+  }
+
+  it('goes through the fatal event and rejects the held reply (no unhandled rejection)', async () => {
+    const clock = new SimClock();
+    const fs = new SimFileSystem({ clock });
+    const bio = new SlowFsyncBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
+    const engine = await openEngine({ dir: '/data', fs, clock, bio, autoCron: false, appendfsync: 'everysec', rewriteScheduler: new ManualRewriteScheduler() });
+    const seen = observe(engine);
+    const db = engine.db(0);
     const value = 'v'.repeat(1000);
     for (let i = 0; i < 300; i++) await db.set(`key:${i}`, value); // > 256 KiB not fsynced
     expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
-    expect(s.engine.aof!.info().aof_rewrite_in_progress).toBe(1); // waiting for bio's fsync
+    expect(engine.aof!.info().aof_rewrite_in_progress).toBe(1); // waiting for bio's fsync
     await db.command('config', 'set', 'appendfsync', 'always');
-    s.fs.faults.add({ op: 'write', error: 'EIO', persistent: true });
+    fs.faults.add({ op: 'write', error: 'EIO', persistent: true });
     const held = db.set('x', '1'); // in aof_buf; the presync's end flushes it first
-    s.bio.runAll(); // the presync ends: its forced flush fails under always
+    bio.release(); // the presync ends: its forced flush fails under always
     await expect(held).rejects.toMatchObject({ code: 'ERR_ENGINE_FATAL' });
     expect(seen.fatal).toHaveLength(1);
-    await s.engine.close();
+    await engine.close();
   });
 });
 

@@ -17,7 +17,7 @@
 // base writer, the done handler) run. `onIncrSwitch` reports each switch to a new INCR file at the
 // moment it happens (the writer's 'incr-switch' trace event), with what it knew about the old file.
 
-import { InlineBio, type BioEvent } from '@aofkv/bio-workers';
+import { InlineBio, type BioEvent, type BioJobType } from '@aofkv/bio-workers';
 import { openEngine, type Engine, type EngineOptions, type EngineTraceEvent } from '@aofkv/engine';
 import { inspectAof } from '@aofkv/engine/testing';
 import { ManualRewriteScheduler } from '../../src/aof/rewrite/aof-rewrite.ts';
@@ -41,6 +41,7 @@ export interface IncrSwitch {
 
 export interface SimMachine {
   engine: Engine;
+  bio: SimBio;
   /**
    * The process dies (a crash): from now on every file-system call of this engine fails, as a
    * dead process makes none. Its promises may still run (a killed rewrite's tail); they must not
@@ -48,7 +49,6 @@ export interface SimMachine {
    */
   kill(): void;
   fs: SimFileSystem;
-  bio: InlineBio;
   rewrite: ManualRewriteScheduler;
   /** One serverCron tick at the current simulated time. */
   tick(): void;
@@ -99,11 +99,12 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     if (started === null || started.fd !== fd) throw new Error(`no fdatasync was started for fd ${fd}`);
     started.complete();
   };
-  const bio = new InlineBio({ fsync, close: (fd) => fs.close(fd) }, { clock });
+  const bio = new SimBio({ fsync, close: (fd) => fs.close(fd) }, { clock });
   const machine = { onBioEvent: null, onIncrSwitch: null, onLoadPause: null } as SimMachine;
   bio.onEvent = (event) => {
     if (exactFsync && event.type === 'aofFsync' && event.phase === 'start') running = fs.startFdatasync(event.fd);
     if (event.type === 'closeFile') closing = event.phase === 'start' ? event.fd : null;
+    if (event.type === 'aofFsync' && event.phase === 'finish') bio.releaseDrains();
     machine.onBioEvent?.(event);
   };
   const rewrite = new ManualRewriteScheduler(sliceEntries === undefined ? {} : { maxEntriesPerSlice: sliceEntries });
@@ -167,4 +168,25 @@ function processView(disk: SimFileSystem): { fs: FileSystem; kill: () => void } 
     },
   }) as FileSystem;
   return { fs, kill: () => void (alive = false) };
+}
+
+/**
+ * InlineBio whose drain('aofFsync') — a rewrite's presync waiting for its fsync — completes when
+ * the simulator's bio steps have run the job, not at the call: the presync stays open across
+ * steps, as it does while a real fsync thread is busy, so the swarm can act inside it (switch
+ * appendfsync, close, kill the rewrite). Every other drain runs the jobs at the call.
+ */
+export class SimBio extends InlineBio {
+  readonly #waiting: (() => void)[] = [];
+
+  override drain(type?: BioJobType): Promise<void> {
+    if (type !== 'aofFsync' || this.pending('aofFsync') === 0) return super.drain(type);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Called when an fsync job finished: a drain waiting for none pending completes. */
+  releaseDrains(): void {
+    if (this.pending('aofFsync') !== 0) return;
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
 }

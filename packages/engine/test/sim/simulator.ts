@@ -575,11 +575,13 @@ class Simulation {
     const rng = this.#schedule;
     const k = this.config.lifecycle;
     const inMulti = () => rng.chance(k.configInMulti);
+    // Operators turn the AOF off and on, and reload it, more often while writes are refused.
+    const boost = this.#driver.writesRefused ? 4 : 1;
     const steps: [number, () => Promise<void>][] = [
-      [k.toggleAppendonly, () => this.#driver.configSet('appendonly', this.#driver.aofState === 'off' ? 'yes' : 'no', inMulti())],
+      [k.toggleAppendonly * boost, () => this.#driver.configSet('appendonly', this.#driver.aofState === 'off' ? 'yes' : 'no', inMulti())],
       [k.switchPolicy, () => this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti())],
       [k.switchPreamble, () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti())],
-      [k.debugLoadAof, () => this.#recover(() => this.#reload())],
+      [k.debugLoadAof * boost, () => this.#recover(() => this.#reload())],
       [k.closeRestart, () => this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true))],
     ];
     for (const [probability, step] of steps) {
@@ -640,14 +642,18 @@ class Simulation {
     }
   }
 
-  /** A slow disk: a started fsync may stay "running" for many steps (postponing writes). */
-  #bioStep(): void {
+  /**
+   * A slow disk: a started fsync may stay "running" for many steps (postponing writes, holding a
+   * rewrite's presync open). What a finished job lets run (a presync's start) runs in this step.
+   */
+  async #bioStep(): Promise<void> {
     const rng = this.#schedule;
     const { bio } = this.#driver.machine;
     if (bio.isRunning('aofFsync')) {
       if (rng.chance(this.config.fsyncFinishProbability)) {
         bio.finishRunning('aofFsync');
         this.#driver.log('bio fsync finished');
+        await this.#driver.machine.settle();
       }
     } else if (bio.queued('aofFsync') > 0 && rng.chance(this.config.fsyncStartProbability)) {
       bio.startNext('aofFsync');

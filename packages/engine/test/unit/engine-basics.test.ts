@@ -33,6 +33,13 @@ describe('engine basics', () => {
     await expect(db.command('PING')).rejects.toMatchObject({ code: 'ERR_ENGINE_CLOSED' });
   });
 
+  it('close() called twice returns the same promise: the second caller waits for the first', async () => {
+    const engine = await openEngine({ appendonly: false });
+    const first = engine.close();
+    expect(engine.close()).toBe(first);
+    await first;
+  });
+
   it('validates options and names the bad one', async () => {
     await expect(openEngine({ appendfsync: 'sometimes' as never })).rejects.toThrow(/appendfsync/);
     await expect(openEngine({ appendfilename: 'a/b' })).rejects.toThrow(/can't be a path/);
