@@ -295,6 +295,10 @@ export class AofDirectory {
       if (this.restoreAfterFailedPersist(err)) {
         this.bgUnlink(basePath);
         if (newIncrPath !== null) this.bgUnlink(newIncrPath);
+      } else {
+        // The manifest on disk may name the new base (and a first rewrite's renamed INCR) while
+        // this process goes on with the old one: in doubt until the cron restores it.
+        this.inDoubt = isFsError(err) ? err.code : 'EIO';
       }
       return false;
     }

@@ -501,6 +501,16 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     if (s.kind !== 'on' && s.kind !== 'off' && s.kind !== 'wait-rewrite') {
       throw new EngineError('ERR_NOT_SUPPORTED', `DEBUG LOADAOF is not possible while the AOF is ${s.kind}`);
     }
+    const doubt = this.directory.manifestInDoubt;
+    if (doubt !== null) {
+      // The manifest on disk may not be the one this process writes by: loading it could adopt
+      // files that are not its own (see AofDirectory.inDoubt). The cron restores it first.
+      throw new EngineError(
+        'ERR_AOF_MANIFEST',
+        `DEBUG LOADAOF refused: the AOF manifest on disk is in doubt after a failed write (${strerror(doubt)}); ` +
+          'retry once writes are accepted again',
+      );
+    }
     if (s.kind === 'on') {
       this.writer.flush(true);
       const after = this.state;

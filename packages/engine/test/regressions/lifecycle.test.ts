@@ -410,3 +410,32 @@ describe('a rewrite killed before its walk first waited (found by the simulator)
     expect(s.fs.readdir('/data').filter((name) => name.startsWith('temp-'))).toEqual([]);
   });
 });
+
+describe('a first rewrite whose manifest could be neither persisted nor restored (found by the simulator)', () => {
+  it('leaves the manifest in doubt: writes refused and DEBUG LOADAOF refused until the cron restores it', async () => {
+    let dirFsyncFailed = false;
+    const s = await openSimEngine({
+      appendonly: false,
+      fsOptions: { onOp: (e) => void (dirFsyncFailed ||= e.op === 'fsyncDir' && e.errorCode !== undefined) },
+    });
+    const db = s.engine.db(0);
+    await db.set('k', 'v');
+    await db.command('config', 'set', 'appendonly', 'yes');
+    // The done handler's manifest persist renames, then its directory fsync fails, and writing
+    // the old manifest back fails too: the manifest on disk may name the renamed temp INCR.
+    s.fs.faults.add({ op: 'fsyncDir', error: 'EIO' });
+    s.fs.faults.add({ op: 'open', error: 'EIO', pathIncludes: 'temp-appendonly.aof.manifest', when: () => dirFsyncFailed });
+    await s.finishRewrite();
+    expect(s.inspect().manifestInDoubt).toBe('EIO');
+    await expect(db.set('x', '1')).rejects.toThrow(/^MISCONF/);
+    await expect(s.engine.debugLoadAof()).rejects.toMatchObject({ code: 'ERR_AOF_MANIFEST' });
+    s.tick(); // the cron restores the manifest in memory, and starts the first rewrite again
+    expect(s.inspect().manifestInDoubt).toBe(null);
+    await s.finishRewrite();
+    expect(s.inspect().state).toBe('on');
+    await db.set('x', '1');
+    const again = await restart(s);
+    expect(await again.engine.db(0).command('mget', 'k', 'x')).toEqual(['v', '1']);
+    await again.engine.close();
+  });
+});

@@ -300,7 +300,12 @@ export class Driver {
    * by an earlier turn get their EXEC first; the MULTI units at the indexes in `openNow` are only
    * queued (MULTI and commands, on a handle of their own) and get their EXEC in a later turn.
    */
-  async turn(units: readonly Unit[], rewriteAfter: number | null = null, openNow: ReadonlySet<number> = new Set()): Promise<UnitOutcome[]> {
+  async turn(
+    units: readonly Unit[],
+    rewriteAfter: number | null = null,
+    openNow: ReadonlySet<number> = new Set(),
+    midTurn: (() => void) | null = null,
+  ): Promise<UnitOutcome[]> {
     const engine = this.machine.engine;
     if (engine.closed) throw new Error('turn on a stopped engine');
     const nowMs = this.clock.nowMs();
@@ -328,6 +333,9 @@ export class Driver {
     });
     const all = [...closing, ...submitted];
     const ack = this.#ackContext();
+    // Something another thread finishes while the turn's commands are still in aof_buf (a bio
+    // fsync): what it lets run (a rewrite's presync) runs before this turn's beforeSleep.
+    midTurn?.();
     this.figures.unitsSubmitted += all.length;
     if (rewrite.reply !== null) this.#logRewriteReply('in-turn', await rewrite.reply);
     const real = await Promise.all(all.map((s) => s.reply));
@@ -633,7 +641,7 @@ export class Driver {
   #reloadFailed(error: unknown): ReloadOutcome {
     const code = (error as { code?: string }).code;
     if (!(error instanceof EngineError)) throw new Error(`DEBUG LOADAOF failed untyped: ${String(error)}`);
-    if (code === 'ERR_AOF_WRITE' || code === 'ERR_NOT_SUPPORTED') return 'refused';
+    if (code === 'ERR_AOF_WRITE' || code === 'ERR_AOF_MANIFEST' || code === 'ERR_NOT_SUPPORTED') return 'refused';
     if (!this.stopped) throw new Error(`DEBUG LOADAOF failed (${code}) but the engine runs on`);
     return 'fatal';
   }

@@ -136,6 +136,8 @@ export interface LifecycleKnobs {
   badArity: number;
   /** The rewrite's base writer: inline, or the writer thread's task protocol run in-process. */
   rewriteSink: 'inline' | 'writer-tasks';
+  /** Per turn: the bio thread finishes its running fsync while the turn's commands are buffered. */
+  midTurnBio: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -265,6 +267,7 @@ function pickLifecycle(rng: Prng): { databases: number; highDbShare: number; lif
       splitMulti: rng.pick([0, 0.3, 0.6]),
       badArity: maybeRate(rng, [0.1, 0.3]),
       rewriteSink: rng.pick(['inline', 'writer-tasks'] as const),
+      midTurnBio: rng.pick([0, 0.2, 0.5]),
     },
   };
 }
@@ -614,7 +617,16 @@ class Simulation {
     units.forEach((unit, i) => {
       if (unit.kind === 'multi' && rng.chance(this.config.lifecycle.splitMulti)) openNow.add(i);
     });
-    await this.#driver.turn(units, withRewrite ? rng.nextInt(count) : null, openNow);
+    const midTurn = rng.chance(this.config.lifecycle.midTurnBio) ? () => this.#finishFsyncNow() : null;
+    await this.#driver.turn(units, withRewrite ? rng.nextInt(count) : null, openNow, midTurn);
+  }
+
+  /** The bio thread finishes its running fsync now, in the middle of a turn. */
+  #finishFsyncNow(): void {
+    const { bio } = this.#driver.machine;
+    if (!bio.isRunning('aofFsync')) return;
+    bio.finishRunning('aofFsync');
+    this.#driver.log('bio fsync finished (mid-turn)');
   }
 
   /** Operators run BGREWRITEAOF after disk errors too: ask more often while writes are refused. */
