@@ -87,6 +87,8 @@ export interface DriverFigures {
   badArityRefused: number;
   /** Transactions whose EXEC came in a later turn than their MULTI. */
   splitTransactions: number;
+  /** Rewrite starts that first waited for bio to fsync the current INCR (the presync). */
+  presyncs: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -121,6 +123,7 @@ export function emptyDriverFigures(): DriverFigures {
     closesNotPersisted: 0,
     badArityRefused: 0,
     splitTransactions: 0,
+    presyncs: 0,
   };
 }
 
@@ -405,6 +408,11 @@ export class Driver {
   /** The MISCONF gate is up (a write or background fsync failed). */
   get writesRefused(): boolean {
     return !this.stopped && this.machine.engine.aof!.deniedWriteError() !== null;
+  }
+
+  /** A rewrite's start waits for bio to fsync the current INCR (the presync window). */
+  get presyncOpen(): boolean {
+    return this.running && !this.stopped && this.#inspect().rewrite.waitingForPresync;
   }
 
   get rewriteInProgress(): boolean {
@@ -779,6 +787,7 @@ export class Driver {
     else if (message.startsWith("Can't open the append-only file for the rewrite")) f.rewritesStartFailed++;
     else if (message.startsWith("Can't start the AOF rewrite")) f.rewritesStartFailed++;
     else if (message.startsWith('Removing the temp incr aof file')) this.#t.firstRewriteAbandoned();
+    else if (message.startsWith('Background AOF rewrite waits for the fsync')) f.presyncs++;
     else if (!/manifest|rewrite|AOF reopen|AOF was enabled/i.test(message)) return;
     this.log(`engine: ${message}`);
   }

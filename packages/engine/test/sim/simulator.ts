@@ -582,7 +582,8 @@ class Simulation {
     const boost = this.#driver.writesRefused ? 4 : 1;
     const steps: [number, () => Promise<void>][] = [
       [k.toggleAppendonly * boost, () => this.#driver.configSet('appendonly', this.#driver.aofState === 'off' ? 'yes' : 'no', inMulti())],
-      [k.switchPolicy, () => this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti())],
+      // A rare window (finding 11): switching appendfsync while a rewrite waits for its presync.
+      [k.switchPolicy * (this.#driver.presyncOpen ? 10 : 1), () => this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti())],
       [k.switchPreamble, () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti())],
       [k.debugLoadAof * boost, () => this.#recover(() => this.#reload())],
       [k.closeRestart, () => this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true))],

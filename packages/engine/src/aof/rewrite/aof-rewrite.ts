@@ -332,6 +332,7 @@ export class AofRewriter {
   private beginPresync(): void {
     const presync: Presync = { cancelled: false, done: Promise.resolve() };
     this.presync = presync;
+    this.port.log('notice', 'Background AOF rewrite waits for the fsync of the current INCR first');
     presync.done = this.port.presync().then(() => this.endPresync(presync));
   }
 
