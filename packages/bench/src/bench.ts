@@ -107,7 +107,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const elapsedSec = (performance.now() - t0) / 1000;
   const markdown =
     renderMarkdown({ machine, commandLine: o.commandLine, quick: o.quick, writes, cells, limits, loadRewrite, targets, files, elapsedSec }) +
-    (rdbLoad === null ? '' : '\n' + rdbLoadSection(rdbLoad));
+    (rdbLoad === null ? '' : `\n${rdbLoadSection(rdbLoad)}`);
   fs.writeFileSync(
     jsonPath,
     JSON.stringify(

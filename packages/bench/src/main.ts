@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const rest = sub === 'bench' && args[0] !== 'bench' ? args : args.slice(1);
   const commandLine = `pnpm bench ${args.join(' ')}`.trim();
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (sub === 'bench') {
@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       dataDir: values['data-dir'] ?? os.tmpdir(),
       commandLine,
     });
-    process.stdout.write(outcome.markdown + '\n');
+    process.stdout.write(`${outcome.markdown}\n`);
     return 0;
   }
   if (sub === 'study') {
@@ -110,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       outDir: values.out ?? DEFAULT_OUT,
       dataDir: values['data-dir'] ?? os.tmpdir(),
     });
-    process.stdout.write(outcome.summary + '\n');
+    process.stdout.write(`${outcome.summary}\n`);
     return 0;
   }
   if (sub === 'profile') {
@@ -146,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       dataDir: values['data-dir'] ?? os.tmpdir(),
       child: values.child,
     });
-    process.stdout.write(text + '\n');
+    process.stdout.write(`${text}\n`);
     return 0;
   }
   throw new UsageError(`unknown subcommand '${sub}' (bench, study, profile)`);

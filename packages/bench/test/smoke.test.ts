@@ -53,7 +53,7 @@ describe('pnpm bench command line', () => {
   it('--help prints the usage; a wrong option or value is one line and the usage, exit code 2', async () => {
     const help = await runMain(['--help'], 60_000);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage:\n  pnpm bench \[--quick\]/);
+    expect(help.stdout).toMatch(/^Usage:\n {2}pnpm bench \[--quick\]/);
     const bad = await runMain(['--bogus'], 60_000);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^pnpm bench: Unknown option '--bogus'/);

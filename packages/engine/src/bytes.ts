@@ -7,6 +7,7 @@
 /** A byte string: each UTF-16 code unit holds one byte (0..255). */
 export type Bin = string;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII includes the control bytes
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 // Node's Buffer#latin1Slice / #latin1Write: undocumented but present since the first Buffer (as

@@ -139,7 +139,7 @@ export function parseOptionText(o: OptionSpec, text: string): EngineConfig[keyof
     }
     case 'enum': {
       const t = text.toLowerCase();
-      if (!o.enumValues!.includes(t)) throw new Error('argument(s) must be one of the following: ' + o.enumValues!.join(', '));
+      if (!o.enumValues!.includes(t)) throw new Error(`argument(s) must be one of the following: ${o.enumValues!.join(', ')}`);
       return t as FsyncPolicy;
     }
     case 'int':

@@ -72,14 +72,14 @@ export function sdsCatRepr(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     const code = s.charCodeAt(i);
-    if (c === '\\' || c === '"') out += '\\' + c;
+    if (c === '\\' || c === '"') out += `\\${c}`;
     else if (c === '\n') out += '\\n';
     else if (c === '\r') out += '\\r';
     else if (c === '\t') out += '\\t';
     else if (c === '\x07') out += '\\a';
     else if (c === '\b') out += '\\b';
     else if (code >= 0x20 && code < 0x7f) out += c; // isprint in the C locale
-    else out += '\\x' + code.toString(16).padStart(2, '0');
+    else out += `\\x${code.toString(16).padStart(2, '0')}`;
   }
-  return out + '"';
+  return `${out}"`;
 }

@@ -142,7 +142,7 @@ export class Server implements KeyspaceHooks, ServerView {
     if (clients === undefined) return;
     for (const client of [...clients]) {
       const wk = client.watched.find((w) => w.db === db && w.key === key);
-      if (wk !== undefined && wk.expired) {
+      if (wk?.expired) {
         // Redis touchWatchedKey: a key already expired at WATCH time that is now really gone
         // has logically not changed; the flag is cleared instead of failing the transaction.
         if (!db.dict.has(key)) {
@@ -180,18 +180,18 @@ export class Server implements KeyspaceHooks, ServerView {
     if (keys === undefined) return;
     for (const [key, clients] of [...keys]) {
       const existsInEmptied = emptied.dict.has(key);
-      const existsInReplacement = replacedWith !== null && replacedWith.dict.has(key);
+      const existsInReplacement = replacedWith?.dict.has(key);
       if (!existsInEmptied && !existsInReplacement) continue;
       for (const client of [...clients]) {
         const wk = client.watched.find((w) => w.db === emptied && w.key === key);
-        if (wk !== undefined && wk.expired) {
+        if (wk?.expired) {
           if (!existsInReplacement) {
             // Expired at WATCH time and not replaced: logically unchanged (Redis 7.0).
             wk.expired = false;
             continue;
           }
           wk.expired = false;
-          if (replacedWith !== null && replacedWith.isExpired(key)) continue;
+          if (replacedWith?.isExpired(key)) continue;
         }
         client.dirtyCas = true;
         this.unwatchAll(client);

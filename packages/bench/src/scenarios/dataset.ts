@@ -10,7 +10,6 @@
 // `redis-benchmark -r <stringKeys>` load (and ours) overwrites existing keys during a rewrite.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AofBuffer } from '@aofkv/engine/testing';
 import { keyName } from '../workload.ts';

@@ -11,4 +11,4 @@ import { aofkvRound, type AofkvRoundSpec } from './load-rewrite.ts';
 const spec = JSON.parse(process.argv[2] ?? '') as AofkvRoundSpec;
 const result = await aofkvRound(spec.ds, spec.dir, spec.round, spec.config);
 // Exit once the line is out: a pipe write is asynchronous, and worker threads may still be idle.
-process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

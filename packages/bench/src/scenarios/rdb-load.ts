@@ -107,5 +107,5 @@ export function rdbLoadSection(r: RdbLoadResult): string {
   const b = median(r.runs.filter((x) => x.system === 'redis').map((x) => x.mbPerSec));
   if (Number.isFinite(a) && Number.isFinite(b)) lines.push('', `aofkv / redis-server RDB load speed: ${(a / b).toFixed(2)}×`);
   if (r.redisUnavailable !== null) lines.push('', `redis-server unavailable: ${r.redisUnavailable}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

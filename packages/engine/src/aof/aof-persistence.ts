@@ -45,7 +45,6 @@ import {
   type LoaderDeps,
 } from './aof-loader.ts';
 import {
-  AofFatalError,
   AofWriter,
   type AofLogger,
   type AofTraceEvent,

@@ -48,9 +48,7 @@ export const SHUTDOWN_WRITE_ATTEMPTS = 3;
 
 export type WriteStatus = { kind: 'ok' } | { kind: 'err'; code: string };
 
-export interface AofLogger {
-  (level: 'notice' | 'warning' | 'verbose', message: string): void;
-}
+export type AofLogger = (level: 'notice' | 'warning' | 'verbose', message: string) => void
 
 /** Everything the study mode, tracing and the simulator can observe about the write path. */
 export type AofTraceEvent =

@@ -9,7 +9,7 @@
 
 import { posix as path } from 'node:path';
 import { isKnownFsErrorCode, strerror, type FileSystem } from '../io/file-system.ts';
-import { parseManifest, ManifestError } from './aof-manifest.ts';
+import { parseManifest, ManifestError, type AofManifest } from './aof-manifest.ts';
 import { RespFileReader } from '../io/resp-file-reader.ts';
 import { checkRdbPreamble } from '../rdb/rdb-check.ts';
 
@@ -78,7 +78,11 @@ export async function checkAof(
     io.out(USAGE);
     return 1;
   }
-  const effectiveIo: CheckIo = yes ? { out: io.out, prompt: async (q) => (io.out(q + 'y'), 'y') } : io;
+  const answerYes = async (question: string): Promise<string> => {
+    io.out(`${question}y`);
+    return 'y';
+  };
+  const effectiveIo: CheckIo = yes ? { out: io.out, prompt: answerYes } : io;
   state.io = effectiveIo;
   try {
     const type = inputFileType(state, filePath);
@@ -145,7 +149,7 @@ function inputFileType(state: CheckState, filePath: string): 'manifest' | 'rdb' 
 
 async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: string): Promise<void> {
   state.io.out('Start checking Multi Part AOF');
-  let manifest;
+  let manifest: AofManifest;
   try {
     manifest = parseManifest(state.fs.readFile(manifestPath).toString('latin1'), manifestPath);
   } catch (err) {
@@ -389,7 +393,7 @@ function readLong(state: CheckState, scan: Scan, prefix: string): number | null 
   if (line === null) return null;
   const read = line.subarray(0, Math.min(line.length, 127)).toString('latin1');
   const leftover = prefix === '*' ? scan.starLineBuffer.slice(read.length + 1) : '';
-  const text = read + '\0' + leftover;
+  const text = `${read}\0${leftover}`;
   if (prefix === '*') scan.starLineBuffer = text;
   if (text[0] !== prefix) {
     setError(scan, `Expected prefix '${prefix}', got: '${text[0] ?? ''}'`);

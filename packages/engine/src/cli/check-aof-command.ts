@@ -30,7 +30,7 @@ export async function runCheckAof(args: readonly string[], io: CliIo): Promise<n
     pending = pending.then(() => writeText(io.stdout, text));
   };
   const checkIo: CheckIo = {
-    out: (line) => out(line + '\n'),
+    out: (line) => out(`${line}\n`),
     prompt: async (question) => {
       out(question);
       await pending;

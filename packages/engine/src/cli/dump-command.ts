@@ -52,7 +52,7 @@ export async function runDump(args: readonly string[], io: CliIo): Promise<numbe
   }
   progress.stop();
   try {
-    await writeText(io.stdout, dumpKeyspace(engine.server.dbs) + '\n');
+    await writeText(io.stdout, `${dumpKeyspace(engine.server.dbs)}\n`);
   } finally {
     await engine.close();
   }

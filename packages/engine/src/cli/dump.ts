@@ -71,6 +71,7 @@ const utf8 = new TextDecoder('utf-8', {
   // round-trip.
   ignoreBOM: true,
 });
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII includes the control bytes
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** A byte string for the dump: its text when valid UTF-8, else {"base64": ...}. */

@@ -22,15 +22,15 @@ export type OutputMode = 'tty' | 'raw';
 /** The bytes redis-cli prints for `reply` to the command `argv` (cliFormatReply). */
 export function formatReply(reply: Reply, mode: OutputMode, argv: readonly Bin[] = []): Bin {
   if (isVerbatimCommand(argv)) return formatRaw(reply);
-  return mode === 'tty' ? formatTty(reply, '') : formatRaw(reply) + '\n';
+  return mode === 'tty' ? formatTty(reply, '') : `${formatRaw(reply)}\n`;
 }
 
 /** cliFormatReplyTTY(reply, prefix). */
 export function formatTty(reply: Reply, prefix: string): Bin {
   if (reply === null || reply instanceof NilArrayReply) return '(nil)\n';
-  if (typeof reply === 'string') return quoteBytes(reply) + '\n';
+  if (typeof reply === 'string') return `${quoteBytes(reply)}\n`;
   if (typeof reply === 'number' || typeof reply === 'bigint') return `(integer) ${formatInteger(reply)}\n`;
-  if (reply instanceof StatusReply) return cString(reply.status) + '\n';
+  if (reply instanceof StatusReply) return `${cString(reply.status)}\n`;
   if (reply instanceof ErrorReply) return `(error) ${cString(reply.message)}\n`;
   if (reply.length === 0) return '(empty array)\n';
   // The index column is as wide as the largest index; nested replies are indented by that width
@@ -39,7 +39,7 @@ export function formatTty(reply: Reply, prefix: string): Bin {
   const childPrefix = prefix + ' '.repeat(width + 2);
   let out = '';
   for (let i = 0; i < reply.length; i++) {
-    out += (i === 0 ? '' : prefix) + String(i + 1).padStart(width) + ') ';
+    out += `${(i === 0 ? '' : prefix) + String(i + 1).padStart(width)}) `;
     out += formatTty(reply[i]!, childPrefix);
   }
   return out;
@@ -51,7 +51,7 @@ export function formatRaw(reply: Reply): Bin {
   if (typeof reply === 'string') return reply;
   if (typeof reply === 'number' || typeof reply === 'bigint') return formatInteger(reply);
   if (reply instanceof StatusReply) return reply.status;
-  if (reply instanceof ErrorReply) return reply.message + '\n';
+  if (reply instanceof ErrorReply) return `${reply.message}\n`;
   let out = '';
   for (let i = 0; i < reply.length; i++) {
     if (i > 0) out += '\n'; // config.mb_delim
@@ -75,10 +75,10 @@ export function quoteBytes(s: Bin): string {
       case 0x08: out += '\\b'; break;
       default:
         // isprint() in the C locale: 0x20..0x7e; everything else (including bytes >= 0x80) as \xHH.
-        out += c >= 0x20 && c <= 0x7e ? s[i] : '\\x' + c.toString(16).padStart(2, '0');
+        out += c >= 0x20 && c <= 0x7e ? s[i] : `\\x${c.toString(16).padStart(2, '0')}`;
     }
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /**

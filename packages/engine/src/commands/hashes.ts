@@ -53,7 +53,7 @@ function hsetGeneric(c: CommandContext, argv: readonly Bin[], name: 'hset' | 'hm
 function hsetnx(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
   const hash = getHash(c.db, key);
-  if (hash !== undefined && hash.map.has(argv[2]!)) return 0;
+  if (hash?.map.has(argv[2]!)) return 0;
   storeField(c, key, hash, argv[2]!, argv[3]!);
   return 1;
 }

@@ -655,8 +655,8 @@ function aggregate(target: number, value: number, how: Aggregate): number {
     const sum = target + value;
     return Number.isNaN(sum) ? 0 : sum;
   }
-  if (how === 'min') return value < target ? value : target;
-  return value > target ? value : target;
+  if (how === 'min') return Math.min(value , target);
+  return Math.max(value , target);
 }
 
 interface SetOpOptions {

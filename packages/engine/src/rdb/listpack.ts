@@ -159,7 +159,7 @@ export function encodeListpack(items: readonly Bin[]): Buffer {
   }
   const out = Buffer.allocUnsafe(total);
   out.writeUInt32LE(total, 0);
-  out.writeUInt16LE(items.length < COUNT_UNKNOWN ? items.length : COUNT_UNKNOWN, 4);
+  out.writeUInt16LE(Math.min(items.length , COUNT_UNKNOWN), 4);
   let p = HEADER_SIZE;
   for (const part of parts) p += part.copy(out, p);
   out[p] = EOF_BYTE;

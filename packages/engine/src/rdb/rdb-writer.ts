@@ -296,7 +296,10 @@ export class RdbEncoder {
     const n = s.length;
     if (n <= 11 && n > 0) {
       const v = canonicalInt32(s);
-      if (v !== null) return this.intString(v);
+      if (v !== null) {
+        this.intString(v);
+        return;
+      }
     }
     if (this.compression && n > COMPRESS_MIN_LEN && this.lzfString(s)) return;
     this.length(n);

@@ -26,7 +26,7 @@ async function setup(options: SimEngineOptions = {}): Promise<Harness> {
   };
 }
 
-const resp = (...argv: string[]) => `*${argv.length}\r\n` + argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('');
+const resp = (...argv: string[]) => `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
 
 describe('aof flush: what reaches the file', () => {
   it('writes one turn’s commands with a single write, after a SELECT (first command after start-up)', async () => {

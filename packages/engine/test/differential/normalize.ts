@@ -103,8 +103,8 @@ function showInner(r: Reply): string {
   if (typeof r === 'bigint') return `(integer) ${r}n`;
   if (r === null) return '(nil)';
   if (r instanceof NilArrayReply) return '(nil array)';
-  if (r instanceof StatusReply) return `+${escape(r.status)}`;
-  if (r instanceof ErrorReply) return `(error) ${escape(r.message)}`;
+  if (r instanceof StatusReply) return `+${escapeBin(r.status)}`;
+  if (r instanceof ErrorReply) return `(error) ${escapeBin(r.message)}`;
   if (Array.isArray(r)) return `[${r.map(showInner).join(', ')}]`;
   return `<not a Reply: ${String(r)}>`;
 }
@@ -121,11 +121,11 @@ export function showCommand(argv: readonly Bin[], maxArgLen = 200): string {
 
 /** redis-cli sdscatrepr quoting of a byte string. */
 export function quote(b: Bin): string {
-  return `"${escape(b)}"`;
+  return `"${escapeBin(b)}"`;
 }
 
 /** The inside of quote(): printable ASCII as is, everything else escaped. */
-function escape(b: Bin): string {
+function escapeBin(b: Bin): string {
   let out = '';
   for (let i = 0; i < b.length; i++) {
     const c = b.charCodeAt(i);

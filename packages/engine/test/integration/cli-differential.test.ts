@@ -241,7 +241,7 @@ describe.skipIf(!available)('aofkv shell vs redis-cli (same stdin, same stdout)'
     }
     await engine.close();
     if (missing.size > 0) console.info(`cli-differential: not yet implemented, lines left out: ${[...missing].join(' ')}`);
-    input = kept.join('\n') + '\n';
+    input = `${kept.join('\n')}\n`;
     redis = await startRedis();
   });
 

@@ -9,7 +9,7 @@ import { dumpKeyspace, DUMP_FORMAT } from '../../src/cli/dump.ts';
 import { parseDouble, type Bin } from '../../src/bytes.ts';
 import { Db, type KeyspaceHooks } from '../../src/keyspace/db.ts';
 import { RHash, RList, RSet, RZSet, type RedisValue } from '../../src/keyspace/values.ts';
-import { ErrorReply, StatusReply, type Reply } from '../../src/reply.ts';
+import { ErrorReply, type StatusReply, type Reply } from '../../src/reply.ts';
 import { haveRedisServer, startRedis, type RespClient } from '../helpers/redis-server.ts';
 import { runCliInProcess, spawnCli } from './cli-helpers.ts';
 
@@ -143,7 +143,7 @@ describe.skipIf(!haveRedis)('aofkv dump vs redis-server loading the same AOF', (
     await cp(ours, theirs, { recursive: true });
     const redis = await startRedis({ dir: theirs, args: ['--appendonly', 'yes'] });
     try {
-      expect(d.stdout.toString('utf8')).toBe(dumpKeyspace(await readRedisKeyspace(redis.client)) + '\n');
+      expect(d.stdout.toString('utf8')).toBe(`${dumpKeyspace(await readRedisKeyspace(redis.client))}\n`);
     } finally {
       await redis.stop();
     }

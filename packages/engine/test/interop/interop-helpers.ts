@@ -21,7 +21,7 @@ import { openEngine, type Engine, type EngineOptions } from '../../src/engine.ts
 import { EngineError } from '../../src/errors.ts';
 import { Db, type KeyspaceHooks } from '../../src/keyspace/db.ts';
 import { RHash, RList, RSet, RZSet, type RedisValue } from '../../src/keyspace/values.ts';
-import { ErrorReply, StatusReply, type Reply } from '../../src/reply.ts';
+import { ErrorReply, type StatusReply, type Reply } from '../../src/reply.ts';
 import {
   haveRedisServer,
   RedisExitedError,
@@ -435,7 +435,7 @@ function assertNoErrorValue(value: unknown, argv: Bin[]): void {
 /** The same on a live redis-server, pipelined. */
 export async function runOnRedis(client: RespClient, commands: readonly Bin[][]): Promise<void> {
   const replies = await client.pipeline(commands);
-  replies.forEach((reply, j) => assertNoErrorReply(reply, commands[j]!));
+  for (const [j, reply] of replies.entries()) assertNoErrorReply(reply, commands[j]!);
 }
 
 function assertNoErrorReply(reply: Reply, argv: Bin[]): void {
@@ -452,7 +452,7 @@ export async function runOurCheckAof(args: string[], stdin = ''): Promise<ToolRu
   let stdout = '';
   const code = await checkAof(args, new NodeFileSystem(), {
     out: (line) => {
-      stdout += line + '\n';
+      stdout += `${line}\n`;
     },
     prompt: async (q) => {
       stdout += q;

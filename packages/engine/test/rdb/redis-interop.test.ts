@@ -29,7 +29,7 @@ import {
   encodeZiplist,
   encodeZipmap,
   loadBuffer,
-  makeDbs,
+  type makeDbs,
   snapshotDbs,
   snapshotRedis,
   type Snapshot,
@@ -230,7 +230,7 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
       const theirs = spawnSync('redis-check-aof', [file], { encoding: 'latin1' });
       let ours = '';
       const out = (line: string) => {
-        ours += line + '\n';
+        ours += `${line}\n`;
       };
       const code = await checkAof([file], new NodeFileSystem(), { out, prompt: async () => null }, (reader) =>
         checkRdbPreamble(reader, file, out),
@@ -290,7 +290,7 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
       const theirs = spawnSync('redis-check-aof', [join(aofDir, 'appendonly.aof.manifest')], { encoding: 'latin1' });
       let ours = '';
       const out = (line: string) => {
-        ours += line + '\n';
+        ours += `${line}\n`;
       };
       const code = await checkAof([join(aofDir, 'appendonly.aof.manifest')], new NodeFileSystem(), { out, prompt: async () => null }, (reader) =>
         checkRdbPreamble(reader, manifest.base!.fileName, out),

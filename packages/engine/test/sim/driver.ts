@@ -347,7 +347,7 @@ export class Driver {
     if (this.#m.length !== this.#t.units) {
       throw new Error(`model has ${this.#m.length} units, tracker ${this.#t.units}`);
     }
-    executed.forEach((s, i) => this.#compareReply(s.unit, real[all.indexOf(s)]!, model[i]!));
+    for (const [i, s] of executed.entries()) this.#compareReply(s.unit, real[all.indexOf(s)]!, model[i]!);
     const outcomes = all.map((s, i) => this.#account(s.unit, s.refused, s.index, real[i]!, ack));
     if (!fatalBefore && this.#fatalSeen && outcomes.includes('acked')) {
       throw new Error('a reply was delivered in the turn of a fatal stop (after the fatal error, no reply may resolve)');
@@ -803,7 +803,7 @@ export class Driver {
     const firstIncr = view.manifest.incrList[0];
     const temp = this.#t.currentFileName;
     const firstRewrite =
-      temp !== null && temp.startsWith('temp-') && firstIncr !== undefined
+      temp?.startsWith('temp-') && firstIncr !== undefined
         ? { fromTemp: temp, toIncr: firstIncr.fileName }
         : null;
     const units =

@@ -93,7 +93,10 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
   /** A closeFile job with fsync that started and is being finished now (fd). */
   let closing: number | null = null;
   const fsync = (fd: number): void => {
-    if (!exactFsync || closing === fd) return fs.fdatasync(fd);
+    if (!exactFsync || closing === fd) {
+      fs.fdatasync(fd);
+      return;
+    }
     const started = running;
     running = null;
     if (started === null || started.fd !== fd) throw new Error(`no fdatasync was started for fd ${fd}`);

@@ -22,7 +22,7 @@ describe('dumpKeyspace', () => {
   it('lists all databases, even empty, in numeric order', () => {
     const json = dumpKeyspace(dbs());
     expect(json).toBe(
-      `{"format":"${DUMP_FORMAT}","dbs":{` + Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',') + '}}',
+      `{"format":"${DUMP_FORMAT}","dbs":{${Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',')}}}`,
     );
   });
 

@@ -67,7 +67,7 @@ const OBSERVED: Observed[] = [
     what: 'EXEC: nested array, nil, empty array, error, status',
     command: 'exec',
     reply: [letters, null, [], new ErrorReply('ERR value is not an integer or out of range'), new StatusReply('PONG')],
-    raw: letters.join('\n') + '\n\n\nERR value is not an integer or out of range\n\nPONG\n',
+    raw: `${letters.join('\n')}\n\n\nERR value is not an integer or out of range\n\nPONG\n`,
     tty:
       '1)  1) "a"\n' +
       letters.slice(1).map((l, i) => `   ${String(i + 2).padStart(2)}) "${l}"\n`).join('') +

@@ -46,7 +46,7 @@ describe('ShellSession', () => {
   it('a leading count repeats the command (observed: "3 ping", "+2 echo x")', async () => {
     const t = session();
     await t.run('3 ping', '+2 echo x', '007 echo y');
-    expect(t.out()).toBe('PONG\nPONG\nPONG\nx\nx\n' + 'y\n'.repeat(7));
+    expect(t.out()).toBe(`PONG\nPONG\nPONG\nx\nx\n${'y\n'.repeat(7)}`);
   });
 
   it('refuses a zero, negative, empty or overflowing count (observed)', async () => {
@@ -133,7 +133,7 @@ describe('parseRepeatCount (strtol semantics of repl())', () => {
     ['+2', 2],
     ['007', 7],
     [' \t3', 3],
-    ['9223372036854775807', 9223372036854775807],
+    ['9223372036854775807', 2 ** 63], // the nearest double
     ['0', 'invalid'],
     ['-1', 'invalid'],
     ['', 'invalid'],

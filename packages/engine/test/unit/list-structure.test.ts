@@ -236,7 +236,9 @@ describe('SetMembers', () => {
     const set = new RSet();
     set.members.add('b').add('a');
     const entries: string[] = [];
-    set.members.forEach((v, k) => entries.push(`${k}=${v}`));
+    set.members.forEach((v, k) => {
+      entries.push(`${k}=${v}`);
+    });
     expect(entries).toEqual(['b=b', 'a=a']);
     expect([...set.members.entries()]).toEqual([
       ['b', 'b'],

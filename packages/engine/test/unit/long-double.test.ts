@@ -156,7 +156,7 @@ function toCents(s: string): number {
 function centsText(c: number): string {
   const neg = c < 0;
   const a = Math.abs(c);
-  let text = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`.replace(/0+$/, '').replace(/\.$/, '');
+  const text = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`.replace(/0+$/, '').replace(/\.$/, '');
   if (text === '0') return '0';
   return neg ? `-${text}` : text;
 }

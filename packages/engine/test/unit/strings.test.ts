@@ -3,7 +3,7 @@
 // command hands to the AOF (Redis 7.0 rewrites them into absolute forms, spec §2.3).
 
 import { describe, expect, it } from 'vitest';
-import { NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
+import { NIL_ARRAY, StatusReply, } from '../../src/reply.ts';
 import { err, NOT_INT_MESSAGE, OK, openCommandEngine, T0, WRONGTYPE_MESSAGE } from '../helpers/command-engine.ts';
 
 const NOT_INT = err(NOT_INT_MESSAGE);
