@@ -8,9 +8,22 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'engine', root: './packages/engine', include: ['test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'bio-workers', root: './packages/bio-workers', include: ['test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'bench', root: './packages/bench', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'engine', root: './packages/engine', include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'bio-workers',
+          root: './packages/bio-workers',
+          include: ['test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'bench', root: './packages/bench', include: ['test/**/*.test.ts'] },
+      },
     ],
   },
 });

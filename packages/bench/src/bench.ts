@@ -28,7 +28,9 @@ export interface BenchOptions {
   commandLine: string;
 }
 
-export function defaultBenchOptions(quick: boolean): Omit<BenchOptions, 'outDir' | 'dataDir' | 'skip' | 'only' | 'commandLine'> {
+export function defaultBenchOptions(
+  quick: boolean,
+): Omit<BenchOptions, 'outDir' | 'dataDir' | 'skip' | 'only' | 'commandLine'> {
   return quick
     ? { quick, rounds: 1, cellMs: 60, slices: 1, keys: 20_000, loadRounds: 1 }
     : { quick, rounds: 3, cellMs: 1000, slices: 4, keys: 1_000_000, loadRounds: 3 };
@@ -75,7 +77,11 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       });
     }
     if (o.only.size === 0 || o.only.has('rdb-load')) {
-      rdbLoad = await runRdbLoad(work, { keys: o.keys, rounds: o.loadRounds, skipRedis: o.skip.has('redis') });
+      rdbLoad = await runRdbLoad(work, {
+        keys: o.keys,
+        rounds: o.loadRounds,
+        skipRedis: o.skip.has('redis'),
+      });
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -83,7 +89,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   machine.loadAvgEnd = os.loadavg()[0]!;
   // Whichever scenario ran Redis knows its version; --only load has no writes scenario.
   const redis = o.skip.has('redis') ? null : findRedis();
-  machine.versions['redis-server'] = writes?.redisVersion ?? (redis?.ok === true ? redis.tools.version : null);
+  machine.versions['redis-server'] =
+    writes?.redisVersion ?? (redis?.ok === true ? redis.tools.version : null);
 
   const limits = writes === null ? null : summarizeLimits(writes);
   const cells = writes === null ? [] : summarizeCells(writes, limits);
@@ -106,8 +113,18 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   files.push(jsonPath, path.join(resultDir, 'report.md'));
   const elapsedSec = (performance.now() - t0) / 1000;
   const markdown =
-    renderMarkdown({ machine, commandLine: o.commandLine, quick: o.quick, writes, cells, limits, loadRewrite, targets, files, elapsedSec }) +
-    (rdbLoad === null ? '' : `\n${rdbLoadSection(rdbLoad)}`);
+    renderMarkdown({
+      machine,
+      commandLine: o.commandLine,
+      quick: o.quick,
+      writes,
+      cells,
+      limits,
+      loadRewrite,
+      targets,
+      files,
+      elapsedSec,
+    }) + (rdbLoad === null ? '' : `\n${rdbLoadSection(rdbLoad)}`);
   fs.writeFileSync(
     jsonPath,
     JSON.stringify(

@@ -23,19 +23,35 @@ export function renderSvg(option: echarts.EChartsOption, width: number, height: 
 const SYSTEM_ORDER = ['aofkv', 'redis', 'lmdb', 'classic-level', 'better-sqlite3', 'harness'];
 
 /** One category per system+mode (pipelined variants get their own), ordered by durability. */
-function categories(cells: CellSummary[]): { label: string; match: (c: CellSummary) => boolean; order: number[] }[] {
-  const seen = new Map<string, { label: string; match: (c: CellSummary) => boolean; order: number[] }>();
+function categories(
+  cells: CellSummary[],
+): { label: string; match: (c: CellSummary) => boolean; order: number[] }[] {
+  const seen = new Map<
+    string,
+    { label: string; match: (c: CellSummary) => boolean; order: number[] }
+  >();
   for (const c of cells) {
     const pipelined = isPipelined(c.variant);
     const label = `${c.durability} · ${c.system} ${c.mode}${pipelined ? (c.system === 'redis' ? ' (-P 16)' : ' (pipeline 16)') : ''}`;
     if (seen.has(label)) continue;
     seen.set(label, {
       label,
-      match: (x) => x.system === c.system && x.mode === c.mode && isPipelined(x.variant) === pipelined,
-      order: [DURABILITY_ORDER.indexOf(c.durability), SYSTEM_ORDER.indexOf(c.system), pipelined ? 1 : 0],
+      match: (x) =>
+        x.system === c.system && x.mode === c.mode && isPipelined(x.variant) === pipelined,
+      order: [
+        DURABILITY_ORDER.indexOf(c.durability),
+        SYSTEM_ORDER.indexOf(c.system),
+        pipelined ? 1 : 0,
+      ],
     });
   }
-  return [...seen.values()].sort((a, b) => a.order[0]! - b.order[0]! || a.order[1]! - b.order[1]! || a.order[2]! - b.order[2]! || a.label.localeCompare(b.label));
+  return [...seen.values()].sort(
+    (a, b) =>
+      a.order[0]! - b.order[0]! ||
+      a.order[1]! - b.order[1]! ||
+      a.order[2]! - b.order[2]! ||
+      a.label.localeCompare(b.label),
+  );
 }
 
 function isPipelined(variant: string | null): boolean {
@@ -52,16 +68,32 @@ export function throughputChart(all: CellSummary[], workload: Workload): string 
   const series = [1, 64].map((inFlight) => ({
     name: `${inFlight} in flight`,
     type: 'bar' as const,
-    data: cats.map((cat) => valueOrNull(cells.find((c) => cat.match(c) && c.inFlight === inFlight)?.opsPerSec)),
-    label: { show: true, position: 'right' as const, fontSize: 9, formatter: (p: { value: unknown }) => fmtShort(Number(p.value)) },
+    data: cats.map((cat) =>
+      valueOrNull(cells.find((c) => cat.match(c) && c.inFlight === inFlight)?.opsPerSec),
+    ),
+    label: {
+      show: true,
+      position: 'right' as const,
+      fontSize: 9,
+      formatter: (p: { value: unknown }) => fmtShort(Number(p.value)),
+    },
   }));
   return renderSvg(
     {
-      title: { text: `Write throughput, ${workload === 'set' ? 'SET' : 'mixed workload'} (ops/s, log scale, median of rounds)`, left: 'center', textStyle: { fontSize: 14 } },
+      title: {
+        text: `Write throughput, ${workload === 'set' ? 'SET' : 'mixed workload'} (ops/s, log scale, median of rounds)`,
+        left: 'center',
+        textStyle: { fontSize: 14 },
+      },
       legend: { top: 28, itemGap: 20 },
       grid: { left: 260, right: 70, top: 60, bottom: 30 },
       xAxis: { type: 'log', name: 'ops/s', min: 10 },
-      yAxis: { type: 'category', inverse: true, data: cats.map((c) => c.label), axisLabel: { fontSize: 10 } },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: cats.map((c) => c.label),
+        axisLabel: { fontSize: 10 },
+      },
       series,
     },
     960,
@@ -87,11 +119,25 @@ export function latencyChart(all: CellSummary[], workload: Workload): string {
   );
   return renderSvg(
     {
-      title: { text: `Acknowledgment latency, ${workload === 'set' ? 'SET' : 'mixed workload'} (µs, log scale, median of rounds)`, left: 'center', textStyle: { fontSize: 14 } },
+      title: {
+        text: `Acknowledgment latency, ${workload === 'set' ? 'SET' : 'mixed workload'} (µs, log scale, median of rounds)`,
+        left: 'center',
+        textStyle: { fontSize: 14 },
+      },
       legend: { top: 28, itemGap: 20 },
       grid: { left: 260, right: 40, top: 60, bottom: 30 },
-      xAxis: { type: 'log', name: 'µs', min: 1, axisLabel: { formatter: (v: number) => (v >= 1000 ? `${v / 1000} ms` : `${v} µs`) } },
-      yAxis: { type: 'category', inverse: true, data: cats.map((c) => c.label), axisLabel: { fontSize: 10 } },
+      xAxis: {
+        type: 'log',
+        name: 'µs',
+        min: 1,
+        axisLabel: { formatter: (v: number) => (v >= 1000 ? `${v / 1000} ms` : `${v} µs`) },
+      },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: cats.map((c) => c.label),
+        axisLabel: { fontSize: 10 },
+      },
       series,
     },
     960,
@@ -102,12 +148,15 @@ export function latencyChart(all: CellSummary[], workload: Workload): string {
 /** Each durable / buffered cell as a fraction of the disk limit measured in the same run. */
 export function limitChart(all: CellSummary[]): string {
   const cells = all.filter((c) => c.workload === 'set' && c.limitFraction !== null);
-  const labels = cells.map((c) => `${c.system} ${c.mode}${c.variant === null ? '' : ` ${c.variant}`} @${c.inFlight}`);
+  const labels = cells.map(
+    (c) => `${c.system} ${c.mode}${c.variant === null ? '' : ` ${c.variant}`} @${c.inFlight}`,
+  );
   return renderSvg(
     {
       title: {
         text: 'SET throughput as a fraction of the disk limit measured in the same run',
-        subtext: 'durable: inFlight × fdatasync/s of 100-byte appends (in place for SQLite and LMDB); others: sequential write MB/s ÷ bytes per op',
+        subtext:
+          'durable: inFlight × fdatasync/s of 100-byte appends (in place for SQLite and LMDB); others: sequential write MB/s ÷ bytes per op',
         left: 'center',
         textStyle: { fontSize: 14 },
         subtextStyle: { fontSize: 11 },
@@ -120,7 +169,12 @@ export function limitChart(all: CellSummary[]): string {
           type: 'bar',
           data: cells.map((c) => Number(((c.limitFraction ?? 0) * 100).toFixed(2))),
           label: { show: true, position: 'right', fontSize: 9, formatter: '{c} %' },
-          markLine: { silent: true, symbol: 'none', data: [{ xAxis: 50 }], label: { formatter: '50 %', position: 'insideEndTop' } },
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            data: [{ xAxis: 50 }],
+            label: { formatter: '50 %', position: 'insideEndTop' },
+          },
         },
       ],
     },
@@ -132,17 +186,33 @@ export function limitChart(all: CellSummary[]): string {
 export function loadRewriteChart(lr: LoadRewriteResult): string {
   const systems = ['aofkv', 'redis'].filter((s) => lr.loads.some((l) => l.system === s));
   const med = (values: number[]) => Number(median(values).toFixed(2));
-  const loadMb = systems.map((s) => med(lr.loads.filter((l) => l.system === s).map((l) => l.mbPerSec)));
-  const bytesPerKey = systems.map((s) => med(lr.loads.filter((l) => l.system === s).map((l) => l.bytesPerKey)));
-  const rewriteS = systems.map((s) => med(lr.rewrites.filter((r) => r.system === s).map((r) => r.durationMs / 1000)));
+  const loadMb = systems.map((s) =>
+    med(lr.loads.filter((l) => l.system === s).map((l) => l.mbPerSec)),
+  );
+  const bytesPerKey = systems.map((s) =>
+    med(lr.loads.filter((l) => l.system === s).map((l) => l.bytesPerKey)),
+  );
+  const rewriteS = systems.map((s) =>
+    med(lr.rewrites.filter((r) => r.system === s).map((r) => r.durationMs / 1000)),
+  );
   const stallMs = systems.map((s) =>
-    med(lr.rewrites.filter((r) => r.system === s).map((r) => (s === 'aofkv' ? (r.eventLoopMaxMs ?? Number.NaN) : (r.forkMs ?? Number.NaN)))),
+    med(
+      lr.rewrites
+        .filter((r) => r.system === s)
+        .map((r) => (s === 'aofkv' ? (r.eventLoopMaxMs ?? Number.NaN) : (r.forkMs ?? Number.NaN))),
+    ),
   );
   const panel = (i: number, title: string, data: number[]) => ({
     grid: { left: `${4 + i * 25}%`, width: '19%', top: 70, bottom: 40 },
     xAxis: { gridIndex: i, type: 'category' as const, data: systems },
     yAxis: { gridIndex: i, type: 'value' as const, name: title, nameTextStyle: { fontSize: 11 } },
-    series: { type: 'bar' as const, xAxisIndex: i, yAxisIndex: i, data, label: { show: true, position: 'top' as const, fontSize: 10 } },
+    series: {
+      type: 'bar' as const,
+      xAxisIndex: i,
+      yAxisIndex: i,
+      data,
+      label: { show: true, position: 'top' as const, fontSize: 10 },
+    },
   });
   const panels = [
     panel(0, 'load MB/s', loadMb),

@@ -59,7 +59,13 @@ export interface GcStats {
   maxKind: string | null;
 }
 
-const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb', 16: 'weakcb' };
+const GC_KINDS: Record<number, string> = {
+  1: 'minor',
+  2: 'major',
+  4: 'incremental',
+  8: 'weakcb',
+  16: 'weakcb',
+};
 
 /** Watches GC pauses (PerformanceObserver 'gc' entries) until stop(). */
 export function watchGc(): { stop: () => GcStats } {
@@ -93,8 +99,13 @@ export interface LoopOptions {
   retainSamples?: boolean;
 }
 
-export async function measureClosedLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
-  return options.inFlight > 1 ? measureConcurrentLoop(op, options) : measureSequentialLoop(op, options);
+export async function measureClosedLoop(
+  op: () => Promise<unknown>,
+  options: LoopOptions,
+): Promise<LoopMeasurement> {
+  return options.inFlight > 1
+    ? measureConcurrentLoop(op, options)
+    : measureSequentialLoop(op, options);
 }
 
 /** What both drivers snapshot when the window closes. */
@@ -132,7 +143,11 @@ class Window {
     if (this.timer !== null) clearTimeout(this.timer);
   }
 
-  measurement(ops: number, latency: LatencyStats, samplesMs: readonly number[] | null): LoopMeasurement {
+  measurement(
+    ops: number,
+    latency: LatencyStats,
+    samplesMs: readonly number[] | null,
+  ): LoopMeasurement {
     const wallMs = this.endMs - this.startMs;
     const { cpu } = this;
     return {
@@ -174,14 +189,18 @@ export class SampleBuffer {
 /** p50/p99/max/mean of sorted samples (nearest rank). */
 export function latencyOf(sorted: Float64Array): LatencyStats {
   const n = sorted.length;
-  if (n === 0) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN, samples: 0 };
+  if (n === 0)
+    return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN, samples: 0 };
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i]!;
   const rank = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
   return { p50: rank(0.5), p99: rank(0.99), max: sorted[n - 1]!, mean: sum / n, samples: n };
 }
 
-async function measureConcurrentLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
+async function measureConcurrentLoop(
+  op: () => Promise<unknown>,
+  options: LoopOptions,
+): Promise<LoopMeasurement> {
   const w = new Window();
   const samples = new SampleBuffer();
   let ops = 0;
@@ -207,10 +226,17 @@ async function measureConcurrentLoop(op: () => Promise<unknown>, options: LoopOp
     w.close();
   }
   const sorted = samples.sorted();
-  return w.measurement(ops, latencyOf(sorted), options.retainSamples === true ? Array.from(sorted) : null);
+  return w.measurement(
+    ops,
+    latencyOf(sorted),
+    options.retainSamples === true ? Array.from(sorted) : null,
+  );
 }
 
-async function measureSequentialLoop(op: () => Promise<unknown>, options: LoopOptions): Promise<LoopMeasurement> {
+async function measureSequentialLoop(
+  op: () => Promise<unknown>,
+  options: LoopOptions,
+): Promise<LoopMeasurement> {
   const w = new Window();
   let ops = 0;
   const task = async (): Promise<void> => {
@@ -240,7 +266,13 @@ async function measureSequentialLoop(op: () => Promise<unknown>, options: LoopOp
   const { latency } = result;
   return w.measurement(
     ops,
-    { p50: latency.p50, p99: latency.p99, max: latency.max, mean: latency.mean, samples: latency.samplesCount },
+    {
+      p50: latency.p50,
+      p99: latency.p99,
+      max: latency.max,
+      mean: latency.mean,
+      samples: latency.samplesCount,
+    },
     latency.samples ?? null,
   );
 }
@@ -285,4 +317,5 @@ export function progress(message: string): void {
   process.stderr.write(`[bench +${s}s] ${message}\n`);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -20,7 +20,16 @@ export interface MachineInfo {
 }
 
 export async function machineInfo(): Promise<MachineInfo> {
-  const names = ['@aofkv/engine', '@aofkv/bio-workers', 'tinybench', 'echarts', 'lmdb', 'classic-level', 'better-sqlite3', 'piscina'];
+  const names = [
+    '@aofkv/engine',
+    '@aofkv/bio-workers',
+    'tinybench',
+    'echarts',
+    'lmdb',
+    'classic-level',
+    'better-sqlite3',
+    'piscina',
+  ];
   const versions: Record<string, string | null> = {};
   for (const n of names) versions[n] = await packageVersion(n);
   const git = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });

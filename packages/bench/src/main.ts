@@ -31,13 +31,19 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const DEFAULT_OUT = path.join(REPO_ROOT, 'bench-results');
 
 function list(value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
 }
 
 function int(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} expects a non-negative integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} expects a non-negative integer, got '${value}'`);
   return n;
 }
 
@@ -100,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const policy = values.policy ?? 'everysec';
-    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no') throw new UsageError(`--policy must be always, everysec or no, got '${policy}'`);
+    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no')
+      throw new UsageError(`--policy must be always, everysec or no, got '${policy}'`);
     const outcome = await runStudy({
       fsyncDelayMs: int(values['fsync-delay-ms'], 'fsync-delay-ms', 3000),
       rate: Math.max(1, int(values.rate, 'rate', 1000)),
@@ -130,11 +137,14 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const target = values.target ?? 'write';
-    if (target !== 'write' && target !== 'load' && target !== 'rewrite') throw new UsageError('--target must be write, load or rewrite');
+    if (target !== 'write' && target !== 'load' && target !== 'rewrite')
+      throw new UsageError('--target must be write, load or rewrite');
     const policy = values.policy ?? 'everysec';
-    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no' && policy !== 'off') throw new UsageError('--policy must be always, everysec, no or off');
+    if (policy !== 'everysec' && policy !== 'always' && policy !== 'no' && policy !== 'off')
+      throw new UsageError('--policy must be always, everysec, no or off');
     const workload = values.workload ?? 'set';
-    if (workload !== 'set' && workload !== 'mixed') throw new UsageError('--workload must be set or mixed');
+    if (workload !== 'set' && workload !== 'mixed')
+      throw new UsageError('--workload must be set or mixed');
     const text = await runProfile({
       target,
       keys: Math.max(20, int(values.keys, 'keys', 1_000_000)),
@@ -158,7 +168,10 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`pnpm bench: ${(err as Error).message}\n${USAGE}\n`);
       process.exitCode = 2;
       return;

@@ -59,28 +59,56 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 export async function runProfile(o: ProfileOptions): Promise<string> {
   if (o.child) return runChild(o);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const what = o.target === 'write' ? `${o.policy}-${o.workload}-${o.inFlight}` : `${o.target}-${o.keys}`;
+  const what =
+    o.target === 'write' ? `${o.policy}-${o.workload}-${o.inFlight}` : `${o.target}-${o.keys}`;
   const dir = path.resolve(o.outDir, `profile-${what}-${stamp}`);
   fs.mkdirSync(dir, { recursive: true });
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const args = [
-    '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200',
-    '--import', 'tsx', '--conditions=@aofkv/source',
-    main, 'profile', '--child', '--target', o.target, '--keys', String(o.keys),
-    '--policy', o.policy, '--in-flight', String(o.inFlight), '--workload', o.workload, '--seconds', String(o.seconds),
-    '--data-dir', o.dataDir,
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    '--cpu-prof-interval',
+    '200',
+    '--import',
+    'tsx',
+    '--conditions=@aofkv/source',
+    main,
+    'profile',
+    '--child',
+    '--target',
+    o.target,
+    '--keys',
+    String(o.keys),
+    '--policy',
+    o.policy,
+    '--in-flight',
+    String(o.inFlight),
+    '--workload',
+    o.workload,
+    '--seconds',
+    String(o.seconds),
+    '--data-dir',
+    o.dataDir,
   ];
   progress(`profile: node ${args.join(' ')}`);
   const childOut = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.dirname(main) });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: path.dirname(main),
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`profile child exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`profile child exited ${code}`)),
+    );
   });
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   // The profile of the main thread is the largest (worker threads write their own files).
-  const biggest = files.map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  const biggest = files
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
   if (biggest === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
   const profile = JSON.parse(fs.readFileSync(biggest, 'utf8')) as CpuProfile;
   const m = /^WINDOW (\d+) (\d+)$/m.exec(childOut);
@@ -97,7 +125,10 @@ async function runChild(o: ProfileOptions): Promise<string> {
     await measureClosedLoop(sys.makeOp(o.workload, 7), { inFlight: o.inFlight, durationMs: 300 });
     await sys.beginWindow();
     const startUs = nowUs();
-    const m = await measureClosedLoop(sys.makeOp(o.workload, 8), { inFlight: o.inFlight, durationMs: o.seconds * 1000 });
+    const m = await measureClosedLoop(sys.makeOp(o.workload, 8), {
+      inFlight: o.inFlight,
+      durationMs: o.seconds * 1000,
+    });
     const endUs = nowUs();
     const c = await sys.endWindow();
     return (
@@ -159,7 +190,8 @@ function area(url: string, fn: string): string {
   if (fn === '(program)') return 'program (native, unattributed)';
   if (url.includes('/packages/engine/')) return 'engine';
   if (url.includes('/packages/bio-workers/')) return 'bio-workers';
-  if (url.includes('/packages/bench/') || url.includes('tinybench')) return 'bench harness + tinybench';
+  if (url.includes('/packages/bench/') || url.includes('tinybench'))
+    return 'bench harness + tinybench';
   if (url.startsWith('node:') || url === '') return 'node internals / native';
   return 'other';
 }
@@ -171,7 +203,8 @@ export function analyzeProfile(p: CpuProfile, window: ProfileWindow | null = nul
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
-  const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} — ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const keyOf = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} — ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -198,7 +231,11 @@ export function analyzeProfile(p: CpuProfile, window: ProfileWindow | null = nul
   }
   const pct = (v: number) => `${((v / total) * 100).toFixed(1)} %`;
   const top = (m: Map<string, number>, n: number, filter: (k: string) => boolean = () => true) =>
-    [...m.entries()].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `| ${pct(v)} | ${k} |`);
+    [...m.entries()]
+      .filter(([k]) => filter(k))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `| ${pct(v)} | ${k} |`);
   const isSource = (k: string) => /— (engine|bio-workers)\//.test(k);
   if (total === 0) return 'No samples in the measured window (clock mismatch?).';
   return [

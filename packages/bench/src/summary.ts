@@ -13,9 +13,22 @@ import { SET_AOF_BYTES } from './workload.ts';
 /** A cell's medians over rounds: the per-round fields of WriteCell that are summarised, plus these. */
 export type CellSummary = Pick<
   WriteCell,
-  | 'system' | 'mode' | 'durability' | 'workload' | 'inFlight' | 'variant'
-  | 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'cpuUsPerOp' | 'eventLoopMaxMs' | 'gcMaxMs'
-  | 'opsPerFsync' | 'bytesPerOp' | 'latencyEvents'
+  | 'system'
+  | 'mode'
+  | 'durability'
+  | 'workload'
+  | 'inFlight'
+  | 'variant'
+  | 'opsPerSec'
+  | 'p50Ms'
+  | 'p99Ms'
+  | 'maxMs'
+  | 'cpuUsPerOp'
+  | 'eventLoopMaxMs'
+  | 'gcMaxMs'
+  | 'opsPerFsync'
+  | 'bytesPerOp'
+  | 'latencyEvents'
 > & {
   rounds: number;
   /** Fraction of the disk limit for this durability class (see limitOf); null when none applies. */
@@ -36,7 +49,13 @@ export interface LimitSummary {
   fdatasyncNearbyPerSec: number;
 }
 
-export function cellKey(c: { system: string; mode: string; workload: string; inFlight: number; variant: string | null }): string {
+export function cellKey(c: {
+  system: string;
+  mode: string;
+  workload: string;
+  inFlight: number;
+  variant: string | null;
+}): string {
   return `${c.system}|${c.mode}|${c.workload}|${c.inFlight}|${c.variant ?? ''}`;
 }
 
@@ -50,7 +69,9 @@ export function summarizeLimits(w: WritesResult): LimitSummary | null {
     fdatasyncP50Ms: median(w.limits.map((l) => l.fdatasyncP50Ms)),
     fdatasyncInPlacePerSec: median(w.limits.map((l) => l.fdatasyncInPlacePerSec)),
     fdatasyncTurnPerSec: median(w.limits.map((l) => l.fdatasyncTurnPerSec)),
-    fdatasyncNearbyPerSec: median(w.cells.flatMap((c) => (c.fdatasyncPerSecNearby === null ? [] : [c.fdatasyncPerSecNearby]))),
+    fdatasyncNearbyPerSec: median(
+      w.cells.flatMap((c) => (c.fdatasyncPerSecNearby === null ? [] : [c.fdatasyncPerSecNearby])),
+    ),
     seqWriteMBps: median(w.limits.map((l) => l.seqWriteMBps)),
     seqWriteSyncedMBps: median(w.limits.map((l) => l.seqWriteSyncedMBps)),
   };
@@ -68,8 +89,11 @@ export function summarizeCells(w: WritesResult, limits: LimitSummary | null): Ce
   for (const cells of groups.values()) {
     const first = cells[0]!;
     const opsPerSec = median(cells.map((c) => c.opsPerSec));
-    const bytesPerOp = first.bytesPerOp === null ? null : median(cells.map((c) => c.bytesPerOp ?? Number.NaN));
-    const opsPerFsync = cells.some((c) => c.opsPerFsync !== null) ? median(cells.map((c) => c.opsPerFsync ?? Number.NaN)) : null;
+    const bytesPerOp =
+      first.bytesPerOp === null ? null : median(cells.map((c) => c.bytesPerOp ?? Number.NaN));
+    const opsPerFsync = cells.some((c) => c.opsPerFsync !== null)
+      ? median(cells.map((c) => c.opsPerFsync ?? Number.NaN))
+      : null;
     const { fraction, label } = limitOf(cells, opsPerSec, bytesPerOp, limits);
     out.push({
       system: first.system,
@@ -84,7 +108,10 @@ export function summarizeCells(w: WritesResult, limits: LimitSummary | null): Ce
       p99Ms: median(cells.map((c) => c.p99Ms)),
       maxMs: max(cells.map((c) => c.maxMs)),
       cpuUsPerOp: median(cells.map((c) => c.cpuUsPerOp)),
-      eventLoopMaxMs: first.eventLoopMaxMs === null ? null : max(cells.map((c) => c.eventLoopMaxMs ?? Number.NaN)),
+      eventLoopMaxMs:
+        first.eventLoopMaxMs === null
+          ? null
+          : max(cells.map((c) => c.eventLoopMaxMs ?? Number.NaN)),
       gcMaxMs: first.gcMaxMs === null ? null : max(cells.map((c) => c.gcMaxMs ?? Number.NaN)),
       opsPerFsync,
       bytesPerOp,
@@ -120,10 +147,17 @@ function limitOf(
   const c = cells[0]!;
   if (c.durability === 'durable' && IN_PLACE_SYSTEMS.has(c.system)) {
     if (limits === null) return { fraction: null, label: null };
-    return { fraction: opsPerSec / (c.inFlight * limits.fdatasyncInPlacePerSec), label: `${c.inFlight}×in-place fdatasync/s` };
+    return {
+      fraction: opsPerSec / (c.inFlight * limits.fdatasyncInPlacePerSec),
+      label: `${c.inFlight}×in-place fdatasync/s`,
+    };
   }
   if (c.durability === 'durable') {
-    const fractions = cells.flatMap((x) => (x.fdatasyncPerSecNearby === null ? [] : [x.opsPerSec / (x.inFlight * x.fdatasyncPerSecNearby)]));
+    const fractions = cells.flatMap((x) =>
+      x.fdatasyncPerSecNearby === null
+        ? []
+        : [x.opsPerSec / (x.inFlight * x.fdatasyncPerSecNearby)],
+    );
     if (fractions.length === 0) return { fraction: null, label: null };
     return { fraction: median(fractions), label: `${c.inFlight}×fdatasync/s` };
   }
@@ -164,7 +198,11 @@ function matches(c: WriteCell, f: CellFilter): boolean {
 }
 
 /** Median over rounds of (a's ops/s ÷ b's ops/s) within the same round; NaN if never both. */
-export function roundRatio(w: WritesResult, a: CellFilter, b: CellFilter): { ratio: number; a: number; b: number } {
+export function roundRatio(
+  w: WritesResult,
+  a: CellFilter,
+  b: CellFilter,
+): { ratio: number; a: number; b: number } {
   const ratios: number[] = [];
   const as: number[] = [];
   const bs: number[] = [];
@@ -181,7 +219,11 @@ export function roundRatio(w: WritesResult, a: CellFilter, b: CellFilter): { rat
 }
 
 /** Median over rounds of a's ops/s ÷ (inFlight × fdatasync/s probed right before the cell). */
-export function fsyncLimitRatio(w: WritesResult, a: CellFilter, inFlight: number): { ratio: number; ops: number; limit: number } {
+export function fsyncLimitRatio(
+  w: WritesResult,
+  a: CellFilter,
+  inFlight: number,
+): { ratio: number; ops: number; limit: number } {
   const ratios: number[] = [];
   const ops: number[] = [];
   const lim: number[] = [];
@@ -207,7 +249,10 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('e
 const fx = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '—');
 
 /** The peers' mode to hold aofkv's mode against: same class, else the next weaker one. */
-function peerModesFor(w: WritesResult, durability: Durability): { system: string; mode: string; durability: Durability }[] {
+function peerModesFor(
+  w: WritesResult,
+  durability: Durability,
+): { system: string; mode: string; durability: Durability }[] {
   const ladder: Durability[] = ['durable', 'bounded-loss', 'os-buffered'];
   const peers = [...new Set(w.cells.filter((c) => isPeer(c.system)).map((c) => c.system))];
   const out: { system: string; mode: string; durability: Durability }[] = [];
@@ -223,7 +268,10 @@ function peerModesFor(w: WritesResult, durability: Durability): { system: string
   return out;
 }
 
-export function evaluateTargets(w: WritesResult | null, lr: LoadRewriteResult | null): TargetResult[] {
+export function evaluateTargets(
+  w: WritesResult | null,
+  lr: LoadRewriteResult | null,
+): TargetResult[] {
   const targets: TargetResult[] = [];
   if (w !== null) writeTargets(w, targets);
   if (lr !== null) loadTargets(lr, targets);
@@ -235,8 +283,14 @@ export function evaluateTargets(w: WritesResult | null, lr: LoadRewriteResult | 
  * all, as a multiple of Redis -P 16. A T1 target above it cannot be met by the AOF path.
  */
 function inMemoryCeiling(w: WritesResult, f: { variant?: string }): string {
-  const r = roundRatio(w, { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64, ...f }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
-  return Number.isFinite(r.ratio) ? `; the same loop with the AOF off: ${fmt(r.a)} ops/s = ${fx(r.ratio)}` : '';
+  const r = roundRatio(
+    w,
+    { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64, ...f },
+    { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label },
+  );
+  return Number.isFinite(r.ratio)
+    ? `; the same loop with the AOF off: ${fmt(r.a)} ops/s = ${fx(r.ratio)}`
+    : '';
 }
 
 /**
@@ -245,7 +299,11 @@ function inMemoryCeiling(w: WritesResult, f: { variant?: string }): string {
  *   ceiling(c) = 64 / (1/turnFsyncPerSec + 64 c)
  * and the CPU per write (µs) at which that ceiling is `fraction` of `limitOpsPerSec`.
  */
-export function groupCommitBound(limitOpsPerSec: number, turnFsyncPerSec: number, fraction = 0.5): { ceiling: (cpuUsPerOp: number) => number; cpuBudgetUs: number } {
+export function groupCommitBound(
+  limitOpsPerSec: number,
+  turnFsyncPerSec: number,
+  fraction = 0.5,
+): { ceiling: (cpuUsPerOp: number) => number; cpuBudgetUs: number } {
   const turnSec = 1 / turnFsyncPerSec;
   return {
     ceiling: (cpuUsPerOp) => 64 / (turnSec + (64 * cpuUsPerOp) / 1e6),
@@ -262,13 +320,30 @@ function groupCommitCeiling(w: WritesResult, limitOpsPerSec: number): string {
   const measuredTurnRate = median(w.limits.map((l) => l.fdatasyncTurnPerSec));
   const measured = Number.isFinite(measuredTurnRate) && measuredTurnRate > 0;
   const turnRate = measured ? measuredTurnRate : limitOpsPerSec / 64;
-  const turnLabel = measured ? `one ${(GROUP_COMMIT_TURN_BYTES / 1000).toFixed(1)} KB fsync per turn (${fmt(turnRate)}/s)` : 'one fsync per turn';
+  const turnLabel = measured
+    ? `one ${(GROUP_COMMIT_TURN_BYTES / 1000).toFixed(1)} KB fsync per turn (${fmt(turnRate)}/s)`
+    : 'one fsync per turn';
   const { ceiling, cpuBudgetUs } = groupCommitBound(limitOpsPerSec, turnRate);
   const of = (opsPerSec: number) => (opsPerSec / limitOpsPerSec).toFixed(2);
-  const parts = [`with ${turnLabel}, the disk alone allows ${fmt(ceiling(0))} ops/s = ${of(ceiling(0))} of the limit at zero CPU`];
-  const offCpu = median(w.cells.filter((x) => matches(x, { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64 })).map((x) => x.cpuUsPerOp));
-  if (Number.isFinite(offCpu)) parts.push(`${fmt(ceiling(offCpu))} ops/s = ${of(ceiling(offCpu))} at the AOF-off loop's CPU (${offCpu.toFixed(2)} µs/op)`);
-  parts.push(cpuBudgetUs > 0 ? `0.5 needs ≤ ${cpuBudgetUs.toFixed(2)} µs of CPU per write, harness included` : '0.5 is out of reach on this disk whatever the CPU');
+  const parts = [
+    `with ${turnLabel}, the disk alone allows ${fmt(ceiling(0))} ops/s = ${of(ceiling(0))} of the limit at zero CPU`,
+  ];
+  const offCpu = median(
+    w.cells
+      .filter((x) =>
+        matches(x, { system: 'aofkv', mode: 'appendonly no', workload: 'set', inFlight: 64 }),
+      )
+      .map((x) => x.cpuUsPerOp),
+  );
+  if (Number.isFinite(offCpu))
+    parts.push(
+      `${fmt(ceiling(offCpu))} ops/s = ${of(ceiling(offCpu))} at the AOF-off loop's CPU (${offCpu.toFixed(2)} µs/op)`,
+    );
+  parts.push(
+    cpuBudgetUs > 0
+      ? `0.5 needs ≤ ${cpuBudgetUs.toFixed(2)} µs of CPU per write, harness included`
+      : '0.5 is out of reach on this disk whatever the CPU',
+  );
   return `; ${parts.join(', ')}`;
 }
 
@@ -277,8 +352,20 @@ function groupCommitCeiling(w: WritesResult, limitOpsPerSec: number): string {
  * same probed limit): the reference implementation's distance from the target on this disk.
  */
 function redisOnGroupCommitLimit(w: WritesResult): string {
-  const r = fsyncLimitRatio(w, { system: 'redis', mode: 'always', workload: 'set', inFlight: 64, variant: REDIS_PIPELINED.label }, 64);
-  return Number.isFinite(r.ratio) ? `; redis-server always -P 16 -c 4 on the same measure in this run: ${fmt(r.ops)} ops/s = ${r.ratio.toFixed(2)} of its limit` : '';
+  const r = fsyncLimitRatio(
+    w,
+    {
+      system: 'redis',
+      mode: 'always',
+      workload: 'set',
+      inFlight: 64,
+      variant: REDIS_PIPELINED.label,
+    },
+    64,
+  );
+  return Number.isFinite(r.ratio)
+    ? `; redis-server always -P 16 -c 4 on the same measure in this run: ${fmt(r.ops)} ops/s = ${r.ratio.toFixed(2)} of its limit`
+    : '';
 }
 
 function writeTargets(w: WritesResult, targets: TargetResult[]): void {
@@ -286,20 +373,34 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
 
   // T1
   if (hasRedis) {
-    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', workload: 'set', inFlight: 64 }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
+    const r = roundRatio(
+      w,
+      { system: 'aofkv', mode: 'everysec', workload: 'set', inFlight: 64 },
+      { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label },
+    );
     targets.push({
       id: 'T1',
-      description: 'everysec SET @64 in flight ≥ 3× redis-benchmark -P 16 (-c 4 = 64 in flight), everysec',
+      description:
+        'everysec SET @64 in flight ≥ 3× redis-benchmark -P 16 (-c 4 = 64 in flight), everysec',
       verdict: r.ratio >= 3 ? 'PASS' : 'MISS',
       detail: `aofkv ${fmt(r.a)} ops/s vs Redis ${fmt(r.b)} ops/s = ${fx(r.ratio)} (need 3.00×)${inMemoryCeiling(w, {})}`,
     });
   } else {
-    targets.push({ id: 'T1', description: 'everysec SET @64 ≥ 3× redis-benchmark -P 16', verdict: 'N/A', detail: 'redis unavailable' });
+    targets.push({
+      id: 'T1',
+      description: 'everysec SET @64 ≥ 3× redis-benchmark -P 16',
+      verdict: 'N/A',
+      detail: 'redis unavailable',
+    });
   }
 
   // T1 with a client pipeline on both sides (reported next to T1; the issue's T1 is per-call).
   if (hasRedis) {
-    const r = roundRatio(w, { system: 'aofkv', mode: 'everysec', variant: PIPELINED_VARIANT.label }, { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label });
+    const r = roundRatio(
+      w,
+      { system: 'aofkv', mode: 'everysec', variant: PIPELINED_VARIANT.label },
+      { system: 'redis', mode: 'everysec', variant: REDIS_PIPELINED.label },
+    );
     if (Number.isFinite(r.ratio)) {
       targets.push({
         id: 'T1p',
@@ -320,24 +421,44 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
     const parts: string[] = [];
     let all = true;
     for (const p of peers) {
-      const r = roundRatio(w, { system: 'aofkv', mode, workload: 'set', inFlight: 64 }, { system: p.system, mode: p.mode, workload: 'set', inFlight: 64 });
+      const r = roundRatio(
+        w,
+        { system: 'aofkv', mode, workload: 'set', inFlight: 64 },
+        { system: p.system, mode: p.mode, workload: 'set', inFlight: 64 },
+      );
       const ok = r.ratio > 1;
       all &&= ok;
-      parts.push(`${p.system} ${p.mode}${p.durability !== durability ? ` (${p.durability}: weaker)` : ''}: ${fmt(r.a)} vs ${fmt(r.b)} = ${fx(r.ratio)} ${ok ? 'ahead' : 'BEHIND'}`);
+      parts.push(
+        `${p.system} ${p.mode}${p.durability !== durability ? ` (${p.durability}: weaker)` : ''}: ${fmt(r.a)} vs ${fmt(r.b)} = ${fx(r.ratio)} ${ok ? 'ahead' : 'BEHIND'}`,
+      );
     }
     targets.push({ id, description, verdict: all ? 'PASS' : 'MISS', detail: parts.join('; ') });
   };
-  ahead('T2', 'everysec', 'bounded-loss', 'everysec SET @64 ahead of every embedded peer at equal durability');
+  ahead(
+    'T2',
+    'everysec',
+    'bounded-loss',
+    'everysec SET @64 ahead of every embedded peer at equal durability',
+  );
 
   // T3
-  const f = fsyncLimitRatio(w, { system: 'aofkv', mode: 'always', workload: 'set', inFlight: 64 }, 64);
+  const f = fsyncLimitRatio(
+    w,
+    { system: 'aofkv', mode: 'always', workload: 'set', inFlight: 64 },
+    64,
+  );
   targets.push({
     id: 'T3',
     description: 'always SET @64 ≥ 0.5 × (64 × fdatasync/s, probed right before each cell)',
     verdict: Number.isFinite(f.ratio) ? (f.ratio >= 0.5 ? 'PASS' : 'MISS') : 'N/A',
     detail: `aofkv ${fmt(f.ops)} ops/s vs limit ${fmt(f.limit)} ops/s = ${Number.isFinite(f.ratio) ? f.ratio.toFixed(2) : '—'} (need 0.50)${groupCommitCeiling(w, f.limit)}${redisOnGroupCommitLimit(w)}`,
   });
-  ahead('T4', 'always', 'durable', 'always SET @64 ahead of lmdb, classic-level sync:true and SQLite FULL');
+  ahead(
+    'T4',
+    'always',
+    'durable',
+    'always SET @64 ahead of lmdb, classic-level sync:true and SQLite FULL',
+  );
 }
 
 function loadTargets(lr: LoadRewriteResult, targets: TargetResult[]): void {
@@ -367,7 +488,8 @@ function loadTargets(lr: LoadRewriteResult, targets: TargetResult[]): void {
   const stallsPerRound = runs.map((r) => (r.eventLoopMaxMs ?? Number.NaN).toFixed(1)).join(', ');
   targets.push({
     id: 'T6',
-    description: 'BGREWRITEAOF: no event-loop turn over 50 ms (monitorEventLoopDelay max, under a 64-in-flight SET load)',
+    description:
+      'BGREWRITEAOF: no event-loop turn over 50 ms (monitorEventLoopDelay max, under a 64-in-flight SET load)',
     verdict: Number.isFinite(worst) ? (worst <= 50 ? 'PASS' : 'MISS') : 'N/A',
     detail:
       `worst ${Number.isFinite(worst) ? worst.toFixed(1) : '—'} ms over ${runs.length} rewrite(s) of ${lr.dataset.keys.toLocaleString('en-US')} keys (per round: ${stallsPerRound} ms); ` +

@@ -36,7 +36,8 @@ export interface Op {
 }
 
 /** RESP bytes of one SET of a 16-byte key to a 100-byte value, as aofkv and Redis append it. */
-export const SET_AOF_BYTES = '*3\r\n$3\r\nSET\r\n$16\r\n'.length + 16 + '\r\n$100\r\n'.length + 100 + 2;
+export const SET_AOF_BYTES =
+  '*3\r\n$3\r\nSET\r\n$16\r\n'.length + 16 + '\r\n$100\r\n'.length + 100 + 2;
 
 /** `redis-benchmark -r 100000`. */
 export const KEY_SPACE = 100_000;
@@ -71,7 +72,10 @@ export class KeyNames {
   readonly zsets: string[];
   readonly subs: string[] = Array.from({ length: SUB_COUNT }, (_, i) => `m${i}`);
   /** Distinct 100-byte values (see the header). */
-  readonly values: string[] = Array.from({ length: VALUE_POOL }, (_, i) => 'v'.repeat(VALUE_BYTES - 12) + String(i).padStart(12, '0'));
+  readonly values: string[] = Array.from(
+    { length: VALUE_POOL },
+    (_, i) => 'v'.repeat(VALUE_BYTES - 12) + String(i).padStart(12, '0'),
+  );
 
   constructor(count = KEY_SPACE) {
     this.strings = Array.from({ length: count }, (_, i) => keyName('key:', i));
@@ -132,27 +136,45 @@ export function newOp(): Op {
 }
 
 /** A key-value rendering of an op, for the embedded peers (see the header). */
-export type KvWrite = { del: false; key: string; value: string } | { del: true; key: string; value: '' };
+export type KvWrite =
+  | { del: false; key: string; value: string }
+  | { del: true; key: string; value: '' };
 
 function kvWriteOf(op: Op, names: KeyNames): KvWrite {
   switch (op.kind) {
     case 'set':
       return { del: false, key: names.strings[op.key]!, value: names.values[op.value]! };
     case 'hset':
-      return { del: false, key: `${names.hashes[op.key]!}:${names.subs[op.sub]!}`, value: names.values[op.value]! };
+      return {
+        del: false,
+        key: `${names.hashes[op.key]!}:${names.subs[op.sub]!}`,
+        value: names.values[op.value]!,
+      };
     case 'rpush':
-      return { del: false, key: `${names.lists[op.key]!}:${op.sub}`, value: names.values[op.value]! };
+      return {
+        del: false,
+        key: `${names.lists[op.key]!}:${op.sub}`,
+        value: names.values[op.value]!,
+      };
     case 'lpop':
       return { del: true, key: `${names.lists[op.key]!}:${op.sub}`, value: '' };
     case 'sadd':
       return { del: false, key: `${names.sets[op.key]!}:${names.subs[op.sub]!}`, value: '' };
     case 'zadd':
-      return { del: false, key: `${names.zsets[op.key]!}:${names.subs[op.sub]!}`, value: String(op.score) };
+      return {
+        del: false,
+        key: `${names.zsets[op.key]!}:${names.subs[op.sub]!}`,
+        value: String(op.score),
+      };
   }
 }
 
 /** A peer's operation: the workload's next op, rendered as a key-value write and handed to `write`. */
-export function kvOpMaker(workload: Workload, seed: number, write: (w: KvWrite) => Promise<unknown>): () => Promise<unknown> {
+export function kvOpMaker(
+  workload: Workload,
+  seed: number,
+  write: (w: KvWrite) => Promise<unknown>,
+): () => Promise<unknown> {
   const names = keyNames();
   const next = opGenerator(workload, seed);
   const op = newOp();

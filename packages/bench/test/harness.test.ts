@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { SampleBuffer, latencyOf, measureClosedLoop } from '../src/harness.ts';
 
 /** An operation acknowledged in a later event-loop turn, like aofkv's; tracks the concurrency. */
-function trackedOp(): { op: () => Promise<void>; maxInFlight: () => number; started: () => number } {
+function trackedOp(): {
+  op: () => Promise<void>;
+  maxInFlight: () => number;
+  started: () => number;
+} {
   let inFlight = 0;
   let max = 0;
   let started = 0;
@@ -63,25 +67,29 @@ describe('SampleBuffer', () => {
     expect(sorted.length).toBe(n);
     expect(sorted[0]).toBe(1);
     expect(sorted[n - 1]).toBe(n);
-    for (let i = 1; i < n; i++) if (sorted[i - 1]! > sorted[i]!) throw new Error(`not sorted at ${i}`);
+    for (let i = 1; i < n; i++)
+      if (sorted[i - 1]! > sorted[i]!) throw new Error(`not sorted at ${i}`);
   });
 });
 
 describe('measureClosedLoop', () => {
-  it.each([64, 7])('keeps exactly %i operations in flight and samples each completed one once', async (inFlight) => {
-    const t = trackedOp();
-    const m = await measureClosedLoop(t.op, { inFlight, durationMs: 20, retainSamples: true });
-    expect(t.maxInFlight()).toBe(inFlight);
-    expect(m.ops).toBeGreaterThan(0);
-    expect(m.latency.samples).toBe(m.ops);
-    expect(m.samplesMs).toHaveLength(m.ops);
-    // Stragglers (issued before the window closed, finished after) are not counted.
-    expect(t.started() - m.ops).toBeGreaterThanOrEqual(0);
-    expect(t.started() - m.ops).toBeLessThanOrEqual(inFlight);
-    expect(m.opsPerSec).toBeCloseTo((m.ops / m.wallMs) * 1000, 6);
-    expect(m.latency.p50).toBeLessThanOrEqual(m.latency.p99);
-    expect(m.latency.p99).toBeLessThanOrEqual(m.latency.max);
-  });
+  it.each([64, 7])(
+    'keeps exactly %i operations in flight and samples each completed one once',
+    async (inFlight) => {
+      const t = trackedOp();
+      const m = await measureClosedLoop(t.op, { inFlight, durationMs: 20, retainSamples: true });
+      expect(t.maxInFlight()).toBe(inFlight);
+      expect(m.ops).toBeGreaterThan(0);
+      expect(m.latency.samples).toBe(m.ops);
+      expect(m.samplesMs).toHaveLength(m.ops);
+      // Stragglers (issued before the window closed, finished after) are not counted.
+      expect(t.started() - m.ops).toBeGreaterThanOrEqual(0);
+      expect(t.started() - m.ops).toBeLessThanOrEqual(inFlight);
+      expect(m.opsPerSec).toBeCloseTo((m.ops / m.wallMs) * 1000, 6);
+      expect(m.latency.p50).toBeLessThanOrEqual(m.latency.p99);
+      expect(m.latency.p99).toBeLessThanOrEqual(m.latency.max);
+    },
+  );
 
   it('runs one operation at a time at 1 in flight (the tinybench driver)', async () => {
     const t = trackedOp();
@@ -96,6 +104,8 @@ describe('measureClosedLoop', () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (++calls === 100) throw new Error('disk on fire');
     };
-    await expect(measureClosedLoop(op, { inFlight: 8, durationMs: 60_000 })).rejects.toThrow('disk on fire');
+    await expect(measureClosedLoop(op, { inFlight: 8, durationMs: 60_000 })).rejects.toThrow(
+      'disk on fire',
+    );
   });
 });

@@ -22,15 +22,22 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), 'aofkv-bench-smoke-'));
 
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
-function runMain(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function runMain(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // A run that hangs is killed by spawn's own timeout (and then fails its assertions).
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=@aofkv/source', MAIN, ...args], {
-      cwd: PKG,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-      killSignal: 'SIGKILL',
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', '--conditions=@aofkv/source', MAIN, ...args],
+      {
+        cwd: PKG,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -44,8 +51,22 @@ function runMain(args: string[], timeoutMs: number): Promise<{ code: number; std
 
 interface ResultsJson {
   machine: { node: string; cpus: number; versions: Record<string, string | null> };
-  writes: { cells: { system: string; mode: string; workload: string; inFlight: number; variant: string | null; opsPerSec: number }[]; limits: unknown[]; unavailable: { system: string; reason: string }[] };
-  loadRewrite: { loads: { system: string; mbPerSec: number }[]; rewrites: { system: string; status: string }[] };
+  writes: {
+    cells: {
+      system: string;
+      mode: string;
+      workload: string;
+      inFlight: number;
+      variant: string | null;
+      opsPerSec: number;
+    }[];
+    limits: unknown[];
+    unavailable: { system: string; reason: string }[];
+  };
+  loadRewrite: {
+    loads: { system: string; mbPerSec: number }[];
+    rewrites: { system: string; status: string }[];
+  };
   targets: { id: string; verdict: string }[];
 }
 
@@ -75,12 +96,18 @@ describe('pnpm bench --quick', () => {
     const dir = fs.readdirSync(out).find((d) => d.startsWith('quick-'));
     expect(dir).toBeDefined();
     const resultDir = path.join(out, dir!);
-    const json = JSON.parse(fs.readFileSync(path.join(resultDir, 'results.json'), 'utf8')) as ResultsJson;
+    const json = JSON.parse(
+      fs.readFileSync(path.join(resultDir, 'results.json'), 'utf8'),
+    ) as ResultsJson;
     expect(json.machine.node).toBe(process.version);
     // aofkv: every mode × workload × in-flight count, plus a pipelined SET cell per mode.
     const aofkv = json.writes.cells.filter((c) => c.system === 'aofkv');
     expect(aofkv).toHaveLength(4 * 2 * 2 + 4);
-    expect(aofkv.filter((c) => c.variant === 'pipeline 16 × 4' && c.inFlight === 64 && c.workload === 'set')).toHaveLength(4);
+    expect(
+      aofkv.filter(
+        (c) => c.variant === 'pipeline 16 × 4' && c.inFlight === 64 && c.workload === 'set',
+      ),
+    ).toHaveLength(4);
     for (const c of aofkv) expect(c.opsPerSec).toBeGreaterThan(0);
     expect(json.writes.limits.length).toBeGreaterThan(0);
     // Every optional system either ran or is listed as unavailable with a reason.
@@ -92,15 +119,37 @@ describe('pnpm bench --quick', () => {
     expect(json.loadRewrite.loads.some((l) => l.system === 'aofkv' && l.mbPerSec > 0)).toBe(true);
     expect(json.loadRewrite.rewrites.find((x) => x.system === 'aofkv')?.status).toBe('ok');
     const redisRan = json.writes.cells.some((c) => c.system === 'redis');
-    expect(json.targets.map((t) => t.id)).toEqual(['T1', ...(redisRan ? ['T1p'] : []), 'T2', 'T3', 'T4', 'T5', 'T6']);
-    for (const chart of ['throughput-set.svg', 'latency-mixed.svg', 'limit-fraction.svg', 'load-rewrite.svg']) {
-      expect(fs.readFileSync(path.join(resultDir, chart), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    expect(json.targets.map((t) => t.id)).toEqual([
+      'T1',
+      ...(redisRan ? ['T1p'] : []),
+      'T2',
+      'T3',
+      'T4',
+      'T5',
+      'T6',
+    ]);
+    for (const chart of [
+      'throughput-set.svg',
+      'latency-mixed.svg',
+      'limit-fraction.svg',
+      'load-rewrite.svg',
+    ]) {
+      expect(fs.readFileSync(path.join(resultDir, chart), 'utf8')).toMatch(
+        /^<svg[\s\S]*<\/svg>\s*$/,
+      );
     }
   }, 120_000);
 });
 
 interface TraceFile {
-  traceEvents: { name: string; ph: string; tid?: number; ts?: number; dur?: number; args?: Record<string, unknown> }[];
+  traceEvents: {
+    name: string;
+    ph: string;
+    tid?: number;
+    ts?: number;
+    dur?: number;
+    args?: Record<string, unknown>;
+  }[];
 }
 
 // The studies run in-process: they measure nothing about this process, and sparing two child
@@ -111,8 +160,11 @@ describe('pnpm bench study', () => {
   it('--sim with a 3 s fsync shows postponements and a write forced 2 s later', async () => {
     const outcome = await runStudy({ ...base, sim: true, fsyncDelayMs: 3000, seconds: 4 });
     expect(outcome.summary).toMatch(/held 2\.00 s/);
-    const trace = JSON.parse(fs.readFileSync(path.join(outcome.dir, 'trace.json'), 'utf8')) as TraceFile;
-    const tidOf = (name: string) => trace.traceEvents.find((e) => e.ph === 'M' && e.args?.name === name)?.tid;
+    const trace = JSON.parse(
+      fs.readFileSync(path.join(outcome.dir, 'trace.json'), 'utf8'),
+    ) as TraceFile;
+    const tidOf = (name: string) =>
+      trace.traceEvents.find((e) => e.ph === 'M' && e.args?.name === name)?.tid;
     const jobs = trace.traceEvents.filter((e) => e.ph === 'X' && e.tid === tidOf('bio_aof_fsync'));
     expect(jobs.length).toBeGreaterThan(0);
     expect(jobs[0]!.dur).toBe(3_000_000);
@@ -148,7 +200,13 @@ describe('helpers', () => {
     const csv =
       '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n' +
       '"SET","69108.50","0.904","0.048","0.239","3.735","8.319","176.255"\n';
-    expect(parseBenchmarkCsv(csv)).toEqual({ rps: 69108.5, avgMs: 0.904, p50Ms: 0.239, p99Ms: 8.319, maxMs: 176.255 });
+    expect(parseBenchmarkCsv(csv)).toEqual({
+      rps: 69108.5,
+      avgMs: 0.904,
+      p50Ms: 0.239,
+      p99Ms: 8.319,
+      maxMs: 176.255,
+    });
     expect(parseBenchmarkCsv('garbage')).toBeNull();
   });
 
@@ -156,7 +214,15 @@ describe('helpers', () => {
     const text = analyzeProfile({
       nodes: [
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2] },
-        { id: 2, callFrame: { functionName: 'flush', url: 'file:///x/packages/engine/src/aof/aof-writer.ts', lineNumber: 9 }, children: [3] },
+        {
+          id: 2,
+          callFrame: {
+            functionName: 'flush',
+            url: 'file:///x/packages/engine/src/aof/aof-writer.ts',
+            lineNumber: 9,
+          },
+          children: [3],
+        },
         { id: 3, callFrame: { functionName: 'writeSync', url: 'node:fs', lineNumber: 0 } },
       ],
       samples: [2, 3, 3, 3],

@@ -28,12 +28,35 @@ describe('groupCommitBound', () => {
 });
 
 /** One always SET cell at 64 in flight, as the writes scenario records it. */
-function durableCell(system: string, variant: string | null, opsPerSec: number, fdatasyncPerSecNearby: number): WriteCell {
+function durableCell(
+  system: string,
+  variant: string | null,
+  opsPerSec: number,
+  fdatasyncPerSecNearby: number,
+): WriteCell {
   return {
-    round: 1, system, mode: 'always', durability: 'durable', workload: 'set', inFlight: 64, variant,
-    ops: opsPerSec, wallMs: 1000, opsPerSec, p50Ms: 1, p99Ms: 2, maxMs: 3, meanMs: 1, cpuUsPerOp: 2,
-    eventLoopMaxMs: null, gcMaxMs: null, fsyncs: null, opsPerFsync: null, bytesPerOp: null,
-    latencyEvents: [], fdatasyncPerSecNearby,
+    round: 1,
+    system,
+    mode: 'always',
+    durability: 'durable',
+    workload: 'set',
+    inFlight: 64,
+    variant,
+    ops: opsPerSec,
+    wallMs: 1000,
+    opsPerSec,
+    p50Ms: 1,
+    p99Ms: 2,
+    maxMs: 3,
+    meanMs: 1,
+    cpuUsPerOp: 2,
+    eventLoopMaxMs: null,
+    gcMaxMs: null,
+    fsyncs: null,
+    opsPerFsync: null,
+    bytesPerOp: null,
+    latencyEvents: [],
+    fdatasyncPerSecNearby,
   };
 }
 
@@ -42,14 +65,20 @@ function writesOf(cells: WriteCell[]): WritesResult {
 }
 
 describe('evaluateTargets: T3', () => {
-  const t3 = (cells: WriteCell[]) => evaluateTargets(writesOf(cells), null).find((t) => t.id === 'T3')!;
+  const t3 = (cells: WriteCell[]) =>
+    evaluateTargets(writesOf(cells), null).find((t) => t.id === 'T3')!;
 
   it('holds aofkv against 64 × the fdatasync rate probed next to the cell, and prints Redis on the same measure', () => {
     // limit = 64 × 8,000 = 512,000 ops/s
-    const miss = t3([durableCell('aofkv', null, 150_000, 8000), durableCell('redis', '-P 16 -c 4', 128_000, 8000)]);
+    const miss = t3([
+      durableCell('aofkv', null, 150_000, 8000),
+      durableCell('redis', '-P 16 -c 4', 128_000, 8000),
+    ]);
     expect(miss.verdict).toBe('MISS');
     expect(miss.detail).toContain(`= ${(150_000 / 512_000).toFixed(2)} (need 0.50)`);
-    expect(miss.detail).toContain(`redis-server always -P 16 -c 4 on the same measure in this run: 128,000 ops/s = ${(128_000 / 512_000).toFixed(2)} of its limit`);
+    expect(miss.detail).toContain(
+      `redis-server always -P 16 -c 4 on the same measure in this run: 128,000 ops/s = ${(128_000 / 512_000).toFixed(2)} of its limit`,
+    );
 
     const pass = t3([durableCell('aofkv', null, 260_000, 8000)]);
     expect(pass.verdict).toBe('PASS');
@@ -57,7 +86,10 @@ describe('evaluateTargets: T3', () => {
   });
 
   it('ignores Redis variants other than -P 16 -c 4 for the reference', () => {
-    const t = t3([durableCell('aofkv', null, 150_000, 8000), durableCell('redis', '-P 1 -c 64', 40_000, 8000)]);
+    const t = t3([
+      durableCell('aofkv', null, 150_000, 8000),
+      durableCell('redis', '-P 1 -c 64', 40_000, 8000),
+    ]);
     expect(t.detail).not.toContain('redis-server');
   });
 });

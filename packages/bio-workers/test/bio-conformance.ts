@@ -2,7 +2,15 @@
 // implementation (piscina-bio.test.ts, inline-bio.test.ts). Real files in a temp dir; no sleeps:
 // background work is awaited through drain() or a harness wait, and a job is held "running"
 // through the harness (the injected fsync delay for threads, startNext for InlineBio).
-import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

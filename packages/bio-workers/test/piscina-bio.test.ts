@@ -151,9 +151,7 @@ describe('piscina bio: threads and shared counters', () => {
 
   it('validates the fsync delay', () => {
     for (const fsyncDelayMs of [-1, 0.5, 600_001]) {
-      expect(() => createPiscinaBio({ fsyncDelayMs })).toThrow(
-        withCode('BIO_INVALID_OPTION'),
-      );
+      expect(() => createPiscinaBio({ fsyncDelayMs })).toThrow(withCode('BIO_INVALID_OPTION'));
     }
   });
 

@@ -99,7 +99,12 @@ export function parseSafeInt(s: string): number | null {
   if (len === 0 || len > 16) {
     if (len === 0) return null;
     const big = parseLongLong(s);
-    if (big === null || big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return null;
+    if (
+      big === null ||
+      big > BigInt(Number.MAX_SAFE_INTEGER) ||
+      big < BigInt(Number.MIN_SAFE_INTEGER)
+    )
+      return null;
     return Number(big);
   }
   if (len === 1) {
@@ -137,7 +142,8 @@ export function parseDouble(s: string): number | null {
   if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null; // isspace: strtod would skip it, Redis refuses
   if (!FLOAT_RE.test(s)) {
     const lower = s.toLowerCase();
-    if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
+    if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity')
+      return Infinity;
     if (lower === '-inf' || lower === '-infinity') return -Infinity;
     return null;
   }
@@ -226,5 +232,7 @@ export function expireMsToBigInt(ms: number | bigint): bigint {
 }
 
 export function formatExpireMs(ms: number | bigint): string {
-  return typeof ms === 'number' && Number.isSafeInteger(ms) ? String(ms) : expireMsToBigInt(ms).toString();
+  return typeof ms === 'number' && Number.isSafeInteger(ms)
+    ? String(ms)
+    : expireMsToBigInt(ms).toString();
 }

@@ -64,12 +64,48 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
     defaultValue: 'everysec',
     mutable: true,
   },
-  { key: 'appendfilename', redisName: 'appendfilename', kind: 'filename', defaultValue: 'appendonly.aof', mutable: false },
-  { key: 'appenddirname', redisName: 'appenddirname', kind: 'filename', defaultValue: 'appendonlydir', mutable: false },
-  { key: 'aofUseRdbPreamble', redisName: 'aof-use-rdb-preamble', kind: 'bool', defaultValue: true, mutable: true },
-  { key: 'aofLoadTruncated', redisName: 'aof-load-truncated', kind: 'bool', defaultValue: true, mutable: true },
-  { key: 'aofTimestampEnabled', redisName: 'aof-timestamp-enabled', kind: 'bool', defaultValue: false, mutable: true },
-  { key: 'aofDisableAutoGc', redisName: 'aof-disable-auto-gc', kind: 'bool', defaultValue: false, mutable: true },
+  {
+    key: 'appendfilename',
+    redisName: 'appendfilename',
+    kind: 'filename',
+    defaultValue: 'appendonly.aof',
+    mutable: false,
+  },
+  {
+    key: 'appenddirname',
+    redisName: 'appenddirname',
+    kind: 'filename',
+    defaultValue: 'appendonlydir',
+    mutable: false,
+  },
+  {
+    key: 'aofUseRdbPreamble',
+    redisName: 'aof-use-rdb-preamble',
+    kind: 'bool',
+    defaultValue: true,
+    mutable: true,
+  },
+  {
+    key: 'aofLoadTruncated',
+    redisName: 'aof-load-truncated',
+    kind: 'bool',
+    defaultValue: true,
+    mutable: true,
+  },
+  {
+    key: 'aofTimestampEnabled',
+    redisName: 'aof-timestamp-enabled',
+    kind: 'bool',
+    defaultValue: false,
+    mutable: true,
+  },
+  {
+    key: 'aofDisableAutoGc',
+    redisName: 'aof-disable-auto-gc',
+    kind: 'bool',
+    defaultValue: false,
+    mutable: true,
+  },
   {
     key: 'aofRewriteIncrementalFsync',
     redisName: 'aof-rewrite-incremental-fsync',
@@ -95,11 +131,37 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
   },
-  { key: 'noAppendfsyncOnRewrite', redisName: 'no-appendfsync-on-rewrite', kind: 'bool', defaultValue: false, mutable: true },
+  {
+    key: 'noAppendfsyncOnRewrite',
+    redisName: 'no-appendfsync-on-rewrite',
+    kind: 'bool',
+    defaultValue: false,
+    mutable: true,
+  },
   { key: 'hz', redisName: 'hz', kind: 'int', defaultValue: 10, mutable: true, min: 1, max: 500 },
-  { key: 'databases', redisName: 'databases', kind: 'int', defaultValue: 16, mutable: false, min: 1, max: INT_MAX },
-  { key: 'lazyfreeLazyExpire', redisName: 'lazyfree-lazy-expire', kind: 'bool', defaultValue: false, mutable: true },
-  { key: 'lazyfreeLazyUserDel', redisName: 'lazyfree-lazy-user-del', kind: 'bool', defaultValue: false, mutable: true },
+  {
+    key: 'databases',
+    redisName: 'databases',
+    kind: 'int',
+    defaultValue: 16,
+    mutable: false,
+    min: 1,
+    max: INT_MAX,
+  },
+  {
+    key: 'lazyfreeLazyExpire',
+    redisName: 'lazyfree-lazy-expire',
+    kind: 'bool',
+    defaultValue: false,
+    mutable: true,
+  },
+  {
+    key: 'lazyfreeLazyUserDel',
+    redisName: 'lazyfree-lazy-user-del',
+    kind: 'bool',
+    defaultValue: false,
+    mutable: true,
+  },
   {
     key: 'latencyMonitorThreshold',
     redisName: 'latency-monitor-threshold',
@@ -135,17 +197,18 @@ export function parseOptionText(o: OptionSpec, text: string): EngineConfig[keyof
       const t = text.toLowerCase();
       if (t === 'yes') return true;
       if (t === 'no') return false;
-      throw new Error('argument must be \'yes\' or \'no\'');
+      throw new Error("argument must be 'yes' or 'no'");
     }
     case 'enum': {
       const t = text.toLowerCase();
-      if (!o.enumValues!.includes(t)) throw new Error(`argument(s) must be one of the following: ${o.enumValues!.join(', ')}`);
+      if (!o.enumValues!.includes(t))
+        throw new Error(`argument(s) must be one of the following: ${o.enumValues!.join(', ')}`);
       return t as FsyncPolicy;
     }
     case 'int':
     case 'memory': {
       const n = o.kind === 'memory' ? parseMemory(text) : /^-?\d+$/.test(text) ? Number(text) : NaN;
-      if (!Number.isSafeInteger(n)) throw new Error('argument couldn\'t be parsed into an integer');
+      if (!Number.isSafeInteger(n)) throw new Error("argument couldn't be parsed into an integer");
       checkRange(o, n);
       return n;
     }
@@ -162,7 +225,15 @@ function parseMemory(text: string): number {
   const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
   if (m === null) return NaN;
   const unit = (m[2] ?? 'b').toLowerCase();
-  const mult: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  const mult: Record<string, number> = {
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1e6,
+    mb: 1024 ** 2,
+    g: 1e9,
+    gb: 1024 ** 3,
+  };
   return Number(m[1]) * mult[unit]!;
 }
 
@@ -176,13 +247,25 @@ function checkFilename(o: OptionSpec, text: string): void {
   // Redis isValidAOFfilename / isValidAOFdirname.
   if (text.length === 0) throw new Error(`${o.redisName} can't be empty`);
   if (text.includes('/') || text.includes('\\')) {
-    throw new Error(o.key === 'appenddirname' ? 'appenddirname can\'t be a path, just a dirname' : 'appendfilename can\'t be a path, just a filename');
+    throw new Error(
+      o.key === 'appenddirname'
+        ? "appenddirname can't be a path, just a dirname"
+        : "appendfilename can't be a path, just a filename",
+    );
   }
 }
 
 /** openEngine() options that are not Redis configuration (injected services and switches). */
 const NON_CONFIG_OPTIONS = new Set([
-  'random', 'clock', 'fs', 'bio', 'readOnly', 'logger', 'autoCron', 'rewriteScheduler', 'loadScheduler',
+  'random',
+  'clock',
+  'fs',
+  'bio',
+  'readOnly',
+  'logger',
+  'autoCron',
+  'rewriteScheduler',
+  'loadScheduler',
   'makeSnapshotSink',
   'onLoadProgress',
 ]);
@@ -204,7 +287,10 @@ export function resolveConfig(input: Partial<Record<string, unknown>>): EngineCo
 
 function validateOptionValue(o: OptionSpec, value: unknown): unknown {
   const bad = (why: string): never => {
-    throw new EngineError('ERR_INVALID_OPTION', `Invalid option '${o.key}' (${o.redisName}): ${why}`);
+    throw new EngineError(
+      'ERR_INVALID_OPTION',
+      `Invalid option '${o.key}' (${o.redisName}): ${why}`,
+    );
   };
   try {
     switch (o.kind) {

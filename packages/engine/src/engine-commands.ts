@@ -34,10 +34,14 @@ type Engine = EngineCommandHost;
 
 export function buildEngineCommands(engine: Engine): CommandSpec[] {
   return [
-    cmd('config', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) => configCommand(engine, argv)),
+    cmd('config', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) =>
+      configCommand(engine, argv),
+    ),
     cmd('info', -1, ['loading', 'stale'], NO_KEYS, (_c, argv) => infoText(engine, argv.slice(1))),
     cmd('bgrewriteaof', 1, ['admin', 'noscript'], NO_KEYS, () => bgrewriteaof(engine)),
-    cmd('latency', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) => latencyCommand(engine, argv)),
+    cmd('latency', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) =>
+      latencyCommand(engine, argv),
+    ),
   ];
 }
 
@@ -69,7 +73,9 @@ function latencyCommand(engine: Engine, argv: readonly Bin[]): Reply {
     return monitor.history(argv[2]!).map((s) => [s.timeSec, s.latencyMs]);
   }
   if (sub === 'reset') return monitor.reset(argv.slice(2));
-  return new ErrorReply(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try LATENCY HELP.`);
+  return new ErrorReply(
+    `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try LATENCY HELP.`,
+  );
 }
 
 function configCommand(engine: Engine, argv: readonly Bin[]): Reply {
@@ -112,33 +118,50 @@ function configCommand(engine: Engine, argv: readonly Bin[]): Reply {
 }
 
 function configSet(engine: Engine, argv: readonly Bin[]): Reply {
-  if (argv.length < 4 || argv.length % 2 !== 0) fail(`ERR wrong number of arguments for 'config|set' command`);
+  if (argv.length < 4 || argv.length % 2 !== 0)
+    fail(`ERR wrong number of arguments for 'config|set' command`);
   // Redis 7.0 CONFIG SET is all-or-nothing: validate every pair before applying any.
-  const changes: { key: keyof EngineConfig; value: EngineConfig[keyof EngineConfig]; name: string }[] = [];
+  const changes: {
+    key: keyof EngineConfig;
+    value: EngineConfig[keyof EngineConfig];
+    name: string;
+  }[] = [];
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i]!;
     const o = optionByRedisName(name);
-    if (o === undefined) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
-    if (!o.mutable) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+    if (o === undefined)
+      fail(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (!o.mutable)
+      fail(
+        `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`,
+      );
     // Redis DENY_LOADING_CONFIG: the LOADING error takes precedence over a plain ERR.
-    if (o.denyLoading === true && engine.server.loading) fail('LOADING Redis is loading the dataset in memory');
-    if (changes.some((c) => c.key === o.key)) fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    if (o.denyLoading === true && engine.server.loading)
+      fail('LOADING Redis is loading the dataset in memory');
+    if (changes.some((c) => c.key === o.key))
+      fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
     let value: EngineConfig[keyof EngineConfig];
     try {
       value = parseOptionText(o, argv[i + 1]!);
     } catch (err) {
-      fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`);
+      fail(
+        `ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`,
+      );
     }
     changes.push({ key: o.key, value, name });
   }
   const previous = changes.map((c) => ({ key: c.key, value: engine.config[c.key] }));
   for (const c of changes) (engine.config as unknown as Record<string, unknown>)[c.key] = c.value;
   try {
-    for (const c of changes) engine.emit('configChanged', c.key, previous.find((p) => p.key === c.key)!.value);
+    for (const c of changes)
+      engine.emit('configChanged', c.key, previous.find((p) => p.key === c.key)!.value);
   } catch (err) {
-    for (const p of previous) (engine.config as unknown as Record<string, unknown>)[p.key] = p.value;
+    for (const p of previous)
+      (engine.config as unknown as Record<string, unknown>)[p.key] = p.value;
     const name = changes[0]!.name;
-    fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`);
+    fail(
+      `ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`,
+    );
   }
   return OK;
 }
@@ -146,7 +169,8 @@ function configSet(engine: Engine, argv: readonly Bin[]): Reply {
 /** INFO [section ...]: the sections an embedded engine has, in Redis's text format. */
 export function infoText(engine: Engine, sections: readonly Bin[]): Bin {
   const wanted = new Set(sections.map((s) => s.toLowerCase()));
-  const all = wanted.size === 0 || wanted.has('all') || wanted.has('everything') || wanted.has('default');
+  const all =
+    wanted.size === 0 || wanted.has('all') || wanted.has('everything') || wanted.has('default');
   const parts: string[] = [];
   const add = (title: string, fields: Record<string, string | number>) => {
     if (!all && !wanted.has(title.toLowerCase())) return;
@@ -170,7 +194,8 @@ export function infoText(engine: Engine, sections: readonly Bin[]): Bin {
   });
   const keyspace: Record<string, string> = {};
   for (const db of engine.server.dbs) {
-    if (db.size > 0) keyspace[`db${db.id}`] = `keys=${db.size},expires=${db.expires.size},avg_ttl=0`;
+    if (db.size > 0)
+      keyspace[`db${db.id}`] = `keys=${db.size},expires=${db.expires.size},avg_ttl=0`;
   }
   add('Keyspace', keyspace);
   return parts.join('\r\n');

@@ -40,7 +40,14 @@ export type Arg = string | Buffer | Uint8Array | number | bigint;
 /** A reply converted for JavaScript: bulk strings as UTF-8 text, statuses as text. */
 export type ReplyValue = string | number | bigint | null | ReplyError | ReplyValue[];
 /** The same with bulk strings as Buffers (binary-safe). */
-export type BufferReplyValue = Buffer | string | number | bigint | null | ReplyError | BufferReplyValue[];
+export type BufferReplyValue =
+  | Buffer
+  | string
+  | number
+  | bigint
+  | null
+  | ReplyError
+  | BufferReplyValue[];
 
 export interface EngineOptions extends Partial<EngineConfig> {
   /** Time source (default: the system clock). */
@@ -127,7 +134,10 @@ export class Engine extends EventEmitter {
   db(index = 0): DbHandle {
     this.assertUsable();
     if (!Number.isInteger(index) || index < 0 || index >= this.config.databases) {
-      throw new EngineError('ERR_INVALID_OPTION', `Database index ${index} is out of range 0..${this.config.databases - 1}`);
+      throw new EngineError(
+        'ERR_INVALID_OPTION',
+        `Database index ${index} is out of range 0..${this.config.databases - 1}`,
+      );
     }
     return new DbHandle(this, this.server.createClient(index));
   }
@@ -152,7 +162,11 @@ export class Engine extends EventEmitter {
    * Run several commands for `client` now, back to back (not atomically: that is MULTI); their
    * replies are delivered together after this turn's AOF flush, as [error | null, value] pairs.
    */
-  submitBatch(client: Client, argvs: readonly Bin[][], asBuffer: boolean): Promise<[ReplyError | null, ReplyValue][]> {
+  submitBatch(
+    client: Client,
+    argvs: readonly Bin[][],
+    asBuffer: boolean,
+  ): Promise<[ReplyError | null, ReplyValue][]> {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
     const replies: Reply[] = new Array<Reply>(argvs.length);
@@ -268,7 +282,10 @@ export class Engine extends EventEmitter {
 
   private usabilityError(): EngineError | null {
     if (this.lifecycle !== 'open') {
-      return new EngineError('ERR_ENGINE_CLOSED', 'The engine is closed; open a new one with openEngine()');
+      return new EngineError(
+        'ERR_ENGINE_CLOSED',
+        'The engine is closed; open a new one with openEngine()',
+      );
     }
     return this.fatalCause === null ? null : this.fatalError();
   }
@@ -281,7 +298,9 @@ function deliver(h: HeldReply): void {
   const { reply } = h;
   if (h.batch) {
     const convert = h.asBuffer ? toBufferValue : toJsValue;
-    const pairs = (reply as Reply[]).map((r) => (r instanceof ErrorReply ? [new ReplyError(r.message), null] : [null, convert(r)]));
+    const pairs = (reply as Reply[]).map((r) =>
+      r instanceof ErrorReply ? [new ReplyError(r.message), null] : [null, convert(r)],
+    );
     (h.resolve as (v: unknown) => void)(pairs);
     return;
   }
@@ -312,21 +331,122 @@ export function toBufferValue(reply: Reply): BufferReplyValue {
 
 /** Names of the ioredis-style helper methods on DbHandle (each is `command(name, ...args)`). */
 export const HELPER_COMMANDS = [
-  'get', 'set', 'setnx', 'setex', 'psetex', 'getset', 'getdel', 'getex', 'mget', 'mset', 'msetnx',
-  'append', 'strlen', 'incr', 'decr', 'incrby', 'decrby', 'incrbyfloat', 'setrange', 'getrange',
-  'del', 'unlink', 'exists', 'type', 'expire', 'pexpire', 'expireat', 'pexpireat', 'ttl', 'pttl',
-  'expiretime', 'pexpiretime', 'persist', 'rename', 'renamenx', 'keys', 'scan', 'randomkey',
-  'dbsize', 'flushdb', 'flushall', 'move', 'copy', 'swapdb',
-  'lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex', 'lset', 'lrem',
-  'ltrim', 'linsert', 'lmove', 'rpoplpush', 'lpos', 'lmpop',
-  'hset', 'hsetnx', 'hget', 'hmget', 'hmset', 'hdel', 'hexists', 'hlen', 'hkeys', 'hvals',
-  'hincrby', 'hincrbyfloat', 'hstrlen',
-  'sadd', 'srem', 'sismember', 'smismember', 'smembers', 'scard', 'spop', 'srandmember', 'smove',
-  'sinter', 'sunion', 'sdiff', 'sinterstore', 'sunionstore', 'sdiffstore',
-  'zadd', 'zincrby', 'zrem', 'zscore', 'zmscore', 'zcard', 'zrank', 'zrevrank', 'zrange',
-  'zrangebyscore', 'zrevrangebyscore', 'zrevrange', 'zcount', 'zpopmin', 'zpopmax', 'zmpop',
-  'zremrangebyscore', 'zremrangebyrank', 'zunionstore', 'zinterstore',
-  'ping', 'echo', 'time', 'info', 'bgrewriteaof', 'watch', 'unwatch',
+  'get',
+  'set',
+  'setnx',
+  'setex',
+  'psetex',
+  'getset',
+  'getdel',
+  'getex',
+  'mget',
+  'mset',
+  'msetnx',
+  'append',
+  'strlen',
+  'incr',
+  'decr',
+  'incrby',
+  'decrby',
+  'incrbyfloat',
+  'setrange',
+  'getrange',
+  'del',
+  'unlink',
+  'exists',
+  'type',
+  'expire',
+  'pexpire',
+  'expireat',
+  'pexpireat',
+  'ttl',
+  'pttl',
+  'expiretime',
+  'pexpiretime',
+  'persist',
+  'rename',
+  'renamenx',
+  'keys',
+  'scan',
+  'randomkey',
+  'dbsize',
+  'flushdb',
+  'flushall',
+  'move',
+  'copy',
+  'swapdb',
+  'lpush',
+  'rpush',
+  'lpushx',
+  'rpushx',
+  'lpop',
+  'rpop',
+  'llen',
+  'lrange',
+  'lindex',
+  'lset',
+  'lrem',
+  'ltrim',
+  'linsert',
+  'lmove',
+  'rpoplpush',
+  'lpos',
+  'lmpop',
+  'hset',
+  'hsetnx',
+  'hget',
+  'hmget',
+  'hmset',
+  'hdel',
+  'hexists',
+  'hlen',
+  'hkeys',
+  'hvals',
+  'hincrby',
+  'hincrbyfloat',
+  'hstrlen',
+  'sadd',
+  'srem',
+  'sismember',
+  'smismember',
+  'smembers',
+  'scard',
+  'spop',
+  'srandmember',
+  'smove',
+  'sinter',
+  'sunion',
+  'sdiff',
+  'sinterstore',
+  'sunionstore',
+  'sdiffstore',
+  'zadd',
+  'zincrby',
+  'zrem',
+  'zscore',
+  'zmscore',
+  'zcard',
+  'zrank',
+  'zrevrank',
+  'zrange',
+  'zrangebyscore',
+  'zrevrangebyscore',
+  'zrevrange',
+  'zcount',
+  'zpopmin',
+  'zpopmax',
+  'zmpop',
+  'zremrangebyscore',
+  'zremrangebyrank',
+  'zunionstore',
+  'zinterstore',
+  'ping',
+  'echo',
+  'time',
+  'info',
+  'bgrewriteaof',
+  'watch',
+  'unwatch',
 ] as const;
 
 export type HelperCommand = (typeof HELPER_COMMANDS)[number];
@@ -450,7 +570,9 @@ export class TransactionBase extends CommandQueue {
   }
 }
 
-export type Transaction = TransactionBase & { [K in HelperCommand]: (...args: Arg[]) => Transaction };
+export type Transaction = TransactionBase & {
+  [K in HelperCommand]: (...args: Arg[]) => Transaction;
+};
 // eslint-disable-next-line @typescript-eslint/no-redeclare
 export const Transaction = TransactionBase as unknown as new (handle: DbHandleBase) => Transaction;
 
@@ -489,7 +611,9 @@ function toArgv(name: Bin, args: readonly Arg[]): Bin[] {
  * timeline is drawn from exactly these. Events come at most a few per event-loop turn, never
  * per command, and cost one listener-count check when nobody listens.
  */
-export type EngineTraceEvent = { source: 'aof'; event: AofTraceEvent } | { source: 'bio'; event: BioEvent };
+export type EngineTraceEvent =
+  | { source: 'aof'; event: AofTraceEvent }
+  | { source: 'bio'; event: BioEvent };
 
 /**
  * Route bio events to 'trace'. A bio passed in by the embedder keeps the observer it already has
@@ -499,7 +623,8 @@ function observeBioForTrace(engine: Engine, bio: BioClient): void {
   const prior = bio.onEvent;
   bio.onEvent = (event) => {
     prior?.(event);
-    if (engine.listenerCount('trace') > 0) engine.emit('trace', { source: 'bio', event } satisfies EngineTraceEvent);
+    if (engine.listenerCount('trace') > 0)
+      engine.emit('trace', { source: 'bio', event } satisfies EngineTraceEvent);
   };
 }
 
@@ -524,9 +649,13 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     readOnly: options.readOnly === true,
     onFatal: (error) => engine.enterFatal(error),
     ...(options.onLoadProgress !== undefined ? { onLoadProgress: options.onLoadProgress } : {}),
-    ...(options.rewriteScheduler !== undefined ? { rewriteScheduler: options.rewriteScheduler } : {}),
+    ...(options.rewriteScheduler !== undefined
+      ? { rewriteScheduler: options.rewriteScheduler }
+      : {}),
     ...(options.loadScheduler !== undefined ? { loadScheduler: options.loadScheduler } : {}),
-    ...(options.makeSnapshotSink !== undefined ? { makeSnapshotSink: options.makeSnapshotSink } : {}),
+    ...(options.makeSnapshotSink !== undefined
+      ? { makeSnapshotSink: options.makeSnapshotSink }
+      : {}),
   });
   try {
     await aof.start();
@@ -534,17 +663,22 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     await bio.close();
     // A file-system failure while opening is an operating error of the engine: give it a code.
     if (isFsError(err)) {
-      throw new EngineError('ERR_AOF_OPEN', `Can't open the AOF in ${config.dir}: ${err.message}`, { cause: err });
+      throw new EngineError('ERR_AOF_OPEN', `Can't open the AOF in ${config.dir}: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   }
   engine.aof = aof;
   aof.onTrace = (event) => {
-    if (engine.listenerCount('trace') > 0) engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
+    if (engine.listenerCount('trace') > 0)
+      engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
   };
   engine.server.sink = aof;
   engine.server.gate = aof;
-  engine.on('configChanged', (key: string, previous: unknown) => aof.onConfigChanged(key, previous));
+  engine.on('configChanged', (key: string, previous: unknown) =>
+    aof.onConfigChanged(key, previous),
+  );
   if (!options.readOnly && options.autoCron !== false) engine.startCron();
   return engine;
 }

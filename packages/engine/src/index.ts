@@ -1,6 +1,14 @@
 // Public surface of @aofkv/engine.
 export { openEngine, Engine, DbHandle, Transaction, Pipeline, HELPER_COMMANDS } from './engine.ts';
-export type { Arg, ReplyValue, BufferReplyValue, EngineOptions, EngineTraceEvent, HelperCommand, LoadProgress } from './engine.ts';
+export type {
+  Arg,
+  ReplyValue,
+  BufferReplyValue,
+  EngineOptions,
+  EngineTraceEvent,
+  HelperCommand,
+  LoadProgress,
+} from './engine.ts';
 export type { EngineConfig, FsyncPolicy } from './config.ts';
 export { CONFIG_TABLE } from './config.ts';
 export { EngineError, ReplyError } from './errors.ts';

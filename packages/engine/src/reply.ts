@@ -35,7 +35,15 @@ export class NilArrayReply {
   private constructor() {}
 }
 
-export type Reply = Bin | number | bigint | null | StatusReply | ErrorReply | NilArrayReply | Reply[];
+export type Reply =
+  | Bin
+  | number
+  | bigint
+  | null
+  | StatusReply
+  | ErrorReply
+  | NilArrayReply
+  | Reply[];
 
 export const OK = new StatusReply('OK');
 export const QUEUED = new StatusReply('QUEUED');

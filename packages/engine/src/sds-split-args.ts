@@ -48,7 +48,14 @@ export function sdsSplitArgs(line: string): string[] | null {
         } else {
           current += c;
         }
-      } else if (c === undefined || c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\0') {
+      } else if (
+        c === undefined ||
+        c === ' ' ||
+        c === '\n' ||
+        c === '\r' ||
+        c === '\t' ||
+        c === '\0'
+      ) {
         done = true;
       } else if (c === '"') {
         inDouble = true;
@@ -78,7 +85,8 @@ export function sdsCatRepr(s: string): string {
     else if (c === '\t') out += '\\t';
     else if (c === '\x07') out += '\\a';
     else if (c === '\b') out += '\\b';
-    else if (code >= 0x20 && code < 0x7f) out += c; // isprint in the C locale
+    else if (code >= 0x20 && code < 0x7f)
+      out += c; // isprint in the C locale
     else out += `\\x${code.toString(16).padStart(2, '0')}`;
   }
   return `${out}"`;

@@ -10,14 +10,7 @@
 
 import type { Bin } from './bytes.ts';
 import { Db, type CopyOnWrite, type KeyspaceHooks } from './keyspace/db.ts';
-import {
-  CommandError,
-  ErrorReply,
-  NIL_ARRAY,
-  OK,
-  QUEUED,
-  type Reply,
-} from './reply.ts';
+import { CommandError, ErrorReply, NIL_ARRAY, OK, QUEUED, type Reply } from './reply.ts';
 import { buildCommandTable, type CommandTable } from './commands/registry.ts';
 import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
 import { writeKeysOf } from './commands/write-keys.ts';
@@ -258,7 +251,8 @@ export class Server implements KeyspaceHooks, ServerView {
     // Redis never refuses the AOF client: the loader calls the command directly, not through
     // processCommand, so a pending disk error cannot make DEBUG LOADAOF skip commands.
     const isWrite =
-      spec.flags.includes('write') || (spec.name === 'exec' && client.inMulti && client.queueHasWrite);
+      spec.flags.includes('write') ||
+      (spec.name === 'exec' && client.inMulti && client.queueHasWrite);
     if ((isWrite || spec.name === 'ping') && !client.isAofClient) {
       const denied = this.gate?.deniedWriteError() ?? null;
       if (denied !== null) return this.reject(client, denied, spec);

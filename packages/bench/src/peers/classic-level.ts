@@ -24,7 +24,8 @@ export async function loadClassicLevel(): Promise<Loaded<ClassicLevelCtor>> {
   const loaded = await importOptional('classic-level');
   if (!loaded.ok) return loaded;
   const ctor = loaded.module.ClassicLevel;
-  if (typeof ctor !== 'function') return { ok: false, reason: "classic-level: no 'ClassicLevel' export" };
+  if (typeof ctor !== 'function')
+    return { ok: false, reason: "classic-level: no 'ClassicLevel' export" };
   return { ok: true, module: ctor as ClassicLevelCtor };
 }
 
@@ -38,7 +39,9 @@ export class ClassicLevelSystem extends TurnBatchedKvSystem implements WriteSyst
     const sync = mode === 'sync:true';
     super((items) =>
       db.batch(
-        items.map((w) => (w.del ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value })),
+        items.map((w) =>
+          w.del ? { type: 'del', key: w.key } : { type: 'put', key: w.key, value: w.value },
+        ),
         { sync },
       ),
     );
@@ -47,7 +50,11 @@ export class ClassicLevelSystem extends TurnBatchedKvSystem implements WriteSyst
     this.db = db;
   }
 
-  static async open(ctor: ClassicLevelCtor, mode: ClassicMode, path: string): Promise<ClassicLevelSystem> {
+  static async open(
+    ctor: ClassicLevelCtor,
+    mode: ClassicMode,
+    path: string,
+  ): Promise<ClassicLevelSystem> {
     const db = new ctor(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await db.open();
     return new ClassicLevelSystem(mode, db);

@@ -16,7 +16,11 @@ interface LmdbDatabase {
 type LmdbOpen = (options: Record<string, unknown>) => LmdbDatabase;
 
 export type LmdbMode = 'overlappingSync:false' | 'overlappingSync' | 'noSync';
-export const LMDB_MODES: readonly LmdbMode[] = ['overlappingSync:false', 'overlappingSync', 'noSync'];
+export const LMDB_MODES: readonly LmdbMode[] = [
+  'overlappingSync:false',
+  'overlappingSync',
+  'noSync',
+];
 
 const DURABILITY: Record<LmdbMode, Durability> = {
   'overlappingSync:false': 'durable',

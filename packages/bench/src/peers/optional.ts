@@ -28,10 +28,17 @@ export async function packageVersion(name: string): Promise<string | null> {
   const { fileURLToPath } = await import('node:url');
   const path = await import('node:path');
   const bench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  const bases = [bench, path.join(bench, '../engine'), path.join(bench, '../bio-workers'), path.join(bench, '../..')];
+  const bases = [
+    bench,
+    path.join(bench, '../engine'),
+    path.join(bench, '../bio-workers'),
+    path.join(bench, '../..'),
+  ];
   for (const base of bases) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(base, 'node_modules', name, 'package.json'), 'utf8')) as { version?: unknown };
+      const pkg = JSON.parse(
+        readFileSync(path.join(base, 'node_modules', name, 'package.json'), 'utf8'),
+      ) as { version?: unknown };
       if (typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not installed under this base; try the next one

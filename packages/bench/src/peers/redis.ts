@@ -24,7 +24,10 @@ export function findRedis(): { ok: true; tools: RedisTools } | { ok: false; reas
   const bench = spawnSync('redis-benchmark', ['--version'], { encoding: 'utf8' });
   if (bench.status !== 0) return { ok: false, reason: 'redis-benchmark not on PATH' };
   const version = /v=(\S+)/.exec(server.stdout)?.[1] ?? 'unknown';
-  return { ok: true, tools: { version, serverPath: 'redis-server', benchmarkPath: 'redis-benchmark' } };
+  return {
+    ok: true,
+    tools: { version, serverPath: 'redis-server', benchmarkPath: 'redis-benchmark' },
+  };
 }
 
 export function freePort(): Promise<number> {
@@ -68,24 +71,35 @@ export async function startRedisServer(options: StartOptions): Promise<RedisServ
     try {
       return await startOnce(options, port);
     } catch (err) {
-      if (attempt >= 4 || !(err instanceof Error && /Address already in use/.test(err.message))) throw err;
+      if (attempt >= 4 || !(err instanceof Error && /Address already in use/.test(err.message)))
+        throw err;
     }
   }
 }
 
 async function startOnce(options: StartOptions, port: number): Promise<RedisServer> {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', options.dir,
-    '--save', '',
-    '--daemonize', 'no',
-    '--protected-mode', 'no',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    options.dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
+    '--logfile',
+    '',
     ...options.args,
   ];
   const t0 = performance.now();
-  const child = spawn('redis-server', args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', args, {
+    cwd: options.dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   if (!exitHook) {
     exitHook = true;
@@ -113,7 +127,8 @@ async function startOnce(options: StartOptions, port: number): Promise<RedisServ
   let ready = false;
   // Poll every 2 ms: loading a small dataset takes tens of ms, so coarser polling would dominate.
   while (!ready && performance.now() < deadline) {
-    if (exited !== null) throw new Error(`redis-server exited (${exited}) before answering PING:\n${output}`);
+    if (exited !== null)
+      throw new Error(`redis-server exited (${exited}) before answering PING:\n${output}`);
     try {
       client ??= await RespClient.connect(port);
       const pong = await client.call('PING');
@@ -181,10 +196,24 @@ export interface RedisBenchmarkOptions {
 /** `redis-benchmark -t set -d 100 -r R -n N -P p -c c -q --csv`, parsed. */
 export function redisBenchmarkArgs(o: RedisBenchmarkOptions): string[] {
   return [
-    '-h', '127.0.0.1', '-p', String(o.port),
-    '-t', 'set', '-d', '100', '-r', String(o.keySpace),
-    '-n', String(o.requests), '-P', String(o.pipeline), '-c', String(o.clients),
-    '-q', '--csv',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-t',
+    'set',
+    '-d',
+    '100',
+    '-r',
+    String(o.keySpace),
+    '-n',
+    String(o.requests),
+    '-P',
+    String(o.pipeline),
+    '-c',
+    String(o.clients),
+    '-q',
+    '--csv',
   ];
 }
 
@@ -203,10 +232,12 @@ export async function runRedisBenchmark(o: RedisBenchmarkOptions): Promise<Redis
 export function startBackgroundBenchmark(o: RedisBenchmarkOptions): { stop: () => Promise<void> } {
   const child = spawn('redis-benchmark', redisBenchmarkArgs(o), { stdio: 'ignore' });
   live.add(child);
-  const done = new Promise<void>((resolve) => child.once('exit', () => {
-    live.delete(child);
-    resolve();
-  }));
+  const done = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   return {
     stop: async () => {
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
@@ -215,7 +246,9 @@ export function startBackgroundBenchmark(o: RedisBenchmarkOptions): { stop: () =
   };
 }
 
-export function parseBenchmarkCsv(text: string): Omit<RedisBenchmarkResult, 'requests' | 'wallMs'> | null {
+export function parseBenchmarkCsv(
+  text: string,
+): Omit<RedisBenchmarkResult, 'requests' | 'wallMs'> | null {
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const header = lines.find((l) => l.startsWith('"test"'));
@@ -226,10 +259,19 @@ export function parseBenchmarkCsv(text: string): Omit<RedisBenchmarkResult, 'req
   const get = (name: string) => Number(vals[cols.indexOf(name)]);
   const rps = get('rps');
   if (!Number.isFinite(rps)) return null;
-  return { rps, avgMs: get('avg_latency_ms'), p50Ms: get('p50_latency_ms'), p99Ms: get('p99_latency_ms'), maxMs: get('max_latency_ms') };
+  return {
+    rps,
+    avgMs: get('avg_latency_ms'),
+    p50Ms: get('p50_latency_ms'),
+    p99Ms: get('p99_latency_ms'),
+    maxMs: get('max_latency_ms'),
+  };
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
@@ -272,6 +314,8 @@ export async function latencyLatest(client: RespClient): Promise<LatencyEventRow
   const reply = await client.call('LATENCY', 'LATEST');
   if (!Array.isArray(reply)) return [];
   return reply.flatMap((row) =>
-    Array.isArray(row) && row.length >= 4 ? [{ event: String(row[0]), latestMs: Number(row[2]), maxMs: Number(row[3]) }] : [],
+    Array.isArray(row) && row.length >= 4
+      ? [{ event: String(row[0]), latestMs: Number(row[2]), maxMs: Number(row[3]) }]
+      : [],
   );
 }

@@ -35,9 +35,12 @@ export async function loadSqlite(): Promise<Loaded<SqliteCtor>> {
   if (typeof ctor !== 'function') return { ok: false, reason: 'better-sqlite3: no default export' };
   try {
     // The native addon loads lazily at the first construction; a failed build shows up here.
-    (new (ctor as SqliteCtor)(':memory:')).close();
+    new (ctor as SqliteCtor)(':memory:').close();
   } catch (err) {
-    return { ok: false, reason: `better-sqlite3: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}` };
+    return {
+      ok: false,
+      reason: `better-sqlite3: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}`,
+    };
   }
   return { ok: true, module: ctor as SqliteCtor };
 }
@@ -53,7 +56,9 @@ export class SqliteSystem extends TurnBatchedKvSystem implements WriteSystem {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${mode.split(' ')[1]!}`);
     db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID');
-    const put = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+    const put = db.prepare(
+      'INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+    );
     const del = db.prepare('DELETE FROM kv WHERE k = ?');
     const commit = db.transaction((items: KvWrite[]) => {
       for (const w of items) {

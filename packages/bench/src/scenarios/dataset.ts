@@ -29,7 +29,10 @@ export async function generateDataset(dir: string, keys: number): Promise<Datase
   const aofDir = path.join(dir, 'appendonlydir');
   fs.mkdirSync(aofDir, { recursive: true });
   const incr = path.join(aofDir, 'appendonly.aof.1.incr.aof');
-  fs.writeFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.incr.aof seq 1 type i\n');
+  fs.writeFileSync(
+    path.join(aofDir, 'appendonly.aof.manifest'),
+    'file appendonly.aof.1.incr.aof seq 1 type i\n',
+  );
   const fd = fs.openSync(incr, 'w');
   const buf = new AofBuffer(CHUNK_BYTES + (1 << 16));
   let bytes = 0;
@@ -49,7 +52,11 @@ export async function generateDataset(dir: string, keys: number): Promise<Datase
     for (let i = 0; i < keys; i++) {
       const slot = i % 20;
       if (slot < 14) {
-        buf.appendCommand(['SET', keyName('key:', counts.string), pad + String(i).padStart(12, '0')]);
+        buf.appendCommand([
+          'SET',
+          keyName('key:', counts.string),
+          pad + String(i).padStart(12, '0'),
+        ]);
         counts.string++;
       } else if (slot < 16) {
         const argv = ['HSET', keyName('hash:', counts.hash)];

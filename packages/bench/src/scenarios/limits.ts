@@ -32,7 +32,12 @@ export interface LimitSample {
   seqWriteSyncedMBps: number;
 }
 
-export function measureFdatasyncRate(dir: string, durationMs: number, inPlace = false, appendBytes = 100): { perSec: number; p50Ms: number } {
+export function measureFdatasyncRate(
+  dir: string,
+  durationMs: number,
+  inPlace = false,
+  appendBytes = 100,
+): { perSec: number; p50Ms: number } {
   const file = path.join(dir, inPlace ? 'limits-fdatasync-inplace.dat' : 'limits-fdatasync.dat');
   const buf = Buffer.alloc(appendBytes, 0x61);
   const inPlaceBytes = 16 << 20;
@@ -60,14 +65,20 @@ export function measureFdatasyncRate(dir: string, durationMs: number, inPlace = 
     }
     const elapsed = now - t0;
     times.sort((a, b) => a - b);
-    return { perSec: (times.length / elapsed) * 1000, p50Ms: times[times.length >> 1] ?? Number.NaN };
+    return {
+      perSec: (times.length / elapsed) * 1000,
+      p50Ms: times[times.length >> 1] ?? Number.NaN,
+    };
   } finally {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
   }
 }
 
-export function measureSequentialWrite(dir: string, totalBytes: number): { mbps: number; syncedMbps: number } {
+export function measureSequentialWrite(
+  dir: string,
+  totalBytes: number,
+): { mbps: number; syncedMbps: number } {
   const file = path.join(dir, 'limits-seq.dat');
   const chunk = Buffer.alloc(1 << 20, 0x62);
   const fd = fs.openSync(file, 'w');

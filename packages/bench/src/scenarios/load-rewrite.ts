@@ -22,10 +22,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openEngine, type DbHandle, type Engine } from '@aofkv/engine';
-import { collectGarbage, hasGc, progress, sleep, syncDisk, watchGc, type GcStats } from '../harness.ts';
+import {
+  collectGarbage,
+  hasGc,
+  progress,
+  sleep,
+  syncDisk,
+  watchGc,
+  type GcStats,
+} from '../harness.ts';
 import { percentile } from '../stats.ts';
 import { keyName } from '../workload.ts';
-import { findRedis, startBackgroundBenchmark, startRedisServer, type RedisServer } from '../peers/redis.ts';
+import {
+  findRedis,
+  startBackgroundBenchmark,
+  startRedisServer,
+  type RedisServer,
+} from '../peers/redis.ts';
 import { copyDataset, generateDataset, type Dataset } from './dataset.ts';
 
 export interface LoadRewriteConfig {
@@ -88,14 +101,21 @@ export interface LoadRewriteResult {
   redisUnavailable: string | null;
 }
 
-export async function runLoadRewrite(baseDir: string, config: LoadRewriteConfig): Promise<LoadRewriteResult> {
+export async function runLoadRewrite(
+  baseDir: string,
+  config: LoadRewriteConfig,
+): Promise<LoadRewriteResult> {
   const root = path.join(baseDir, 'load');
   fs.mkdirSync(root, { recursive: true });
   progress(`load: generating a ${config.keys}-key RESP AOF`);
   const t0 = performance.now();
   const ds = await generateDataset(path.join(root, 'dataset'), config.keys);
-  progress(`load: ${(ds.aofBytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const redis = config.skipRedis ? ({ ok: false, reason: 'skipped (--skip)' } as const) : findRedis();
+  progress(
+    `load: ${(ds.aofBytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const redis = config.skipRedis
+    ? ({ ok: false, reason: 'skipped (--skip)' } as const)
+    : findRedis();
   const loads: LoadRun[] = [];
   const rewrites: RewriteRun[] = [];
   for (let round = 1; round <= config.rounds; round++) {
@@ -112,7 +132,12 @@ export async function runLoadRewrite(baseDir: string, config: LoadRewriteConfig)
   }
   fs.rmSync(root, { recursive: true, force: true });
   return {
-    dataset: { aofBytes: ds.aofBytes, keys: ds.keys, commands: ds.commands, stringKeys: ds.stringKeys },
+    dataset: {
+      aofBytes: ds.aofBytes,
+      keys: ds.keys,
+      commands: ds.commands,
+      stringKeys: ds.stringKeys,
+    },
     loads,
     rewrites,
     gcExposed: hasGc(),
@@ -137,25 +162,40 @@ const ROUND_CHILD = fileURLToPath(new URL('./load-round-child.ts', import.meta.u
 
 /** aofkvRound in a fresh node process with this process's flags (see load-round-child.ts). */
 async function aofkvRoundInChild(spec: AofkvRoundSpec): Promise<RoundResult> {
-  const child = spawn(process.execPath, [...process.execArgv, ROUND_CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, ROUND_CHILD, JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => (out += chunk));
   // 'close', not 'exit': it comes after the child's stdout has been read to its end.
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  if (code !== 0) throw new Error(`aofkv load round ${spec.round} failed in its child process (exit ${code ?? signal})`);
+  if (code !== 0)
+    throw new Error(
+      `aofkv load round ${spec.round} failed in its child process (exit ${code ?? signal})`,
+    );
   const line = out.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as RoundResult;
 }
 
-export async function aofkvRound(ds: Dataset, dir: string, round: number, config: LoadRewriteConfig): Promise<RoundResult> {
+export async function aofkvRound(
+  ds: Dataset,
+  dir: string,
+  round: number,
+  config: LoadRewriteConfig,
+): Promise<RoundResult> {
   copyDataset(ds, dir);
   syncDisk();
   collectGarbage();
   const before = process.memoryUsage();
   const t0 = performance.now();
   const slices = sliceTimer();
-  let engine: Engine | null = await openEngine({ dir, appendfsync: 'everysec', autoAofRewritePercentage: 0, rewriteScheduler: slices.scheduler });
+  let engine: Engine | null = await openEngine({
+    dir,
+    appendfsync: 'everysec',
+    autoAofRewritePercentage: 0,
+    rewriteScheduler: slices.scheduler,
+  });
   const loadMs = performance.now() - t0;
   try {
     const db = engine.db(0);
@@ -185,7 +225,10 @@ export async function aofkvRound(ds: Dataset, dir: string, round: number, config
 }
 
 /** A 64-in-flight SET loop over the dataset's string keys until stopped; latencies kept. */
-export function backgroundLoad(db: DbHandle, stringKeys: number): { stop: () => Promise<{ ops: number; latencies: number[] }> } {
+export function backgroundLoad(
+  db: DbHandle,
+  stringKeys: number,
+): { stop: () => Promise<{ ops: number; latencies: number[] }> } {
   let running = true;
   let ops = 0;
   const latencies: number[] = [];
@@ -212,7 +255,10 @@ export function backgroundLoad(db: DbHandle, stringKeys: number): { stop: () => 
 }
 
 /** The engine's default scheduler (next slice on setImmediate), timing each slice on the way. */
-function sliceTimer(): { scheduler: { nextSlice: () => Promise<void> }; take: () => { max: number; count: number } } {
+function sliceTimer(): {
+  scheduler: { nextSlice: () => Promise<void> };
+  take: () => { max: number; count: number };
+} {
   let sliceStart = -1;
   let max = 0;
   let count = 0;
@@ -282,7 +328,8 @@ async function aofkvRewrite(
   const pending = db.command('bgrewriteaof');
   const startMs = performance.now() - t0;
   const reply = await pending;
-  if (typeof reply !== 'string' || !reply.includes('started')) throw new Error(`BGREWRITEAOF: ${String(reply)}`);
+  if (typeof reply !== 'string' || !reply.includes('started'))
+    throw new Error(`BGREWRITEAOF: ${String(reply)}`);
   await engine.aof!.waitForRewrite();
   const walk = slices.take();
   const durationMs = performance.now() - t0;
@@ -330,12 +377,18 @@ async function redisRound(ds: Dataset, dir: string, round: number): Promise<Roun
     server = await startRedisServer({
       dir,
       args: [
-        '--appendonly', 'yes',
-        '--appendfsync', 'everysec',
-        '--appenddirname', 'appendonlydir',
-        '--appendfilename', 'appendonly.aof',
-        '--aof-use-rdb-preamble', 'no',
-        '--auto-aof-rewrite-percentage', '0',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--appenddirname',
+        'appendonlydir',
+        '--appendfilename',
+        'appendonly.aof',
+        '--aof-use-rdb-preamble',
+        'no',
+        '--auto-aof-rewrite-percentage',
+        '0',
       ],
       readyTimeoutMs: 600_000,
     });
@@ -357,7 +410,13 @@ async function redisRound(ds: Dataset, dir: string, round: number): Promise<Roun
       usedMemoryBytes: used,
     };
 
-    const bench = startBackgroundBenchmark({ port: server.port, requests: 1_000_000_000, pipeline: 16, clients: 4, keySpace: ds.stringKeys });
+    const bench = startBackgroundBenchmark({
+      port: server.port,
+      requests: 1_000_000_000,
+      pipeline: 16,
+      clients: 4,
+      keySpace: ds.stringKeys,
+    });
     await sleep(200);
     const rewrites0 = Number((await c.info('persistence')).get('aof_rewrites') ?? 0);
     const t0 = performance.now();
@@ -365,7 +424,10 @@ async function redisRound(ds: Dataset, dir: string, round: number): Promise<Roun
     if (typeof reply !== 'string') throw new Error(`BGREWRITEAOF: ${String(reply)}`);
     let info = await c.info('persistence');
     // Poll every 5 ms: aof_last_rewrite_time_sec has only whole seconds.
-    while (info.get('aof_rewrite_in_progress') !== '0' || Number(info.get('aof_rewrites') ?? 0) === rewrites0) {
+    while (
+      info.get('aof_rewrite_in_progress') !== '0' ||
+      Number(info.get('aof_rewrites') ?? 0) === rewrites0
+    ) {
       await sleep(5);
       info = await c.info('persistence');
     }

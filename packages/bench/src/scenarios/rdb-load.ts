@@ -30,7 +30,10 @@ export interface RdbLoadResult {
 const BASE = 'appendonly.aof.1.base.rdb';
 
 /** Build the RDB directory from a generated RESP dataset; returns its path and sizes. */
-async function buildRdbDir(work: string, keys: number): Promise<{ dir: string; rdbBytes: number; keys: number }> {
+async function buildRdbDir(
+  work: string,
+  keys: number,
+): Promise<{ dir: string; rdbBytes: number; keys: number }> {
   const ds = await generateDataset(path.join(work, 'rdb-src'), keys);
   const engine = await openEngine({ dir: ds.dir, readOnly: true });
   const dir = path.join(work, 'rdb-dataset');
@@ -39,7 +42,10 @@ async function buildRdbDir(work: string, keys: number): Promise<{ dir: string; r
   const nfs = new NodeFileSystem();
   const fd = nfs.open(path.join(aofDir, BASE), 'write-truncate');
   try {
-    writeRdbSnapshot(nfs, fd, engine.server.dbs, { aofBase: true, ctimeSec: Math.floor(Date.now() / 1000) });
+    writeRdbSnapshot(nfs, fd, engine.server.dbs, {
+      aofBase: true,
+      ctimeSec: Math.floor(Date.now() / 1000),
+    });
   } finally {
     nfs.close(fd);
   }
@@ -55,9 +61,14 @@ function copyDir(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
 }
 
-export async function runRdbLoad(work: string, options: { keys: number; rounds: number; skipRedis: boolean }): Promise<RdbLoadResult> {
+export async function runRdbLoad(
+  work: string,
+  options: { keys: number; rounds: number; skipRedis: boolean },
+): Promise<RdbLoadResult> {
   const src = await buildRdbDir(work, options.keys);
-  const redis = options.skipRedis ? ({ ok: false, reason: 'skipped (--skip)' } as const) : findRedis();
+  const redis = options.skipRedis
+    ? ({ ok: false, reason: 'skipped (--skip)' } as const)
+    : findRedis();
   const runs: RdbLoadRun[] = [];
   const rate = (system: 'aofkv' | 'redis', round: number, loadMs: number): RdbLoadRun => ({
     round,
@@ -77,7 +88,14 @@ export async function runRdbLoad(work: string, options: { keys: number; rounds: 
       copyDir(src.dir, copy);
       const server = await startRedisServer({
         dir: copy,
-        args: ['--appendonly', 'yes', '--appenddirname', 'appendonlydir', '--appendfilename', 'appendonly.aof'],
+        args: [
+          '--appendonly',
+          'yes',
+          '--appenddirname',
+          'appendonlydir',
+          '--appendfilename',
+          'appendonly.aof',
+        ],
         readyTimeoutMs: 600_000,
       });
       runs.push(rate('redis', round, server.readyAfterMs));
@@ -86,7 +104,12 @@ export async function runRdbLoad(work: string, options: { keys: number; rounds: 
     fs.rmSync(copy, { recursive: true, force: true });
   }
   fs.rmSync(src.dir, { recursive: true, force: true });
-  return { keys: src.keys, rdbBytes: src.rdbBytes, runs, redisUnavailable: redis.ok ? null : redis.reason };
+  return {
+    keys: src.keys,
+    rdbBytes: src.rdbBytes,
+    runs,
+    redisUnavailable: redis.ok ? null : redis.reason,
+  };
 }
 
 export function rdbLoadSection(r: RdbLoadResult): string {
@@ -105,7 +128,9 @@ export function rdbLoadSection(r: RdbLoadResult): string {
   }
   const a = median(r.runs.filter((x) => x.system === 'aofkv').map((x) => x.mbPerSec));
   const b = median(r.runs.filter((x) => x.system === 'redis').map((x) => x.mbPerSec));
-  if (Number.isFinite(a) && Number.isFinite(b)) lines.push('', `aofkv / redis-server RDB load speed: ${(a / b).toFixed(2)}×`);
-  if (r.redisUnavailable !== null) lines.push('', `redis-server unavailable: ${r.redisUnavailable}`);
+  if (Number.isFinite(a) && Number.isFinite(b))
+    lines.push('', `aofkv / redis-server RDB load speed: ${(a / b).toFixed(2)}×`);
+  if (r.redisUnavailable !== null)
+    lines.push('', `redis-server unavailable: ${r.redisUnavailable}`);
   return `${lines.join('\n')}\n`;
 }

@@ -106,7 +106,12 @@ export interface RedisVariant {
   inFlight: number;
 }
 /** The shape the issue's targets compare against: redis-benchmark -P 16, 4 clients = 64 in flight. */
-export const REDIS_PIPELINED: RedisVariant = { label: '-P 16 -c 4', pipeline: 16, clients: 4, inFlight: 64 };
+export const REDIS_PIPELINED: RedisVariant = {
+  label: '-P 16 -c 4',
+  pipeline: 16,
+  clients: 4,
+  inFlight: 64,
+};
 export const REDIS_VARIANTS: readonly RedisVariant[] = [
   REDIS_PIPELINED,
   { label: '-P 1 -c 64', pipeline: 1, clients: 64, inFlight: 64 },
@@ -131,7 +136,11 @@ export interface PipelinedVariant {
   batch: number;
   loops: number;
 }
-export const PIPELINED_VARIANT: PipelinedVariant = { label: 'pipeline 16 × 4', batch: 16, loops: 4 };
+export const PIPELINED_VARIANT: PipelinedVariant = {
+  label: 'pipeline 16 × 4',
+  batch: 16,
+  loops: 4,
+};
 
 function jobName(j: Job): string {
   if (j.kind === 'cell') return `${j.system.system} ${j.system.mode} ${j.workload}@${j.inFlight}`;
@@ -192,7 +201,10 @@ function mergeEvents(into: LatencyEventRow[], rows: readonly LatencyEventRow[]):
   }
 }
 
-export async function openSystems(baseDir: string, skip: ReadonlySet<string>): Promise<{ systems: WriteSystem[]; unavailable: Unavailable[] }> {
+export async function openSystems(
+  baseDir: string,
+  skip: ReadonlySet<string>,
+): Promise<{ systems: WriteSystem[]; unavailable: Unavailable[] }> {
   const systems: WriteSystem[] = [];
   const unavailable: Unavailable[] = [];
   const dirFor = (name: string) => {
@@ -201,25 +213,39 @@ export async function openSystems(baseDir: string, skip: ReadonlySet<string>): P
     return d;
   };
   // In parallel: each engine starts two bio threads, and thread start-up is most of the wait.
-  systems.push(...(await Promise.all(AOFKV_MODES.map((mode) => AofkvSystem.open(mode, dirFor(`aofkv-${mode}`))))));
+  systems.push(
+    ...(await Promise.all(
+      AOFKV_MODES.map((mode) => AofkvSystem.open(mode, dirFor(`aofkv-${mode}`))),
+    )),
+  );
   systems.push(new NoopSystem());
 
   if (skip.has('lmdb')) unavailable.push({ system: 'lmdb', reason: 'skipped (--skip)' });
   else {
     const lmdb = await loadLmdb();
-    if (lmdb.ok) for (const mode of LMDB_MODES) systems.push(new LmdbSystem(lmdb.module, mode, dirFor(`lmdb-${mode}`)));
+    if (lmdb.ok)
+      for (const mode of LMDB_MODES)
+        systems.push(new LmdbSystem(lmdb.module, mode, dirFor(`lmdb-${mode}`)));
     else unavailable.push({ system: 'lmdb', reason: lmdb.reason });
   }
-  if (skip.has('classic-level')) unavailable.push({ system: 'classic-level', reason: 'skipped (--skip)' });
+  if (skip.has('classic-level'))
+    unavailable.push({ system: 'classic-level', reason: 'skipped (--skip)' });
   else {
     const cl = await loadClassicLevel();
-    if (cl.ok) for (const mode of CLASSIC_MODES) systems.push(await ClassicLevelSystem.open(cl.module, mode, dirFor(`classic-${mode}`)));
+    if (cl.ok)
+      for (const mode of CLASSIC_MODES)
+        systems.push(await ClassicLevelSystem.open(cl.module, mode, dirFor(`classic-${mode}`)));
     else unavailable.push({ system: 'classic-level', reason: cl.reason });
   }
-  if (skip.has('better-sqlite3')) unavailable.push({ system: 'better-sqlite3', reason: 'skipped (--skip)' });
+  if (skip.has('better-sqlite3'))
+    unavailable.push({ system: 'better-sqlite3', reason: 'skipped (--skip)' });
   else {
     const sq = await loadSqlite();
-    if (sq.ok) for (const mode of SQLITE_MODES) systems.push(new SqliteSystem(sq.module, mode, path.join(dirFor(`sqlite-${mode}`), 'db.sqlite')));
+    if (sq.ok)
+      for (const mode of SQLITE_MODES)
+        systems.push(
+          new SqliteSystem(sq.module, mode, path.join(dirFor(`sqlite-${mode}`), 'db.sqlite')),
+        );
     else unavailable.push({ system: 'better-sqlite3', reason: sq.reason });
   }
   return { systems, unavailable };
@@ -230,7 +256,9 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
   const { systems, unavailable } = await openSystems(path.join(baseDir, 'writes'), config.skip);
   const redisServers = new Map<RedisPolicy, RedisServer>();
   let redisVersion: string | null = null;
-  const redis = config.skip.has('redis') ? ({ ok: false, reason: 'skipped (--skip)' } as const) : findRedis();
+  const redis = config.skip.has('redis')
+    ? ({ ok: false, reason: 'skipped (--skip)' } as const)
+    : findRedis();
   if (!redis.ok) unavailable.push({ system: 'redis', reason: redis.reason });
   const cells: WriteCell[] = [];
   const limits: LimitRun[] = [];
@@ -247,11 +275,15 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
           await startRedisServer({
             dir,
             args: [
-              '--appendonly', 'yes',
-              '--appendfsync', policy,
+              '--appendonly',
+              'yes',
+              '--appendfsync',
+              policy,
               // No automatic rewrite in the middle of a cell, as for aofkv.
-              '--auto-aof-rewrite-percentage', '0',
-              '--latency-monitor-threshold', '1',
+              '--auto-aof-rewrite-percentage',
+              '0',
+              '--latency-monitor-threshold',
+              '1',
             ],
           }),
         );
@@ -260,28 +292,52 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
 
     progress(`writes: warming up ${systems.length} systems`);
     for (const s of systems) {
-      for (const w of WORKLOADS) await measureClosedLoop(s.makeOp(w, 7), { inFlight: 64, durationMs: config.warmupMs });
+      for (const w of WORKLOADS)
+        await measureClosedLoop(s.makeOp(w, 7), { inFlight: 64, durationMs: config.warmupMs });
     }
     // Calibrate redis-benchmark request counts so each run lasts about one cell.
     const redisRps = new Map<string, number>();
     for (const [policy, server] of redisServers) {
       for (const v of REDIS_VARIANTS) {
-        const requests = policy === 'always' && v.inFlight === 1 ? 100 : v.inFlight === 1 ? 1000 : 5000;
-        const r = await runRedisBenchmark({ port: server.port, requests, pipeline: v.pipeline, clients: v.clients, keySpace: KEY_SPACE });
+        const requests =
+          policy === 'always' && v.inFlight === 1 ? 100 : v.inFlight === 1 ? 1000 : 5000;
+        const r = await runRedisBenchmark({
+          port: server.port,
+          requests,
+          pipeline: v.pipeline,
+          clients: v.clients,
+          keySpace: KEY_SPACE,
+        });
         redisRps.set(`redis|${policy}|${v.label}`, r.rps);
       }
     }
 
     const jobs: Job[] = [];
     for (const s of systems) {
-      for (const w of WORKLOADS) for (const c of config.inFlight) jobs.push({ kind: 'cell', key: `${s.system}|${s.mode}|${w}|${c}`, system: s, workload: w, inFlight: c });
+      for (const w of WORKLOADS)
+        for (const c of config.inFlight)
+          jobs.push({
+            kind: 'cell',
+            key: `${s.system}|${s.mode}|${w}|${c}`,
+            system: s,
+            workload: w,
+            inFlight: c,
+          });
     }
     if (config.inFlight.includes(PIPELINED_VARIANT.batch * PIPELINED_VARIANT.loops)) {
       for (const s of systems) {
-        if (s.makePipelinedSetOp !== undefined) jobs.push({ kind: 'pipelined', key: `${s.system}|${s.mode}|set|${PIPELINED_VARIANT.label}`, system: s, variant: PIPELINED_VARIANT });
+        if (s.makePipelinedSetOp !== undefined)
+          jobs.push({
+            kind: 'pipelined',
+            key: `${s.system}|${s.mode}|set|${PIPELINED_VARIANT.label}`,
+            system: s,
+            variant: PIPELINED_VARIANT,
+          });
       }
     }
-    for (const policy of redisServers.keys()) for (const v of REDIS_VARIANTS) jobs.push({ kind: 'redis', key: `redis|${policy}|${v.label}`, policy, variant: v });
+    for (const policy of redisServers.keys())
+      for (const v of REDIS_VARIANTS)
+        jobs.push({ kind: 'redis', key: `redis|${policy}|${v.label}`, policy, variant: v });
 
     const sliceMs = Math.max(10, Math.round(config.cellMs / config.slices));
     const rnd = makeRandom(0xbe4c4);
@@ -300,10 +356,20 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
       let done = 0;
       for (const job of roundJobs) {
         done++;
-        if (done % 25 === 1) progress(`writes: round ${round}/${config.rounds}, slice ${done}/${roundJobs.length}: ${jobName(job)}`);
+        if (done % 25 === 1)
+          progress(
+            `writes: round ${round}/${config.rounds}, slice ${done}/${roundJobs.length}: ${jobName(job)}`,
+          );
         syncDisk();
         if (job.kind === 'limits') {
-          limits.push({ round, ...measureLimits(path.join(baseDir, 'writes'), config.limitsFdatasyncMs, config.limitsSeqBytes) });
+          limits.push({
+            round,
+            ...measureLimits(
+              path.join(baseDir, 'writes'),
+              config.limitsFdatasyncMs,
+              config.limitsSeqBytes,
+            ),
+          });
           continue;
         }
         // A different key sequence per slice, the same for every system in the same slot.
@@ -311,10 +377,19 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
         sliceOf.set(job.key, slot + 1);
         const a = accOf(job.key);
         if (job.kind === 'cell') {
-          if (job.system.durability === 'durable') a.probes.push(probe(baseDir, config.nearbyProbeMs));
-          await runCellSlice(job.system, job.workload, job.inFlight, round * 1000 + slot * 10, sliceMs, a);
+          if (job.system.durability === 'durable')
+            a.probes.push(probe(baseDir, config.nearbyProbeMs));
+          await runCellSlice(
+            job.system,
+            job.workload,
+            job.inFlight,
+            round * 1000 + slot * 10,
+            sliceMs,
+            a,
+          );
         } else if (job.kind === 'pipelined') {
-          if (job.system.durability === 'durable') a.probes.push(probe(baseDir, config.nearbyProbeMs));
+          if (job.system.durability === 'durable')
+            a.probes.push(probe(baseDir, config.nearbyProbeMs));
           const { batch, loops } = job.variant;
           const op = job.system.makePipelinedSetOp!(round * 1000 + slot * 10 + 3, batch);
           await runSlice(job.system, op, loops, batch, sliceMs, a);
@@ -322,26 +397,72 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
           if (job.policy === 'always') a.probes.push(probe(baseDir, config.nearbyProbeMs));
           const server = redisServers.get(job.policy)!;
           try {
-            const rps = await runRedisSlice(server, job.variant, redisRps.get(job.key) ?? 1000, sliceMs, a);
+            const rps = await runRedisSlice(
+              server,
+              job.variant,
+              redisRps.get(job.key) ?? 1000,
+              sliceMs,
+              a,
+            );
             redisRps.set(job.key, rps);
           } catch (err) {
             // An external tool failing once (a port hiccup, unparsable output) costs one slice of
             // one Redis cell, not the whole run; it is recorded with the results.
-            errors.push(`round ${round} ${jobName(job)}: ${err instanceof Error ? err.message : String(err)}`);
+            errors.push(
+              `round ${round} ${jobName(job)}: ${err instanceof Error ? err.message : String(err)}`,
+            );
           }
         }
       }
       for (const job of jobs) {
         const a = acc.get(job.key);
         if (a === undefined || a.ops === 0) continue;
-        if (job.kind === 'cell') cells.push(finishCell(round, job.system.system, job.system.mode, job.system.durability, job.workload, job.inFlight, null, a));
+        if (job.kind === 'cell')
+          cells.push(
+            finishCell(
+              round,
+              job.system.system,
+              job.system.mode,
+              job.system.durability,
+              job.workload,
+              job.inFlight,
+              null,
+              a,
+            ),
+          );
         else if (job.kind === 'pipelined') {
           const { batch, loops, label } = job.variant;
-          cells.push(finishCell(round, job.system.system, job.system.mode, job.system.durability, 'set', batch * loops, label, a));
-        }
-        else if (job.kind === 'redis') {
-          const durability: Durability = job.policy === 'always' ? 'durable' : job.policy === 'everysec' ? 'bounded-loss' : 'os-buffered';
-          cells.push(finishCell(round, 'redis', job.policy, durability, 'set', job.variant.inFlight, job.variant.label, a));
+          cells.push(
+            finishCell(
+              round,
+              job.system.system,
+              job.system.mode,
+              job.system.durability,
+              'set',
+              batch * loops,
+              label,
+              a,
+            ),
+          );
+        } else if (job.kind === 'redis') {
+          const durability: Durability =
+            job.policy === 'always'
+              ? 'durable'
+              : job.policy === 'everysec'
+                ? 'bounded-loss'
+                : 'os-buffered';
+          cells.push(
+            finishCell(
+              round,
+              'redis',
+              job.policy,
+              durability,
+              'set',
+              job.variant.inFlight,
+              job.variant.label,
+              a,
+            ),
+          );
         }
       }
     }
@@ -356,18 +477,39 @@ function probe(baseDir: string, ms: number): number {
   return measureFdatasyncRate(path.join(baseDir, 'writes'), ms).perSec;
 }
 
-async function runCellSlice(system: WriteSystem, workload: Workload, inFlight: number, seed: number, sliceMs: number, a: Accumulator): Promise<void> {
+async function runCellSlice(
+  system: WriteSystem,
+  workload: Workload,
+  inFlight: number,
+  seed: number,
+  sliceMs: number,
+  a: Accumulator,
+): Promise<void> {
   // Every system writes the same sequence for the same cell and slice. Each (round, slice,
   // in-flight, workload) has its own seed: replaying a sequence already written to the same store
   // would let SQLite skip the commit (identical bytes dirty no page, so nothing to fsync).
-  const op = system.makeOp(workload, seed + (inFlight === 1 ? 0 : 5) + (workload === 'set' ? 1 : 2));
+  const op = system.makeOp(
+    workload,
+    seed + (inFlight === 1 ? 0 : 5) + (workload === 'set' ? 1 : 2),
+  );
   await runSlice(system, op, inFlight, 1, sliceMs, a);
 }
 
 /** One measured slice: `loops` operations in flight, each of `opsPerCall` writes. */
-async function runSlice(system: WriteSystem, op: () => Promise<unknown>, loops: number, opsPerCall: number, sliceMs: number, a: Accumulator): Promise<void> {
+async function runSlice(
+  system: WriteSystem,
+  op: () => Promise<unknown>,
+  loops: number,
+  opsPerCall: number,
+  sliceMs: number,
+  a: Accumulator,
+): Promise<void> {
   await system.beginWindow();
-  const m = await measureClosedLoop(op, { inFlight: loops, durationMs: sliceMs, retainSamples: true });
+  const m = await measureClosedLoop(op, {
+    inFlight: loops,
+    durationMs: sliceMs,
+    retainSamples: true,
+  });
   const counters = await system.endWindow();
   a.opsPerSample = opsPerCall;
   a.ops += m.ops * opsPerCall;
@@ -380,15 +522,31 @@ async function runSlice(system: WriteSystem, op: () => Promise<unknown>, loops: 
   // Fsyncs and bytes count the whole slice, stragglers included; per-op figures divide by all
   // completed operations, which the latency sample count is.
   a.fsyncs = counters.fsyncs === null || a.fsyncs === null ? null : a.fsyncs + counters.fsyncs;
-  a.bytes = counters.bytesWritten === null || a.bytes === null ? null : a.bytes + counters.bytesWritten;
+  a.bytes =
+    counters.bytesWritten === null || a.bytes === null ? null : a.bytes + counters.bytesWritten;
   mergeEvents(a.latencyEvents, counters.latencyEvents);
 }
 
-async function runRedisSlice(server: RedisServer, variant: RedisVariant, estimatedRps: number, sliceMs: number, a: Accumulator): Promise<number> {
-  const requests = Math.max(variant.pipeline * variant.clients * 4, Math.min(20_000_000, Math.round((estimatedRps * sliceMs) / 1000)));
+async function runRedisSlice(
+  server: RedisServer,
+  variant: RedisVariant,
+  estimatedRps: number,
+  sliceMs: number,
+  a: Accumulator,
+): Promise<number> {
+  const requests = Math.max(
+    variant.pipeline * variant.clients * 4,
+    Math.min(20_000_000, Math.round((estimatedRps * sliceMs) / 1000)),
+  );
   await server.client.call('LATENCY', 'RESET');
   const cpu0 = processCpuMs(server.pid);
-  const r = await runRedisBenchmark({ port: server.port, requests, pipeline: variant.pipeline, clients: variant.clients, keySpace: KEY_SPACE });
+  const r = await runRedisBenchmark({
+    port: server.port,
+    requests,
+    pipeline: variant.pipeline,
+    clients: variant.clients,
+    keySpace: KEY_SPACE,
+  });
   // redis-server's own CPU. In-process rows include the load generator's CPU (see the harness
   // rows); redis-benchmark runs in its own process and is not counted here.
   a.cpuUs += (processCpuMs(server.pid) - cpu0) * 1000;
@@ -403,7 +561,10 @@ async function runRedisSlice(server: RedisServer, variant: RedisVariant, estimat
 }
 
 /** Request-weighted median of per-slice values (Redis gives percentiles per run, not samples). */
-function weightedMedian(items: readonly RedisSliceStat[], value: (x: RedisSliceStat) => number): number {
+function weightedMedian(
+  items: readonly RedisSliceStat[],
+  value: (x: RedisSliceStat) => number,
+): number {
   const sorted = [...items].sort((x, y) => value(x) - value(y));
   const total = sorted.reduce((n, x) => n + x.requests, 0);
   let seen = 0;
@@ -443,7 +604,9 @@ function finishCell(
     p50Ms: isRedis ? weightedMedian(a.redisSlices, (x) => x.p50Ms) : p(50),
     p99Ms: isRedis ? weightedMedian(a.redisSlices, (x) => x.p99Ms) : p(99),
     maxMs: a.maxMs,
-    meanMs: isRedis ? a.redisSlices.reduce((n, x) => n + x.meanMs * x.requests, 0) / totalRequests : a.hist.mean / 1e6,
+    meanMs: isRedis
+      ? a.redisSlices.reduce((n, x) => n + x.meanMs * x.requests, 0) / totalRequests
+      : a.hist.mean / 1e6,
     cpuUsPerOp: a.cpuUs / a.ops,
     eventLoopMaxMs: isRedis ? null : a.eventLoopMaxMs,
     gcMaxMs: isRedis ? null : a.gcMaxMs,

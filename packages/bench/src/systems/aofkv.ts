@@ -2,7 +2,13 @@
 // counting file system, the latency monitor at 1 ms and automatic rewrites off (a rewrite starting
 // in the middle of a cell would measure the rewrite, not the policy).
 
-import { openEngine, type DbHandle, type Engine, type EngineTraceEvent, type ReplyValue } from '@aofkv/engine';
+import {
+  openEngine,
+  type DbHandle,
+  type Engine,
+  type EngineTraceEvent,
+  type ReplyValue,
+} from '@aofkv/engine';
 import { createPiscinaBio, type PiscinaBio } from '@aofkv/bio-workers';
 import { CountingFileSystem } from '../counting-fs.ts';
 import { keyNames, newOp, opGenerator, type Workload } from '../workload.ts';
@@ -39,7 +45,8 @@ export class AofkvSystem implements WriteSystem {
     this.bio = bio;
     this.db = engine.db(0);
     engine.on('trace', (e: EngineTraceEvent) => {
-      if (e.source === 'bio' && e.event.type === 'aofFsync' && e.event.phase === 'finish') this.bioFsyncs++;
+      if (e.source === 'bio' && e.event.type === 'aofFsync' && e.event.phase === 'finish')
+        this.bioFsyncs++;
     });
   }
 

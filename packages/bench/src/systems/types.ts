@@ -14,7 +14,12 @@ import type { Workload } from '../workload.ts';
  *   memory        nothing written (aofkv appendonly no)
  */
 export type Durability = 'durable' | 'bounded-loss' | 'os-buffered' | 'memory';
-export const DURABILITY_ORDER: readonly Durability[] = ['durable', 'bounded-loss', 'os-buffered', 'memory'];
+export const DURABILITY_ORDER: readonly Durability[] = [
+  'durable',
+  'bounded-loss',
+  'os-buffered',
+  'memory',
+];
 
 export interface LatencyEventRow {
   event: string;

@@ -106,7 +106,8 @@ export class AofBuffer {
   /** After a full write: keep a small allocation, release a large one (see the top). */
   resetAfterWrite(): void {
     this.length = 0;
-    if (this.buf.length >= AOF_BUF_REUSE_LIMIT_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY_BYTES);
+    if (this.buf.length >= AOF_BUF_REUSE_LIMIT_BYTES)
+      this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY_BYTES);
   }
 
   clear(): void {

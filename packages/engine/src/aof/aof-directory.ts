@@ -149,7 +149,10 @@ export class AofDirectory {
    * (`writeBase` into the fd of a temp file); then open the last INCR, or create the first one,
    * for appending, and persist the manifest naming it. Returns the INCR's fd and size.
    */
-  openOnServerStart(rdbBase: boolean, writeBase: (fd: number) => void): { fd: number; sizeBytes: number } {
+  openOnServerStart(
+    rdbBase: boolean,
+    writeBase: (fd: number) => void,
+  ): { fd: number; sizeBytes: number } {
     const { fs } = this.deps;
     fs.mkdir(this.names.aofDir);
     const next = this.manifest.clone();
@@ -272,7 +275,10 @@ export class AofDirectory {
    * off) to history and persist the manifest. On failure (logged) nothing the manifest on disk
    * names is deleted and false is returned; the caller then deletes the history files on success.
    */
-  installBase(tempPath: string, opts: { rdbSuffix: boolean; firstRewrite: boolean; aofOff: boolean }): boolean {
+  installBase(
+    tempPath: string,
+    opts: { rdbSuffix: boolean; firstRewrite: boolean; aofOff: boolean },
+  ): boolean {
     const { fs, latency } = this.deps;
     const next = this.manifest.clone();
     const base = newBaseFile(next, this.names, opts.rdbSuffix);
@@ -349,7 +355,10 @@ export class AofDirectory {
       persistManifest(this.deps.fs, this.names, back);
     } catch (again) {
       const message = (again as Error).message;
-      this.deps.log('warning', `Can't restore the AOF manifest after a failed directory fsync: ${message}`);
+      this.deps.log(
+        'warning',
+        `Can't restore the AOF manifest after a failed directory fsync: ${message}`,
+      );
       return false;
     }
     // Its directory fsync committed the earlier rename too: the failed manifest cannot come back.

@@ -110,7 +110,11 @@ const CHECK_AOF_HINT =
 const YIELD_EVERY_MS = 50;
 
 /** Redis loadAppendOnlyFiles: load base + INCRs in manifest order. */
-export async function loadAppendOnlyFiles(deps: LoaderDeps, m: AofManifest, aofDir: string): Promise<LoadOutcome> {
+export async function loadAppendOnlyFiles(
+  deps: LoaderDeps,
+  m: AofManifest,
+  aofDir: string,
+): Promise<LoadOutcome> {
   if (m.isEmpty) return 'not-exist';
   const files = m.loadOrder();
   let total = 0;
@@ -228,7 +232,10 @@ async function replayResp(
       reported = reader.position;
       await scheduler.pause();
       if (deps.aborted?.() === true) {
-        throw new EngineError('ERR_ENGINE_CLOSED', `Loading ${fileName} was stopped: the engine is closing`);
+        throw new EngineError(
+          'ERR_ENGINE_CLOSED',
+          `Loading ${fileName} was stopped: the engine is closing`,
+        );
       }
     }
     const commandStart = reader.position;
@@ -247,7 +254,8 @@ async function replayResp(
       continue;
     }
     if (buf[at] !== 42) throw formatError(fileName, commandStart); // not '*'
-    if (lineLength === 1) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+    if (lineLength === 1)
+      return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     const argc = parseLeadingInt(buf, at + 1, at + lineLength);
     if (!(argc >= 1) || argc > 0x7fffffff) throw formatError(fileName, commandStart);
     // A fresh array per command (not a reused one): MULTI queues keep the argv they are given.
@@ -255,17 +263,24 @@ async function replayResp(
     const argv: string[] = argc <= PRESIZED_ARGV_MAX ? new Array<string>(argc) : [];
     for (let j = 0; j < argc; j++) {
       lineLength = reader.nextLine();
-      if (lineLength < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      if (lineLength < 0)
+        return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
       buf = reader.buffer;
       at = reader.lineStart;
       if (buf[at] !== 36) throw formatError(fileName, reader.position - lineLength); // not '$'
       const len = parseLeadingInt(buf, at + 1, at + lineLength);
-      if (!(len >= 0) || !Number.isFinite(len)) throw formatError(fileName, reader.position - lineLength);
+      if (!(len >= 0) || !Number.isFinite(len))
+        throw formatError(fileName, reader.position - lineLength);
       const start = reader.nextExact(len);
-      if (start < 0) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
-      argv[j] = j === 0 ? names.get(reader.buffer, start, len) : latin1Slice(reader.buffer, start, start + len);
+      if (start < 0)
+        return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      argv[j] =
+        j === 0
+          ? names.get(reader.buffer, start, len)
+          : latin1Slice(reader.buffer, start, start + len);
       // Redis discards the two bytes after the payload without checking they are CRLF.
-      if (!reader.skip(2)) return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
+      if (!reader.skip(2))
+        return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     }
     const spec = server.lookupCommand(argv[0]!);
     if (spec === undefined) {

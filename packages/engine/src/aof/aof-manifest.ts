@@ -125,7 +125,8 @@ export function parseManifest(text: string, manifestPath = 'manifest'): AofManif
     const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
     if (line.length === 0) fail('Invalid AOF manifest file format', line);
     const argv = sdsSplitArgs(line);
-    if (argv === null || argv.length < 6 || argv.length % 2 !== 0) fail('Invalid AOF manifest file format', line);
+    if (argv === null || argv.length < 6 || argv.length % 2 !== 0)
+      fail('Invalid AOF manifest file format', line);
     let fileName: string | null = null;
     let fileSeq = 0;
     let fileType = '';
@@ -135,7 +136,12 @@ export function parseManifest(text: string, manifestPath = 'manifest'): AofManif
       if (key === 'file') {
         fileName = value;
         // Redis refuses '/' and '\\'; '.' and '..' would name a directory, so we refuse them too.
-        if (fileName.includes('/') || fileName.includes('\\') || fileName === '.' || fileName === '..') {
+        if (
+          fileName.includes('/') ||
+          fileName.includes('\\') ||
+          fileName === '.' ||
+          fileName === '..'
+        ) {
           fail("File can't be a path, just a filename", line);
         }
       } else if (key === 'seq') {
@@ -185,7 +191,11 @@ export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean): AofInfo 
     m.base.fileType = 'h';
     m.historyList.unshift(m.base);
   }
-  const fileName = nextFreeName(m, (seq) => `${n.fileName}.${seq}.base.${rdb ? 'rdb' : 'aof'}`, 'currBaseFileSeq');
+  const fileName = nextFreeName(
+    m,
+    (seq) => `${n.fileName}.${seq}.base.${rdb ? 'rdb' : 'aof'}`,
+    'currBaseFileSeq',
+  );
   const info: AofInfo = { fileName, fileSeq: m.currBaseFileSeq, fileType: 'b' };
   m.base = info;
   m.dirty = true;
@@ -238,7 +248,8 @@ export function persistManifest(fs: FileSystem, n: AofNames, m: AofManifest): vo
     let off = 0;
     while (off < bytes.length) {
       const written = fs.write(fd, bytes, off, bytes.length - off);
-      if (written <= 0) throw Object.assign(new Error('short write of the AOF manifest'), { code: 'ENOSPC' });
+      if (written <= 0)
+        throw Object.assign(new Error('short write of the AOF manifest'), { code: 'ENOSPC' });
       off += written;
     }
     fs.fdatasync(fd);

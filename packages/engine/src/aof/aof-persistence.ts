@@ -157,7 +157,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       log: deps.log,
       latency: this.latency,
       dir: config.dir,
-      names: { aofDir: path.join(config.dir, config.appenddirname), fileName: config.appendfilename },
+      names: {
+        aofDir: path.join(config.dir, config.appenddirname),
+        fileName: config.appendfilename,
+      },
     });
     this.writer = new AofWriter({
       fs: deps.fs,
@@ -174,12 +177,15 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     const fs = deps.fs;
     const makeSink =
       deps.makeSnapshotSink ??
-      (fs instanceof NodeFileSystem ? () => new ThreadSnapshotSink() : () => new InlineSnapshotSink(fs));
+      (fs instanceof NodeFileSystem
+        ? () => new ThreadSnapshotSink()
+        : () => new InlineSnapshotSink(fs));
     this.rewriter = new AofRewriter(this, makeSink, deps.rewriteScheduler ?? eventLoopScheduler);
     const onLoadProgress = deps.onLoadProgress;
     if (onLoadProgress !== undefined) {
       // A plain snapshot, not the live LoadingProgress: the receiver must not be able to change it.
-      this.loading.listener = (p) => onLoadProgress({ loadedBytes: p.loadedBytes, totalBytes: p.totalBytes });
+      this.loading.listener = (p) =>
+        onLoadProgress({ loadedBytes: p.loadedBytes, totalBytes: p.totalBytes });
     }
   }
 
@@ -241,7 +247,9 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     }
     this.writer.setCurrentSize(this.directory.totalSizeBytes());
     this.rewriteBaseSizeBytes = this.directory.baseSizeBytes();
-    const incr = this.directory.openOnServerStart(config.aofUseRdbPreamble, (fd) => this.writeBaseFromDataset(fd));
+    const incr = this.directory.openOnServerStart(config.aofUseRdbPreamble, (fd) =>
+      this.writeBaseFromDataset(fd),
+    );
     this.writer.open(incr.fd, incr.sizeBytes);
     this.incrPath = this.lastIncrPath();
     this.moveTo({ kind: 'on' });
@@ -275,7 +283,11 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   }
 
   private loadFiles(truncateOnDisk: boolean): Promise<LoadOutcome> {
-    return loadAppendOnlyFiles(this.loaderDeps(truncateOnDisk), this.directory.current, this.directory.names.aofDir);
+    return loadAppendOnlyFiles(
+      this.loaderDeps(truncateOnDisk),
+      this.directory.current,
+      this.directory.names.aofDir,
+    );
   }
 
   /** Load what is on disk, including a not-yet-upgraded legacy file, and touch nothing. */
@@ -307,7 +319,9 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     if (config.aofUseRdbPreamble) {
       writeRdbSnapshot(fs, fd, server.dbs, { aofBase: true, ctimeSec: nowSec });
     } else {
-      writeRespSnapshot(fs, fd, server.dbs, { timestampSec: config.aofTimestampEnabled ? nowSec : null });
+      writeRespSnapshot(fs, fd, server.dbs, {
+        timestampSec: config.aofTimestampEnabled ? nowSec : null,
+      });
     }
   }
 
@@ -321,7 +335,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   /** Redis feedAppendOnlyFile's gate: ON, or WAIT_REWRITE while the first rewrite runs. */
   feed(dbId: number, argv: readonly Bin[]): void {
     const k = this.state.kind;
-    if (k === 'on' || (k === 'wait-rewrite' && this.rewriter.childActive)) this.writer.feed(dbId, argv);
+    if (k === 'on' || (k === 'wait-rewrite' && this.rewriter.childActive))
+      this.writer.feed(dbId, argv);
   }
 
   deniedWriteError(): string | null {
@@ -498,7 +513,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   async debugLoadAof(): Promise<LoadOutcome> {
     const s = this.state;
     if (s.kind !== 'on' && s.kind !== 'off' && s.kind !== 'wait-rewrite') {
-      throw new EngineError('ERR_NOT_SUPPORTED', `DEBUG LOADAOF is not possible while the AOF is ${s.kind}`);
+      throw new EngineError(
+        'ERR_NOT_SUPPORTED',
+        `DEBUG LOADAOF is not possible while the AOF is ${s.kind}`,
+      );
     }
     const doubt = this.directory.manifestInDoubt;
     if (doubt !== null) {
@@ -542,14 +560,21 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     } catch (err) {
       if (this.loadAborted) {
         this.moveTo({ kind: resume });
-        throw new EngineError('ERR_ENGINE_CLOSED', 'DEBUG LOADAOF was stopped: the engine is closing');
+        throw new EngineError(
+          'ERR_ENGINE_CLOSED',
+          'DEBUG LOADAOF was stopped: the engine is closing',
+        );
       }
-      const error = err instanceof EngineError ? err : new EngineError('ERR_AOF_LOAD', (err as Error).message);
+      const error =
+        err instanceof EngineError ? err : new EngineError('ERR_AOF_LOAD', (err as Error).message);
       this.die(error);
       throw error;
     }
     if (outcome !== 'ok' && outcome !== 'empty') {
-      const error = new EngineError('ERR_AOF_LOAD', `DEBUG LOADAOF: loading the AOF ended with '${outcome}'`);
+      const error = new EngineError(
+        'ERR_AOF_LOAD',
+        `DEBUG LOADAOF: loading the AOF ended with '${outcome}'`,
+      );
       this.die(error);
       throw error;
     }
@@ -626,7 +651,9 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   wantsPresync(): boolean {
     if (this.state.kind !== 'on' || !this.writer.hasFile) return false;
     // An fsync already running in bio counts too: the fdatasync at the switch would wait for it.
-    return this.writer.unsyncedBytes >= PRESYNC_MIN_BYTES || this.deps.bio.pending('aofFsync') !== 0;
+    return (
+      this.writer.unsyncedBytes >= PRESYNC_MIN_BYTES || this.deps.bio.pending('aofFsync') !== 0
+    );
   }
 
   presync(): Promise<void> {
@@ -654,7 +681,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     try {
       this.deps.fs.mkdir(aofDir);
     } catch (err) {
-      this.deps.log('warning', `Can't open or create append-only dir ${aofDir}: ${(err as Error).message}`);
+      this.deps.log(
+        'warning',
+        `Can't open or create append-only dir ${aofDir}: ${(err as Error).message}`,
+      );
       return false;
     }
     this.writer.flush(true);
@@ -670,7 +700,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       try {
         this.writer.fsyncNow();
       } catch (err) {
-        this.deps.log('warning', `Can't open the append-only file for the rewrite: ${(err as Error).message}`);
+        this.deps.log(
+          'warning',
+          `Can't open the append-only file for the rewrite: ${(err as Error).message}`,
+        );
         return false;
       }
     }
@@ -780,7 +813,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       out.aof_pending_bio_fsync = this.deps.bio.pending('aofFsync');
       out.aof_delayed_fsync = w.delayedFsyncCount;
     }
-    if (this.loading.loading) Object.assign(out, loadingInfo(this.loading, this.deps.clock.nowMs()));
+    if (this.loading.loading)
+      Object.assign(out, loadingInfo(this.loading, this.deps.clock.nowMs()));
     return out;
   }
 }

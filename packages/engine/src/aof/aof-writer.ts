@@ -48,11 +48,18 @@ export const SHUTDOWN_WRITE_ATTEMPTS = 3;
 
 export type WriteStatus = { kind: 'ok' } | { kind: 'err'; code: string };
 
-export type AofLogger = (level: 'notice' | 'warning' | 'verbose', message: string) => void
+export type AofLogger = (level: 'notice' | 'warning' | 'verbose', message: string) => void;
 
 /** Everything the study mode, tracing and the simulator can observe about the write path. */
 export type AofTraceEvent =
-  | { kind: 'write'; atMs: number; bytes: number; written: number; pendingFsync: number; forced: boolean }
+  | {
+      kind: 'write';
+      atMs: number;
+      bytes: number;
+      written: number;
+      pendingFsync: number;
+      forced: boolean;
+    }
   | { kind: 'postpone-start'; atMs: number; bytes: number; pendingFsync: number }
   | { kind: 'postpone-continue'; atMs: number; bytes: number; pendingFsync: number }
   | { kind: 'delayed-write'; atMs: number; bytes: number; pendingFsync: number }
@@ -64,7 +71,14 @@ export type AofTraceEvent =
    * The writer moved to another file: `fromFd` (-1: none) ended at `fromSizeBytes` and
    * `bufferedBytes` of aof_buf will go to `toFd` (-1: none, the AOF was turned off).
    */
-  | { kind: 'incr-switch'; atMs: number; fromFd: number; fromSizeBytes: number; toFd: number; bufferedBytes: number }
+  | {
+      kind: 'incr-switch';
+      atMs: number;
+      fromFd: number;
+      fromSizeBytes: number;
+      toFd: number;
+      bufferedBytes: number;
+    }
   | { kind: 'fatal'; atMs: number; code: string };
 
 export interface AofWriterDeps {
@@ -325,7 +339,8 @@ export class AofWriter {
     const lat = this.deps.latency;
     lat.addSampleIfNeeded('aof-write', durationMs);
     if (syncInProgress) lat.addSampleIfNeeded('aof-write-pending-fsync', durationMs);
-    else if (this.deps.hasActiveChild()) lat.addSampleIfNeeded('aof-write-active-child', durationMs);
+    else if (this.deps.hasActiveChild())
+      lat.addSampleIfNeeded('aof-write-active-child', durationMs);
     else lat.addSampleIfNeeded('aof-write-alone', durationMs);
   }
 
@@ -348,13 +363,23 @@ export class AofWriter {
       kept = this.removeShortWrite(canLog) ? 0 : written;
       code = 'ENOSPC'; // Redis records ENOSPC for any short write, whatever the real cause
     }
-    this.onTrace?.({ kind: 'write-error', atMs: this.deps.clock.nowMs(), code, partialBytes: kept });
+    this.onTrace?.({
+      kind: 'write-error',
+      atMs: this.deps.clock.nowMs(),
+      code,
+      partialBytes: kept,
+    });
     if (policy === 'always') {
       this.deps.log(
         'warning',
         "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...",
       );
-      this.die(new AofFatalError('ERR_AOF_WRITE', `AOF write failed under appendfsync always: ${strerror(code)}`));
+      this.die(
+        new AofFatalError(
+          'ERR_AOF_WRITE',
+          `AOF write failed under appendfsync always: ${strerror(code)}`,
+        ),
+      );
       return;
     }
     this.writeStatus = { kind: 'err', code };
@@ -442,7 +467,8 @@ export class AofWriter {
     const st = this.deps.bio.fsyncStatus();
     if (st.ok === this.lastBioFsyncOk) return;
     this.lastBioFsyncOk = st.ok;
-    if (!st.ok) this.deps.log('warning', `Error trying to fsync the AOF file: ${strerror(st.code)}`);
+    if (!st.ok)
+      this.deps.log('warning', `Error trying to fsync the AOF file: ${strerror(st.code)}`);
   }
 
   // ---- the file -------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ interface CheckState {
   checkRdb: ((reader: RespFileReader, fileName: string) => boolean) | null;
 }
 
-const USAGE = 'Usage: aofkv check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>';
+const USAGE =
+  'Usage: aofkv check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>';
 
 /** Run the checker with redis-check-aof's argument rules; resolves with the exit code. */
 export async function checkAof(
@@ -57,7 +58,9 @@ export async function checkAof(
     fix: false,
     toTimestamp: 0,
     line: 1,
-    checkRdb: checkRdb ?? ((reader, fileName) => checkRdbPreamble(reader, fileName, (line) => io.out(line))),
+    checkRdb:
+      checkRdb ??
+      ((reader, fileName) => checkRdbPreamble(reader, fileName, (line) => io.out(line))),
   };
   let filePath: string;
   // `-y` answers the --fix prompt in advance (our addition for scripts); it is not counted as an argument.
@@ -147,7 +150,11 @@ function inputFileType(state: CheckState, filePath: string): 'manifest' | 'rdb' 
   }
 }
 
-async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: string): Promise<void> {
+async function checkMultiPart(
+  state: CheckState,
+  dirPath: string,
+  manifestPath: string,
+): Promise<void> {
   state.io.out('Start checking Multi Part AOF');
   let manifest: AofManifest;
   try {
@@ -172,7 +179,12 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
     for (const incr of manifest.incrList) {
       const filePath = makePath(dirPath, incr.fileName);
       const isLast = ++index === files.length;
-      printResult(state, await checkSingle(state, incr.fileName, filePath, isLast, false), incr.fileName, 'INCR AOF');
+      printResult(
+        state,
+        await checkSingle(state, incr.fileName, filePath, isLast, false),
+        incr.fileName,
+        'INCR AOF',
+      );
     }
   }
   state.io.out('All AOF files and manifest are valid');
@@ -185,7 +197,11 @@ async function checkMultiPart(state: CheckState, dirPath: string, manifestPath: 
 function printManifestError(state: CheckState, err: ManifestError): void {
   const log = (message: string) => state.io.out(`${logPrefix()}${message}`);
   log('\n*** FATAL AOF MANIFEST FILE ERROR ***\n');
-  if (err.lineNumber > 0 && !err.reason.includes('too long line') && !err.reason.includes('empty AOF manifest')) {
+  if (
+    err.lineNumber > 0 &&
+    !err.reason.includes('too long line') &&
+    !err.reason.includes('empty AOF manifest')
+  ) {
     log(`Reading the manifest file, at line ${err.lineNumber}\n`);
     log(`>>> '${err.line}'\n`);
   }
@@ -202,7 +218,11 @@ function logPrefix(): string {
   return `${process.pid}:C ${date} # `;
 }
 
-async function checkOldStyle(state: CheckState, filePath: string, preamble: boolean): Promise<void> {
+async function checkOldStyle(
+  state: CheckState,
+  filePath: string,
+  preamble: boolean,
+): Promise<void> {
   state.io.out('Start checking Old-Style AOF');
   printResult(state, await checkSingle(state, filePath, filePath, true, preamble), filePath, 'AOF');
 }
@@ -275,7 +295,13 @@ async function checkSingle(
   try {
     const size = state.fs.fileSize(fd);
     if (size === 0) return 'empty';
-    const scan: Scan = { reader: new RespFileReader(state.fs, fd, size), error: '', errorPos: 0, multi: 0, starLineBuffer: '' };
+    const scan: Scan = {
+      reader: new RespFileReader(state.fs, fd, size),
+      error: '',
+      errorPos: 0,
+      multi: 0,
+      starLineBuffer: '',
+    };
     if (preamble) checkPreamble(state, scan, name);
     let pos = scan.reader.position;
     for (;;) {
@@ -335,7 +361,9 @@ async function finishSingle(
     state.io.out(`Failed to truncate AOF ${name} because it is not the last file`);
     exit(1);
   }
-  state.io.out(`This will shrink the AOF ${name} from ${size} bytes, with ${diff} bytes, to ${okUpTo} bytes`);
+  state.io.out(
+    `This will shrink the AOF ${name} from ${size} bytes, with ${diff} bytes, to ${okUpTo} bytes`,
+  );
   const answer = await state.io.prompt('Continue? [y/N]: ');
   if (answer === null || !/^y/i.test(answer)) {
     state.io.out('Aborting...');
@@ -352,7 +380,13 @@ async function finishSingle(
 }
 
 /** Redis processAnnotations: only `#TS:` matters, and only in --truncate-to-timestamp mode. */
-function processAnnotation(state: CheckState, scan: Scan, fd: number, filePath: string, isLast: boolean): boolean {
+function processAnnotation(
+  state: CheckState,
+  scan: Scan,
+  fd: number,
+  filePath: string,
+  isLast: boolean,
+): boolean {
   const epos = scan.reader.position;
   const line = scan.reader.readLine()!;
   if (state.toTimestamp === 0 || line.subarray(0, 4).toString('latin1') !== '#TS:') return true;
@@ -409,7 +443,8 @@ function readLong(state: CheckState, scan: Scan, prefix: string): number | null 
 
 function consumeNewline(state: CheckState, scan: Scan, bytes: string): boolean {
   if (!bytes.startsWith('\r\n')) {
-    const hex = (c: string | undefined) => (c === undefined ? '00' : c.charCodeAt(0).toString(16).padStart(2, '0'));
+    const hex = (c: string | undefined) =>
+      c === undefined ? '00' : c.charCodeAt(0).toString(16).padStart(2, '0');
     setError(scan, `Expected \\r\\n, got: ${hex(bytes[0])}${hex(bytes[1])}`);
     return false;
   }

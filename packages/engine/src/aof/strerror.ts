@@ -9,6 +9,7 @@ export function strerror(code: string): string {
 
 /** The errno code of an error thrown by a file-system call ('EIO' when it has none). */
 export function errorCode(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string')
+    return err.code;
   return 'EIO';
 }

@@ -39,10 +39,18 @@ type ConfigValue = EngineConfig[keyof EngineConfig];
 export function parseCommandArgs(args: readonly string[], spec: ArgSpec): ParsedArgs {
   const flagNames = new Set(['help', ...(spec.flags ?? [])]);
   const allowed = new Set(spec.configNames ?? CONFIG_TABLE.map((o) => o.redisName));
-  const declared: Record<string, { type: 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const declared: Record<string, { type: 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   for (const f of flagNames) declared[f] ??= { type: 'boolean' };
 
-  const { tokens } = parseArgs({ args: [...args], options: declared, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: declared,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const config: Record<string, ConfigValue> = {};
   const flags = new Set<string>();
   const positionals: string[] = [];
@@ -63,7 +71,8 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
       continue;
     }
     if (flagNames.has(token.name)) {
-      if (token.inlineValue === true) throw new CliUsageError(`option ${token.rawName} does not take a value`);
+      if (token.inlineValue === true)
+        throw new CliUsageError(`option ${token.rawName} does not take a value`);
       flags.add(token.name);
       continue;
     }
@@ -90,7 +99,9 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
     try {
       config[option.key] = parseOptionText(option, text);
     } catch (err) {
-      throw new CliUsageError(`invalid value '${text}' for ${token.rawName}: ${(err as Error).message}`);
+      throw new CliUsageError(
+        `invalid value '${text}' for ${token.rawName}: ${(err as Error).message}`,
+      );
     }
   }
   return { config: config as Partial<EngineConfig>, flags, positionals };

@@ -47,7 +47,10 @@ export async function runDump(args: readonly string[], io: CliIo): Promise<numbe
     engine = await openEngine(options);
   } catch (err) {
     progress.stop(); // clear the bar before the message
-    await writeText(io.stderr, `aofkv dump: cannot load '${dir}': ${err instanceof Error ? err.message : String(err)}\n`);
+    await writeText(
+      io.stderr,
+      `aofkv dump: cannot load '${dir}': ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return 1;
   }
   progress.stop();

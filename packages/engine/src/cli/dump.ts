@@ -22,7 +22,11 @@ export const DUMP_FORMAT = 'redis-canonical-dump/1';
 /** A byte string in the dump: UTF-8 text, or base64 when the bytes are not valid UTF-8. */
 export type DumpBytes = string | { base64: string };
 export type DumpScore = number | 'inf' | '-inf';
-export type DumpValue = DumpBytes | DumpBytes[] | [DumpBytes, DumpBytes][] | [DumpBytes, DumpScore][];
+export type DumpValue =
+  | DumpBytes
+  | DumpBytes[]
+  | [DumpBytes, DumpBytes][]
+  | [DumpBytes, DumpScore][];
 
 export interface DumpEntry {
   key: DumpBytes;
@@ -45,22 +49,44 @@ export function dumpKeyspace(dbs: readonly Db[]): string {
 function dumpEntry(key: Bin, value: RedisValue, expireMs: number | bigint | undefined): DumpEntry {
   const base = { key: dumpBytes(key) };
   // A bigint expiry (beyond 2^53 ms) is written as an exact JSON number, see bigintToJson.
-  const expire_ms = typeof expireMs === 'bigint' ? (`${BIGINT_MARK}${expireMs}${BIGINT_MARK}` as unknown as number) : (expireMs ?? null);
-  if (typeof value === 'string') return { ...base, type: 'string', value: dumpBytes(value), expire_ms };
+  const expire_ms =
+    typeof expireMs === 'bigint'
+      ? (`${BIGINT_MARK}${expireMs}${BIGINT_MARK}` as unknown as number)
+      : (expireMs ?? null);
+  if (typeof value === 'string')
+    return { ...base, type: 'string', value: dumpBytes(value), expire_ms };
   switch (value.type) {
     case 'list':
       return { ...base, type: 'list', value: Array.from(value, dumpBytes), expire_ms };
     case 'hash': {
       const fields = [...value.map.keys()].sort(compareBin);
-      return { ...base, type: 'hash', value: fields.map((f): [DumpBytes, DumpBytes] => [dumpBytes(f), dumpBytes(value.map.get(f)!)]), expire_ms };
+      return {
+        ...base,
+        type: 'hash',
+        value: fields.map((f): [DumpBytes, DumpBytes] => [
+          dumpBytes(f),
+          dumpBytes(value.map.get(f)!),
+        ]),
+        expire_ms,
+      };
     }
     case 'set':
-      return { ...base, type: 'set', value: [...value.members].sort(compareBin).map(dumpBytes), expire_ms };
+      return {
+        ...base,
+        type: 'set',
+        value: [...value.members].sort(compareBin).map(dumpBytes),
+        expire_ms,
+      };
     case 'zset': {
       // The set iterates in (score, member) order already; sorting again keeps the dump's
       // definition independent of the structure (and -0 == 0 ties fall back to member bytes).
       const entries = [...value].sort((a, b) => a[1] - b[1] || compareBin(a[0], b[0]));
-      return { ...base, type: 'zset', value: entries.map(([m, s]): [DumpBytes, DumpScore] => [dumpBytes(m), dumpScore(s)]), expire_ms };
+      return {
+        ...base,
+        type: 'zset',
+        value: entries.map(([m, s]): [DumpBytes, DumpScore] => [dumpBytes(m), dumpScore(s)]),
+        expire_ms,
+      };
     }
   }
 }

@@ -29,7 +29,10 @@ export function loadHistory(file: string | null): string[] {
   } catch {
     return [];
   }
-  const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '');
   return lines.slice(-HISTORY_MAX);
 }
 
@@ -37,7 +40,14 @@ export function loadHistory(file: string | null): string[] {
 export function saveHistory(file: string | null, entries: readonly string[]): void {
   if (file === null) return;
   try {
-    fs.writeFileSync(file, entries.slice(-HISTORY_MAX).map((e) => `${e}\n`).join(''), { mode: 0o600 });
+    fs.writeFileSync(
+      file,
+      entries
+        .slice(-HISTORY_MAX)
+        .map((e) => `${e}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
   } catch {
     // redis-cli ignores a history file it cannot write
   }

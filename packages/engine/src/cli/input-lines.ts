@@ -9,7 +9,10 @@ export async function* readByteLines(input: AsyncIterable<string | Buffer>): Asy
   // Pieces of the line still waiting for its "\n", kept as a list so a long line is joined once.
   let partial: Bin[] = [];
   for await (const chunk of input) {
-    const text = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8').toString('latin1') : chunk.toString('latin1');
+    const text =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8').toString('latin1')
+        : chunk.toString('latin1');
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
       const piece = text.slice(start, nl);

@@ -24,7 +24,10 @@ export interface LoadProgressOptions {
 
 const MB = 1024 * 1024;
 
-export function loadProgressDisplay(stream: CliOutput, options: LoadProgressOptions = {}): LoadProgressDisplay {
+export function loadProgressDisplay(
+  stream: CliOutput,
+  options: LoadProgressOptions = {},
+): LoadProgressDisplay {
   if (stream.isTTY !== true) return { onLoadProgress: () => {}, stop: () => {} };
   const nowMs = options.nowMs ?? (() => performance.now());
   let startedMs: number | null = null;
@@ -45,7 +48,8 @@ export function loadProgressDisplay(stream: CliOutput, options: LoadProgressOpti
         bar = new cliProgress.SingleBar(
           {
             stream: stream as NodeJS.WritableStream,
-            format: 'Loading AOF [{bar}] {percentage}% | {loadedMb}/{totalMb} MB | ETA {eta_formatted}',
+            format:
+              'Loading AOF [{bar}] {percentage}% | {loadedMb}/{totalMb} MB | ETA {eta_formatted}',
             hideCursor: true,
             clearOnComplete: true,
             // main.ts handles SIGINT/SIGTERM and closes the engine; we are stopped from there.

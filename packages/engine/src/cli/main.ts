@@ -13,7 +13,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // then exit with 128 + the signal number. A second signal exits at once.
 const interrupt = new AbortController();
 let signalExitCode: number | null = null;
-for (const [name, number] of [['SIGINT', 2], ['SIGTERM', 15]] as const) {
+for (const [name, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+] as const) {
   process.on(name, () => {
     if (signalExitCode !== null) process.exit(128 + number);
     signalExitCode = 128 + number;
@@ -32,7 +35,9 @@ try {
   });
   if (signalExitCode !== null) code = signalExitCode;
 } catch (err) {
-  process.stderr.write(`aofkv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `aofkv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   code = 70; // EX_SOFTWARE: a bug, not a usage or data problem
 }
 // Exit explicitly once stdout is flushed: a TTY stdin in raw mode or a worker thread must not keep

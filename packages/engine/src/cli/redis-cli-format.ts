@@ -29,7 +29,8 @@ export function formatReply(reply: Reply, mode: OutputMode, argv: readonly Bin[]
 export function formatTty(reply: Reply, prefix: string): Bin {
   if (reply === null || reply instanceof NilArrayReply) return '(nil)\n';
   if (typeof reply === 'string') return `${quoteBytes(reply)}\n`;
-  if (typeof reply === 'number' || typeof reply === 'bigint') return `(integer) ${formatInteger(reply)}\n`;
+  if (typeof reply === 'number' || typeof reply === 'bigint')
+    return `(integer) ${formatInteger(reply)}\n`;
   if (reply instanceof StatusReply) return `${cString(reply.status)}\n`;
   if (reply instanceof ErrorReply) return `(error) ${cString(reply.message)}\n`;
   if (reply.length === 0) return '(empty array)\n';
@@ -66,13 +67,27 @@ export function quoteBytes(s: Bin): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     switch (c) {
-      case 0x5c: out += '\\\\'; break;
-      case 0x22: out += '\\"'; break;
-      case 0x0a: out += '\\n'; break;
-      case 0x0d: out += '\\r'; break;
-      case 0x09: out += '\\t'; break;
-      case 0x07: out += '\\a'; break;
-      case 0x08: out += '\\b'; break;
+      case 0x5c:
+        out += '\\\\';
+        break;
+      case 0x22:
+        out += '\\"';
+        break;
+      case 0x0a:
+        out += '\\n';
+        break;
+      case 0x0d:
+        out += '\\r';
+        break;
+      case 0x09:
+        out += '\\t';
+        break;
+      case 0x07:
+        out += '\\a';
+        break;
+      case 0x08:
+        out += '\\b';
+        break;
       default:
         // isprint() in the C locale: 0x20..0x7e; everything else (including bytes >= 0x80) as \xHH.
         out += c >= 0x20 && c <= 0x7e ? s[i] : `\\x${c.toString(16).padStart(2, '0')}`;
@@ -90,7 +105,12 @@ export function isVerbatimCommand(argv: readonly Bin[]): boolean {
   const argc = argv.length;
   const is = (i: number, name: string) => cString(argv[i]!).toLowerCase() === name;
   if (is(0, 'info') || is(0, 'lolwut')) return true;
-  if (argc >= 2 && is(0, 'debug') && (is(1, 'htstats') || is(1, 'htstats-key') || is(1, 'client-eviction'))) return true;
+  if (
+    argc >= 2 &&
+    is(0, 'debug') &&
+    (is(1, 'htstats') || is(1, 'htstats-key') || is(1, 'client-eviction'))
+  )
+    return true;
   if (argc >= 2 && is(0, 'memory') && (is(1, 'malloc-stats') || is(1, 'doctor'))) return true;
   if (argc === 2 && is(0, 'cluster') && (is(1, 'nodes') || is(1, 'info'))) return true;
   if (argc >= 2 && is(0, 'client') && (is(1, 'list') || is(1, 'info'))) return true;

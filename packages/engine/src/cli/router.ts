@@ -17,8 +17,16 @@ export interface Subcommand {
 
 export const SUBCOMMANDS: readonly Subcommand[] = [
   { name: 'shell', summary: 'a redis-cli compatible shell on an embedded engine', run: runShell },
-  { name: 'dump', summary: 'print the keyspace of a data directory as canonical JSON (read-only)', run: runDump },
-  { name: 'check-aof', summary: 'check (and with --fix repair) an AOF like redis-check-aof', run: runCheckAof },
+  {
+    name: 'dump',
+    summary: 'print the keyspace of a data directory as canonical JSON (read-only)',
+    run: runDump,
+  },
+  {
+    name: 'check-aof',
+    summary: 'check (and with --fix repair) an AOF like redis-check-aof',
+    run: runCheckAof,
+  },
 ];
 
 export function usage(): string {
@@ -43,7 +51,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await sub.run(rest, io);
   } catch (err) {
     if (err instanceof CliUsageError) {
-      await writeText(io.stderr, `aofkv ${sub.name}: ${err.message}\nRun 'aofkv ${sub.name} --help' for usage.\n`);
+      await writeText(
+        io.stderr,
+        `aofkv ${sub.name}: ${err.message}\nRun 'aofkv ${sub.name} --help' for usage.\n`,
+      );
       return 1;
     }
     throw err;

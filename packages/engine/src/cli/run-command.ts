@@ -20,7 +20,11 @@ import type { Client } from '../server.ts';
  * Rejects only with engine errors (closed, fatal AOF failure).
  */
 export async function runCommand(engine: Engine, client: Client, argv: Bin[]): Promise<Reply> {
-  const pending = engine.submit(client, argv, true) as Promise<unknown> as Promise<BufferReplyValue>;
+  const pending = engine.submit(
+    client,
+    argv,
+    true,
+  ) as Promise<unknown> as Promise<BufferReplyValue>;
   try {
     return toReply(await pending);
   } catch (err) {

@@ -90,7 +90,9 @@ export class ShellSession {
       return 'continue';
     }
     if (argv.length === 3 && first === 'connect') {
-      await this.options.warn('aofkv shell: CONNECT is not supported (the shell runs on an embedded engine)\n');
+      await this.options.warn(
+        'aofkv shell: CONNECT is not supported (the shell runs on an embedded engine)\n',
+      );
       return 'continue';
     }
     if (argv.length === 1 && first === 'clear') {

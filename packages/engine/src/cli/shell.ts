@@ -34,13 +34,18 @@ Redis config options: ${CONFIG_TABLE.map((o) => `--${o.redisName}`).join(' ')}
 /** How the shell gets its engine; tests substitute an engine on the simulated file system. */
 export type EngineOpener = (options: EngineOptions) => Promise<Engine>;
 
-export async function runShell(args: readonly string[], io: CliIo, open: EngineOpener = openEngine): Promise<number> {
+export async function runShell(
+  args: readonly string[],
+  io: CliIo,
+  open: EngineOpener = openEngine,
+): Promise<number> {
   const parsed = parseCommandArgs(args, { command: 'shell', flags: ['raw', 'no-raw'] });
   if (parsed.flags.has('help')) {
     await writeText(io.stdout, SHELL_USAGE);
     return 0;
   }
-  if (parsed.flags.has('raw') && parsed.flags.has('no-raw')) throw new CliUsageError('--raw and --no-raw exclude each other');
+  if (parsed.flags.has('raw') && parsed.flags.has('no-raw'))
+    throw new CliUsageError('--raw and --no-raw exclude each other');
   const mode: OutputMode = parsed.flags.has('raw')
     ? 'raw'
     : parsed.flags.has('no-raw') || io.stdout.isTTY === true
@@ -64,7 +69,10 @@ export async function runShell(args: readonly string[], io: CliIo, open: EngineO
     engine = await open(options);
   } catch (err) {
     progress.stop(); // clear the bar before the message
-    await writeText(io.stderr, `aofkv shell: cannot open the data directory '${options.dir ?? './data'}': ${message(err)}\n`);
+    await writeText(
+      io.stderr,
+      `aofkv shell: cannot open the data directory '${options.dir ?? './data'}': ${message(err)}\n`,
+    );
     return 1;
   }
   progress.stop();

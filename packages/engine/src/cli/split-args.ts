@@ -29,7 +29,12 @@ export function splitArgs(line: Bin): Bin[] | null {
     while (!done) {
       const c = p < n ? s.charCodeAt(p) : 0;
       if (inDouble) {
-        if (c === BACKSLASH && code(s, p + 1) === X && isHex(code(s, p + 2)) && isHex(code(s, p + 3))) {
+        if (
+          c === BACKSLASH &&
+          code(s, p + 1) === X &&
+          isHex(code(s, p + 2)) &&
+          isHex(code(s, p + 3))
+        ) {
           current += String.fromCharCode(hexValue(code(s, p + 2)) * 16 + hexValue(code(s, p + 3)));
           p += 3;
         } else if (c === BACKSLASH && p + 1 < n) {
@@ -96,11 +101,17 @@ function hexValue(c: number): number {
 
 function unescapeChar(c: number): string {
   switch (c) {
-    case 0x6e: return '\n';
-    case 0x72: return '\r';
-    case 0x74: return '\t';
-    case 0x62: return '\b';
-    case 0x61: return '\x07';
-    default: return String.fromCharCode(c);
+    case 0x6e:
+      return '\n';
+    case 0x72:
+      return '\r';
+    case 0x74:
+      return '\t';
+    case 0x62:
+      return '\b';
+    case 0x61:
+      return '\x07';
+    default:
+      return String.fromCharCode(c);
   }
 }

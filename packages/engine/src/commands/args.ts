@@ -52,11 +52,16 @@ function typed<T extends RedisValue>(v: RedisValue | undefined, type: string): T
   return v as T;
 }
 
-export const getString = (db: Db, key: Bin): Bin | undefined => typed<Bin>(db.lookupRead(key), 'string');
-export const getList = (db: Db, key: Bin): RList | undefined => typed<RList>(db.lookupRead(key), 'list');
-export const getHash = (db: Db, key: Bin): RHash | undefined => typed<RHash>(db.lookupRead(key), 'hash');
-export const getSet = (db: Db, key: Bin): RSet | undefined => typed<RSet>(db.lookupRead(key), 'set');
-export const getZSet = (db: Db, key: Bin): RZSet | undefined => typed<RZSet>(db.lookupRead(key), 'zset');
+export const getString = (db: Db, key: Bin): Bin | undefined =>
+  typed<Bin>(db.lookupRead(key), 'string');
+export const getList = (db: Db, key: Bin): RList | undefined =>
+  typed<RList>(db.lookupRead(key), 'list');
+export const getHash = (db: Db, key: Bin): RHash | undefined =>
+  typed<RHash>(db.lookupRead(key), 'hash');
+export const getSet = (db: Db, key: Bin): RSet | undefined =>
+  typed<RSet>(db.lookupRead(key), 'set');
+export const getZSet = (db: Db, key: Bin): RZSet | undefined =>
+  typed<RZSet>(db.lookupRead(key), 'zset');
 
 /** The part of a hash's map, a set's members or a sorted set that member removal needs. */
 export interface RemovableMembers {
@@ -69,7 +74,12 @@ export interface RemovableMembers {
  * stopping at the member that empties it, which deletes the key (Redis keeps no empty
  * collections). Signals WATCH and counts one change per removed member. Returns the count.
  */
-export function removeMembers(c: CommandContext, key: Bin, members: RemovableMembers, argv: readonly Bin[]): number {
+export function removeMembers(
+  c: CommandContext,
+  key: Bin,
+  members: RemovableMembers,
+  argv: readonly Bin[],
+): number {
   let deleted = 0;
   for (let i = 2; i < argv.length; i++) {
     if (!members.delete(argv[i]!)) continue;

@@ -17,7 +17,13 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /** Store `value` under `field`, creating the hash if needed (Redis hashTypeLookupWriteOrCreate). */
-function storeField(c: CommandContext, key: Bin, hash: RHash | undefined, field: Bin, value: Bin): void {
+function storeField(
+  c: CommandContext,
+  key: Bin,
+  hash: RHash | undefined,
+  field: Bin,
+  value: Bin,
+): void {
   if (hash === undefined) {
     hash = new RHash();
     c.db.add(key, hash);
@@ -85,7 +91,12 @@ function hstrlen(c: CommandContext, argv: readonly Bin[]): Reply {
 }
 
 /** Redis genericHgetallCommand: fields and/or values in the hash's iteration order. */
-function hgetallGeneric(c: CommandContext, argv: readonly Bin[], keys: boolean, values: boolean): Reply {
+function hgetallGeneric(
+  c: CommandContext,
+  argv: readonly Bin[],
+  keys: boolean,
+  values: boolean,
+): Reply {
   const map = getHash(c.db, argv[1]!)?.map;
   if (map === undefined) return [];
   const out = new Array<Bin>(map.size * (keys && values ? 2 : 1));

@@ -5,7 +5,14 @@
 // PEXPIREAT with an absolute time (option word kept), or as DEL/UNLINK when the time is already
 // past; everything else propagates as typed. Handlers validate all arguments before mutating.
 
-import { LLONG_MAX, LLONG_MIN, expireMsToBigInt, parseLongLong, parseSafeInt, type Bin } from '../bytes.ts';
+import {
+  LLONG_MAX,
+  LLONG_MIN,
+  expireMsToBigInt,
+  parseLongLong,
+  parseSafeInt,
+  type Bin,
+} from '../bytes.ts';
 import { cloneValue } from '../keyspace/clone.ts';
 import type { Db } from '../keyspace/db.ts';
 import { typeOfValue, type RedisValue } from '../keyspace/values.ts';
@@ -122,7 +129,11 @@ function expireWhen(text: Bin, basetime: number, seconds: boolean, name: string)
 }
 
 /** Does NX/XX/GT/LT allow replacing `current` (-1: no TTL, an infinite one) by `when`? */
-function expireConditionHolds(flags: number, current: number | bigint, when: number | bigint): boolean {
+function expireConditionHolds(
+  flags: number,
+  current: number | bigint,
+  when: number | bigint,
+): boolean {
   if ((flags & EXPIRE_NX) !== 0 && current !== -1) return false;
   if ((flags & EXPIRE_XX) !== 0 && current === -1) return false;
   if ((flags & EXPIRE_GT) !== 0 && (current === -1 || when <= current)) return false;
@@ -135,7 +146,13 @@ function expireConditionHolds(flags: number, current: number | bigint, when: num
  * the time is in seconds (EXPIRE, EXPIREAT). Propagated as `PEXPIREAT key <abs-ms> [flag]` (only
  * argv[0] and argv[2] are replaced), or as DEL/UNLINK when the time is not in the future.
  */
-function expireGeneric(c: CommandContext, argv: readonly Bin[], relative: boolean, seconds: boolean, name: string): Reply {
+function expireGeneric(
+  c: CommandContext,
+  argv: readonly Bin[],
+  relative: boolean,
+  seconds: boolean,
+  name: string,
+): Reply {
   const flags = parseExpireFlags(argv);
   const key = argv[1]!;
   const when = expireWhen(argv[2]!, relative ? c.nowMs : 0, seconds, name);
@@ -162,7 +179,9 @@ function expireGeneric(c: CommandContext, argv: readonly Bin[], relative: boolea
 
 /** A bigint reply as a JS number when that is exact (the Reply convention). */
 function integerReply(n: bigint): number | bigint {
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(n)
+    : n;
 }
 
 /**
@@ -225,7 +244,8 @@ const INT_MAX = 2147483647;
 /** Redis getIntFromObjectOrReply (via getRangeLongFromObjectOrReply): a 32-bit signed integer. */
 function argInt32(s: Bin): number {
   const v = argInt(s);
-  if (v < INT_MIN || v > INT_MAX) fail(`ERR value is out of range, value must between ${INT_MIN} and ${INT_MAX}`);
+  if (v < INT_MIN || v > INT_MAX)
+    fail(`ERR value is out of range, value must between ${INT_MIN} and ${INT_MAX}`);
   return v;
 }
 
@@ -489,14 +509,26 @@ export const keyCommands: CommandSpec[] = [
   cmd('unlink', -2, ['write', 'fast'], ALL_KEYS, delCommand),
   cmd('exists', -2, ['readonly', 'fast'], ALL_KEYS, existsCommand),
   cmd('type', 2, ['readonly', 'fast'], ONE_KEY, typeCommand),
-  cmd('expire', -3, ['write', 'fast'], ONE_KEY, (c, argv) => expireGeneric(c, argv, true, true, 'expire')),
-  cmd('pexpire', -3, ['write', 'fast'], ONE_KEY, (c, argv) => expireGeneric(c, argv, true, false, 'pexpire')),
-  cmd('expireat', -3, ['write', 'fast'], ONE_KEY, (c, argv) => expireGeneric(c, argv, false, true, 'expireat')),
-  cmd('pexpireat', -3, ['write', 'fast'], ONE_KEY, (c, argv) => expireGeneric(c, argv, false, false, 'pexpireat')),
+  cmd('expire', -3, ['write', 'fast'], ONE_KEY, (c, argv) =>
+    expireGeneric(c, argv, true, true, 'expire'),
+  ),
+  cmd('pexpire', -3, ['write', 'fast'], ONE_KEY, (c, argv) =>
+    expireGeneric(c, argv, true, false, 'pexpire'),
+  ),
+  cmd('expireat', -3, ['write', 'fast'], ONE_KEY, (c, argv) =>
+    expireGeneric(c, argv, false, true, 'expireat'),
+  ),
+  cmd('pexpireat', -3, ['write', 'fast'], ONE_KEY, (c, argv) =>
+    expireGeneric(c, argv, false, false, 'pexpireat'),
+  ),
   cmd('ttl', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) => ttlGeneric(c, argv[1]!, false, false)),
   cmd('pttl', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) => ttlGeneric(c, argv[1]!, true, false)),
-  cmd('expiretime', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) => ttlGeneric(c, argv[1]!, false, true)),
-  cmd('pexpiretime', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) => ttlGeneric(c, argv[1]!, true, true)),
+  cmd('expiretime', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) =>
+    ttlGeneric(c, argv[1]!, false, true),
+  ),
+  cmd('pexpiretime', 2, ['readonly', 'fast'], ONE_KEY, (c, argv) =>
+    ttlGeneric(c, argv[1]!, true, true),
+  ),
   cmd('persist', 2, ['write', 'fast'], ONE_KEY, persistCommand),
   cmd('rename', 3, ['write'], [1, 2, 1], (c, argv) => renameGeneric(c, argv, false)),
   cmd('renamenx', 3, ['write', 'fast'], [1, 2, 1], (c, argv) => renameGeneric(c, argv, true)),

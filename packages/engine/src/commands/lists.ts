@@ -44,7 +44,8 @@ function elementsRemoved(c: CommandContext, key: Bin, list: RList, count: number
 
 /** Pop `count` (<= length) elements from one end, in pop order (Redis listPopRange reply order). */
 function popMany(list: RList, end: End, count: number): Bin[] {
-  const out = end === 'head' ? list.range(0, count) : list.range(list.length - count, list.length, true);
+  const out =
+    end === 'head' ? list.range(0, count) : list.range(list.length - count, list.length, true);
   if (end === 'head') list.trimHead(count);
   else list.trimTail(count);
   return out;
@@ -62,7 +63,12 @@ function normalizeRange(start: number, end: number, len: number): [number, numbe
 
 // ---- LPUSH RPUSH LPUSHX RPUSHX (Redis pushGenericCommand) ----------------------------------------
 
-function pushGeneric(c: CommandContext, argv: readonly Bin[], end: End, onlyIfExists: boolean): Reply {
+function pushGeneric(
+  c: CommandContext,
+  argv: readonly Bin[],
+  end: End,
+  onlyIfExists: boolean,
+): Reply {
   const key = argv[1]!;
   let list = getList(c.db, key);
   if (list === undefined) {
@@ -326,10 +332,18 @@ function lmpop(c: CommandContext, argv: readonly Bin[]): Reply {
 }
 
 export const listCommands: CommandSpec[] = [
-  cmd('lpush', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) => pushGeneric(c, argv, 'head', false)),
-  cmd('rpush', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) => pushGeneric(c, argv, 'tail', false)),
-  cmd('lpushx', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) => pushGeneric(c, argv, 'head', true)),
-  cmd('rpushx', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) => pushGeneric(c, argv, 'tail', true)),
+  cmd('lpush', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) =>
+    pushGeneric(c, argv, 'head', false),
+  ),
+  cmd('rpush', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) =>
+    pushGeneric(c, argv, 'tail', false),
+  ),
+  cmd('lpushx', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) =>
+    pushGeneric(c, argv, 'head', true),
+  ),
+  cmd('rpushx', -3, ['write', 'denyoom', 'fast'], KEY1, (c, argv) =>
+    pushGeneric(c, argv, 'tail', true),
+  ),
   cmd('lpop', -2, ['write', 'fast'], KEY1, (c, argv) => popGeneric(c, argv, 'head')),
   cmd('rpop', -2, ['write', 'fast'], KEY1, (c, argv) => popGeneric(c, argv, 'tail')),
   cmd('llen', 2, ['readonly', 'fast'], KEY1, llen),
@@ -344,4 +358,3 @@ export const listCommands: CommandSpec[] = [
   cmd('lpos', -3, ['readonly'], KEY1, lpos),
   cmd('lmpop', -4, ['write'], [0, 0, 0], lmpop),
 ];
-

@@ -117,7 +117,8 @@ function buildMembers(items: Iterable<Bin>): SetMembers {
  * result set): sorted when it would be an intset, else the members' own order.
  */
 function unionOrder(members: SetMembers): Bin[] {
-  if (members.encoding === 'intset' || members.size > SET_MAX_INTSET_ENTRIES) return members.toArray();
+  if (members.encoding === 'intset' || members.size > SET_MAX_INTSET_ENTRIES)
+    return members.toArray();
   return buildMembers(members).toArray();
 }
 
@@ -198,7 +199,9 @@ function parseSrandCount(s: Bin): number {
   const v = parseLongLong(s);
   if (v === null) fail(ERR.notInteger);
   if (v === -9223372036854775808n) {
-    fail('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    fail(
+      'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    );
   }
   const max = BigInt(Number.MAX_SAFE_INTEGER);
   return v > max ? Number.MAX_SAFE_INTEGER : v < -max ? -Number.MAX_SAFE_INTEGER : Number(v);
@@ -305,7 +308,12 @@ function sinterGeneric(c: CommandContext, keys: readonly Bin[], dstKey: Bin | nu
 type SetOp = 'union' | 'diff';
 
 /** Redis sunionDiffGenericCommand. */
-function sunionDiffGeneric(c: CommandContext, keys: readonly Bin[], dstKey: Bin | null, op: SetOp): Reply {
+function sunionDiffGeneric(
+  c: CommandContext,
+  keys: readonly Bin[],
+  dstKey: Bin | null,
+  op: SetOp,
+): Reply {
   const sets = lookupSets(c, keys);
   const first = sets[0] ?? null;
   // A later key naming the first set makes a difference empty.
@@ -325,7 +333,11 @@ function sunionDiffGeneric(c: CommandContext, keys: readonly Bin[], dstKey: Bin 
  *      first, to find a duplicate early);
  *   2. add the first set, then remove every member of the others.
  */
-function diffInto(result: SetMembers, first: SetMembers, sets: readonly (SetMembers | null)[]): void {
+function diffInto(
+  result: SetMembers,
+  first: SetMembers,
+  sets: readonly (SetMembers | null)[],
+): void {
   let algoOneWork = 0;
   let algoTwoWork = 0;
   for (const s of sets) {
@@ -360,9 +372,15 @@ export const setCommands: CommandSpec[] = [
   cmd('spop', -2, ['write', 'fast'], KEY1, spop),
   cmd('srandmember', -2, ['readonly'], KEY1, srandmember),
   cmd('sinter', -2, ['readonly'], ALL_KEYS, (c, argv) => sinterGeneric(c, argv.slice(1), null)),
-  cmd('sunion', -2, ['readonly'], ALL_KEYS, (c, argv) => sunionDiffGeneric(c, argv.slice(1), null, 'union')),
-  cmd('sdiff', -2, ['readonly'], ALL_KEYS, (c, argv) => sunionDiffGeneric(c, argv.slice(1), null, 'diff')),
-  cmd('sinterstore', -3, ['write', 'denyoom'], ALL_KEYS, (c, argv) => sinterGeneric(c, argv.slice(2), argv[1]!)),
+  cmd('sunion', -2, ['readonly'], ALL_KEYS, (c, argv) =>
+    sunionDiffGeneric(c, argv.slice(1), null, 'union'),
+  ),
+  cmd('sdiff', -2, ['readonly'], ALL_KEYS, (c, argv) =>
+    sunionDiffGeneric(c, argv.slice(1), null, 'diff'),
+  ),
+  cmd('sinterstore', -3, ['write', 'denyoom'], ALL_KEYS, (c, argv) =>
+    sinterGeneric(c, argv.slice(2), argv[1]!),
+  ),
   cmd('sunionstore', -3, ['write', 'denyoom'], ALL_KEYS, (c, argv) =>
     sunionDiffGeneric(c, argv.slice(2), argv[1]!, 'union'),
   ),

@@ -95,7 +95,11 @@ function parseStringOptions(argv: readonly Bin[], from: number, forSet: boolean)
       flags |= F_KEEPTTL;
     } else if (opt === 'persist' && !forSet && (flags & (F_KEEPTTL | F_ANY_TTL)) === 0) {
       flags |= F_PERSIST;
-    } else if (hasNext && isTtlOption(opt) && (flags & (F_KEEPTTL | F_PERSIST | otherTtls(opt))) === 0) {
+    } else if (
+      hasNext &&
+      isTtlOption(opt) &&
+      (flags & (F_KEEPTTL | F_PERSIST | otherTtls(opt))) === 0
+    ) {
       flags |= TTL_FLAG[opt]!;
       expire = argv[++j];
     } else {
@@ -388,7 +392,10 @@ function incrDecr(c: CommandContext, key: Bin, incr: number | bigint): Reply {
     if (value === null) fail(ERR.notInteger);
     const sum = value + BigInt(incr);
     if (sum > LLONG_MAX || sum < LLONG_MIN) fail(ERR.overflow);
-    result = sum >= BigInt(Number.MIN_SAFE_INTEGER) && sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : sum;
+    result =
+      sum >= BigInt(Number.MIN_SAFE_INTEGER) && sum <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(sum)
+        : sum;
   }
   c.db.setKey(key, String(result), true);
   c.dirty();

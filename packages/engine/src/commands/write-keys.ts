@@ -18,12 +18,18 @@ export function writeKeysOf(
     for (let i = 2; i < 2 + n && i < argv.length; i++) keys.push(argv[i]!);
     return keys;
   }
-  if (name === 'zunionstore' || name === 'zinterstore' || name === 'zdiffstore' || name === 'zrangestore') {
+  if (
+    name === 'zunionstore' ||
+    name === 'zinterstore' ||
+    name === 'zdiffstore' ||
+    name === 'zrangestore'
+  ) {
     if (argv.length > 1) keys.push(argv[1]!);
     return keys;
   }
   if (firstKey <= 0) return keys;
   const last = lastKey < 0 ? argv.length + lastKey : lastKey;
-  for (let i = firstKey; i <= last && i < argv.length; i += Math.max(1, keyStep)) keys.push(argv[i]!);
+  for (let i = firstKey; i <= last && i < argv.length; i += Math.max(1, keyStep))
+    keys.push(argv[i]!);
   return keys;
 }

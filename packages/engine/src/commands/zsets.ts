@@ -5,7 +5,14 @@
 // rewrite is ZMPOP → ZPOPMIN/ZPOPMAX key <count popped> (Redis genericZpopCommand).
 
 import { formatDouble17g, parseLongLong, type Bin } from '../bytes.ts';
-import { RZSet, ZSET_MAX_LISTPACK_VALUE, type LexBound, type LexRange, type ScoreRange, type ZVisitor } from '../keyspace/zset.ts';
+import {
+  RZSet,
+  ZSET_MAX_LISTPACK_VALUE,
+  type LexBound,
+  type LexRange,
+  type ScoreRange,
+  type ZVisitor,
+} from '../keyspace/zset.ts';
 import { ERR, NIL_ARRAY, fail, type Reply } from '../reply.ts';
 import { argInt, getZSet, isArg, removeMembers } from './args.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
@@ -313,7 +320,12 @@ function checkZAddArgs(argv: readonly Bin[], scoreIdx: number, f: ZAddFlags): nu
   return scores;
 }
 
-function zaddGeneric(c: CommandContext, argv: readonly Bin[], f: ZAddFlags, scoreIdx: number): Reply {
+function zaddGeneric(
+  c: CommandContext,
+  argv: readonly Bin[],
+  f: ZAddFlags,
+  scoreIdx: number,
+): Reply {
   const scores = checkZAddArgs(argv, scoreIdx, f);
   const key = argv[1]!;
   let z = getZSet(c.db, key);
@@ -419,7 +431,13 @@ type RangeKind = 'auto' | 'rank' | 'score' | 'lex';
 type Direction = 'auto' | 'forward' | 'reverse';
 
 /** Redis genericZrangebyrankCommand: clamp the indexes like LRANGE, then walk. */
-function visitRankRange(z: RZSet, start: number, end: number, reverse: boolean, fn: ZVisitor): void {
+function visitRankRange(
+  z: RZSet,
+  start: number,
+  end: number,
+  reverse: boolean,
+  fn: ZVisitor,
+): void {
   const n = z.size;
   if (start < 0) start += n;
   if (end < 0) end += n;
@@ -440,7 +458,12 @@ interface RangeRequest {
 }
 
 /** Step 1 of Redis zrangeGenericCommand: the optional words after <key> <min> <max>. */
-function parseRangeOptions(argv: readonly Bin[], argStart: number, store: boolean, r: RangeRequest): void {
+function parseRangeOptions(
+  argv: readonly Bin[],
+  argStart: number,
+  store: boolean,
+  r: RangeRequest,
+): void {
   for (let j = argStart + 3; j < argv.length; j++) {
     const a = argv[j]!;
     const left = argv.length - j - 1;
@@ -516,7 +539,11 @@ function zrangeGeneric(
 // ---- ZREMRANGEBY* -------------------------------------------------------------------------------
 
 /** Redis zremrangeGenericCommand: parse the range, then look the key up, then delete by rank. */
-function zremrangeGeneric(c: CommandContext, argv: readonly Bin[], kind: 'rank' | 'score' | 'lex'): Reply {
+function zremrangeGeneric(
+  c: CommandContext,
+  argv: readonly Bin[],
+  kind: 'rank' | 'score' | 'lex',
+): Reply {
   const key = argv[1]!;
   let start = 0;
   let end = 0;
@@ -655,8 +682,8 @@ function aggregate(target: number, value: number, how: Aggregate): number {
     const sum = target + value;
     return Number.isNaN(sum) ? 0 : sum;
   }
-  if (how === 'min') return Math.min(value , target);
-  return Math.max(value , target);
+  if (how === 'min') return Math.min(value, target);
+  return Math.max(value, target);
 }
 
 interface SetOpOptions {
@@ -666,7 +693,12 @@ interface SetOpOptions {
 }
 
 /** Look the inputs up (WRONGTYPE for anything but a set or sorted set) before parsing options. */
-function lookupSources(c: CommandContext, argv: readonly Bin[], first: number, count: number): OpSource[] {
+function lookupSources(
+  c: CommandContext,
+  argv: readonly Bin[],
+  first: number,
+  count: number,
+): OpSource[] {
   const sources: OpSource[] = [];
   for (let i = 0; i < count; i++) {
     const v = c.db.lookupRead(argv[first + i]!);
@@ -696,7 +728,8 @@ function parseSetOpOptions(
     const remaining = argv.length - j;
     if (op !== 'diff' && !cardOnly && remaining >= sources.length + 1 && isArg(a, 'weights')) {
       j++;
-      for (const src of sources) src.weight = argScore(argv[j++]!, 'ERR weight value is not a float');
+      for (const src of sources)
+        src.weight = argScore(argv[j++]!, 'ERR weight value is not a float');
     } else if (op !== 'diff' && !cardOnly && remaining >= 2 && isArg(a, 'aggregate')) {
       const how = argv[j + 1]!;
       if (isArg(how, 'sum')) o.aggregate = 'sum';
@@ -718,7 +751,11 @@ function parseSetOpOptions(
 }
 
 /** Intersection over sources sorted by size; `onMatch` gets each member present in all of them. */
-function intersect(sources: readonly OpSource[], how: Aggregate, onMatch: (member: Bin, score: number) => boolean): void {
+function intersect(
+  sources: readonly OpSource[],
+  how: Aggregate,
+  onMatch: (member: Bin, score: number) => boolean,
+): void {
   const first = sources[0]!;
   if (sourceSize(first) === 0) return;
   let stopped = false;
@@ -751,7 +788,8 @@ function union(sources: readonly OpSource[], how: Aggregate, dst: RZSet): void {
 /** Redis zdiff: members of the first input found in no other, with their unweighted score. */
 function difference(sources: readonly OpSource[], dst: RZSet): void {
   sourceForEach(sources[0]!, (member, score) => {
-    for (let j = 1; j < sources.length; j++) if (sourceScore(sources[j]!, member) !== undefined) return;
+    for (let j = 1; j < sources.length; j++)
+      if (sourceScore(sources[j]!, member) !== undefined) return;
     dst.add(member, score);
   });
 }
@@ -773,7 +811,14 @@ function zsetOp(
   if (setnum < 1) fail(`ERR at least 1 input key is needed for '${name}' command`);
   if (setnum > argv.length - (numkeysIdx + 1)) fail(ERR.syntax);
   const sources = lookupSources(c, argv, numkeysIdx + 1, setnum);
-  const o = parseSetOpOptions(argv, numkeysIdx + 1 + setnum, sources, op, dstKey !== null, cardOnly);
+  const o = parseSetOpOptions(
+    argv,
+    numkeysIdx + 1 + setnum,
+    sources,
+    op,
+    dstKey !== null,
+    cardOnly,
+  );
   // Smallest input first (Redis qsort by cardinality; a stable sort like glibc's merge sort).
   if (op !== 'diff') sources.sort((a, b) => sourceSize(a) - sourceSize(b));
 
@@ -836,7 +881,9 @@ function zrandmember(c: CommandContext, argv: readonly Bin[]): Reply {
   const l = parseLongLong(argv[2]!);
   if (l === null) fail(ERR.notInteger);
   if (l < -LONG_MAX) {
-    fail('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    fail(
+      'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    );
   }
   if (argv.length > 4 || (argv.length === 4 && !isArg(argv[3]!, 'withscores'))) fail(ERR.syntax);
   const withScores = argv.length === 4;
@@ -879,29 +926,51 @@ export const zsetCommands: CommandSpec[] = [
   cmd('zrevrank', 3, ['readonly', 'fast'], KEY1, (c, argv) => zrankGeneric(c, argv, true)),
   cmd('zcount', 4, ['readonly', 'fast'], KEY1, zcount),
   cmd('zlexcount', 4, ['readonly', 'fast'], KEY1, zlexcount),
-  cmd('zrange', -4, ['readonly'], KEY1, (c, argv) => zrangeGeneric(c, argv, 1, null, 'auto', 'auto')),
+  cmd('zrange', -4, ['readonly'], KEY1, (c, argv) =>
+    zrangeGeneric(c, argv, 1, null, 'auto', 'auto'),
+  ),
   cmd('zrangestore', -5, ['write', 'denyoom'], [1, 2, 1], (c, argv) =>
     zrangeGeneric(c, argv, 2, argv[1]!, 'auto', 'auto'),
   ),
-  cmd('zrevrange', -4, ['readonly'], KEY1, (c, argv) => zrangeGeneric(c, argv, 1, null, 'rank', 'reverse')),
-  cmd('zrangebyscore', -4, ['readonly'], KEY1, (c, argv) => zrangeGeneric(c, argv, 1, null, 'score', 'forward')),
+  cmd('zrevrange', -4, ['readonly'], KEY1, (c, argv) =>
+    zrangeGeneric(c, argv, 1, null, 'rank', 'reverse'),
+  ),
+  cmd('zrangebyscore', -4, ['readonly'], KEY1, (c, argv) =>
+    zrangeGeneric(c, argv, 1, null, 'score', 'forward'),
+  ),
   cmd('zrevrangebyscore', -4, ['readonly'], KEY1, (c, argv) =>
     zrangeGeneric(c, argv, 1, null, 'score', 'reverse'),
   ),
-  cmd('zrangebylex', -4, ['readonly'], KEY1, (c, argv) => zrangeGeneric(c, argv, 1, null, 'lex', 'forward')),
-  cmd('zrevrangebylex', -4, ['readonly'], KEY1, (c, argv) => zrangeGeneric(c, argv, 1, null, 'lex', 'reverse')),
+  cmd('zrangebylex', -4, ['readonly'], KEY1, (c, argv) =>
+    zrangeGeneric(c, argv, 1, null, 'lex', 'forward'),
+  ),
+  cmd('zrevrangebylex', -4, ['readonly'], KEY1, (c, argv) =>
+    zrangeGeneric(c, argv, 1, null, 'lex', 'reverse'),
+  ),
   cmd('zremrangebyrank', 4, ['write'], KEY1, (c, argv) => zremrangeGeneric(c, argv, 'rank')),
   cmd('zremrangebyscore', 4, ['write'], KEY1, (c, argv) => zremrangeGeneric(c, argv, 'score')),
   cmd('zremrangebylex', 4, ['write'], KEY1, (c, argv) => zremrangeGeneric(c, argv, 'lex')),
   cmd('zpopmin', -2, ['write', 'fast'], KEY1, (c, argv) => zpopMinMax(c, argv, false)),
   cmd('zpopmax', -2, ['write', 'fast'], KEY1, (c, argv) => zpopMinMax(c, argv, true)),
   cmd('zmpop', -4, ['write'], NO_KEYS, zmpop),
-  cmd('zunionstore', -4, ['write', 'denyoom'], KEY1, (c, argv) => zsetOp(c, argv, 'zunionstore', argv[1]!, 2, 'union')),
-  cmd('zinterstore', -4, ['write', 'denyoom'], KEY1, (c, argv) => zsetOp(c, argv, 'zinterstore', argv[1]!, 2, 'inter')),
-  cmd('zdiffstore', -4, ['write', 'denyoom'], KEY1, (c, argv) => zsetOp(c, argv, 'zdiffstore', argv[1]!, 2, 'diff')),
-  cmd('zunion', -3, ['readonly'], NO_KEYS, (c, argv) => zsetOp(c, argv, 'zunion', null, 1, 'union')),
-  cmd('zinter', -3, ['readonly'], NO_KEYS, (c, argv) => zsetOp(c, argv, 'zinter', null, 1, 'inter')),
+  cmd('zunionstore', -4, ['write', 'denyoom'], KEY1, (c, argv) =>
+    zsetOp(c, argv, 'zunionstore', argv[1]!, 2, 'union'),
+  ),
+  cmd('zinterstore', -4, ['write', 'denyoom'], KEY1, (c, argv) =>
+    zsetOp(c, argv, 'zinterstore', argv[1]!, 2, 'inter'),
+  ),
+  cmd('zdiffstore', -4, ['write', 'denyoom'], KEY1, (c, argv) =>
+    zsetOp(c, argv, 'zdiffstore', argv[1]!, 2, 'diff'),
+  ),
+  cmd('zunion', -3, ['readonly'], NO_KEYS, (c, argv) =>
+    zsetOp(c, argv, 'zunion', null, 1, 'union'),
+  ),
+  cmd('zinter', -3, ['readonly'], NO_KEYS, (c, argv) =>
+    zsetOp(c, argv, 'zinter', null, 1, 'inter'),
+  ),
   cmd('zdiff', -3, ['readonly'], NO_KEYS, (c, argv) => zsetOp(c, argv, 'zdiff', null, 1, 'diff')),
-  cmd('zintercard', -3, ['readonly'], NO_KEYS, (c, argv) => zsetOp(c, argv, 'zintercard', null, 1, 'inter', true)),
+  cmd('zintercard', -3, ['readonly'], NO_KEYS, (c, argv) =>
+    zsetOp(c, argv, 'zintercard', null, 1, 'inter', true),
+  ),
   cmd('zrandmember', -2, ['readonly'], KEY1, zrandmember),
 ];

@@ -23,13 +23,21 @@ export class RespFileReader {
   /** Read position, as a file offset. */
   position: number;
 
-  constructor(fs: FileSystem, fd: number, fileSize: number, startPosition = 0, chunkBytes = CHUNK_BYTES) {
+  constructor(
+    fs: FileSystem,
+    fd: number,
+    fileSize: number,
+    startPosition = 0,
+    chunkBytes = CHUNK_BYTES,
+  ) {
     this.fs = fs;
     this.fd = fd;
     this.fileSize = fileSize;
     this.position = startPosition;
     this.windowStart = startPosition;
-    this.window = Buffer.allocUnsafe(Math.max(64, Math.min(chunkBytes, Math.max(fileSize - startPosition, 64))));
+    this.window = Buffer.allocUnsafe(
+      Math.max(64, Math.min(chunkBytes, Math.max(fileSize - startPosition, 64))),
+    );
   }
 
   get atEof(): boolean {
@@ -61,7 +69,13 @@ export class RespFileReader {
     while (this.windowLength < this.window.length) {
       const fileOffset = this.windowStart + this.windowLength;
       if (fileOffset >= this.fileSize) break;
-      const got = this.fs.read(this.fd, this.window, this.windowLength, this.window.length - this.windowLength, fileOffset);
+      const got = this.fs.read(
+        this.fd,
+        this.window,
+        this.windowLength,
+        this.window.length - this.windowLength,
+        fileOffset,
+      );
       if (got <= 0) break;
       this.windowLength += got;
       if (this.windowLength >= n) break;

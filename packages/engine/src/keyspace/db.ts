@@ -17,7 +17,9 @@ export type ExpireMs = number | bigint;
 /** Normalise: a bigint that fits in a safe integer becomes a number. */
 export function toExpireMs(v: number | bigint): ExpireMs {
   if (typeof v === 'number') return v;
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(v)
+    : v;
 }
 
 /**

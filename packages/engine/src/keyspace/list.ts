@@ -90,7 +90,8 @@ export class RList implements Iterable<Bin> {
 
   /** Insert so that the new element ends up at logical index 0 <= i <= length. */
   insertAt(i: number, value: Bin): void {
-    if (i < 0 || i > this.len) throw new RangeError(`insert index ${i} out of range 0..${this.len}`);
+    if (i < 0 || i > this.len)
+      throw new RangeError(`insert index ${i} out of range 0..${this.len}`);
     if (this.len === this.buf.length) this.resize(this.buf.length * 2);
     const { buf, mask } = this;
     if (i < this.len - i) {
@@ -99,7 +100,8 @@ export class RList implements Iterable<Bin> {
       for (let k = 0; k < i; k++) buf[(this.head + k) & mask] = buf[(this.head + k + 1) & mask];
     } else {
       // Shift the elements from the position on one slot towards the tail.
-      for (let k = this.len; k > i; k--) buf[(this.head + k) & mask] = buf[(this.head + k - 1) & mask];
+      for (let k = this.len; k > i; k--)
+        buf[(this.head + k) & mask] = buf[(this.head + k - 1) & mask];
     }
     buf[(this.head + i) & mask] = value;
     this.len++;
@@ -115,7 +117,8 @@ export class RList implements Iterable<Bin> {
       buf[this.head] = undefined;
       this.head = (this.head + 1) & mask;
     } else {
-      for (let k = i; k < this.len - 1; k++) buf[(this.head + k) & mask] = buf[(this.head + k + 1) & mask];
+      for (let k = i; k < this.len - 1; k++)
+        buf[(this.head + k) & mask] = buf[(this.head + k + 1) & mask];
       buf[(this.head + this.len - 1) & mask] = undefined;
     }
     this.len--;
@@ -135,7 +138,8 @@ export class RList implements Iterable<Bin> {
   /** Drop `n` elements from the tail (clamped to the length). */
   trimTail(n: number): void {
     const count = Math.min(Math.max(n, 0), this.len);
-    for (let k = this.len - count; k < this.len; k++) this.buf[(this.head + k) & this.mask] = undefined;
+    for (let k = this.len - count; k < this.len; k++)
+      this.buf[(this.head + k) & this.mask] = undefined;
     this.len -= count;
     this.maybeShrink();
   }

@@ -103,7 +103,11 @@ export function parseLongDouble(s: string): LongDouble | null {
     const intPart = dec[2]!;
     const fracPart = dec[3] ?? '';
     if (intPart.length === 0 && fracPart.length === 0) return null; // ".", "e5", "+"
-    v = decimalToLongDouble(dec[1] === '-', intPart + fracPart, parseExponent(dec[4]) - fracPart.length);
+    v = decimalToLongDouble(
+      dec[1] === '-',
+      intPart + fracPart,
+      parseExponent(dec[4]) - fracPart.length,
+    );
   } else {
     const hex = HEX_RE.exec(s);
     if (hex !== null) {
@@ -223,7 +227,11 @@ export function formatLongDoubleHuman(v: LongDouble): string {
  * infinite one with "ERR value is NaN or Infinity", then the field with "ERR hash value is not a
  * float"; callers can do that with parseLongDouble before calling this with their message.
  */
-export function incrByFloatText(current: string, increment: string, currentNotFloat: string = ERR.notFloat): string {
+export function incrByFloatText(
+  current: string,
+  increment: string,
+  currentNotFloat: string = ERR.notFloat,
+): string {
   const value = parseLongDouble(current);
   if (value === null) fail(currentNotFloat);
   const incr = parseLongDouble(increment);

@@ -20,7 +20,13 @@ export const PLAIN_ZSET = 4;
 export type PlainType = 0 | 1 | 2 | 3 | 4;
 
 /** expireMs: -1 for none; a bigint only beyond 2^53 ms (see ExpireMs in keyspace/db.ts). */
-export type PlainEntry = [dbId: number, key: Bin, type: PlainType, data: Bin | (Bin | number)[], expireMs: number | bigint];
+export type PlainEntry = [
+  dbId: number,
+  key: Bin,
+  type: PlainType,
+  data: Bin | (Bin | number)[],
+  expireMs: number | bigint,
+];
 
 const NEGATIVE_ZERO = '-0';
 
@@ -32,7 +38,12 @@ export function plainScore(v: Bin | number): number {
 /** Redis AOF_REWRITE_ITEMS_PER_CMD. */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
 
-export function toPlainEntry(dbId: number, key: Bin, value: RedisValue, expireMs: number | bigint): PlainEntry {
+export function toPlainEntry(
+  dbId: number,
+  key: Bin,
+  value: RedisValue,
+  expireMs: number | bigint,
+): PlainEntry {
   if (typeof value === 'string') return [dbId, key, PLAIN_STRING, value, expireMs];
   switch (value.type) {
     case 'list':

@@ -193,7 +193,10 @@ export class RZSet implements Iterable<[Bin, number]> {
   add(member: Bin, score: number): boolean {
     const cur = this.dict.get(member);
     if (this.listpack) {
-      if (cur === undefined && (this.dict.size + 1 > ZSET_MAX_LISTPACK_ENTRIES || member.length > ZSET_MAX_LISTPACK_VALUE)) {
+      if (
+        cur === undefined &&
+        (this.dict.size + 1 > ZSET_MAX_LISTPACK_ENTRIES || member.length > ZSET_MAX_LISTPACK_VALUE)
+      ) {
         this.listpack = false; // zsetAdd converts before inserting, so the new score keeps its sign
       } else if (score === 0) {
         score = 0; // a listpack stores integral scores as integers (zzlInsertAt): -0 is lost
@@ -292,7 +295,13 @@ export class RZSet implements Iterable<[Bin, number]> {
    * at most `limit` (Redis genericZrangebyscoreCommand): a negative offset skips everything, a
    * negative limit means no limit. The offset is skipped by rank, not by walking.
    */
-  visitScoreRange(range: ScoreRange, offset: number, limit: number, reverse: boolean, fn: ZVisitor): void {
+  visitScoreRange(
+    range: ScoreRange,
+    offset: number,
+    limit: number,
+    reverse: boolean,
+    fn: ZVisitor,
+  ): void {
     const lo = this.scoreRangeStart(range);
     const hi = this.scoreRangeEnd(range);
     if (offset < 0 || limit === 0) return;
@@ -317,7 +326,13 @@ export class RZSet implements Iterable<[Bin, number]> {
   // mixed-score skiplist answers cannot be reproduced: ours is the binary-search answer.
 
   /** Visit a lex range like visitScoreRange (Redis genericZrangebylexCommand). */
-  visitLexRange(range: LexRange, offset: number, limit: number, reverse: boolean, fn: ZVisitor): void {
+  visitLexRange(
+    range: LexRange,
+    offset: number,
+    limit: number,
+    reverse: boolean,
+    fn: ZVisitor,
+  ): void {
     if (offset < 0 || limit === 0) return;
     const start = reverse ? this.lexLastRank(range) : this.lexFirstRank(range, true);
     if (start < 0) return;
@@ -448,17 +463,20 @@ export class RZSet implements Iterable<[Bin, number]> {
     const leaves: Leaf[] = [];
     const count = checkNode(this.root, null, null, leaves);
     if (count !== this.size) throw new Error(`tree holds ${count} entries, dict ${this.size}`);
-    if (leaves[0] !== this.firstLeaf || leaves[leaves.length - 1] !== this.lastLeaf) throw new Error('end leaves');
+    if (leaves[0] !== this.firstLeaf || leaves[leaves.length - 1] !== this.lastLeaf)
+      throw new Error('end leaves');
     let prevScore = -Infinity;
     let prevMember: Bin | null = null;
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!;
-      if (leaf.prev !== (leaves[i - 1] ?? null) || leaf.next !== (leaves[i + 1] ?? null)) throw new Error('leaf links');
+      if (leaf.prev !== (leaves[i - 1] ?? null) || leaf.next !== (leaves[i + 1] ?? null))
+        throw new Error('leaf links');
       if (leaf.n === 0 && leaves.length > 1) throw new Error('empty leaf');
       for (let j = 0; j < leaf.n; j++) {
         const s = leaf.scores[j]!;
         const m = leaf.members[j]!;
-        if (prevMember !== null && !(prevScore < s || (prevScore === s && prevMember < m))) throw new Error('order');
+        if (prevMember !== null && !(prevScore < s || (prevScore === s && prevMember < m)))
+          throw new Error('order');
         if (!Object.is(this.dict.get(m), s)) throw new Error(`dict score of ${m}`);
         prevScore = s;
         prevMember = m;
@@ -657,7 +675,15 @@ export class RZSet implements Iterable<[Bin, number]> {
     node.sizes.length = half;
     node.sepScores.length = half;
     node.sepMembers.length = half;
-    this.insertChild(depth - 1, node, right, sumSizes(node), sumSizes(right), right.sepScores[0]!, right.sepMembers[0]!);
+    this.insertChild(
+      depth - 1,
+      node,
+      right,
+      sumSizes(node),
+      sumSizes(right),
+      right.sepScores[0]!,
+      right.sepMembers[0]!,
+    );
   }
 
   /** After a removal along the last descent's path: merge underfull nodes into a sibling, bottom-up. */
@@ -673,7 +699,13 @@ export class RZSet implements Iterable<[Bin, number]> {
         const cap = child.leaf ? LEAF_CAP : INNER_CAP;
         if (nodeCount(left) + nodeCount(right) <= cap) {
           if (left.leaf) this.mergeLeaves(left, right as Leaf);
-          else mergeInners(left, right as Inner, parent.sepScores[li + 1]!, parent.sepMembers[li + 1]!);
+          else
+            mergeInners(
+              left,
+              right as Inner,
+              parent.sepScores[li + 1]!,
+              parent.sepMembers[li + 1]!,
+            );
           parent.sizes[li]! += parent.sizes[li + 1]!;
           removeChild(parent, li + 1);
         } else if (left.leaf) {
@@ -936,19 +968,27 @@ function firstMember(node: BNode): Bin {
 }
 
 /** assertValid's recursive part: sizes, bounds and fill; collects the leaves in order. */
-function checkNode(node: BNode, lowScore: number | null, lowMember: Bin | null, leaves: Leaf[]): number {
+function checkNode(
+  node: BNode,
+  lowScore: number | null,
+  lowMember: Bin | null,
+  leaves: Leaf[],
+): number {
   if (node.leaf) {
-    if (node.scores.length !== node.n || node.members.length !== node.n) throw new Error('leaf arrays');
+    if (node.scores.length !== node.n || node.members.length !== node.n)
+      throw new Error('leaf arrays');
     if (node.n > LEAF_CAP) throw new Error('leaf overflow');
     if (lowScore !== null && node.n > 0) {
       const s = node.scores[0]!;
       const m = node.members[0]!;
-      if (!(lowScore < s || (lowScore === s && lowMember! <= m))) throw new Error('separator above a key');
+      if (!(lowScore < s || (lowScore === s && lowMember! <= m)))
+        throw new Error('separator above a key');
     }
     leaves.push(node);
     return node.n;
   }
-  if (node.n < 1 || node.n > INNER_CAP || node.children.length !== node.n) throw new Error('inner fill');
+  if (node.n < 1 || node.n > INNER_CAP || node.children.length !== node.n)
+    throw new Error('inner fill');
   let total = 0;
   for (let i = 0; i < node.n; i++) {
     const lo = i === 0 ? lowScore : node.sepScores[i]!;

@@ -98,8 +98,13 @@ export class Crc64 {
 
   /** True when the register equals the 8 little-endian bytes at buf[offset]. */
   matches(buf: Uint8Array, offset: number): boolean {
-    const lo = buf[offset]! | (buf[offset + 1]! << 8) | (buf[offset + 2]! << 16) | (buf[offset + 3]! << 24);
-    const hi = buf[offset + 4]! | (buf[offset + 5]! << 8) | (buf[offset + 6]! << 16) | (buf[offset + 7]! << 24);
+    const lo =
+      buf[offset]! | (buf[offset + 1]! << 8) | (buf[offset + 2]! << 16) | (buf[offset + 3]! << 24);
+    const hi =
+      buf[offset + 4]! |
+      (buf[offset + 5]! << 8) |
+      (buf[offset + 6]! << 16) |
+      (buf[offset + 7]! << 24);
     return lo === this.lo && hi === this.hi;
   }
 }

@@ -10,9 +10,11 @@ const HEADER_SIZE = 8;
 /** Decode and validate the intset in buf[start, end); members as canonical decimal text. */
 export function decodeIntset(buf: Buffer, start: number, end: number, out: Bin[]): number {
   const size = end - start;
-  if (size < HEADER_SIZE) throw new BlobFormatError(`intset of ${size} bytes is shorter than its header`, 0);
+  if (size < HEADER_SIZE)
+    throw new BlobFormatError(`intset of ${size} bytes is shorter than its header`, 0);
   const width = buf.readUInt32LE(start);
-  if (width !== 2 && width !== 4 && width !== 8) throw new BlobFormatError(`intset has invalid encoding ${width}`, 0);
+  if (width !== 2 && width !== 4 && width !== 8)
+    throw new BlobFormatError(`intset has invalid encoding ${width}`, 0);
   const length = buf.readUInt32LE(start + 4);
   if (HEADER_SIZE + length * width !== size) {
     const reason = `intset header says ${length} elements of ${width} bytes but the blob has ${size} bytes`;
@@ -33,7 +35,8 @@ export function decodeIntset(buf: Buffer, start: number, end: number, out: Bin[]
     let prev = -Infinity;
     for (let i = 0; i < length; i++, p += width) {
       const v = width === 2 ? buf.readInt16LE(p) : buf.readInt32LE(p);
-      if (v <= prev) throw new BlobFormatError('intset elements are not strictly ascending', p - start);
+      if (v <= prev)
+        throw new BlobFormatError('intset elements are not strictly ascending', p - start);
       prev = v;
       out.push(String(v));
     }

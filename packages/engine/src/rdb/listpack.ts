@@ -39,12 +39,20 @@ export function backlenSize(len: number): number {
  * Decode and validate the listpack in buf[start, end), appending its elements to `out`.
  * Returns the number of elements. Throws BlobFormatError (offsets relative to `start`).
  */
-export function decodeListpack(buf: Buffer, start: number, end: number, out: PackedEntry[]): number {
+export function decodeListpack(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out: PackedEntry[],
+): number {
   const size = end - start;
-  if (size < HEADER_SIZE + 1) throw new BlobFormatError(`listpack of ${size} bytes is shorter than its header`, 0);
+  if (size < HEADER_SIZE + 1)
+    throw new BlobFormatError(`listpack of ${size} bytes is shorter than its header`, 0);
   const total = buf.readUInt32LE(start);
-  if (total !== size) throw new BlobFormatError(`listpack header says ${total} bytes but the blob has ${size}`, 0);
-  if (buf[end - 1] !== EOF_BYTE) throw new BlobFormatError('listpack does not end with 0xFF', size - 1);
+  if (total !== size)
+    throw new BlobFormatError(`listpack header says ${total} bytes but the blob has ${size}`, 0);
+  if (buf[end - 1] !== EOF_BYTE)
+    throw new BlobFormatError('listpack does not end with 0xFF', size - 1);
   const declared = buf.readUInt16LE(start + 4);
   const last = end - 1;
   let p = start + HEADER_SIZE;
@@ -61,7 +69,13 @@ export function decodeListpack(buf: Buffer, start: number, end: number, out: Pac
 }
 
 /** Validate and decode the entry at p (which is < last); returns the offset of the next entry. */
-function decodeEntry(buf: Buffer, p: number, last: number, base: number, out: PackedEntry[]): number {
+function decodeEntry(
+  buf: Buffer,
+  p: number,
+  last: number,
+  base: number,
+  out: PackedEntry[],
+): number {
   const b = buf[p]!;
   let headerLen: number;
   let dataLen: number;
@@ -104,7 +118,10 @@ function decodeEntry(buf: Buffer, p: number, last: number, base: number, out: Pa
         out.push(int64Entry(buf.readBigInt64LE(p + 1)));
         return checkBacklen(buf, p, 9, last, base);
       default:
-        throw new BlobFormatError(`listpack entry has invalid encoding byte 0x${b.toString(16)}`, p - base);
+        throw new BlobFormatError(
+          `listpack entry has invalid encoding byte 0x${b.toString(16)}`,
+          p - base,
+        );
     }
   }
   const entryLen = headerLen + dataLen;
@@ -119,11 +136,18 @@ function int64Entry(v: bigint): PackedEntry {
 }
 
 function need(p: number, n: number, last: number, base: number): void {
-  if (p + n > last) throw new BlobFormatError(`listpack entry of ${n} bytes runs past the end`, p - base);
+  if (p + n > last)
+    throw new BlobFormatError(`listpack entry of ${n} bytes runs past the end`, p - base);
 }
 
 /** lpValidateNext: the backlen after the entry must exist and encode the entry size. */
-function checkBacklen(buf: Buffer, p: number, entryLen: number, last: number, base: number): number {
+function checkBacklen(
+  buf: Buffer,
+  p: number,
+  entryLen: number,
+  last: number,
+  base: number,
+): number {
   const n = backlenSize(entryLen);
   const q = p + entryLen;
   if (q + n > last) throw new BlobFormatError('listpack entry backlen runs past the end', q - base);
@@ -133,12 +157,16 @@ function checkBacklen(buf: Buffer, p: number, entryLen: number, last: number, ba
   for (let i = q + n - 1; i >= q; i--) {
     const byte = buf[i]!;
     const more = (byte & 0x80) !== 0;
-    if (more !== (i > q)) throw new BlobFormatError('listpack entry has a malformed backlen', i - base);
+    if (more !== i > q)
+      throw new BlobFormatError('listpack entry has a malformed backlen', i - base);
     value += (byte & 0x7f) * 2 ** shift;
     shift += 7;
   }
   if (value !== entryLen) {
-    throw new BlobFormatError(`listpack backlen says ${value} but the entry has ${entryLen} bytes`, q - base);
+    throw new BlobFormatError(
+      `listpack backlen says ${value} but the entry has ${entryLen} bytes`,
+      q - base,
+    );
   }
   return q + n;
 }
@@ -159,7 +187,7 @@ export function encodeListpack(items: readonly Bin[]): Buffer {
   }
   const out = Buffer.allocUnsafe(total);
   out.writeUInt32LE(total, 0);
-  out.writeUInt16LE(Math.min(items.length , COUNT_UNKNOWN), 4);
+  out.writeUInt16LE(Math.min(items.length, COUNT_UNKNOWN), 4);
   let p = HEADER_SIZE;
   for (const part of parts) p += part.copy(out, p);
   out[p] = EOF_BYTE;

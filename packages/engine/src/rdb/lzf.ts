@@ -9,7 +9,12 @@
 // read or write out of range. Redis (rdbLoadLzfStringObject) requires the exact declared length.
 
 /** lzf_decompress into exactly `outLen` bytes; null when the input is corrupt. */
-export function lzfDecompress(input: Uint8Array, start: number, end: number, outLen: number): Buffer | null {
+export function lzfDecompress(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  outLen: number,
+): Buffer | null {
   const out = Buffer.allocUnsafe(outLen);
   let ip = start;
   let op = 0;
@@ -62,7 +67,8 @@ export function lzfCompress(
   const inLen = end - start;
   if (inLen <= 0 || maxOut <= 0) return null;
   // `scratch` (at least maxOut bytes) avoids an allocation per call; the result is then a view of it.
-  const out = scratch !== undefined && scratch.length >= maxOut ? scratch : Buffer.allocUnsafe(maxOut);
+  const out =
+    scratch !== undefined && scratch.length >= maxOut ? scratch : Buffer.allocUnsafe(maxOut);
   // Positions are stored + 1 so that 0 means "empty". The table is not cleared between calls
   // (that would cost a 256 KiB memset per string): a stale entry is only used if it lies before
   // `ip` within this input and its 3 bytes match, so it is then a genuine match in this input.

@@ -58,11 +58,14 @@ export function checkRdb(reader: RespFileReader, options: RdbCheckOptions): RdbC
     },
     emptyKey: (_key, type) => {
       // redis-check-rdb fails on these (rdbLoadObject returns NULL), though the server skips them.
-      parser.fail(`empty key: the ${rdbTypeName(type)} value holds no elements (redis-server would skip it)`);
+      parser.fail(
+        `empty key: the ${rdbTypeName(type)} value holds no elements (redis-server would skip it)`,
+      );
     },
     checksum: (result) => {
       if (result === 'ok') info('Checksum OK');
-      else if (result === 'not-computed') info('RDB file was saved with checksum disabled: no check performed.');
+      else if (result === 'not-computed')
+        info('RDB file was saved with checksum disabled: no check performed.');
     },
   };
   const counters = () => ({ keys: parser.keysRead, expires: parser.expiresRead, alreadyExpired });
@@ -79,7 +82,9 @@ export function checkRdb(reader: RespFileReader, options: RdbCheckOptions): RdbC
   return { ok: true, ...counters(), error: null };
 }
 
-type CheckVisitor = Required<Pick<RdbVisitor, 'aux' | 'selectDb' | 'entry' | 'emptyKey' | 'checksum'>>;
+type CheckVisitor = Required<
+  Pick<RdbVisitor, 'aux' | 'selectDb' | 'entry' | 'emptyKey' | 'checksum'>
+>;
 
 /** redis-check-aof's RDB preamble step: true when the preamble is sane (reader then after it). */
 export function checkRdbPreamble(
@@ -92,7 +97,12 @@ export function checkRdbPreamble(
 }
 
 /** redis-check-rdb <file>: 0 when the file is a sane RDB, 1 otherwise. */
-export function checkRdbFile(fs: FileSystem, filePath: string, out: (line: string) => void, nowMs?: number): number {
+export function checkRdbFile(
+  fs: FileSystem,
+  filePath: string,
+  out: (line: string) => void,
+  nowMs?: number,
+): number {
   const st = fs.stat(filePath);
   if (st === null) {
     out(`Cannot open file ${filePath}: No such file or directory`);
@@ -101,7 +111,11 @@ export function checkRdbFile(fs: FileSystem, filePath: string, out: (line: strin
   const fd = fs.open(filePath, 'read');
   try {
     const reader = new RespFileReader(fs, fd, st.sizeBytes);
-    const result = checkRdb(reader, { fileName: filePath, out, ...(nowMs === undefined ? {} : { nowMs }) });
+    const result = checkRdb(reader, {
+      fileName: filePath,
+      out,
+      ...(nowMs === undefined ? {} : { nowMs }),
+    });
     return result.ok ? 0 : 1;
   } finally {
     fs.close(fd);
@@ -143,7 +157,10 @@ function checkMessage(err: RdbError, parser: RdbParser): string {
   }
 }
 
-function printInfo(out: (line: string) => void, c: { keys: number; expires: number; alreadyExpired: number }): void {
+function printInfo(
+  out: (line: string) => void,
+  c: { keys: number; expires: number; alreadyExpired: number },
+): void {
   out(`[info] ${c.keys} keys read`);
   out(`[info] ${c.expires} expires`);
   out(`[info] ${c.alreadyExpired} already expired`);

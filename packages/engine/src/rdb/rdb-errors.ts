@@ -10,7 +10,14 @@ import type { Bin } from '../bytes.ts';
  * version is wrong, the content is malformed ('format'), a key appears twice, or the file holds
  * something aofkv cannot represent ('unsupported': streams, modules, pre-GA functions).
  */
-export type RdbErrorKind = 'eof' | 'checksum' | 'signature' | 'version' | 'format' | 'duplicate' | 'unsupported';
+export type RdbErrorKind =
+  | 'eof'
+  | 'checksum'
+  | 'signature'
+  | 'version'
+  | 'format'
+  | 'duplicate'
+  | 'unsupported';
 
 export interface RdbErrorDetails {
   /** File offset of the read that failed (Redis's rio processed_bytes). */
@@ -49,7 +56,8 @@ function formatRdbError(d: RdbErrorDetails): string {
   let msg = `Bad RDB${d.fileName ? ` ${d.fileName}` : ''} at offset ${d.offset}: ${d.reason}`;
   if (d.key !== undefined && d.key !== null) {
     msg += ` (key '${printableKey(d.key)}'`;
-    if (d.rdbType !== undefined && d.rdbType !== null) msg += `, RDB type ${d.rdbType} ${rdbTypeName(d.rdbType)}`;
+    if (d.rdbType !== undefined && d.rdbType !== null)
+      msg += `, RDB type ${d.rdbType} ${rdbTypeName(d.rdbType)}`;
     msg += ')';
   }
   return msg;
@@ -61,7 +69,10 @@ export function printableKey(key: Bin): string {
   let out = '';
   for (let i = 0; i < shown.length; i++) {
     const c = shown.charCodeAt(i);
-    out += c >= 0x20 && c < 0x7f && c !== 0x27 && c !== 0x5c ? shown[i] : `\\x${c.toString(16).padStart(2, '0')}`;
+    out +=
+      c >= 0x20 && c < 0x7f && c !== 0x27 && c !== 0x5c
+        ? shown[i]
+        : `\\x${c.toString(16).padStart(2, '0')}`;
   }
   return key.length > 128 ? `${out}...(${key.length} bytes)` : out;
 }

@@ -47,7 +47,9 @@ export class RdbInput {
     this.reader = reader;
     this.chunkBytes = Math.max(1, Math.floor(chunkBytes));
     this.base = reader.position;
-    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(this.chunkBytes, reader.fileSize - reader.position)));
+    this.buf = Buffer.allocUnsafe(
+      Math.max(1, Math.min(this.chunkBytes, reader.fileSize - reader.position)),
+    );
   }
 
   /** Absolute file offset of the next byte to read. */

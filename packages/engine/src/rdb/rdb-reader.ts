@@ -143,7 +143,14 @@ export class RdbParser {
   // ---- errors --------------------------------------------------------------------------------
 
   fail(reason: string, offset = this.input.offset, kind: RdbErrorKind = 'format'): never {
-    throw new RdbError({ offset, reason, kind, fileName: this.fileName, key: this.key, rdbType: this.keyType });
+    throw new RdbError({
+      offset,
+      reason,
+      kind,
+      fileName: this.fileName,
+      key: this.key,
+      rdbType: this.keyType,
+    });
   }
 
   /** Turn lower-level failures into RdbError with the current key and phase. */
@@ -185,11 +192,19 @@ export class RdbParser {
       const at = inp.take(9);
       const magic = latin1Slice(inp.buf, at, at + 5);
       if (magic !== 'REDIS') {
-        this.fail(`wrong signature ${JSON.stringify(magic)}: not an RDB file`, this.startOffset, 'signature');
+        this.fail(
+          `wrong signature ${JSON.stringify(magic)}: not an RDB file`,
+          this.startOffset,
+          'signature',
+        );
       }
       const digits = latin1Slice(inp.buf, at + 5, at + 9);
       if (!/^[0-9]{4}$/.test(digits)) {
-        this.fail(`bad RDB version field ${JSON.stringify(digits)}`, this.startOffset + 5, 'version');
+        this.fail(
+          `bad RDB version field ${JSON.stringify(digits)}`,
+          this.startOffset + 5,
+          'version',
+        );
       }
       const version = Number(digits);
       if (version < 1 || version > RDB_VERSION) {
@@ -288,7 +303,11 @@ export class RdbParser {
       }
       case RdbOpcode.MODULE_AUX:
         this.doing = 'read-module-aux';
-        return this.fail('the file holds module data (MODULE_AUX), which aofkv cannot load', typeOffset, 'unsupported');
+        return this.fail(
+          'the file holds module data (MODULE_AUX), which aofkv cannot load',
+          typeOffset,
+          'unsupported',
+        );
       case RdbOpcode.FUNCTION_PRE_GA:
         return this.fail(
           'the file holds functions in the Redis 7.0 release-candidate format (FUNCTION opcode), ' +
@@ -324,7 +343,11 @@ export class RdbParser {
       return;
     }
     if (!visitor.entry(key, value, expireMs)) {
-      this.fail(`duplicate key '${printableKey(key)}' in database ${this.dbId}`, typeOffset, 'duplicate');
+      this.fail(
+        `duplicate key '${printableKey(key)}' in database ${this.dbId}`,
+        typeOffset,
+        'duplicate',
+      );
     }
   }
 
@@ -363,7 +386,8 @@ export class RdbParser {
     const at = this.input.offset;
     const b = this.input.u8();
     const len = this.lengthAfter(b, at);
-    if (len < 0) return this.fail(`expected a length, found an encoded-value marker 0x${b.toString(16)}`, at);
+    if (len < 0)
+      return this.fail(`expected a length, found an encoded-value marker 0x${b.toString(16)}`, at);
     return len;
   }
 
@@ -456,7 +480,11 @@ export class RdbParser {
     const remaining = this.input.remaining;
     // Reported where the data would start (after the length), like any other truncation.
     if (len > remaining) {
-      this.fail(`string declares ${len} bytes but only ${remaining} remain in the file`, this.input.offset, 'eof');
+      this.fail(
+        `string declares ${len} bytes but only ${remaining} remain in the file`,
+        this.input.offset,
+        'eof',
+      );
     }
     return this.fail(
       `string of ${len} bytes is longer than this engine can hold (${MAX_BIN_LENGTH})`,
@@ -491,7 +519,13 @@ export class RdbParser {
     this.setString(inp.buf, p, p + len, dataOffset, false);
   }
 
-  private setString(buf: Buffer, start: number, end: number, fileOffset: number, compressed: boolean): void {
+  private setString(
+    buf: Buffer,
+    start: number,
+    end: number,
+    fileOffset: number,
+    compressed: boolean,
+  ): void {
     this.sBuf = buf;
     this.sStart = start;
     this.sEnd = end;
@@ -511,10 +545,17 @@ export class RdbParser {
     const dataAt = inp.offset;
     const p = inp.take(clen);
     if (ulen > maxLen) {
-      this.fail(`compressed string of ${ulen} bytes is longer than this engine can hold`, at, 'unsupported');
+      this.fail(
+        `compressed string of ${ulen} bytes is longer than this engine can hold`,
+        at,
+        'unsupported',
+      );
     }
     if (ulen > clen * LZF_MAX_RATIO) {
-      this.fail(`compressed string claims ${ulen} bytes from ${clen} compressed bytes, more than LZF can produce`, at);
+      this.fail(
+        `compressed string claims ${ulen} bytes from ${clen} compressed bytes, more than LZF can produce`,
+        at,
+      );
     }
     const out = lzfDecompress(inp.buf, p, p + clen, ulen);
     if (out === null) this.fail('invalid LZF compressed string', dataAt);
@@ -574,7 +615,11 @@ export class RdbParser {
       case RdbType.STREAM_LISTPACKS:
       case RdbType.STREAM_LISTPACKS_2:
       case RdbType.STREAM_LISTPACKS_3:
-        return this.fail('the key holds a stream, which aofkv does not support', this.input.offset, 'unsupported');
+        return this.fail(
+          'the key holds a stream, which aofkv does not support',
+          this.input.offset,
+          'unsupported',
+        );
       default:
         return this.fail(
           'the key holds a module value, which aofkv cannot load (no module support)',
@@ -585,7 +630,10 @@ export class RdbParser {
   }
 
   /** Read a string and decode it as a blob; decoder errors get the blob's file offset. */
-  private decodeBlob<T>(kind: string, decode: (buf: Buffer, start: number, end: number, out: T[]) => number): T[] {
+  private decodeBlob<T>(
+    kind: string,
+    decode: (buf: Buffer, start: number, end: number, out: T[]) => number,
+  ): T[] {
     this.loadStringBytes();
     const out: T[] = [];
     try {
@@ -593,7 +641,10 @@ export class RdbParser {
     } catch (err) {
       if (!(err instanceof BlobFormatError)) throw err;
       const where = this.sCompressed
-        ? { offset: this.sOffset, note: ` (byte ${err.relativeOffset} of the decompressed ${kind})` }
+        ? {
+            offset: this.sOffset,
+            note: ` (byte ${err.relativeOffset} of the decompressed ${kind})`,
+          }
         : { offset: this.sOffset + err.relativeOffset, note: '' };
       this.fail(`bad ${kind}: ${err.message}${where.note}`, where.offset);
     }
@@ -622,7 +673,8 @@ export class RdbParser {
       const container = this.readLen();
       if (container === CONTAINER_PLAIN) items.push(this.readBin());
       else if (container === CONTAINER_PACKED) this.decodeInto('listpack', decodeListpack, items);
-      else this.fail(`quicklist node container ${container} is neither PLAIN (1) nor PACKED (2)`, at);
+      else
+        this.fail(`quicklist node container ${container} is neither PLAIN (1) nor PACKED (2)`, at);
       // Redis skips empty nodes silently; an all-empty list becomes an empty key below.
     }
     return listFrom(items);
@@ -663,7 +715,8 @@ export class RdbParser {
     const members = new SetMembers();
     for (const e of entries) {
       const m = typeof e === 'number' ? String(e) : e;
-      if (!members.addMember(m)) this.fail(`bad set listpack: duplicate member '${printableKey(m)}'`, this.sOffset);
+      if (!members.addMember(m))
+        this.fail(`bad set listpack: duplicate member '${printableKey(m)}'`, this.sOffset);
     }
     return new RSet(members);
   }
@@ -683,8 +736,10 @@ export class RdbParser {
       } else {
         score = this.readStringDouble();
       }
-      if (Number.isNaN(score)) this.fail(`sorted set member '${printableKey(member)}' has a NaN score`, at);
-      if (!zset.add(member, score)) this.fail(`duplicate sorted set member '${printableKey(member)}'`, at);
+      if (Number.isNaN(score))
+        this.fail(`sorted set member '${printableKey(member)}' has a NaN score`, at);
+      if (!zset.add(member, score))
+        this.fail(`duplicate sorted set member '${printableKey(member)}'`, at);
     }
     zset.convertToListpackIfFits();
     return zset;
@@ -692,14 +747,18 @@ export class RdbParser {
 
   private zsetFromPairs(entries: PackedEntry[]): RZSet | null {
     if (entries.length === 0) return null;
-    if (entries.length % 2 !== 0) this.fail('bad sorted set blob: odd number of elements', this.sOffset);
+    if (entries.length % 2 !== 0)
+      this.fail('bad sorted set blob: odd number of elements', this.sOffset);
     const zset = new RZSet(true);
     for (let i = 0; i < entries.length; i += 2) {
       const e = entries[i]!;
       const member = typeof e === 'number' ? String(e) : e;
       const score = scoreOf(entries[i + 1]!);
       if (score === null || Number.isNaN(score)) {
-        this.fail(`bad sorted set blob: member '${printableKey(member)}' has an invalid score`, this.sOffset);
+        this.fail(
+          `bad sorted set blob: member '${printableKey(member)}' has an invalid score`,
+          this.sOffset,
+        );
       }
       if (!zset.add(member, score)) {
         this.fail(`bad sorted set blob: duplicate member '${printableKey(member)}'`, this.sOffset);
@@ -731,7 +790,8 @@ export class RdbParser {
       const f = entries[i]!;
       const v = entries[i + 1]!;
       const field = typeof f === 'number' ? String(f) : f;
-      if (map.has(field)) this.fail(`bad hash blob: duplicate field '${printableKey(field)}'`, this.sOffset);
+      if (map.has(field))
+        this.fail(`bad hash blob: duplicate field '${printableKey(field)}'`, this.sOffset);
       map.set(field, typeof v === 'number' ? String(v) : v);
     }
     return new RHash(map);
@@ -761,7 +821,8 @@ function scoreOf(e: PackedEntry): number | null {
   return parseScanfDouble(e);
 }
 
-const SCANF_DOUBLE = /^[ \t\n\v\f\r]*([+-]?(?:inf(?:inity)?|nan|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?))/i;
+const SCANF_DOUBLE =
+  /^[ \t\n\v\f\r]*([+-]?(?:inf(?:inity)?|nan|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?))/i;
 
 /** sscanf("%lg") / strtod on the leading part of `text`; null when nothing parses. */
 function parseScanfDouble(text: string): number | null {
@@ -864,7 +925,12 @@ class KeyspaceLoad implements RdbVisitor {
   private functions = 0;
   private checksumResult: RdbLoadSummary['checksum'] = 'absent';
 
-  constructor(reader: RespFileReader, fileName: string, target: RdbLoadTarget, options: RdbLoadOptions) {
+  constructor(
+    reader: RespFileReader,
+    fileName: string,
+    target: RdbLoadTarget,
+    options: RdbLoadOptions,
+  ) {
     this.parser = new RdbParser(reader, {
       fileName,
       databases: target.dbs.length,
@@ -886,7 +952,8 @@ class KeyspaceLoad implements RdbVisitor {
       if (Number.isFinite(age)) this.log('notice', `RDB age ${Math.max(0, age)} seconds`);
     } else if (key === 'used-mem') {
       const mb = Number(value) / (1024 * 1024);
-      if (Number.isFinite(mb)) this.log('notice', `RDB memory usage when created ${mb.toFixed(2)} Mb`);
+      if (Number.isFinite(mb))
+        this.log('notice', `RDB memory usage when created ${mb.toFixed(2)} Mb`);
     }
   }
 
@@ -915,7 +982,8 @@ class KeyspaceLoad implements RdbVisitor {
 
   emptyKey(key: Bin): void {
     // rdbLoadRio logs the first 10 only; a few lines are enough to notice the damage.
-    if (this.empty++ < 10) this.log('notice', `rdbLoadObject skipping empty key: ${printableKey(key)}`);
+    if (this.empty++ < 10)
+      this.log('notice', `rdbLoadObject skipping empty key: ${printableKey(key)}`);
   }
 
   functionLibrary(code: Bin): void {

@@ -120,7 +120,8 @@ export class RdbEncoder {
     if (dbId !== this.currentDb) this.selectDb(dbId);
     switch (type) {
       case PLAIN_STRING:
-        if (typeof data !== 'string') throw new TypeError('plain string entry without a string value');
+        if (typeof data !== 'string')
+          throw new TypeError('plain string entry without a string value');
         this.keyHeader(key, expireMs, RdbType.STRING);
         this.string(data);
         break;
@@ -144,7 +145,8 @@ export class RdbEncoder {
 
   /** A count (of items / arity) and then every item, which must be a string. */
   private stringItems(data: Bin | (Bin | number)[], arity: number): void {
-    if (typeof data === 'string' || data.length % arity !== 0) throw new TypeError('malformed plain entry data');
+    if (typeof data === 'string' || data.length % arity !== 0)
+      throw new TypeError('malformed plain entry data');
     this.length(data.length / arity);
     for (let i = 0; i < data.length; i++) {
       const item = data[i];
@@ -154,7 +156,8 @@ export class RdbEncoder {
   }
 
   private plainZset(data: Bin | (Bin | number)[]): void {
-    if (typeof data === 'string' || data.length % 2 !== 0) throw new TypeError('zset entry has an odd item count');
+    if (typeof data === 'string' || data.length % 2 !== 0)
+      throw new TypeError('zset entry has an odd item count');
     this.length(data.length / 2);
     for (let i = 0; i < data.length; i += 2) {
       const member = data[i];
@@ -215,7 +218,9 @@ export class RdbEncoder {
     const out = this.buf.subarray(0, this.len);
     this.crc.update(out);
     this.produced += out.length;
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, Math.min(this.buf.length, 4 * CHUNK_BYTES)));
+    this.buf = Buffer.allocUnsafe(
+      Math.max(CHUNK_BYTES, Math.min(this.buf.length, 4 * CHUNK_BYTES)),
+    );
     this.len = 0;
     return out;
   }
@@ -241,7 +246,10 @@ export class RdbEncoder {
     if (expireMs !== -1) {
       this.u8(RdbOpcode.EXPIRETIME_MS);
       this.reserve(8);
-      this.buf.writeBigInt64LE(typeof expireMs === 'bigint' ? expireMs : BigInt(Math.trunc(expireMs)), this.len);
+      this.buf.writeBigInt64LE(
+        typeof expireMs === 'bigint' ? expireMs : BigInt(Math.trunc(expireMs)),
+        this.len,
+      );
       this.len += 8;
     }
     this.u8(type);
@@ -328,8 +336,10 @@ export class RdbEncoder {
   /** rdbSaveLzfStringObject: only when the result is at least 4 bytes shorter (else false). */
   private lzfString(s: Bin): boolean {
     const n = s.length;
-    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, this.scratch.length * 2));
-    if (this.lzfOut.length < n) this.lzfOut = Buffer.allocUnsafe(Math.max(n, this.lzfOut.length * 2));
+    if (this.scratch.length < n)
+      this.scratch = Buffer.allocUnsafe(Math.max(n, this.scratch.length * 2));
+    if (this.lzfOut.length < n)
+      this.lzfOut = Buffer.allocUnsafe(Math.max(n, this.lzfOut.length * 2));
     this.scratch.write(s, 0, n, 'latin1');
     const packed = lzfCompress(this.scratch, 0, n, n - 4, this.lzfOut);
     if (packed === null) return false;
@@ -418,7 +428,12 @@ export class RdbBaseWriter {
  * Write the whole dataset as an RDB to `fd` (already open for writing), in ~1 MiB writes that
  * are retried when short. Returns the bytes written. Mirrors writeRespSnapshot.
  */
-export function writeRdbSnapshot(fs: FileSystem, fd: number, dbs: readonly Db[], options: RdbWriteOptions): number {
+export function writeRdbSnapshot(
+  fs: FileSystem,
+  fd: number,
+  dbs: readonly Db[],
+  options: RdbWriteOptions,
+): number {
   const enc = new RdbEncoder(options);
   for (const db of dbs) {
     if (db.dict.size === 0) continue;
@@ -437,7 +452,8 @@ export function writeFully(fs: FileSystem, fd: number, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) {
     const n = fs.write(fd, data, off, data.length - off);
-    if (n <= 0) throw Object.assign(new Error('short write while writing the RDB base'), { code: 'ENOSPC' });
+    if (n <= 0)
+      throw Object.assign(new Error('short write while writing the RDB base'), { code: 'ENOSPC' });
     off += n;
   }
 }

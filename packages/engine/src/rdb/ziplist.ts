@@ -26,11 +26,14 @@ const COUNT_UNKNOWN = 0xffff;
 /** Decode and validate the ziplist in buf[start, end), appending its elements to `out`. */
 export function decodeZiplist(buf: Buffer, start: number, end: number, out: PackedEntry[]): number {
   const size = end - start;
-  if (size < HEADER_SIZE + 1) throw new BlobFormatError(`ziplist of ${size} bytes is shorter than its header`, 0);
+  if (size < HEADER_SIZE + 1)
+    throw new BlobFormatError(`ziplist of ${size} bytes is shorter than its header`, 0);
   const zlbytes = buf.readUInt32LE(start);
-  if (zlbytes !== size) throw new BlobFormatError(`ziplist header says ${zlbytes} bytes but the blob has ${size}`, 0);
+  if (zlbytes !== size)
+    throw new BlobFormatError(`ziplist header says ${zlbytes} bytes but the blob has ${size}`, 0);
   const zltail = buf.readUInt32LE(start + 4);
-  if (zltail > size - 1) throw new BlobFormatError(`ziplist tail offset ${zltail} is outside the blob`, 4);
+  if (zltail > size - 1)
+    throw new BlobFormatError(`ziplist tail offset ${zltail} is outside the blob`, 4);
   const declared = buf.readUInt16LE(start + 8);
   if (buf[end - 1] !== END) throw new BlobFormatError('ziplist does not end with 0xFF', size - 1);
   const last = end - 1;
@@ -61,7 +64,8 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
     prevStart = entryStart;
     count++;
   }
-  if (p !== last) throw new BlobFormatError('ziplist entries do not end at the terminator', p - start);
+  if (p !== last)
+    throw new BlobFormatError('ziplist entries do not end at the terminator', p - start);
   if (prevStart !== -1 && prevStart - start !== zltail) {
     const reason = `ziplist tail offset ${zltail} does not point at the last entry (${prevStart - start})`;
     throw new BlobFormatError(reason, 4);
@@ -73,7 +77,13 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
 }
 
 /** Encoding byte(s) + data of one entry at p; returns the offset after it. */
-function decodeEntryBody(buf: Buffer, p: number, last: number, base: number, out: PackedEntry[]): number {
+function decodeEntryBody(
+  buf: Buffer,
+  p: number,
+  last: number,
+  base: number,
+  out: PackedEntry[],
+): number {
   need(p, 1, last, base, 'encoding');
   const b = buf[p]!;
   let headerLen: number;
@@ -101,7 +111,14 @@ function decodeEntryBody(buf: Buffer, p: number, last: number, base: number, out
   return p + headerLen + dataLen;
 }
 
-function decodeInt(buf: Buffer, p: number, b: number, last: number, base: number, out: PackedEntry[]): number {
+function decodeInt(
+  buf: Buffer,
+  p: number,
+  b: number,
+  last: number,
+  base: number,
+  out: PackedEntry[],
+): number {
   switch (b) {
     case 0xc0:
       need(p, 3, last, base, 'int16');
@@ -130,10 +147,14 @@ function decodeInt(buf: Buffer, p: number, b: number, last: number, base: number
         out.push((b & 0x0f) - 1);
         return p + 1;
       }
-      throw new BlobFormatError(`ziplist entry has invalid encoding byte 0x${b.toString(16)}`, p - base);
+      throw new BlobFormatError(
+        `ziplist entry has invalid encoding byte 0x${b.toString(16)}`,
+        p - base,
+      );
   }
 }
 
 function need(p: number, n: number, last: number, base: number, what: string): void {
-  if (p + n > last) throw new BlobFormatError(`ziplist ${what} of ${n} bytes runs past the end`, p - base);
+  if (p + n > last)
+    throw new BlobFormatError(`ziplist ${what} of ${n} bytes runs past the end`, p - base);
 }

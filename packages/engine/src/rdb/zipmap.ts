@@ -23,10 +23,12 @@ export function decodeZipmap(buf: Buffer, start: number, end: number, out: Bin[]
     const key = latin1Slice(buf, keyAt, keyAt + keyLen);
     p = keyAt + keyLen;
     const [valueLen, freeAt] = readLen(buf, p, last, start);
-    if (freeAt >= last) throw new BlobFormatError('zipmap value header runs past the end', p - start);
+    if (freeAt >= last)
+      throw new BlobFormatError('zipmap value header runs past the end', p - start);
     const free = buf[freeAt]!;
     const valueAt = freeAt + 1;
-    if (valueAt + valueLen + free > last) throw new BlobFormatError('zipmap value runs past the end', p - start);
+    if (valueAt + valueLen + free > last)
+      throw new BlobFormatError('zipmap value runs past the end', p - start);
     out.push(key, latin1Slice(buf, valueAt, valueAt + valueLen));
     p = valueAt + valueLen + free;
     pairs++;

@@ -38,11 +38,22 @@ export interface SimEngineOptions extends EngineOptions {
 export async function openSimEngine(options: SimEngineOptions = {}): Promise<SimEngine> {
   const clock = options.clock ?? new SimClock();
   const fs = options.fs ?? new SimFileSystem({ clock, ...options.fsOptions });
-  const bio = new InlineBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
+  const bio = new InlineBio(
+    { fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) },
+    { clock },
+  );
   const dir = options.dir ?? '/data';
   const { fsOptions: _ignored, ...engineOptions } = options;
   const rewrite = new ManualRewriteScheduler();
-  const engine = await openEngine({ ...engineOptions, dir, clock, fs, bio, autoCron: false, rewriteScheduler: rewrite });
+  const engine = await openEngine({
+    ...engineOptions,
+    dir,
+    clock,
+    fs,
+    bio,
+    autoCron: false,
+    rewriteScheduler: rewrite,
+  });
   const aofDir = `${dir}/${engine.config.appenddirname}`;
   return {
     engine,

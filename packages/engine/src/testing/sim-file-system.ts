@@ -741,11 +741,15 @@ export class SimFileSystem implements FileSystem {
         assert(!completed, 'SimFdatasync.complete() called twice');
         assert(generation === this.#crashGeneration, 'an fdatasync cannot complete after a crash');
         completed = true;
-        this.#traced(call, () => {
-          if (failure !== null) throw failure;
-          assert(inode !== null);
-          this.#syncInode(inode, uptoSeq);
-        }, startedAtMs);
+        this.#traced(
+          call,
+          () => {
+            if (failure !== null) throw failure;
+            assert(inode !== null);
+            this.#syncInode(inode, uptoSeq);
+          },
+          startedAtMs,
+        );
       },
     };
   }
@@ -1193,7 +1197,10 @@ export class SimFileSystem implements FileSystem {
 
   #parentDir(target: string, call: CallRecord): DirNode {
     let dir = this.#rootDir();
-    const names = posix.dirname(target).split('/').filter((name) => name !== '');
+    const names = posix
+      .dirname(target)
+      .split('/')
+      .filter((name) => name !== '');
     for (const name of names) {
       const child = this.#dirs.get(posix.join(dir.path, name));
       if (child === undefined) {

@@ -1,7 +1,12 @@
 // The flush/fsync state machine (Redis flushAppendOnlyFile, spec §3–§4) on the simulated world:
 // every branch is driven by moving a SimClock and holding or finishing InlineBio jobs. No sleeps.
 import { describe, expect, it } from 'vitest';
-import { openSimEngine, type SimEngine, type SimEngineOptions, type SimFsOpEvent } from '@aofkv/engine/testing';
+import {
+  openSimEngine,
+  type SimEngine,
+  type SimEngineOptions,
+  type SimFsOpEvent,
+} from '@aofkv/engine/testing';
 import { ReplyError } from '@aofkv/engine';
 
 interface Harness extends SimEngine {
@@ -14,7 +19,11 @@ interface Harness extends SimEngine {
 
 async function setup(options: SimEngineOptions = {}): Promise<Harness> {
   const ops: SimFsOpEvent[] = [];
-  const sim = await openSimEngine({ appendfsync: 'everysec', ...options, fsOptions: { onOp: (e) => ops.push(e) } });
+  const sim = await openSimEngine({
+    appendfsync: 'everysec',
+    ...options,
+    fsOptions: { onOp: (e) => ops.push(e) },
+  });
   ops.length = 0; // start-up I/O is not what these tests look at
   const aofFd = () => sim.inspect().writer.fd;
   return {
@@ -22,11 +31,13 @@ async function setup(options: SimEngineOptions = {}): Promise<Harness> {
     ops,
     size: () => sim.fs.fileContent(sim.currentIncrPath()).length,
     content: () => sim.fs.fileContent(sim.currentIncrPath()).toString('latin1'),
-    count: (op) => ops.filter((e) => e.op === op && (e.fd === undefined || e.fd === aofFd())).length,
+    count: (op) =>
+      ops.filter((e) => e.op === op && (e.fd === undefined || e.fd === aofFd())).length,
   };
 }
 
-const resp = (...argv: string[]) => `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+const resp = (...argv: string[]) =>
+  `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
 
 describe('aof flush: what reaches the file', () => {
   it('writes one turn’s commands with a single write, after a SELECT (first command after start-up)', async () => {
@@ -46,9 +57,16 @@ describe('aof flush: what reaches the file', () => {
     expect(tx).toEqual([[null, 'OK']]);
     await db3.multi().set('m2', '1').set('m3', '1').exec();
     expect(s.content()).toBe(
-      resp('SELECT', '3') + resp('set', 'x', '1') + resp('SELECT', '5') + resp('set', 'y', '2') +
-        resp('SELECT', '3') + resp('set', 'm1', '1') +
-        resp('MULTI') + resp('set', 'm2', '1') + resp('set', 'm3', '1') + resp('EXEC'),
+      resp('SELECT', '3') +
+        resp('set', 'x', '1') +
+        resp('SELECT', '5') +
+        resp('set', 'y', '2') +
+        resp('SELECT', '3') +
+        resp('set', 'm1', '1') +
+        resp('MULTI') +
+        resp('set', 'm2', '1') +
+        resp('set', 'm3', '1') +
+        resp('EXEC'),
     );
   });
 
@@ -61,7 +79,11 @@ describe('aof flush: what reaches the file', () => {
     await db.command('flushall');
     await db.command('flushall', 'async');
     expect(s.content()).toBe(
-      resp('SELECT', '0') + resp('set', 'k', 'v') + resp('flushdb') + resp('flushdb') + resp('flushall') +
+      resp('SELECT', '0') +
+        resp('set', 'k', 'v') +
+        resp('flushdb') +
+        resp('flushdb') +
+        resp('flushall') +
         resp('flushall', 'async'),
     );
   });
@@ -69,7 +91,9 @@ describe('aof flush: what reaches the file', () => {
   it('MULTI with FLUSHALL and AOF: SELECT, MULTI, SET, FLUSHALL, EXEC', async () => {
     const s = await setup({ appendfsync: 'always' });
     await s.engine.db(0).multi().set('a', '1').command('flushall').exec();
-    expect(s.content()).toBe(resp('SELECT', '0') + resp('MULTI') + resp('set', 'a', '1') + resp('flushall') + resp('EXEC'));
+    expect(s.content()).toBe(
+      resp('SELECT', '0') + resp('MULTI') + resp('set', 'a', '1') + resp('flushall') + resp('EXEC'),
+    );
   });
 
   it('writes nothing for reads or for writes that changed nothing', async () => {
@@ -90,8 +114,12 @@ describe('aof flush: what reaches the file', () => {
     s.clock.advance(1000);
     await db.set('c', '1');
     expect(s.content()).toBe(
-      `#TS:${sec}\r\n` + resp('SELECT', '0') + resp('set', 'a', '1') + resp('set', 'b', '1') +
-        `#TS:${sec + 1}\r\n` + resp('set', 'c', '1'),
+      `#TS:${sec}\r\n` +
+        resp('SELECT', '0') +
+        resp('set', 'a', '1') +
+        resp('set', 'b', '1') +
+        `#TS:${sec + 1}\r\n` +
+        resp('set', 'c', '1'),
     );
   });
 
@@ -125,16 +153,32 @@ describe('aof flush: always', () => {
     await db.set('str', 'x');
     const w0 = s.count('write');
     const f0 = s.count('fdatasync');
-    const p = db.pipeline().set('a', '1').incr('a').lpush('str', 'oops').get('a').command('hset', 'h', 'f', 'v');
+    const p = db
+      .pipeline()
+      .set('a', '1')
+      .incr('a')
+      .lpush('str', 'oops')
+      .get('a')
+      .command('hset', 'h', 'f', 'v');
     expect(p.length).toBe(5);
     const results = await p.exec();
-    expect(results.map(([err, v]) => (err === null ? v : `${err.code}`))).toEqual(['OK', 2, 'WRONGTYPE', '2', 1]);
+    expect(results.map(([err, v]) => (err === null ? v : `${err.code}`))).toEqual([
+      'OK',
+      2,
+      'WRONGTYPE',
+      '2',
+      1,
+    ]);
     expect(results[2]![0]).toBeInstanceOf(ReplyError);
     expect(s.count('write') - w0).toBe(1);
     expect(s.count('fdatasync') - f0).toBe(1);
     // Only the writes that changed data reach the AOF, in order.
     expect(s.content()).toBe(
-      resp('SELECT', '0') + resp('set', 'str', 'x') + resp('set', 'a', '1') + resp('incr', 'a') + resp('hset', 'h', 'f', 'v'),
+      resp('SELECT', '0') +
+        resp('set', 'str', 'x') +
+        resp('set', 'a', '1') +
+        resp('incr', 'a') +
+        resp('hset', 'h', 'f', 'v'),
     );
     expect(await db.pipeline().exec()).toEqual([]);
   });
@@ -144,7 +188,9 @@ describe('aof flush: always', () => {
     const db = s.engine.db(0);
     await db.set('before', '1');
     s.fs.faults.add({ op: 'fdatasync', error: 'EIO' });
-    await expect(db.pipeline().set('a', '1').set('b', '2').exec()).rejects.toMatchObject({ code: 'ERR_ENGINE_FATAL' });
+    await expect(db.pipeline().set('a', '1').set('b', '2').exec()).rejects.toMatchObject({
+      code: 'ERR_ENGINE_FATAL',
+    });
     await expect(db.pipeline().get('a').exec()).rejects.toMatchObject({ code: 'ERR_ENGINE_FATAL' });
   });
 
@@ -296,7 +342,9 @@ describe('aof flush: everysec', () => {
     s.fs.faults.add({ op: 'fdatasync', error: 'EIO' });
     s.bio.runAll();
     expect(s.bio.fsyncStatus()).toMatchObject({ ok: false, code: 'EIO' });
-    await expect(db.set('b', '1')).rejects.toThrow('MISCONF Errors writing to the AOF file: Input/output error');
+    await expect(db.set('b', '1')).rejects.toThrow(
+      'MISCONF Errors writing to the AOF file: Input/output error',
+    );
     await expect(db.command('ping')).rejects.toThrow(/^MISCONF/);
     expect(await db.get('a')).toBe('1');
     expect(s.engine.aof!.info().aof_last_write_status).toBe('err');
@@ -335,7 +383,9 @@ describe('aof flush: write errors (spec §4)', () => {
     s.clock.advance(1000);
     s.tick(); // the cron's once-a-second retry succeeds now
     expect(w().writeStatus).toEqual({ kind: 'ok' });
-    expect(s.content()).toBe(resp('SELECT', '0') + resp('set', 'a', '1') + resp('set', 'b', 'x'.repeat(100)));
+    expect(s.content()).toBe(
+      resp('SELECT', '0') + resp('set', 'a', '1') + resp('set', 'b', 'x'.repeat(100)),
+    );
     expect(await db.set('c', '1')).toBe('OK');
   });
 
@@ -344,7 +394,9 @@ describe('aof flush: write errors (spec §4)', () => {
     s.fs.faults.add({ op: 'write', error: 'EIO' });
     await s.engine.db(0).set('a', '1');
     expect(s.inspect().writer.writeStatus).toEqual({ kind: 'err', code: 'EIO' });
-    expect(s.engine.aof!.deniedWriteError()).toBe('MISCONF Errors writing to the AOF file: Input/output error');
+    expect(s.engine.aof!.deniedWriteError()).toBe(
+      'MISCONF Errors writing to the AOF file: Input/output error',
+    );
   });
 
   it('when ftruncate fails too, the partial bytes are accounted for and dropped from aof_buf', async () => {
@@ -388,7 +440,11 @@ describe('aof flush: write errors (spec §4)', () => {
 
 describe('aof flush: no-appendfsync-on-rewrite', () => {
   it('skips fsyncs while a rewrite runs without moving aof_last_fsync, then catches up', async () => {
-    const s = await setup({ appendfsync: 'always', noAppendfsyncOnRewrite: true, autoAofRewritePercentage: 0 });
+    const s = await setup({
+      appendfsync: 'always',
+      noAppendfsyncOnRewrite: true,
+      autoAofRewritePercentage: 0,
+    });
     const db = s.engine.db(0);
     await db.set('a', '1');
     await db.command('bgrewriteaof'); // the rewrite's walk is held by the manual scheduler
@@ -440,6 +496,11 @@ describe('aof flush: close and latency events', () => {
     lat.addSampleIfNeeded('aof-write', 0.5);
     expect(lat.latest()).toEqual([]);
     lat.addSampleIfNeeded('aof-write-pending-fsync', 12);
-    expect(lat.latest()[0]).toEqual(['aof-write-pending-fsync', Math.floor(s.clock.nowMs() / 1000), 12, 12]);
+    expect(lat.latest()[0]).toEqual([
+      'aof-write-pending-fsync',
+      Math.floor(s.clock.nowMs() / 1000),
+      12,
+      12,
+    ]);
   });
 });

@@ -2,12 +2,23 @@
 // multi-part AOF (spec §6, tests of §11.2/§11.4 by name), failure accounting and the limiter,
 // and the point-in-time guarantee under a concurrent random workload (many seeds).
 import { describe, expect, it } from 'vitest';
-import { createPrng, inspectAof, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
+import {
+  createPrng,
+  inspectAof,
+  openSimEngine,
+  type SimEngine,
+  type SimEngineOptions,
+} from '@aofkv/engine/testing';
 import { dumpKeyspace } from '../../src/cli/dump.ts';
 
 /** RESP bases unless a test asks for RDB: the manifest names below spell out `.base.aof`. */
 async function setup(options: SimEngineOptions = {}): Promise<SimEngine> {
-  return openSimEngine({ appendfsync: 'everysec', autoAofRewritePercentage: 0, aofUseRdbPreamble: false, ...options });
+  return openSimEngine({
+    appendfsync: 'everysec',
+    autoAofRewritePercentage: 0,
+    aofUseRdbPreamble: false,
+    ...options,
+  });
 }
 
 function manifestText(s: SimEngine): string {
@@ -47,7 +58,10 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const info = s.engine.aof!.info();
     expect(info.aof_rewrites).toBe(1);
     expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(info.aof_base_size).toBe(s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length + inspectAof(s.engine).writer.incrSizeBytes);
+    expect(info.aof_base_size).toBe(
+      s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length +
+        inspectAof(s.engine).writer.incrSizeBytes,
+    );
     await reloadAndCompare(s);
   });
 
@@ -61,8 +75,12 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await db.command('bgrewriteaof');
     await db.set('after', '1');
     await s.finishRewrite();
-    expect(manifestText(s)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
-    expect(s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.rdb`).subarray(0, 9).toString()).toBe('REDIS0010');
+    expect(manifestText(s)).toBe(
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    );
+    expect(
+      s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.rdb`).subarray(0, 9).toString(),
+    ).toBe('REDIS0010');
     await reloadAndCompare(s);
     // (A -0 score reloads as 0 from a small zset's RDB encoding, exactly as in Redis 7.0.15.)
     expect(await db.command('zscore', 'z', 'top')).toBe('inf');
@@ -87,7 +105,9 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const db = s.engine.db(0);
     await db.set('a', '1');
     await db.command('bgrewriteaof');
-    await expect(db.command('bgrewriteaof')).rejects.toThrow('ERR Background append only file rewriting already in progress');
+    await expect(db.command('bgrewriteaof')).rejects.toThrow(
+      'ERR Background append only file rewriting already in progress',
+    );
     await s.finishRewrite();
   });
 
@@ -155,7 +175,12 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const s = await setup();
     const db = s.engine.db(0);
     await db.set('k', 'v');
-    const fault = s.fs.faults.add({ op: 'write', error: 'EIO', persistent: true, pathIncludes: 'temp-rewriteaof-bg' });
+    const fault = s.fs.faults.add({
+      op: 'write',
+      error: 'EIO',
+      persistent: true,
+      pathIncludes: 'temp-rewriteaof-bg',
+    });
     for (let i = 0; i < 3; i++) {
       await db.command('bgrewriteaof');
       await s.finishRewrite();
@@ -182,7 +207,12 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const logs: string[] = [];
     s.engine.on('log', (_level: string, message: string) => logs.push(message));
     const db = s.engine.db(0);
-    const fault = s.fs.faults.add({ op: 'write', error: 'EIO', persistent: true, pathIncludes: 'temp-rewriteaof-bg' });
+    const fault = s.fs.faults.add({
+      op: 'write',
+      error: 'EIO',
+      persistent: true,
+      pathIncludes: 'temp-rewriteaof-bg',
+    });
     await db.set('k', 'x'.repeat(200));
     for (let i = 0; i < 3; i++) {
       s.tick(); // growth is over 1%: automatic rewrite
@@ -204,7 +234,7 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
   });
 
-  it('AOF rewrite doesn\'t open new aof when AOF turn off', async () => {
+  it("AOF rewrite doesn't open new aof when AOF turn off", async () => {
     const s = await setup();
     const db = s.engine.db(0);
     await db.set('k', 'v');
@@ -240,7 +270,9 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     );
     expect(s.fs.readdir(s.aofDir)).toContain('appendonly.aof.1.base.aof');
     await db.command('config', 'set', 'aof-disable-auto-gc', 'no');
-    expect(manifestText(s)).toBe('file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+    expect(manifestText(s)).toBe(
+      'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+    );
     expect(s.fs.readdir(s.aofDir)).not.toContain('appendonly.aof.1.base.aof');
   });
 
@@ -253,7 +285,9 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await s.engine.debugLoadAof();
     await db.command('bgrewriteaof');
     await s.finishRewrite();
-    expect(manifestText(s)).toBe('file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+    expect(manifestText(s)).toBe(
+      'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+    );
   });
 
   it('AOF will open a temporary INCR AOF to accumulate data until the first AOFRW success when AOF is dynamically enabled', async () => {
@@ -262,7 +296,12 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     s.engine.on('log', (_l: string, m: string) => logs.push(m));
     const db = s.engine.db(0);
     await db.set('before', '1');
-    const fault = s.fs.faults.add({ op: 'write', error: 'EIO', persistent: true, pathIncludes: 'temp-rewriteaof-bg' });
+    const fault = s.fs.faults.add({
+      op: 'write',
+      error: 'EIO',
+      persistent: true,
+      pathIncludes: 'temp-rewriteaof-bg',
+    });
     await db.command('config', 'set', 'appendonly', 'yes');
     await db.set('during', '1'); // buffered for the temp INCR
     expect(s.fs.readdir(s.aofDir)).toContain('temp-appendonly.aof.incr');
@@ -275,7 +314,9 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     await db.set('after', '1');
     await s.finishRewrite();
     expect(inspectAof(s.engine).state).toBe('on');
-    expect(manifestText(s)).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(manifestText(s)).toBe(
+      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     await db.set('on', '1');
     await reloadAndCompare(s);
     expect(await db.get('during')).toBe('1');
@@ -299,7 +340,9 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     const info = s.engine.aof!.info();
     expect(info.aof_enabled).toBe(1);
     expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(manifestText(s)).toMatch(/^file appendonly\.aof\.1\.base\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/);
+    expect(manifestText(s)).toMatch(
+      /^file appendonly\.aof\.1\.base\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/,
+    );
     await reloadAndCompare(s);
     expect(await db.command('mget', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
   });
@@ -370,13 +413,29 @@ describe('aof rewrite: expiry times', () => {
 
 describe('aof rewrite: encodings survive rewrite + reload (Redis aofrw.tcl)', () => {
   for (const [name, fill] of [
-    ['list, string data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.lpush('k', `v${i}x${'z'.repeat(i % 7)}`)],
+    [
+      'list, string data',
+      (db: ReturnType<SimEngine['engine']['db']>, i: number) =>
+        db.lpush('k', `v${i}x${'z'.repeat(i % 7)}`),
+    ],
     ['list, int data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.lpush('k', i)],
-    ['set, string data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.sadd('k', `m${i}`)],
+    [
+      'set, string data',
+      (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.sadd('k', `m${i}`),
+    ],
     ['set, int data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.sadd('k', i)],
-    ['hash, string data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.hset('k', `f${i}`, `v${i}`)],
-    ['zset, string data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.zadd('k', i / 3, `m${i}`)],
-    ['zset, int data', (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.zadd('k', i, i)],
+    [
+      'hash, string data',
+      (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.hset('k', `f${i}`, `v${i}`),
+    ],
+    [
+      'zset, string data',
+      (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.zadd('k', i / 3, `m${i}`),
+    ],
+    [
+      'zset, int data',
+      (db: ReturnType<SimEngine['engine']['db']>, i: number) => db.zadd('k', i, i),
+    ],
   ] as const) {
     for (const count of [10, 1000]) {
       it(`AOF rewrite of ${name} (${count} items)`, async () => {
@@ -454,7 +513,10 @@ async function concurrentWorkloadRun(seed: number, preamble?: boolean): Promise<
   }
   expect(s.engine.aof!.info().aof_last_bgrewrite_status, `seed ${seed}`).toBe('ok');
   // The new base alone is exactly the dataset as it was when the rewrite started...
-  expect(await dumpOfBaseAlone(s), `seed ${seed}: the base is not the dataset at rewrite start`).toBe(snapshotAtStart);
+  expect(
+    await dumpOfBaseAlone(s),
+    `seed ${seed}: the base is not the dataset at rewrite start`,
+  ).toBe(snapshotAtStart);
   // ...and base + new INCR replayed equals the live dataset.
   const live = dump(s);
   await s.engine.debugLoadAof();
@@ -475,7 +537,12 @@ async function dumpOfBaseAlone(s: SimEngine): Promise<string> {
   };
   write(`/other/appendonlydir/${base}`, content);
   write('/other/appendonlydir/appendonly.aof.manifest', Buffer.from(`file ${base} seq 1 type b\n`));
-  const reader = await openSimEngine({ fs: other.fs, clock: s.clock, dir: '/other', readOnly: true });
+  const reader = await openSimEngine({
+    fs: other.fs,
+    clock: s.clock,
+    dir: '/other',
+    readOnly: true,
+  });
   const out = dump(reader);
   await reader.engine.close();
   await other.engine.close();
@@ -483,7 +550,10 @@ async function dumpOfBaseAlone(s: SimEngine): Promise<string> {
 }
 
 describe('aof rewrite: point in time under a concurrent random workload', () => {
-  const seeds = process.env.SEED !== undefined ? [Number(process.env.SEED)] : Array.from({ length: Number(process.env.REWRITE_SEEDS ?? 40) }, (_, i) => 1000 + i);
+  const seeds =
+    process.env.SEED !== undefined
+      ? [Number(process.env.SEED)]
+      : Array.from({ length: Number(process.env.REWRITE_SEEDS ?? 40) }, (_, i) => 1000 + i);
   it(`base + new INCR equals the live dataset (${seeds.length} seeds; SEED=n to replay)`, async () => {
     for (const seed of seeds) await concurrentWorkloadRun(seed);
   });

@@ -22,7 +22,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../../src/engine.ts';
 import { ErrorReply, NIL_ARRAY, StatusReply } from '../../src/reply.ts';
 import { haveRedisServer, startRedis, type RedisInstance } from '../helpers/redis-server.ts';
-import { FAMILIES, GENERATED_COMMANDS, familyOf, generateStream, type StreamKind } from './generator.ts';
+import {
+  FAMILIES,
+  GENERATED_COMMANDS,
+  familyOf,
+  generateStream,
+  type StreamKind,
+} from './generator.ts';
 import { repliesMatch, show } from './normalize.ts';
 import { RespClient } from './resp-client.ts';
 import { DiffRunner, formatMismatch, replyStats, type Mismatch } from './runner.ts';
@@ -42,12 +48,16 @@ const OPS = positiveInt(env.DIFF_OPS, 400);
 const SEEDS: number[] =
   env.SEED !== undefined && env.SEED !== ''
     ? [positiveInt(env.SEED, 1)]
-    : Array.from({ length: positiveInt(env.DIFF_SEEDS, 20) }, (_, i) => positiveInt(env.DIFF_SEED_BASE, 1) + i);
+    : Array.from(
+        { length: positiveInt(env.DIFF_SEEDS, 20) },
+        (_, i) => positiveInt(env.DIFF_SEED_BASE, 1) + i,
+      );
 const ALL_STREAMS: StreamKind[] = [...FAMILIES, 'mixed'];
 const STREAMS: StreamKind[] =
   env.DIFF_STREAM !== undefined && env.DIFF_STREAM !== ''
     ? env.DIFF_STREAM.split(',').map((name) => {
-        if (!(ALL_STREAMS as string[]).includes(name)) throw new Error(`DIFF_STREAM: unknown stream ${name} (${ALL_STREAMS.join(', ')})`);
+        if (!(ALL_STREAMS as string[]).includes(name))
+          throw new Error(`DIFF_STREAM: unknown stream ${name} (${ALL_STREAMS.join(', ')})`);
         return name as StreamKind;
       })
     : ALL_STREAMS;
@@ -55,7 +65,8 @@ const STREAMS: StreamKind[] =
 function positiveInt(text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`expected a non-negative integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -87,7 +98,12 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
     runner = new DiffRunner([redis.client, second], dump);
     runner.checkEvery = positiveInt(env.DIFF_CHECK_EVERY, 0);
     runner.alwaysLog = env.DIFF_LOG !== undefined && env.DIFF_LOG !== '';
-    runner.exclude = new Set((env.DIFF_EXCLUDE ?? '').split(',').filter((s) => s !== '').map((s) => s.toLowerCase()));
+    runner.exclude = new Set(
+      (env.DIFF_EXCLUDE ?? '')
+        .split(',')
+        .filter((s) => s !== '')
+        .map((s) => s.toLowerCase()),
+    );
   });
 
   afterAll(async () => {
@@ -95,7 +111,12 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
     await dump?.close();
     await redis?.stop();
     if (env.DIFF_STATS) {
-      const rows = [...replyStats].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, s]) => `  ${name.padEnd(18)} ok ${String(s.ok).padStart(6)}  err ${String(s.err).padStart(6)}`);
+      const rows = [...replyStats]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(
+          ([name, s]) =>
+            `  ${name.padEnd(18)} ok ${String(s.ok).padStart(6)}  err ${String(s.err).padStart(6)}`,
+        );
       console.log(`differential: replies per command (Redis side)\n${rows.join('\n')}`);
     }
     if (env.DIFF_REPORT) {
@@ -155,11 +176,25 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
     expect(repliesMatch(['x'], 9223372036854775807n, 9223372036854775807n)).toBe(true);
     expect(repliesMatch(['smembers'], ['b', 'a'], ['a', 'b'])).toBe(true);
     expect(repliesMatch(['lrange'], ['b', 'a'], ['a', 'b'])).toBe(false);
-    expect(repliesMatch(['hgetall'], ['f1', 'v1', 'f2', 'v2'], ['f2', 'v2', 'f1', 'v1'])).toBe(true);
-    expect(repliesMatch(['hgetall'], ['f1', 'v2', 'f2', 'v1'], ['f2', 'v2', 'f1', 'v1'])).toBe(false);
+    expect(repliesMatch(['hgetall'], ['f1', 'v1', 'f2', 'v2'], ['f2', 'v2', 'f1', 'v1'])).toBe(
+      true,
+    );
+    expect(repliesMatch(['hgetall'], ['f1', 'v2', 'f2', 'v1'], ['f2', 'v2', 'f1', 'v1'])).toBe(
+      false,
+    );
     expect(repliesMatch(['pttl'], 99_999_400, 100_000_000)).toBe(true);
     expect(repliesMatch(['pttl'], -1, -2)).toBe(false);
-    expect(repliesMatch(['exec'], [['b', 'a'], 1], [['a', 'b'], 1], [['SMEMBERS', 's'], ['INCR', 'n']])).toBe(true);
+    expect(
+      repliesMatch(
+        ['exec'],
+        [['b', 'a'], 1],
+        [['a', 'b'], 1],
+        [
+          ['SMEMBERS', 's'],
+          ['INCR', 'n'],
+        ],
+      ),
+    ).toBe(true);
   });
 
   it('aofkv knows every command the generator emits', async () => {
@@ -168,11 +203,17 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
     await engine.close();
     if (missing.length > 0) {
       const byFamily = new Map<string, string[]>();
-      for (const name of missing) byFamily.set(familyOf(name), [...(byFamily.get(familyOf(name)) ?? []), name]);
+      for (const name of missing)
+        byFamily.set(familyOf(name), [...(byFamily.get(familyOf(name)) ?? []), name]);
       const lines = [...byFamily].map(([f, names]) => `  ${f}: ${names.join(' ')}`);
-      console.warn(`differential: not yet implemented in aofkv (left out of the streams):\n${lines.join('\n')}`);
+      console.warn(
+        `differential: not yet implemented in aofkv (left out of the streams):\n${lines.join('\n')}`,
+      );
     }
-    expect(missing, 'commands the differential generator emits but aofkv does not implement').toEqual([]);
+    expect(
+      missing,
+      'commands the differential generator emits but aofkv does not implement',
+    ).toEqual([]);
   });
 
   for (const kind of STREAMS) {
@@ -188,7 +229,9 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
       if (steps === 0 && OPS > 0) ctx.skip(`aofkv implements none of the ${kind} commands yet`);
       collected.push(...mismatches);
       if (mismatches.length > 0) {
-        const summary = mismatches.map((m) => `${m.argv[0]?.toUpperCase()}(seed ${m.seed})`).join(', ');
+        const summary = mismatches
+          .map((m) => `${m.argv[0]?.toUpperCase()}(seed ${m.seed})`)
+          .join(', ');
         const report = mismatches.map(formatMismatch).join('\n\n');
         throw new Error(
           `${mismatches.length} of ${SEEDS.length} seed(s) of the ${kind} stream mismatch (first failure per seed): ${summary}\n\n${report}`,

@@ -16,7 +16,15 @@
 import type { Bin } from '../../src/bytes.ts';
 import { Prng, mixSeed } from './prng.ts';
 
-export const FAMILIES = ['strings', 'keys', 'lists', 'hashes', 'sets', 'zsets', 'transactions'] as const;
+export const FAMILIES = [
+  'strings',
+  'keys',
+  'lists',
+  'hashes',
+  'sets',
+  'zsets',
+  'transactions',
+] as const;
 export type Family = (typeof FAMILIES)[number];
 export type StreamKind = Family | 'mixed';
 
@@ -63,52 +71,198 @@ const TYPED_KEYS: Record<Exclude<KeyType, 'any'>, Bin[]> = {
   lex: ['lex0', 'lex1', 'lex2'],
 };
 const SHARED_KEYS: Bin[] = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
-const ODD_KEYS: Bin[] = ['', 'k\x00z', 'k\r\nz', '\xff\xfe', 'sp ace', `long${'K'.repeat(90)}`, 'k*?[x]'];
+const ODD_KEYS: Bin[] = [
+  '',
+  'k\x00z',
+  'k\r\nz',
+  '\xff\xfe',
+  'sp ace',
+  `long${'K'.repeat(90)}`,
+  'k*?[x]',
+];
 
 const WORDS: Bin[] = ['a', 'b', 'c', 'foo', 'bar', 'hello world', 'A', 'z'];
 const INTS: Bin[] = [
-  '0', '1', '-1', '2', '7', '42', '100', '-100', '255', '1000000',
-  '9223372036854775807', '-9223372036854775808', '9223372036854775806', '-9223372036854775807',
-  '4611686018427387904', '9007199254740993', '-9007199254740993', '2147483647', '2147483648', '-2147483649',
+  '0',
+  '1',
+  '-1',
+  '2',
+  '7',
+  '42',
+  '100',
+  '-100',
+  '255',
+  '1000000',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '9223372036854775806',
+  '-9223372036854775807',
+  '4611686018427387904',
+  '9007199254740993',
+  '-9007199254740993',
+  '2147483647',
+  '2147483648',
+  '-2147483649',
 ];
 const NOT_QUITE_INTS: Bin[] = [
-  '9223372036854775808', '-9223372036854775809', '18446744073709551616', '007', '-0', '+1', ' 1', '1 ',
-  '0x10', '1e3', '', '1.0', 'abc', '\xff',
+  '9223372036854775808',
+  '-9223372036854775809',
+  '18446744073709551616',
+  '007',
+  '-0',
+  '+1',
+  ' 1',
+  '1 ',
+  '0x10',
+  '1e3',
+  '',
+  '1.0',
+  'abc',
+  '\xff',
 ];
 const FLOATS: Bin[] = [
-  '1.5', '-0.5', '0.1', '0.2', '3.0e3', '1e308', '-1e308', '1e-300', '.5', '5.', '+2.25', '-0', '0.0',
-  '3.14159265358979', '1e15', '123456789.123456789', '17.0000000000000002',
+  '1.5',
+  '-0.5',
+  '0.1',
+  '0.2',
+  '3.0e3',
+  '1e308',
+  '-1e308',
+  '1e-300',
+  '.5',
+  '5.',
+  '+2.25',
+  '-0',
+  '0.0',
+  '3.14159265358979',
+  '1e15',
+  '123456789.123456789',
+  '17.0000000000000002',
 ];
-const BAD_FLOATS: Bin[] = ['inf', '-inf', 'nan', 'abc', '', '1e500', '--1', '1.5x', ' 1.5', '0x1p3'];
-const BINARY: Bin[] = ['\x00', '\r\n', '\x00\xff\r\n', '\xff', '\xc3\x28', 'a\x00b', '\x80\x81\xfe'];
+const BAD_FLOATS: Bin[] = [
+  'inf',
+  '-inf',
+  'nan',
+  'abc',
+  '',
+  '1e500',
+  '--1',
+  '1.5x',
+  ' 1.5',
+  '0x1p3',
+];
+const BINARY: Bin[] = [
+  '\x00',
+  '\r\n',
+  '\x00\xff\r\n',
+  '\xff',
+  '\xc3\x28',
+  'a\x00b',
+  '\x80\x81\xfe',
+];
 
 const MEMBERS: Bin[] = [
-  'a', 'b', 'c', 'd', 'e', 'f', 'g', '1', '2', '10', '-1', '1.5', '', '\x00', '\xff', 'mem ber',
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'f',
+  'g',
+  '1',
+  '2',
+  '10',
+  '-1',
+  '1.5',
+  '',
+  '\x00',
+  '\xff',
+  'mem ber',
   `m${'x'.repeat(70)}`,
 ];
 
 const SCORES: Bin[] = [
-  '0', '1', '-1', '2', '3', '1.5', '-2.5', '0.1', '1e10', '-1e-10', '10', '100', 'inf', '-inf', '+inf',
-  '9007199254740993', '1e308', '-0', '5.5',
+  '0',
+  '1',
+  '-1',
+  '2',
+  '3',
+  '1.5',
+  '-2.5',
+  '0.1',
+  '1e10',
+  '-1e-10',
+  '10',
+  '100',
+  'inf',
+  '-inf',
+  '+inf',
+  '9007199254740993',
+  '1e308',
+  '-0',
+  '5.5',
 ];
 const BAD_SCORES: Bin[] = ['nan', 'abc', '', '1e', '--1', '1.5.5', '(1'];
 
 const SCORE_BOUNDS: Bin[] = [
-  '-inf', '+inf', 'inf', '0', '1', '(1', '2.5', '(2.5', '-1', '(-1', '10', '(10', '1e10', '(0', '-inf', '+inf',
+  '-inf',
+  '+inf',
+  'inf',
+  '0',
+  '1',
+  '(1',
+  '2.5',
+  '(2.5',
+  '-1',
+  '(-1',
+  '10',
+  '(10',
+  '1e10',
+  '(0',
+  '-inf',
+  '+inf',
 ];
 const BAD_SCORE_BOUNDS: Bin[] = ['x', '(x', '', 'nan', '((1', '[1'];
-const LEX_BOUNDS: Bin[] = ['-', '+', '[a', '(a', '[b', '(c', '[', '(', '[\xff', '[1', '(mem ber', '[e', '-', '+'];
+const LEX_BOUNDS: Bin[] = [
+  '-',
+  '+',
+  '[a',
+  '(a',
+  '[b',
+  '(c',
+  '[',
+  '(',
+  '[\xff',
+  '[1',
+  '(mem ber',
+  '[e',
+  '-',
+  '+',
+];
 const BAD_LEX_BOUNDS: Bin[] = ['a', '', 'x', '{a'];
 
 const INDEXES: Bin[] = ['0', '1', '2', '-1', '-2', '3', '5', '-5', '10', '-100', '100'];
-const BIG_INDEXES: Bin[] = ['9223372036854775807', '-9223372036854775808', '2147483648', '-2147483649', '4294967296'];
+const BIG_INDEXES: Bin[] = [
+  '9223372036854775807',
+  '-9223372036854775808',
+  '2147483648',
+  '-2147483649',
+  '4294967296',
+];
 
 const FUTURE_SEC = 4102444800; // 2100-01-01: absolute timestamps that stay in the future
 const PAST_ABS: Bin[] = ['1', '0', '-1', '1000000000', '-100', '1600000000'];
 const PAST_REL: Bin[] = ['0', '-1', '-1000'];
 const BAD_TIMES: Bin[] = [
-  '9223372036854775807', '-9223372036854775808', '9223372036854775806', '92233720368547758',
-  '9223372036854776', 'abc', '1.5', '', '10s',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '9223372036854775806',
+  '92233720368547758',
+  '9223372036854776',
+  'abc',
+  '1.5',
+  '',
+  '10s',
 ];
 
 /**
@@ -132,7 +286,17 @@ export function isGeneratedAbsoluteMs(ms: bigint): boolean {
 }
 
 const JUNK_ARGS: Bin[] = ['x', 'NX', '1', '', 'WITHSCORES', 'LIMIT', 'COUNT', '-1'];
-const JUNK_NUMBERS: Bin[] = ['notanumber', '1.5', '', '-1', '9223372036854775808', '\xff', 'inf', 'nan', '0'];
+const JUNK_NUMBERS: Bin[] = [
+  'notanumber',
+  '1.5',
+  '',
+  '-1',
+  '9223372036854775808',
+  '\xff',
+  'inf',
+  'nan',
+  '0',
+];
 
 // ---- Generation helpers -----------------------------------------------------------------------
 
@@ -159,7 +323,9 @@ export class Gen {
     const r = this.rng.float();
     if (r < 0.8) return word;
     if (r < 0.9) return word.toLowerCase();
-    return [...word].map((c) => (this.rng.chance(0.5) ? c.toLowerCase() : c.toUpperCase())).join('');
+    return [...word]
+      .map((c) => (this.rng.chance(0.5) ? c.toLowerCase() : c.toUpperCase()))
+      .join('');
   }
 
   key(type: KeyType): Bin {
@@ -318,7 +484,11 @@ function pairs(g: Gen, lo: number, hi: number, a: () => Bin, b: () => Bin): Bin[
 
 /** SET / GETEX style expiry option. */
 function expiryOption(g: Gen, allowKeepTtl: boolean): Bin[] {
-  const kind = g.pick(allowKeepTtl ? ['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL'] : ['EX', 'PX', 'EXAT', 'PXAT', 'PERSIST']);
+  const kind = g.pick(
+    allowKeepTtl
+      ? ['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL']
+      : ['EX', 'PX', 'EXAT', 'PXAT', 'PERSIST'],
+  );
   switch (kind) {
     case 'EX':
       return [g.kw('EX'), g.relSeconds()];
@@ -338,13 +508,20 @@ function expireFlags(g: Gen): Bin[] {
   const r = g.rng.float();
   if (r < 0.55) return [];
   if (r < 0.9) return [g.kw(g.pick(['NX', 'XX', 'GT', 'LT']))];
-  if (r < 0.97) return [g.kw(g.pick(['NX', 'XX', 'GT', 'LT'])), g.kw(g.pick(['NX', 'XX', 'GT', 'LT']))];
+  if (r < 0.97)
+    return [g.kw(g.pick(['NX', 'XX', 'GT', 'LT'])), g.kw(g.pick(['NX', 'XX', 'GT', 'LT']))];
   return [g.pick(['FOO', 'KEEPTTL', '1'])];
 }
 
 // ---- Entries -----------------------------------------------------------------------------------
 
-const e = (name: string, family: Family, weight: number, gen: (g: Gen) => Bin[], extra: Partial<Entry> = {}): Entry => ({
+const e = (
+  name: string,
+  family: Family,
+  weight: number,
+  gen: (g: Gen) => Bin[],
+  extra: Partial<Entry> = {},
+): Entry => ({
   name,
   family,
   weight,
@@ -378,11 +555,29 @@ const STRING_ENTRIES: Entry[] = [
   }),
   e('mget', 'strings', 2, (g) => ['MGET', ...g.keys('string', 1, 5)]),
   e('mset', 'strings', 2, (g) => {
-    const argv = ['MSET', ...pairs(g, 1, 4, () => g.key('string'), () => g.value())];
+    const argv = [
+      'MSET',
+      ...pairs(
+        g,
+        1,
+        4,
+        () => g.key('string'),
+        () => g.value(),
+      ),
+    ];
     if (g.chance(0.05)) argv.pop();
     return argv;
   }),
-  e('msetnx', 'strings', 1, (g) => ['MSETNX', ...pairs(g, 1, 3, () => g.key('string'), () => g.value())]),
+  e('msetnx', 'strings', 1, (g) => [
+    'MSETNX',
+    ...pairs(
+      g,
+      1,
+      3,
+      () => g.key('string'),
+      () => g.value(),
+    ),
+  ]),
   e('append', 'strings', 2, (g) => ['APPEND', g.key('string'), g.value()]),
   e('strlen', 'strings', 1, (g) => ['STRLEN', g.key('string')]),
   e('incr', 'strings', 2, (g) => ['INCR', g.key('string')]),
@@ -393,7 +588,8 @@ const STRING_ENTRIES: Entry[] = [
   e('setrange', 'strings', 2, (g) => {
     const r = g.rng.float();
     // Offsets stay small: a legal offset near 512 MB would make both servers allocate it.
-    const offset = r < 0.85 ? String(g.int(0, 40)) : g.pick(['-1', 'x', '536870912', '9223372036854775807']);
+    const offset =
+      r < 0.85 ? String(g.int(0, 40)) : g.pick(['-1', 'x', '536870912', '9223372036854775807']);
     const value = offset === '536870912' && g.chance(0.5) ? '' : g.value();
     return ['SETRANGE', g.key('string'), offset, value];
   }),
@@ -402,11 +598,36 @@ const STRING_ENTRIES: Entry[] = [
 
 /** Commands that create values of each type: used by the keys family to have something to manage. */
 const CREATORS: Entry[] = [
-  e('set', 'keys', 3, (g) => ['SET', g.key('any'), g.value(), ...(g.chance(0.3) ? expiryOption(g, true) : [])]),
+  e('set', 'keys', 3, (g) => [
+    'SET',
+    g.key('any'),
+    g.value(),
+    ...(g.chance(0.3) ? expiryOption(g, true) : []),
+  ]),
   e('rpush', 'keys', 1, (g) => ['RPUSH', g.key('any'), ...g.members(1, 3)]),
-  e('hset', 'keys', 1, (g) => ['HSET', g.key('any'), ...pairs(g, 1, 2, () => g.member(), () => g.value())]),
+  e('hset', 'keys', 1, (g) => [
+    'HSET',
+    g.key('any'),
+    ...pairs(
+      g,
+      1,
+      2,
+      () => g.member(),
+      () => g.value(),
+    ),
+  ]),
   e('sadd', 'keys', 1, (g) => ['SADD', g.key('any'), ...g.members(1, 3)]),
-  e('zadd', 'keys', 1, (g) => ['ZADD', g.key('any'), ...pairs(g, 1, 2, () => String(g.int(-3, 9)), () => g.member())]),
+  e('zadd', 'keys', 1, (g) => [
+    'ZADD',
+    g.key('any'),
+    ...pairs(
+      g,
+      1,
+      2,
+      () => String(g.int(-3, 9)),
+      () => g.member(),
+    ),
+  ]),
 ];
 
 const KEY_ENTRIES: Entry[] = [
@@ -435,8 +656,25 @@ const KEY_ENTRIES: Entry[] = [
     const src = g.key('any');
     return ['RENAMENX', src, g.chance(0.05) ? src : g.key('any')];
   }),
-  e('keys', 'keys', 1, (g) =>
-    ['KEYS', g.pick(['*', 'k*', 'str?', '*[0-3]', 'list[^0-3]*', 'h*h*', '*\x00*', 'k\\*', '', '[', '*e*', '\xff*', 'long*', '?'])]),
+  e('keys', 'keys', 1, (g) => [
+    'KEYS',
+    g.pick([
+      '*',
+      'k*',
+      'str?',
+      '*[0-3]',
+      'list[^0-3]*',
+      'h*h*',
+      '*\x00*',
+      'k\\*',
+      '',
+      '[',
+      '*e*',
+      '\xff*',
+      'long*',
+      '?',
+    ]),
+  ]),
   e('dbsize', 'keys', 1, () => ['DBSIZE'], { special: 'dbsize', noMulti: true }),
   e('move', 'keys', 1, (g) => ['MOVE', g.key('any'), g.db()]),
   e('copy', 'keys', 1, (g) => {
@@ -448,20 +686,36 @@ const KEY_ENTRIES: Entry[] = [
   }),
   e('swapdb', 'keys', 0.2, (g) => ['SWAPDB', g.db(), g.db()]),
   e('select', 'keys', 0.6, (g) => ['SELECT', g.db()]),
-  e('flushdb', 'keys', 0.1, (g) => ['FLUSHDB', ...(g.chance(0.3) ? [g.pick(['ASYNC', 'SYNC', 'async', 'FOO'])] : [])]),
+  e('flushdb', 'keys', 0.1, (g) => [
+    'FLUSHDB',
+    ...(g.chance(0.3) ? [g.pick(['ASYNC', 'SYNC', 'async', 'FOO'])] : []),
+  ]),
   e('flushall', 'keys', 0.02, () => ['FLUSHALL']),
   e('ping', 'keys', 0.2, (g) => ['PING', ...(g.chance(0.5) ? [g.value()] : [])]),
   e('echo', 'keys', 0.2, (g) => ['ECHO', g.value()]),
-  e('randomkey', 'keys', 0.5, () => ['RANDOMKEY'], { special: 'randomkey', noMulti: true, requires: ['randomkey', 'keys'] }),
-  e('scan', 'keys', 0.5, (g) => {
-    const argv = ['SCAN', '0'];
-    if (g.chance(0.4)) argv.push(g.kw('MATCH'), g.pick(['*', 'k*', '*[0-3]', 'set*', '']));
-    if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.pick(['1', '3', '10', '1000', '0', '-1', 'x']));
-    if (g.chance(0.3)) argv.push(g.kw('TYPE'), g.pick(['string', 'list', 'hash', 'set', 'zset', 'nosuchtype']));
-    return argv;
-  }, { special: 'scan', noMulti: true }),
+  e('randomkey', 'keys', 0.5, () => ['RANDOMKEY'], {
+    special: 'randomkey',
+    noMulti: true,
+    requires: ['randomkey', 'keys'],
+  }),
+  e(
+    'scan',
+    'keys',
+    0.5,
+    (g) => {
+      const argv = ['SCAN', '0'];
+      if (g.chance(0.4)) argv.push(g.kw('MATCH'), g.pick(['*', 'k*', '*[0-3]', 'set*', '']));
+      if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.pick(['1', '3', '10', '1000', '0', '-1', 'x']));
+      if (g.chance(0.3))
+        argv.push(g.kw('TYPE'), g.pick(['string', 'list', 'hash', 'set', 'zset', 'nosuchtype']));
+      return argv;
+    },
+    { special: 'scan', noMulti: true },
+  ),
   // An unknown command (and a known one in odd case): the error text includes the arguments.
-  e('nosuchcmd', 'keys', 0.1, (g) => [g.pick(['NOSUCHCMD', 'gett', 'x']), ...g.keys('any', 0, 2)], { requires: [] }),
+  e('nosuchcmd', 'keys', 0.1, (g) => [g.pick(['NOSUCHCMD', 'gett', 'x']), ...g.keys('any', 0, 2)], {
+    requires: [],
+  }),
 ];
 
 const LIST_ENTRIES: Entry[] = [
@@ -475,7 +729,12 @@ const LIST_ENTRIES: Entry[] = [
   e('lrange', 'lists', 3, (g) => ['LRANGE', g.key('list'), g.index(), g.index()]),
   e('lindex', 'lists', 2, (g) => ['LINDEX', g.key('list'), g.index()]),
   e('lset', 'lists', 2, (g) => ['LSET', g.key('list'), g.index(), g.member()]),
-  e('lrem', 'lists', 2, (g) => ['LREM', g.key('list'), g.chance(0.9) ? String(g.int(-2, 2)) : g.index(), g.member()]),
+  e('lrem', 'lists', 2, (g) => [
+    'LREM',
+    g.key('list'),
+    g.chance(0.9) ? String(g.int(-2, 2)) : g.index(),
+    g.member(),
+  ]),
   e('ltrim', 'lists', 1, (g) => ['LTRIM', g.key('list'), g.index(), g.index()]),
   e('linsert', 'lists', 2, (g) => [
     'LINSERT',
@@ -493,17 +752,31 @@ const LIST_ENTRIES: Entry[] = [
     const argv = ['LPOS', g.key('list'), g.member()];
     const opts: Bin[][] = [];
     // Not RANK -9223372036854775808: Redis 7.0 negates it (undefined behaviour; 7.2 refuses it).
-    if (g.chance(0.4)) opts.push([g.kw('RANK'), g.chance(0.9) ? g.pick(['1', '2', '-1', '-2', '3']) : g.pick(['0', 'x', '9223372036854775807'])]);
-    if (g.chance(0.4)) opts.push([g.kw('COUNT'), g.chance(0.9) ? String(g.int(0, 3)) : g.pick(['-1', 'x'])]);
-    if (g.chance(0.3)) opts.push([g.kw('MAXLEN'), g.chance(0.9) ? String(g.int(0, 6)) : g.pick(['-1', 'x'])]);
+    if (g.chance(0.4))
+      opts.push([
+        g.kw('RANK'),
+        g.chance(0.9)
+          ? g.pick(['1', '2', '-1', '-2', '3'])
+          : g.pick(['0', 'x', '9223372036854775807']),
+      ]);
+    if (g.chance(0.4))
+      opts.push([g.kw('COUNT'), g.chance(0.9) ? String(g.int(0, 3)) : g.pick(['-1', 'x'])]);
+    if (g.chance(0.3))
+      opts.push([g.kw('MAXLEN'), g.chance(0.9) ? String(g.int(0, 6)) : g.pick(['-1', 'x'])]);
     if (g.chance(0.03)) opts.push([g.pick(['FOO', 'RANK'])]);
     return [...argv, ...g.shuffle(opts).flat()];
   }),
   e('lmpop', 'lists', 2, (g) => {
     const keys = g.keys('list', 1, 3);
     const r = g.rng.float();
-    const numkeys = r < 0.9 ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 2)]);
-    const argv = ['LMPOP', numkeys, ...keys, g.chance(0.97) ? g.kw(g.pick(['LEFT', 'RIGHT'])) : 'MIDDLE'];
+    const numkeys =
+      r < 0.9 ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 2)]);
+    const argv = [
+      'LMPOP',
+      numkeys,
+      ...keys,
+      g.chance(0.97) ? g.kw(g.pick(['LEFT', 'RIGHT'])) : 'MIDDLE',
+    ];
     if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.count());
     return argv;
   }),
@@ -511,14 +784,34 @@ const LIST_ENTRIES: Entry[] = [
 
 const HASH_ENTRIES: Entry[] = [
   e('hset', 'hashes', 5, (g) => {
-    const argv = ['HSET', g.key('hash'), ...pairs(g, 1, 3, () => g.member(), () => g.value())];
+    const argv = [
+      'HSET',
+      g.key('hash'),
+      ...pairs(
+        g,
+        1,
+        3,
+        () => g.member(),
+        () => g.value(),
+      ),
+    ];
     if (g.chance(0.04)) argv.pop();
     return argv;
   }),
   e('hsetnx', 'hashes', 1, (g) => ['HSETNX', g.key('hash'), g.member(), g.value()]),
   e('hget', 'hashes', 3, (g) => ['HGET', g.key('hash'), g.member()]),
   e('hmget', 'hashes', 2, (g) => ['HMGET', g.key('hash'), ...g.members(1, 4)]),
-  e('hmset', 'hashes', 1, (g) => ['HMSET', g.key('hash'), ...pairs(g, 1, 3, () => g.member(), () => g.value())]),
+  e('hmset', 'hashes', 1, (g) => [
+    'HMSET',
+    g.key('hash'),
+    ...pairs(
+      g,
+      1,
+      3,
+      () => g.member(),
+      () => g.value(),
+    ),
+  ]),
   e('hdel', 'hashes', 2, (g) => ['HDEL', g.key('hash'), ...g.members(1, 3)]),
   e('hexists', 'hashes', 1, (g) => ['HEXISTS', g.key('hash'), g.member()]),
   e('hlen', 'hashes', 1, (g) => ['HLEN', g.key('hash')]),
@@ -526,7 +819,12 @@ const HASH_ENTRIES: Entry[] = [
   e('hvals', 'hashes', 1, (g) => ['HVALS', g.key('hash')]),
   e('hgetall', 'hashes', 2, (g) => ['HGETALL', g.key('hash')]),
   e('hincrby', 'hashes', 2, (g) => ['HINCRBY', g.key('hash'), g.member(), g.increment()]),
-  e('hincrbyfloat', 'hashes', 2, (g) => ['HINCRBYFLOAT', g.key('hash'), g.member(), g.floatIncrement()]),
+  e('hincrbyfloat', 'hashes', 2, (g) => [
+    'HINCRBYFLOAT',
+    g.key('hash'),
+    g.member(),
+    g.floatIncrement(),
+  ]),
   e('hstrlen', 'hashes', 1, (g) => ['HSTRLEN', g.key('hash'), g.member()]),
 ];
 
@@ -548,10 +846,16 @@ const SET_ENTRIES: Entry[] = [
     special: 'spop',
     noMulti: true,
   }),
-  e('srandmember', 'sets', 1, (g) => {
-    const count = g.chance(0.3) ? [] : [g.chance(0.5) ? String(g.int(-6, 6)) : g.count(20)];
-    return ['SRANDMEMBER', g.key('set'), ...count];
-  }, { special: 'srandmember', noMulti: true }),
+  e(
+    'srandmember',
+    'sets',
+    1,
+    (g) => {
+      const count = g.chance(0.3) ? [] : [g.chance(0.5) ? String(g.int(-6, 6)) : g.count(20)];
+      return ['SRANDMEMBER', g.key('set'), ...count];
+    },
+    { special: 'srandmember', noMulti: true },
+  ),
 ];
 
 function zsetKey(g: Gen): Bin {
@@ -578,7 +882,13 @@ const ZSET_ENTRIES: Entry[] = [
     const incr = g.chance(0.12);
     if (incr) flags.push(g.kw('INCR'));
     const n = incr && g.chance(0.9) ? 1 : g.int(1, 4);
-    const tail = pairs(g, n, n, () => (lex && g.chance(0.95) ? '0' : g.score()), () => g.member());
+    const tail = pairs(
+      g,
+      n,
+      n,
+      () => (lex && g.chance(0.95) ? '0' : g.score()),
+      () => g.member(),
+    );
     if (g.chance(0.03)) tail.pop();
     return ['ZADD', key, ...g.shuffle(flags), ...tail];
   }),
@@ -617,43 +927,82 @@ const ZSET_ENTRIES: Entry[] = [
     if (g.chance(0.4)) opts.push(limit(g));
     return [...argv, ...g.shuffle(opts).flat()];
   }),
-  e('zrevrange', 'zsets', 2, (g) => ['ZREVRANGE', zsetKey(g), g.index(), g.index(), ...(g.chance(0.4) ? [g.kw('WITHSCORES')] : [])]),
+  e('zrevrange', 'zsets', 2, (g) => [
+    'ZREVRANGE',
+    zsetKey(g),
+    g.index(),
+    g.index(),
+    ...(g.chance(0.4) ? [g.kw('WITHSCORES')] : []),
+  ]),
   e('zcount', 'zsets', 1, (g) => ['ZCOUNT', zsetKey(g), g.scoreBound(), g.scoreBound()]),
   e('zpopmin', 'zsets', 1, (g) => ['ZPOPMIN', zsetKey(g), ...(g.chance(0.5) ? [g.count()] : [])]),
   e('zpopmax', 'zsets', 1, (g) => ['ZPOPMAX', zsetKey(g), ...(g.chance(0.5) ? [g.count()] : [])]),
   e('zmpop', 'zsets', 1, (g) => {
     const keys = Array.from({ length: g.int(1, 3) }, () => zsetKey(g));
-    const numkeys = g.chance(0.9) ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 2)]);
-    const argv = ['ZMPOP', numkeys, ...keys, g.chance(0.97) ? g.kw(g.pick(['MIN', 'MAX'])) : 'MIDDLE'];
+    const numkeys = g.chance(0.9)
+      ? String(keys.length)
+      : g.pick(['0', '-1', 'x', String(keys.length + 2)]);
+    const argv = [
+      'ZMPOP',
+      numkeys,
+      ...keys,
+      g.chance(0.97) ? g.kw(g.pick(['MIN', 'MAX'])) : 'MIDDLE',
+    ];
     if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.count());
     return argv;
   }),
-  e('zremrangebyscore', 'zsets', 1, (g) => ['ZREMRANGEBYSCORE', zsetKey(g), g.scoreBound(), g.scoreBound()]),
+  e('zremrangebyscore', 'zsets', 1, (g) => [
+    'ZREMRANGEBYSCORE',
+    zsetKey(g),
+    g.scoreBound(),
+    g.scoreBound(),
+  ]),
   e('zremrangebyrank', 'zsets', 1, (g) => ['ZREMRANGEBYRANK', zsetKey(g), g.index(), g.index()]),
   ...(['ZUNIONSTORE', 'ZINTERSTORE'] as const).map((name) =>
     e(name.toLowerCase(), 'zsets', 1.5, (g) => {
       // Sets are valid inputs too (every member scores 1).
-      const keys = Array.from({ length: g.int(1, 3) }, () => (g.chance(0.2) ? g.key('set') : zsetKey(g)));
-      const numkeys = g.chance(0.92) ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 1)]);
+      const keys = Array.from({ length: g.int(1, 3) }, () =>
+        g.chance(0.2) ? g.key('set') : zsetKey(g),
+      );
+      const numkeys = g.chance(0.92)
+        ? String(keys.length)
+        : g.pick(['0', '-1', 'x', String(keys.length + 1)]);
       const argv = [name, g.key('zset'), numkeys, ...keys];
       if (g.chance(0.35)) {
         const n = g.chance(0.9) ? keys.length : keys.length + 1;
-        argv.push(g.kw('WEIGHTS'), ...Array.from({ length: n }, () => g.pick(['1', '2', '0', '-1', '1.5', 'inf', '-inf', '0.5', 'x'])));
+        argv.push(
+          g.kw('WEIGHTS'),
+          ...Array.from({ length: n }, () =>
+            g.pick(['1', '2', '0', '-1', '1.5', 'inf', '-inf', '0.5', 'x']),
+          ),
+        );
       }
-      if (g.chance(0.35)) argv.push(g.kw('AGGREGATE'), g.chance(0.95) ? g.kw(g.pick(['SUM', 'MIN', 'MAX'])) : 'AVG');
+      if (g.chance(0.35))
+        argv.push(g.kw('AGGREGATE'), g.chance(0.95) ? g.kw(g.pick(['SUM', 'MIN', 'MAX'])) : 'AVG');
       return argv;
     }),
   ),
 ];
 
-const DATA_ENTRIES: Entry[] = [...STRING_ENTRIES, ...KEY_ENTRIES, ...LIST_ENTRIES, ...HASH_ENTRIES, ...SET_ENTRIES, ...ZSET_ENTRIES];
+const DATA_ENTRIES: Entry[] = [
+  ...STRING_ENTRIES,
+  ...KEY_ENTRIES,
+  ...LIST_ENTRIES,
+  ...HASH_ENTRIES,
+  ...SET_ENTRIES,
+  ...ZSET_ENTRIES,
+];
 
 /** Every command name the generator can emit (the coverage test wants aofkv to know them all). */
 export const GENERATED_COMMANDS: string[] = [
   ...new Set([
     ...DATA_ENTRIES.flatMap((x) => x.requires ?? [x.name]),
     ...CREATORS.map((x) => x.name),
-    'multi', 'exec', 'discard', 'watch', 'unwatch',
+    'multi',
+    'exec',
+    'discard',
+    'watch',
+    'unwatch',
   ]),
 ].sort();
 
@@ -716,13 +1065,21 @@ export function generateStream(options: StreamOptions): Step[] {
     if (g.chance(0.05)) argv[0] = g.kw(argv[0]!.toUpperCase());
     const step: Step = { client, argv };
     if (entry.special !== undefined) step.special = entry.special;
-    else if (entry.name === 'zrange' && argv.some((a) => a.toUpperCase() === 'BYLEX')) step.special = 'lex';
+    else if (entry.name === 'zrange' && argv.some((a) => a.toUpperCase() === 'BYLEX'))
+      step.special = 'lex';
     return step;
   };
 
   while (steps.length < options.ops) {
     if (txOk && g.chance(txWeight) && multiWeighted.length > 0) {
-      steps.push(...transaction(g, () => plain(0, multiWeighted), () => plain(1, multiWeighted), ok));
+      steps.push(
+        ...transaction(
+          g,
+          () => plain(0, multiWeighted),
+          () => plain(1, multiWeighted),
+          ok,
+        ),
+      );
       continue;
     }
     const client: 0 | 1 = twoClients && g.chance(0.12) ? 1 : 0;
@@ -736,7 +1093,12 @@ export function generateStream(options: StreamOptions): Step[] {
  * may touch in between; sometimes with queueing errors (EXECABORT), nested MULTI, WATCH inside
  * MULTI, DISCARD, or EXEC/DISCARD without MULTI.
  */
-function transaction(g: Gen, own: () => Step, other: () => Step, ok: (name: string) => boolean): Step[] {
+function transaction(
+  g: Gen,
+  own: () => Step,
+  other: () => Step,
+  ok: (name: string) => boolean,
+): Step[] {
   const steps: Step[] = [];
   const r = g.rng.float();
   if (r < 0.05) return [{ client: 0, argv: [g.kw(g.pick(['EXEC', 'DISCARD']))] }];
@@ -745,7 +1107,8 @@ function transaction(g: Gen, own: () => Step, other: () => Step, ok: (name: stri
     const watched = g.keys('any', 1, 3);
     // A key that is logically expired but still stored when WATCH runs (Redis 7.0 remembers that
     // and does not count its later deletion as a change).
-    if (g.chance(0.1) && ok('set')) steps.push({ client: 0, argv: ['SET', g.pick(watched), 'gone', 'PXAT', '1'] });
+    if (g.chance(0.1) && ok('set'))
+      steps.push({ client: 0, argv: ['SET', g.pick(watched), 'gone', 'PXAT', '1'] });
     steps.push({ client: 0, argv: ['WATCH', ...watched] });
     const interference = g.int(0, 3);
     for (let i = 0; i < interference; i++) {
@@ -756,7 +1119,11 @@ function transaction(g: Gen, own: () => Step, other: () => Step, ok: (name: stri
       }
       // Touch a watched key directly half of the time so the abort path is exercised a lot.
       const step = g.chance(0.7) ? other() : own();
-      if (g.chance(0.5) && step.argv.length > 1 && !['select', 'swapdb', 'flushdb', 'flushall'].includes(step.argv[0]!.toLowerCase())) {
+      if (
+        g.chance(0.5) &&
+        step.argv.length > 1 &&
+        !['select', 'swapdb', 'flushdb', 'flushall'].includes(step.argv[0]!.toLowerCase())
+      ) {
         step.argv[1] = g.pick(watched);
       }
       steps.push(step);
@@ -783,18 +1150,30 @@ function transaction(g: Gen, own: () => Step, other: () => Step, ok: (name: stri
 /** Writes that touch a watched key in the ways Redis's WATCH treats specially. */
 function watchEdgeCase(g: Gen, key: Bin): Bin[] {
   switch (g.int(0, 11)) {
-    case 0: return ['SWAPDB', '0', String(g.int(1, 2))];
-    case 1: return ['FLUSHDB'];
-    case 2: return g.chance(0.2) ? ['FLUSHALL'] : ['DEL', key];
-    case 3: return ['MOVE', key, String(g.int(0, 2))];
-    case 4: return ['COPY', g.key('any'), key, ...(g.chance(0.5) ? ['REPLACE'] : [])];
-    case 5: return ['RENAME', g.key('any'), key];
-    case 6: return ['EXPIRE', key, g.pick(['0', '-1', '5000'])];
-    case 7: return ['SET', key, 'gone', 'PXAT', '1'];
-    case 8: return ['PERSIST', key];
-    case 9: return ['GET', key]; // a read: must not abort the transaction
-    case 10: return ['DEL', g.key('any')];
-    default: return ['EXPIRE', key, '5000', 'NX'];
+    case 0:
+      return ['SWAPDB', '0', String(g.int(1, 2))];
+    case 1:
+      return ['FLUSHDB'];
+    case 2:
+      return g.chance(0.2) ? ['FLUSHALL'] : ['DEL', key];
+    case 3:
+      return ['MOVE', key, String(g.int(0, 2))];
+    case 4:
+      return ['COPY', g.key('any'), key, ...(g.chance(0.5) ? ['REPLACE'] : [])];
+    case 5:
+      return ['RENAME', g.key('any'), key];
+    case 6:
+      return ['EXPIRE', key, g.pick(['0', '-1', '5000'])];
+    case 7:
+      return ['SET', key, 'gone', 'PXAT', '1'];
+    case 8:
+      return ['PERSIST', key];
+    case 9:
+      return ['GET', key]; // a read: must not abort the transaction
+    case 10:
+      return ['DEL', g.key('any')];
+    default:
+      return ['EXPIRE', key, '5000', 'NX'];
   }
 }
 

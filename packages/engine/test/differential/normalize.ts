@@ -21,7 +21,12 @@ import { isGeneratedAbsoluteMs } from './generator.ts';
 
 const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'keys', 'hkeys', 'hvals']);
 const PAIRS = new Set(['hgetall']);
-const TTL_TOLERANCE: Record<string, number> = { ttl: 1, expiretime: 1, pttl: 1000, pexpiretime: 1000 };
+const TTL_TOLERANCE: Record<string, number> = {
+  ttl: 1,
+  expiretime: 1,
+  pttl: 1000,
+  pexpiretime: 1000,
+};
 
 /** Canonical text of a reply: equal text ⇔ a client could not tell the replies apart. */
 export function canon(r: Reply): string {
@@ -62,9 +67,21 @@ function cmpText(a: string, b: string): number {
  * Do the aofkv reply `a` and the Redis reply `r` to `argv` match? `queued` lists the commands
  * queued before an EXEC (to compare EXEC's elements per command).
  */
-export function repliesMatch(argv: readonly Bin[], a: Reply, r: Reply, queued?: readonly (readonly Bin[])[]): boolean {
+export function repliesMatch(
+  argv: readonly Bin[],
+  a: Reply,
+  r: Reply,
+  queued?: readonly (readonly Bin[])[],
+): boolean {
   const name = argv[0]!.toLowerCase();
-  if (name === 'exec' && queued !== undefined && Array.isArray(a) && Array.isArray(r) && a.length === r.length && r.length === queued.length) {
+  if (
+    name === 'exec' &&
+    queued !== undefined &&
+    Array.isArray(a) &&
+    Array.isArray(r) &&
+    a.length === r.length &&
+    r.length === queued.length
+  ) {
     return a.every((ai, i) => repliesMatch(queued[i]!, ai, r[i]!));
   }
   const tol = TTL_TOLERANCE[name];
@@ -78,7 +95,8 @@ function isInteger(x: Reply): x is number | bigint {
 
 function timesMatch(name: string, a: number | bigint, r: number | bigint, tol: number): boolean {
   // aofkv's reply must still be well-formed: bigint exactly when outside ±(2^53-1).
-  const wellFormed = typeof a === 'number' ? Number.isSafeInteger(a) : !Number.isSafeInteger(Number(a));
+  const wellFormed =
+    typeof a === 'number' ? Number.isSafeInteger(a) : !Number.isSafeInteger(Number(a));
   if (!wellFormed) return false;
   const A = BigInt(a);
   const R = BigInt(r);

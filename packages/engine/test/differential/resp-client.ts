@@ -80,7 +80,8 @@ export class RespClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+    this.buf =
+      this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
     this.pos = 0;
     for (;;) {
       const start = this.pos;

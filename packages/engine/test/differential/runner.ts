@@ -93,7 +93,13 @@ export class DiffRunner {
     const engine = await openEngine({ appendonly: false, dir, random: () => rng.float() });
     try {
       const seedRun = new SeedRun(this, engine, kind, seed, ops);
-      const steps = generateStream({ seed, kind, ops, supported: (name) => engine.server.table.has(name), exclude: this.exclude });
+      const steps = generateStream({
+        seed,
+        kind,
+        ops,
+        supported: (name) => engine.server.table.has(name),
+        exclude: this.exclude,
+      });
       const mismatch = await seedRun.run(steps);
       if (mismatch !== null) mismatch.logFile = await seedRun.writeLog(mismatch);
       else if (this.alwaysLog) await seedRun.writeLog(null);
@@ -152,9 +158,17 @@ class SeedRun {
         continue;
       }
       let j = i + 1;
-      while (j < steps.length && j - i < BATCH && steps[j]!.special === undefined && steps[j]!.client === first.client) j++;
+      while (
+        j < steps.length &&
+        j - i < BATCH &&
+        steps[j]!.special === undefined &&
+        steps[j]!.client === first.client
+      )
+        j++;
       const batch = steps.slice(i, j);
-      const redisReplies = await this.runner.redisClient(first.client).pipeline(batch.map((s) => s.argv));
+      const redisReplies = await this.runner
+        .redisClient(first.client)
+        .pipeline(batch.map((s) => s.argv));
       for (let k = 0; k < batch.length; k++) {
         const m = this.compareOne(i + k, batch[k]!, redisReplies[k]!);
         if (m !== null) return m;
@@ -163,7 +177,11 @@ class SeedRun {
       // Optional intermediate keyspace checks localize a silent divergence (a write that replied
       // right but stored something else); never inside MULTI, where nothing has run yet.
       const every = this.runner.checkEvery;
-      if (every > 0 && Math.floor(i / every) !== Math.floor((i - batch.length) / every) && this.queued.every((q) => q === null)) {
+      if (
+        every > 0 &&
+        Math.floor(i / every) !== Math.floor((i - batch.length) / every) &&
+        this.queued.every((q) => q === null)
+      ) {
         const m = await this.compareKeyspace(i);
         if (m !== null) return m;
       }
@@ -186,7 +204,8 @@ class SeedRun {
     let queuedForExec: Bin[][] | undefined;
     const q = this.queued[step.client];
     if (q === null) {
-      if (name === 'multi' && redis instanceof StatusReply && redis.status === 'OK') this.queued[step.client] = [];
+      if (name === 'multi' && redis instanceof StatusReply && redis.status === 'OK')
+        this.queued[step.client] = [];
     } else if (name === 'exec' || name === 'discard') {
       queuedForExec = q;
       this.queued[step.client] = null;
@@ -233,7 +252,14 @@ class SeedRun {
 
     if (step.special === 'lex') {
       if (!(await this.lexComparable(db, key))) {
-        this.log.push({ index, client: step.client, argv, redis: null, aofkv: null, note: 'skipped: unequal scores' });
+        this.log.push({
+          index,
+          client: step.client,
+          argv,
+          redis: null,
+          aofkv: null,
+          note: 'skipped: unequal scores',
+        });
         return null;
       }
       return this.compareOne(index, step, await redisConn.call(...argv));
@@ -243,7 +269,14 @@ class SeedRun {
 
     if (step.special === 'dbsize') {
       if (!this.engine.server.table.has('scan')) {
-        this.log.push({ index, client: step.client, argv, redis: null, aofkv: null, note: 'skipped: aofkv has no SCAN to settle expired keys' });
+        this.log.push({
+          index,
+          client: step.client,
+          argv,
+          redis: null,
+          aofkv: null,
+          note: 'skipped: aofkv has no SCAN to settle expired keys',
+        });
         return null;
       }
       await this.settleExpired(db);
@@ -256,10 +289,19 @@ class SeedRun {
         : await this.readBoth(db, ['SMEMBERS', key]);
     const redis = await redisConn.call(...argv);
     const aofkv = this.aofkv(client, argv);
-    this.record({ index, client: step.client, argv, redis, aofkv, note: 'random: compared by invariant' });
+    this.record({
+      index,
+      client: step.client,
+      argv,
+      redis,
+      aofkv,
+      note: 'random: compared by invariant',
+    });
     const fail = (note: string) => this.mismatch(index, step, redis, aofkv, note);
     if (canon(normalize(['smembers'], pre.aofkv)) !== canon(normalize(['smembers'], pre.redis))) {
-      return fail(`state before the command already differed: redis ${show(pre.redis)} aofkv ${show(pre.aofkv)}`);
+      return fail(
+        `state before the command already differed: redis ${show(pre.redis)} aofkv ${show(pre.aofkv)}`,
+      );
     }
     if (redis instanceof ErrorReply || aofkv instanceof ErrorReply || !sameShape(redis, aofkv)) {
       return repliesMatch(argv, aofkv, redis) ? null : fail('replies differ (shape or error)');
@@ -267,22 +309,36 @@ class SeedRun {
     const universe = new Set(Array.isArray(pre.aofkv) ? (pre.aofkv as Bin[]) : []);
     const picked = Array.isArray(aofkv) ? (aofkv as Bin[]) : aofkv === null ? [] : [aofkv as Bin];
     for (const m of picked) {
-      if (!universe.has(m)) return fail(`aofkv returned ${show(m)}, which was not in the ${step.special === 'randomkey' ? 'keyspace' : 'set'} before`);
+      if (!universe.has(m))
+        return fail(
+          `aofkv returned ${show(m)}, which was not in the ${step.special === 'randomkey' ? 'keyspace' : 'set'} before`,
+        );
     }
-    const distinct = step.special === 'spop' || (step.special === 'srandmember' && argv.length > 2 && !argv[2]!.startsWith('-'));
-    if (distinct && new Set(picked).size !== picked.length) return fail('aofkv returned duplicate members');
+    const distinct =
+      step.special === 'spop' ||
+      (step.special === 'srandmember' && argv.length > 2 && !argv[2]!.startsWith('-'));
+    if (distinct && new Set(picked).size !== picked.length)
+      return fail('aofkv returned duplicate members');
 
     if (step.special === 'spop') {
       // Make Redis mirror aofkv: put back what Redis popped, remove what aofkv popped.
-      const redisPicked = Array.isArray(redis) ? (redis as Bin[]) : redis === null ? [] : [redis as Bin];
+      const redisPicked = Array.isArray(redis)
+        ? (redis as Bin[])
+        : redis === null
+          ? []
+          : [redis as Bin];
       if (canon(sortReplies(redisPicked)) !== canon(sortReplies(picked))) {
         await this.runner.dump.call('SELECT', db);
         if (redisPicked.length > 0) await this.runner.dump.call('SADD', key, ...redisPicked);
         if (picked.length > 0) await this.runner.dump.call('SREM', key, ...picked);
       }
       const post = await this.readBoth(db, ['SMEMBERS', key]);
-      if (canon(normalize(['smembers'], post.aofkv)) !== canon(normalize(['smembers'], post.redis))) {
-        return fail(`after SPOP (and re-syncing Redis to aofkv's choice) the sets differ: redis ${show(post.redis)} aofkv ${show(post.aofkv)}`);
+      if (
+        canon(normalize(['smembers'], post.aofkv)) !== canon(normalize(['smembers'], post.redis))
+      ) {
+        return fail(
+          `after SPOP (and re-syncing Redis to aofkv's choice) the sets differ: redis ${show(post.redis)} aofkv ${show(post.aofkv)}`,
+        );
       }
     }
     return null;
@@ -311,7 +367,8 @@ class SeedRun {
       ['TYPE', key],
       ['ZRANGE', key, '0', '-1', 'WITHSCORES'],
     ]);
-    if (!(type instanceof StatusReply) || type.status !== 'zset' || !Array.isArray(range)) return true;
+    if (!(type instanceof StatusReply) || type.status !== 'zset' || !Array.isArray(range))
+      return true;
     // Scores as doubles (Number() does not read Redis's "inf"/"-inf"); a Set treats -0 and 0 as
     // one value, like Redis's score comparison.
     const toDouble = (s: Reply) => (s === 'inf' ? Infinity : s === '-inf' ? -Infinity : Number(s));
@@ -324,13 +381,22 @@ class SeedRun {
     const redisConn = this.runner.redisClient(step.client);
     const redisKeys = new Set<Bin>();
     const aofkvKeys = new Set<Bin>();
-    const iterate = async (call: (argv: Bin[]) => Reply | Promise<Reply>, into: Set<Bin>): Promise<Reply> => {
+    const iterate = async (
+      call: (argv: Bin[]) => Reply | Promise<Reply>,
+      into: Set<Bin>,
+    ): Promise<Reply> => {
       const argv = [...step.argv];
       let first: Reply = null;
       for (let n = 0; n < 100_000; n++) {
         const reply = await call(argv);
         if (n === 0) first = reply;
-        if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'string' || !Array.isArray(reply[1])) return reply;
+        if (
+          !Array.isArray(reply) ||
+          reply.length !== 2 ||
+          typeof reply[0] !== 'string' ||
+          !Array.isArray(reply[1])
+        )
+          return reply;
         for (const k of reply[1]) into.add(k as Bin);
         if (reply[0] === '0') return first;
         argv[1] = reply[0];
@@ -339,14 +405,29 @@ class SeedRun {
     };
     const redis = await iterate((argv) => redisConn.call(...argv), redisKeys);
     const aofkv = await iterate((argv) => this.aofkv(client, argv), aofkvKeys);
-    this.record({ index, client: step.client, argv: step.argv, redis, aofkv, note: 'first SCAN reply of a full iteration' });
+    this.record({
+      index,
+      client: step.client,
+      argv: step.argv,
+      redis,
+      aofkv,
+      note: 'first SCAN reply of a full iteration',
+    });
     if (redis instanceof ErrorReply || aofkv instanceof ErrorReply || !Array.isArray(aofkv)) {
-      return repliesMatch(step.argv, aofkv, redis) ? null : this.mismatch(index, step, redis, aofkv, 'SCAN replies differ');
+      return repliesMatch(step.argv, aofkv, redis)
+        ? null
+        : this.mismatch(index, step, redis, aofkv, 'SCAN replies differ');
     }
     const r = [...redisKeys].sort();
     const a = [...aofkvKeys].sort();
     if (canon(r) === canon(a)) return null;
-    return this.mismatch(index, step, r, a, 'a full SCAN iteration returned different key sets (shown instead of the first reply)');
+    return this.mismatch(
+      index,
+      step,
+      r,
+      a,
+      'a full SCAN iteration returned different key sets (shown instead of the first reply)',
+    );
   }
 
   /** Run a read-only command in `db` on both sides through the dump connections. */
@@ -375,7 +456,10 @@ class SeedRun {
     };
     const fake = (argv: Bin[]): Step => ({ client: 0, argv });
     const allKeys = await this.runner.dump.pipeline(
-      Array.from({ length: DATABASES }, (_, db) => [['SELECT', String(db)], ['KEYS', '*']]).flat(),
+      Array.from({ length: DATABASES }, (_, db) => [
+        ['SELECT', String(db)],
+        ['KEYS', '*'],
+      ]).flat(),
     );
     for (let db = 0; db < DATABASES; db++) {
       const rk = sortReplies(asArray(allKeys[db * 2 + 1]!)) as Bin[];
@@ -384,30 +468,51 @@ class SeedRun {
       if (canon(rk) !== canon(ak)) {
         const onlyR = rk.filter((k) => !ak.includes(k));
         const onlyA = ak.filter((k) => !rk.includes(k));
-        return this.mismatch(index, fake(['KEYS', '*']), rk, ak,
-          `keyspace of db ${db}: keys only in redis ${show(onlyR)}, only in aofkv ${show(onlyA)}`);
+        return this.mismatch(
+          index,
+          fake(['KEYS', '*']),
+          rk,
+          ak,
+          `keyspace of db ${db}: keys only in redis ${show(onlyR)}, only in aofkv ${show(onlyA)}`,
+        );
       }
       if (rk.length === 0) continue;
-      const types = (await this.runner.dump.pipeline([['SELECT', String(db)], ...rk.map((k) => ['TYPE', k])])).slice(1);
+      const types = (
+        await this.runner.dump.pipeline([['SELECT', String(db)], ...rk.map((k) => ['TYPE', k])])
+      ).slice(1);
       const probes: Bin[][] = [];
       for (let i = 0; i < rk.length; i++) {
         const key = rk[i]!;
         const rType = types[i]!;
         const aType = this.aofkv(this.dumpClient, ['TYPE', key]);
         if (canon(rType) !== canon(aType)) {
-          return this.mismatch(index, fake(['TYPE', key]), rType, aType, `keyspace of db ${db}: types differ`);
+          return this.mismatch(
+            index,
+            fake(['TYPE', key]),
+            rType,
+            aType,
+            `keyspace of db ${db}: types differ`,
+          );
         }
         if (has('pexpiretime')) probes.push(['PEXPIRETIME', key]);
         const typeName = rType instanceof StatusReply ? rType.status : '';
         const content = CONTENT[typeName]?.(key);
         if (content !== undefined && has(content[0]!.toLowerCase())) probes.push(content);
       }
-      const redisProbes = (await this.runner.dump.pipeline([['SELECT', String(db)], ...probes])).slice(1);
+      const redisProbes = (
+        await this.runner.dump.pipeline([['SELECT', String(db)], ...probes])
+      ).slice(1);
       for (let i = 0; i < probes.length; i++) {
         const probe = probes[i]!;
         const a = this.aofkv(this.dumpClient, probe);
         if (!repliesMatch(probe, a, redisProbes[i]!)) {
-          return this.mismatch(index, fake(probe), redisProbes[i]!, a, `keyspace of db ${db}: ${show(probe[1]!)} differs`);
+          return this.mismatch(
+            index,
+            fake(probe),
+            redisProbes[i]!,
+            a,
+            `keyspace of db ${db}: ${show(probe[1]!)} differs`,
+          );
         }
       }
     }
@@ -419,9 +524,13 @@ class SeedRun {
   async writeLog(m: Mismatch | null): Promise<string> {
     const file = path.join(os.tmpdir(), `aofkv-diff-${this.kind}-seed${this.seed}.log`);
     const outcome = m === null ? 'passed' : `failure at step ${m.index}`;
-    const lines = [`# aofkv differential log: stream ${this.kind}, seed ${this.seed}, ${this.ops} ops; ${outcome}`];
+    const lines = [
+      `# aofkv differential log: stream ${this.kind}, seed ${this.seed}, ${this.ops} ops; ${outcome}`,
+    ];
     for (const l of this.log) {
-      lines.push(`#${l.index} [c${l.client}] ${showCommand(l.argv, 10_000)}${l.note ? `   (${l.note})` : ''}`);
+      lines.push(
+        `#${l.index} [c${l.client}] ${showCommand(l.argv, 10_000)}${l.note ? `   (${l.note})` : ''}`,
+      );
       lines.push(`    redis: ${show(l.redis, 100_000)}`);
       if (canon(l.redis) !== canon(l.aofkv)) lines.push(`    aofkv: ${show(l.aofkv, 100_000)}`);
     }
@@ -436,7 +545,8 @@ function asArray(r: Reply): Reply[] {
 }
 
 function sameShape(a: Reply, b: Reply): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length;
+  if (Array.isArray(a) || Array.isArray(b))
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length;
   if (a === null || b === null) return a === b;
   if (a instanceof NilArrayReply || b instanceof NilArrayReply) return a === b;
   return typeof a === typeof b;
@@ -456,7 +566,9 @@ export function formatMismatch(m: Mismatch): string {
     out.push(`  previous ${m.context.length} commands (redis replies):`);
     for (const l of m.context) {
       const diff = canon(l.redis) !== canon(l.aofkv) ? `   aofkv: ${show(l.aofkv, 160)}` : '';
-      out.push(`    #${l.index} [c${l.client}] ${showCommand(l.argv, 60)} -> ${show(l.redis, 160)}${diff}${l.note ? ` (${l.note})` : ''}`);
+      out.push(
+        `    #${l.index} [c${l.client}] ${showCommand(l.argv, 60)} -> ${show(l.redis, 160)}${diff}${l.note ? ` (${l.note})` : ''}`,
+      );
     }
   }
   return out.join('\n');

@@ -4,14 +4,21 @@
 // raw Reply (status vs bulk, nil vs nil array, number vs bigint).
 
 import { afterEach } from 'vitest';
-import { openEngine, type Arg, type DbHandle, type Engine, type EngineOptions } from '@aofkv/engine';
+import {
+  openEngine,
+  type Arg,
+  type DbHandle,
+  type Engine,
+  type EngineOptions,
+} from '@aofkv/engine';
 import { createPrng } from '@aofkv/engine/testing';
 import { toBin } from '../../src/bytes.ts';
 import { ErrorReply, StatusReply, type Reply } from '../../src/reply.ts';
 
 export const T0 = 1_700_000_000_000;
 export const OK = new StatusReply('OK');
-export const WRONGTYPE_MESSAGE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const WRONGTYPE_MESSAGE =
+  'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const NOT_INT_MESSAGE = 'ERR value is not an integer or out of range';
 
 export interface CommandEngine {
@@ -34,7 +41,9 @@ afterEach(async () => {
 });
 
 /** Closed after each test. `seed` seeds SPOP/SRANDMEMBER/RANDOMKEY (default 1). */
-export async function openCommandEngine(options: EngineOptions & { seed?: number } = {}): Promise<CommandEngine> {
+export async function openCommandEngine(
+  options: EngineOptions & { seed?: number } = {},
+): Promise<CommandEngine> {
   const { seed = 1, ...engineOptions } = options;
   let now = T0;
   const prng = createPrng(seed);
@@ -52,7 +61,11 @@ export async function openCommandEngine(options: EngineOptions & { seed?: number
   return {
     e,
     db: e.db(0),
-    run: (...args) => e.server.execute(client, args.map((a) => toBin(a))),
+    run: (...args) =>
+      e.server.execute(
+        client,
+        args.map((a) => toBin(a)),
+      ),
     fedSince: () => fed.splice(0),
     aof: () => fed.splice(0).map(([, argv]) => argv),
     advance(ms: number): void {

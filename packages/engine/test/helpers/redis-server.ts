@@ -109,7 +109,8 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
     new Promise<void>((resolve, reject) => {
       const check = (exitedEarly: boolean): boolean => {
         if (pattern.test(output)) resolve();
-        else if (exitedEarly) reject(new Error(`redis-server exited before printing ${pattern}:\n${output}`));
+        else if (exitedEarly)
+          reject(new Error(`redis-server exited before printing ${pattern}:\n${output}`));
         else return false;
         return true;
       };
@@ -150,15 +151,24 @@ async function startOnce(options: StartRedisOptions, port: number): Promise<Redi
       if (ownDir) await rm(dir, { recursive: true, force: true });
       const e = exited as { code: number | null; signal: NodeJS.Signals | null };
       const why = `redis-server exited early (code ${e.code}, signal ${e.signal})`;
-      if (/Address already in use/i.test(output)) throw new PortInUseError(`${why}: port ${port} in use`);
+      if (/Address already in use/i.test(output))
+        throw new PortInUseError(`${why}: port ${port} in use`);
       throw new RedisExitedError(`${why}\n${output}`, e.code, e.signal, output);
     }
     const client = await tryPing(port);
     if (client !== null) {
-      return { port, dir, pid: child.pid!, client, log: () => output, waitForLog, stop: async () => {
-        await client.close().catch(() => {});
-        await stop();
-      } };
+      return {
+        port,
+        dir,
+        pid: child.pid!,
+        client,
+        log: () => output,
+        waitForLog,
+        stop: async () => {
+          await client.close().catch(() => {});
+          await stop();
+        },
+      };
     }
     if (Date.now() > deadline) {
       await stop();
@@ -199,7 +209,9 @@ async function tryPing(port: number): Promise<RespClient | null> {
 
 function buildArgs(port: number, dir: string, extra: readonly string[]): string[] {
   // Caller arguments win: drop our default for every directive they set.
-  const overridden = new Set(extra.filter((a) => a.startsWith('--')).map((a) => a.slice(2).toLowerCase()));
+  const overridden = new Set(
+    extra.filter((a) => a.startsWith('--')).map((a) => a.slice(2).toLowerCase()),
+  );
   const defaults: [string, string][] = [
     ['port', String(port)],
     ['bind', '127.0.0.1'],

@@ -10,14 +10,16 @@ import { encodeCommand } from '../../src/aof/aof-buffer.ts';
 import { runOurCheckAof, runRedisCheckAof } from '../interop/interop-helpers.ts';
 
 const hasTool = spawnSync('redis-check-aof', ['--version']).error === undefined;
-if (!hasTool) console.warn('redis-check-aof not installed: the check-aof differential tests are SKIPPED');
+if (!hasTool)
+  console.warn('redis-check-aof not installed: the check-aof differential tests are SKIPPED');
 
 const root = mkdtempSync(join(tmpdir(), 'aofkv-check-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 
 const cmd = (...argv: string[]): Buffer => encodeCommand(argv);
-const cat = (...parts: (Buffer | string)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+const cat = (...parts: (Buffer | string)[]): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
 
 /** Lines that name the program itself differ by design. */
 const normalize = (s: string): string => s.replace(/redis-check-aof/g, 'aofkv check-aof');
@@ -34,14 +36,24 @@ function fixture(files: Record<string, Buffer | string>): [string, string] {
   return [dirs[0]!, dirs[1]!];
 }
 
-async function compare(files: Record<string, Buffer | string>, target: string, flags: string[] = [], stdin = '') {
+async function compare(
+  files: Record<string, Buffer | string>,
+  target: string,
+  flags: string[] = [],
+  stdin = '',
+) {
   const [ours, theirs] = fixture(files);
   const a = await runOurCheckAof([...flags, join(ours, target)], stdin);
   const b = runRedisCheckAof([...flags, join(theirs, target)], stdin);
-  expect(normalize(a.stdout).replaceAll(ours, 'DIR')).toBe(normalize(b.stdout).replaceAll(theirs, 'DIR'));
+  expect(normalize(a.stdout).replaceAll(ours, 'DIR')).toBe(
+    normalize(b.stdout).replaceAll(theirs, 'DIR'),
+  );
   expect(a.code).toBe(b.code);
   for (const name of Object.keys(files)) {
-    expect(readFileSync(join(ours, name)).equals(readFileSync(join(theirs, name))), `${name} after the run`).toBe(true);
+    expect(
+      readFileSync(join(ours, name)).equals(readFileSync(join(theirs, name))),
+      `${name} after the run`,
+    ).toBe(true);
   }
   return a;
 }
@@ -59,7 +71,12 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
   it('Short read: Utility should confirm the AOF is not valid', async () => {
     const truncated = cat(valid, cmd('set', 'foo', 'hello').subarray(0, 20));
     const r = await compare(
-      { 'appendonlydir/appendonly.aof.1.incr.aof': truncated, 'appendonlydir/appendonly.aof.manifest': manifest('file appendonly.aof.1.incr.aof seq 1 type i\n') },
+      {
+        'appendonlydir/appendonly.aof.1.incr.aof': truncated,
+        'appendonlydir/appendonly.aof.manifest': manifest(
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
+        ),
+      },
       'appendonlydir/appendonly.aof.manifest',
     );
     expect(r.stdout).toContain('not valid');
@@ -68,7 +85,10 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
 
   it('Short read: Utility should show the abnormal line num in AOF', async () => {
     const r = await compare(
-      { 'appendonlydir/appendonly.aof.1.incr.aof': cat(cmd('set', 'foo', 'hello'), '!!!'), 'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n' },
+      {
+        'appendonlydir/appendonly.aof.1.incr.aof': cat(cmd('set', 'foo', 'hello'), '!!!'),
+        'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
       'appendonlydir/appendonly.aof.manifest',
     );
     expect(r.stdout).toContain('ok_up_to_line=8');
@@ -76,7 +96,10 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
 
   it('Short read: Utility should be able to fix the AOF', async () => {
     const r = await compare(
-      { 'appendonlydir/appendonly.aof.1.incr.aof': cat(valid, cmd('set', 'x', 'y').subarray(0, 17)), 'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n' },
+      {
+        'appendonlydir/appendonly.aof.1.incr.aof': cat(valid, cmd('set', 'x', 'y').subarray(0, 17)),
+        'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
       'appendonlydir/appendonly.aof.manifest',
       ['--fix'],
       'y\n',
@@ -85,17 +108,33 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
   });
 
   it('declining the --fix prompt leaves the file alone and exits 1', async () => {
-    const r = await compare({ 'appendonly.aof': cat(valid, '*3\r\n$3') }, 'appendonly.aof', ['--fix'], 'n\n');
+    const r = await compare(
+      { 'appendonly.aof': cat(valid, '*3\r\n$3') },
+      'appendonly.aof',
+      ['--fix'],
+      'n\n',
+    );
     expect(r.code).toBe(1);
   });
 
   it('an unfinished MULTI is cut back to before its MULTI', async () => {
-    await compare({ 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')) }, 'appendonly.aof');
-    await compare({ 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')) }, 'appendonly.aof', ['--fix'], 'y\n');
+    await compare(
+      { 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')) },
+      'appendonly.aof',
+    );
+    await compare(
+      { 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')) },
+      'appendonly.aof',
+      ['--fix'],
+      'y\n',
+    );
   });
 
   it('nested MULTI and a stray EXEC are errors', async () => {
-    await compare({ 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('MULTI'), cmd('EXEC')) }, 'appendonly.aof');
+    await compare(
+      { 'appendonly.aof': cat(valid, cmd('MULTI'), cmd('MULTI'), cmd('EXEC')) },
+      'appendonly.aof',
+    );
     await compare({ 'appendonly.aof': cat(valid, cmd('EXEC')) }, 'appendonly.aof');
   });
 
@@ -116,7 +155,8 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
       {
         'appendonlydir/appendonly.aof.1.base.aof': valid,
         'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
-        'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        'appendonlydir/appendonly.aof.manifest':
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       'appendonlydir/appendonly.aof.manifest',
     );
@@ -128,7 +168,8 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
       {
         'appendonlydir/appendonly.aof.1.base.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')),
         'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
-        'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        'appendonlydir/appendonly.aof.manifest':
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       'appendonlydir/appendonly.aof.manifest',
       ['--fix'],
@@ -139,24 +180,39 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
 
   it('Truncate AOF to specific timestamp (all four cut points)', async () => {
     const ts = cat(
-      '#TS:1628217470\r\n', cmd('set', 'foo1', 'bar1'),
-      '#TS:1628217471\r\n', cmd('set', 'foo2', 'bar2'),
-      '#TS:1628217472\r\n', cmd('set', 'foo3', 'bar3'),
+      '#TS:1628217470\r\n',
+      cmd('set', 'foo1', 'bar1'),
+      '#TS:1628217471\r\n',
+      cmd('set', 'foo2', 'bar2'),
+      '#TS:1628217472\r\n',
+      cmd('set', 'foo3', 'bar3'),
       '#TS:1628217473\r\n',
     );
-    const files = { 'appendonlydir/appendonly.aof.1.incr.aof': ts, 'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n' };
+    const files = {
+      'appendonlydir/appendonly.aof.1.incr.aof': ts,
+      'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.incr.aof seq 1 type i\n',
+    };
     for (const t of ['1628217473', '1628217471', '1628217470', '1628217469']) {
       await compare(files, 'appendonlydir/appendonly.aof.manifest', ['--truncate-to-timestamp', t]);
     }
-    await compare(files, 'appendonlydir/appendonly.aof.manifest', ['--truncate-to-timestamp', '12x']);
+    await compare(files, 'appendonlydir/appendonly.aof.manifest', [
+      '--truncate-to-timestamp',
+      '12x',
+    ]);
   });
 
   it('Test redis-check-aof only truncates the last file for Multi Part AOF in truncate-to-timestamp mode', async () => {
     await compare(
       {
-        'appendonlydir/appendonly.aof.1.base.aof': cat('#TS:1628217470\r\n', cmd('set', 'a', '1'), '#TS:1628217475\r\n', cmd('set', 'b', '2')),
+        'appendonlydir/appendonly.aof.1.base.aof': cat(
+          '#TS:1628217470\r\n',
+          cmd('set', 'a', '1'),
+          '#TS:1628217475\r\n',
+          cmd('set', 'b', '2'),
+        ),
         'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
-        'appendonlydir/appendonly.aof.manifest': 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        'appendonlydir/appendonly.aof.manifest':
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       'appendonlydir/appendonly.aof.manifest',
       ['--truncate-to-timestamp', '1628217471'],

@@ -21,7 +21,8 @@ import {
 import { runCliInProcess, spawnCli } from './cli-helpers.ts';
 
 const hasRedisCheckAof = runRedisCheckAof(['--version']).code !== -1;
-if (!hasRedisCheckAof) console.warn('redis-check-aof not installed: cli check-aof is NOT compared with it');
+if (!hasRedisCheckAof)
+  console.warn('redis-check-aof not installed: cli check-aof is NOT compared with it');
 
 const tmp = tempRoot('aofkv-cli-check-');
 afterAll(() => tmp.remove());
@@ -33,7 +34,10 @@ const truncated = cat(valid, cmd('set', 'cut', 'value').subarray(0, 20));
 /** A data dir whose only INCR file is `incr`; returns the dir and its manifest path. */
 function dataDir(incr: Buffer): { dir: string; manifest: string } {
   const dir = tmp.dir();
-  writeFiles(dir, { [INCR]: incr, [`${AOF_DIR}/${MANIFEST}`]: 'file appendonly.aof.1.incr.aof seq 1 type i\n' });
+  writeFiles(dir, {
+    [INCR]: incr,
+    [`${AOF_DIR}/${MANIFEST}`]: 'file appendonly.aof.1.incr.aof seq 1 type i\n',
+  });
   return { dir, manifest: join(dir, AOF_DIR, MANIFEST) };
 }
 
@@ -47,7 +51,9 @@ describe('aofkv check-aof', () => {
     if (hasRedisCheckAof) {
       const theirs = copyDir(dir, tmp.dir('redis'));
       const real = runRedisCheckAof([join(theirs, AOF_DIR, MANIFEST)]);
-      expect(normalizeCheckOutput(r.stdout.toString('latin1'), dir)).toBe(normalizeCheckOutput(real.stdout, theirs));
+      expect(normalizeCheckOutput(r.stdout.toString('latin1'), dir)).toBe(
+        normalizeCheckOutput(real.stdout, theirs),
+      );
     }
   });
 
@@ -67,7 +73,12 @@ describe('aofkv check-aof', () => {
     expect(out).toContain('Continue? [y/N]: ');
     expect(out).toContain('Successfully truncated AOF appendonly.aof.1.incr.aof');
     expect(statSync(join(dir, INCR)).size).toBe(valid.length);
-    const engine = await openEngine({ dir, aofLoadTruncated: false, autoCron: false, readOnly: true });
+    const engine = await openEngine({
+      dir,
+      aofLoadTruncated: false,
+      autoCron: false,
+      readOnly: true,
+    });
     expect(await engine.db(0).get('bar')).toBe('world');
     await engine.close();
   });
@@ -88,10 +99,14 @@ describe('aofkv check-aof', () => {
   });
 
   it('--truncate-to-timestamp cuts at the first later #TS: annotation', async () => {
-    const { dir, manifest } = dataDir(cat('#TS:100\r\n', cmd('set', 'a', '1'), '#TS:200\r\n', cmd('set', 'b', '2')));
+    const { dir, manifest } = dataDir(
+      cat('#TS:100\r\n', cmd('set', 'a', '1'), '#TS:200\r\n', cmd('set', 'b', '2')),
+    );
     const r = await runCliInProcess(['check-aof', '--truncate-to-timestamp', '150', manifest]);
     expect(r.code).toBe(0);
-    expect(r.stdout.toString()).toContain('Successfully truncated AOF appendonly.aof.1.incr.aof to timestamp 150');
+    expect(r.stdout.toString()).toContain(
+      'Successfully truncated AOF appendonly.aof.1.incr.aof to timestamp 150',
+    );
     expect(readFileSync(join(dir, INCR))).toEqual(cat('#TS:100\r\n', cmd('set', 'a', '1')));
   });
 

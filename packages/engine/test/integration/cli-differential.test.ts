@@ -211,7 +211,8 @@ function commandOf(line: string): string | null {
   if (argv === null || argv.length === 0) return null;
   const skip = argv.length > 1 && typeof parseRepeatCount(argv[0]!) === 'number' ? 1 : 0;
   const first = argv[0]!.toLowerCase();
-  if (CLI_LOCAL.has(first) || first.startsWith(':') || parseRepeatCount(argv[0]!) === 'invalid') return null;
+  if (CLI_LOCAL.has(first) || first.startsWith(':') || parseRepeatCount(argv[0]!) === 'invalid')
+    return null;
   return argv[skip]!.toLowerCase();
 }
 
@@ -235,12 +236,16 @@ describe.skipIf(!available)('aofkv shell vs redis-cli (same stdin, same stdout)'
     const missing = new Set<string>();
     for (const line of CANDIDATE_LINES.split('\n').slice(1, -1)) {
       const name = commandOf(line);
-      const deliberatelyUnknown = name !== null && (name.startsWith('nosuch') || /^\d+$/.test(name));
+      const deliberatelyUnknown =
+        name !== null && (name.startsWith('nosuch') || /^\d+$/.test(name));
       if (name === null || deliberatelyUnknown || engine.server.table.has(name)) kept.push(line);
       else missing.add(name);
     }
     await engine.close();
-    if (missing.size > 0) console.info(`cli-differential: not yet implemented, lines left out: ${[...missing].join(' ')}`);
+    if (missing.size > 0)
+      console.info(
+        `cli-differential: not yet implemented, lines left out: ${[...missing].join(' ')}`,
+      );
     input = `${kept.join('\n')}\n`;
     redis = await startRedis();
   });
@@ -253,7 +258,10 @@ describe.skipIf(!available)('aofkv shell vs redis-cli (same stdin, same stdout)'
   it('raw format (stdout is a pipe)', async () => {
     await redis.client.call('FLUSHALL');
     const theirs = await pipeIntoRedisCli(redis.port, input);
-    const ours = await spawnCli(['shell', '--dir', path.join(tmp, 'raw'), '--appendonly', 'no'], input);
+    const ours = await spawnCli(
+      ['shell', '--dir', path.join(tmp, 'raw'), '--appendonly', 'no'],
+      input,
+    );
     expect(theirs.code).toBe(0);
     expect(ours.code).toBe(0);
     expect(ours.stderr).toBe('');
@@ -263,7 +271,10 @@ describe.skipIf(!available)('aofkv shell vs redis-cli (same stdin, same stdout)'
   it('TTY format (redis-cli FAKETTY=1, aofkv --no-raw)', async () => {
     await redis.client.call('FLUSHALL');
     const theirs = await pipeIntoRedisCli(redis.port, input, { fakeTty: true });
-    const ours = await spawnCli(['shell', '--dir', path.join(tmp, 'tty'), '--appendonly', 'no', '--no-raw'], input);
+    const ours = await spawnCli(
+      ['shell', '--dir', path.join(tmp, 'tty'), '--appendonly', 'no', '--no-raw'],
+      input,
+    );
     expect(ours.code).toBe(0);
     expect(ours.stdout.toString('latin1')).toBe(theirs.stdout.toString('latin1'));
   });
@@ -271,7 +282,10 @@ describe.skipIf(!available)('aofkv shell vs redis-cli (same stdin, same stdout)'
   it('with the AOF on (appendfsync always) the replies are the same', async () => {
     await redis.client.call('FLUSHALL');
     const theirs = await pipeIntoRedisCli(redis.port, input);
-    const ours = await spawnCli(['shell', '--dir', path.join(tmp, 'aof'), '--appendonly', 'yes', '--appendfsync', 'always'], input);
+    const ours = await spawnCli(
+      ['shell', '--dir', path.join(tmp, 'aof'), '--appendonly', 'yes', '--appendfsync', 'always'],
+      input,
+    );
     expect(ours.code).toBe(0);
     expect(ours.stdout.toString('latin1')).toBe(theirs.stdout.toString('latin1'));
   });

@@ -50,7 +50,10 @@ async function snapshot(dir: string): Promise<Record<string, { bytes: string; mt
   for (const name of (await readdir(dir, { recursive: true })).sort()) {
     const file = path.join(dir, name);
     const st = await stat(file);
-    out[name] = { bytes: st.isDirectory() ? '<dir>' : (await readFile(file)).toString('base64'), mtimeMs: st.mtimeMs };
+    out[name] = {
+      bytes: st.isDirectory() ? '<dir>' : (await readFile(file)).toString('base64'),
+      mtimeMs: st.mtimeMs,
+    };
   }
   return out;
 }
@@ -74,19 +77,39 @@ describe('aofkv dump', () => {
     expect(Object.keys(doc.dbs)).toEqual(Array.from({ length: 16 }, (_, i) => String(i)));
     expect(doc.dbs['0']).toEqual([
       { key: { base64: 'Yv8=' }, type: 'string', value: { base64: 'w6n/' }, expire_ms: null },
-      { key: 'h', type: 'hash', value: [['f1', 'v1'], ['f2', 'v2']], expire_ms: null },
+      {
+        key: 'h',
+        type: 'hash',
+        value: [
+          ['f1', 'v1'],
+          ['f2', 'v2'],
+        ],
+        expire_ms: null,
+      },
       { key: 'l', type: 'list', value: ['c', 'a', 'b'], expire_ms: null },
       { key: 's', type: 'string', value: 'hello', expire_ms: 4102444800000 },
       { key: 'set', type: 'set', value: ['10', '2', 'a', 'z'], expire_ms: null },
       {
         key: 'z',
         type: 'zset',
-        value: [['j', '-inf'], ['k', 0], ['a', 1], ['c', 1], ['b', 2], ['big', 1.5e300], ['i', 'inf']],
+        value: [
+          ['j', '-inf'],
+          ['k', 0],
+          ['a', 1],
+          ['c', 1],
+          ['b', 2],
+          ['big', 1.5e300],
+          ['i', 'inf'],
+        ],
         expire_ms: null,
       },
     ]);
-    expect(doc.dbs['5']).toEqual([{ key: 'x', type: 'string', value: '\ufeffbom', expire_ms: null }]);
-    expect(doc.dbs['15']).toEqual([{ key: 'counter', type: 'string', value: '1', expire_ms: null }]);
+    expect(doc.dbs['5']).toEqual([
+      { key: 'x', type: 'string', value: '\ufeffbom', expire_ms: null },
+    ]);
+    expect(doc.dbs['15']).toEqual([
+      { key: 'counter', type: 'string', value: '1', expire_ms: null },
+    ]);
   });
 
   it('follows --appenddirname and --appendfilename', async () => {
@@ -95,7 +118,9 @@ describe('aofkv dump', () => {
     expect(w.code).toBe(0);
     const custom = await spawnCli(['dump', '--dir', tmp, ...names]);
     expect(custom.code).toBe(0);
-    expect(custom.stdout.toString()).toContain('"0":[{"key":"k","type":"string","value":"v","expire_ms":null}]');
+    expect(custom.stdout.toString()).toContain(
+      '"0":[{"key":"k","type":"string","value":"v","expire_ms":null}]',
+    );
     const defaults = await spawnCli(['dump', '--dir', tmp]);
     expect(defaults.code).toBe(0);
     expect(defaults.stdout.toString()).toContain('"0":[],');
@@ -128,7 +153,9 @@ describe('aofkv dump', () => {
 
 const haveRedis = haveRedisServer();
 if (!haveRedis) {
-  console.warn('SKIPPED cli-dump interop: redis-server 7.0 is not installed; the dump is NOT being compared with Redis');
+  console.warn(
+    'SKIPPED cli-dump interop: redis-server 7.0 is not installed; the dump is NOT being compared with Redis',
+  );
 }
 
 describe.skipIf(!haveRedis)('aofkv dump vs redis-server loading the same AOF', () => {
@@ -143,14 +170,21 @@ describe.skipIf(!haveRedis)('aofkv dump vs redis-server loading the same AOF', (
     await cp(ours, theirs, { recursive: true });
     const redis = await startRedis({ dir: theirs, args: ['--appendonly', 'yes'] });
     try {
-      expect(d.stdout.toString('utf8')).toBe(`${dumpKeyspace(await readRedisKeyspace(redis.client))}\n`);
+      expect(d.stdout.toString('utf8')).toBe(
+        `${dumpKeyspace(await readRedisKeyspace(redis.client))}\n`,
+      );
     } finally {
       await redis.stop();
     }
   });
 });
 
-const hooks: KeyspaceHooks = { nowMs: () => 0, isLoading: () => true, onKeyExpired: () => {}, signalModifiedKey: () => {} };
+const hooks: KeyspaceHooks = {
+  nowMs: () => 0,
+  isLoading: () => true,
+  onKeyExpired: () => {},
+  signalModifiedKey: () => {},
+};
 
 /** Rebuild a live server's 16 databases as Db objects, through ordinary commands. */
 async function readRedisKeyspace(client: RespClient): Promise<Db[]> {

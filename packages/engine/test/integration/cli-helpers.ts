@@ -39,14 +39,21 @@ export function memoryIo(input: string | Buffer, env: Record<string, string> = {
 }
 
 /** `aofkv <argv>` in this process, stdin from `input` (a latin1 byte string or a Buffer). */
-export async function runCliInProcess(argv: string[], input: string | Buffer = ''): Promise<CliResult> {
+export async function runCliInProcess(
+  argv: string[],
+  input: string | Buffer = '',
+): Promise<CliResult> {
   const m = memoryIo(input);
   const code = await runCli(argv, m.io);
   return { code, stdout: m.stdout(), stderr: m.stderr() };
 }
 
 /** `aofkv <argv>` as a child process with stdin from `input`, stdout/stderr piped. */
-export function spawnCli(argv: string[], input: string | Buffer = '', env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+export function spawnCli(
+  argv: string[],
+  input: string | Buffer = '',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliResult> {
   return collect(
     spawn(process.execPath, ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, ...argv], {
       cwd: REPO_ROOT,
@@ -66,22 +73,38 @@ export function haveRedisCli(): boolean {
  * Pipe `input` into `redis-cli -p port`. stdout is a pipe, so redis-cli prints its raw format;
  * with `fakeTty` it gets FAKETTY=1, its own switch for the TTY format on a pipe (redis-cli.c main).
  */
-export function pipeIntoRedisCli(port: number, input: string | Buffer, options: { fakeTty?: boolean } = {}): Promise<CliResult> {
+export function pipeIntoRedisCli(
+  port: number,
+  input: string | Buffer,
+  options: { fakeTty?: boolean } = {},
+): Promise<CliResult> {
   const env = { ...process.env };
   if (options.fakeTty === true) env['FAKETTY'] = '1';
   else delete env['FAKETTY'];
-  return collect(spawn('redis-cli', ['-p', String(port)], { env, stdio: ['pipe', 'pipe', 'pipe'] }), input);
+  return collect(
+    spawn('redis-cli', ['-p', String(port)], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+    input,
+  );
 }
 
 /** Feed `input` to a piped child's stdin and gather its exit code, stdout and stderr. */
-function collect(child: ChildProcessWithoutNullStreams, input: string | Buffer): Promise<CliResult> {
+function collect(
+  child: ChildProcessWithoutNullStreams,
+  input: string | Buffer,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.once('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     child.stdin.end(typeof input === 'string' ? Buffer.from(input, 'latin1') : input);
   });
 }

@@ -79,7 +79,7 @@ describe('aofkv shell (child process, piped stdin)', () => {
     expect(r.stdout).toEqual(Buffer.from([0xff, 0xfe, 0x80, 0x0a, 0x00, 0x0d, 0xc3, 0x0a]));
   });
 
-  it('persists writes in the AOF: a second session sees the first one\'s data; quit stops reading', async () => {
+  it("persists writes in the AOF: a second session sees the first one's data; quit stops reading", async () => {
     const first = await spawnCli(
       ['shell', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'always'],
       'set greeting "hi there"\nrpush l a b c\nquit\nset never 1\n',
@@ -89,13 +89,19 @@ describe('aofkv shell (child process, piped stdin)', () => {
     expect(first.stdout.toString()).toBe('OK\n3\n');
     expect(await readdir(tmp)).toEqual(['appendonlydir']);
 
-    const second = await spawnCli(['shell', '--dir', tmp, '--appendonly', 'yes'], 'get greeting\nlrange l 0 -1\nexists never\n');
+    const second = await spawnCli(
+      ['shell', '--dir', tmp, '--appendonly', 'yes'],
+      'get greeting\nlrange l 0 -1\nexists never\n',
+    );
     expect(second.code).toBe(0);
     expect(second.stdout.toString()).toBe('hi there\na\nb\nc\n0\n');
   });
 
   it('--no-raw prints the TTY format through a pipe', async () => {
-    const r = await spawnCli(['shell', '--dir', tmp, '--appendonly', 'no', '--no-raw'], 'echo x\nexec\nping\n');
+    const r = await spawnCli(
+      ['shell', '--dir', tmp, '--appendonly', 'no', '--no-raw'],
+      'echo x\nexec\nping\n',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe('"x"\n(error) ERR EXEC without MULTI\nPONG\n');
   });
@@ -110,10 +116,14 @@ describe('aofkv shell (child process, piped stdin)', () => {
   });
 
   it('on SIGINT stops reading, closes the engine and exits 130; what was acknowledged is kept', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, 'shell', '--dir', tmp], {
-      cwd: REPO_ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, 'shell', '--dir', tmp],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     const acknowledged = new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => {
@@ -121,7 +131,9 @@ describe('aofkv shell (child process, piped stdin)', () => {
         if (out === 'OK\n') resolve();
       });
     });
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('close', (code) => resolve(code)),
+    );
     child.stdin.write('set k v\n'); // stdin stays open: the shell is waiting for more
     await acknowledged;
     child.kill('SIGINT');
@@ -135,7 +147,12 @@ describe('aofkv shell (in-process failure paths)', () => {
   it('stops with exit code 1 when the AOF fails under appendfsync always; the failed write is not acknowledged', async () => {
     const m = memoryIo('ping\nset a 1\nping\n');
     const code = await runShell(['--appendfsync', 'always'], m.io, async (options) => {
-      const sim = await openSimEngine({ appendfsync: options.appendfsync, logger: options.logger, dir: '/data', appendonly: true });
+      const sim = await openSimEngine({
+        appendfsync: options.appendfsync,
+        logger: options.logger,
+        dir: '/data',
+        appendonly: true,
+      });
       sim.fs.faults.add({ op: 'write', error: 'EIO' });
       return sim.engine;
     });
@@ -164,7 +181,11 @@ describe('aofkv shell (interactive: stdin is a terminal)', () => {
     const m = memoryIo('', { AOFKV_HISTFILE: histfile });
     const stdout = Object.assign(m.io.stdout, { isTTY: true as const });
     const prompts = promptCounter(stdout);
-    const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], { ...m.io, stdin, stdout });
+    const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], {
+      ...m.io,
+      stdin,
+      stdout,
+    });
     // Type each line once the previous reply and the next prompt are on the screen, as a person
     // would; lines typed ahead are echoed by readline before the replies arrive.
     const lines = ['echo "a b"', 'select 3', 'multi', 'ping', 'exec', 'get nope', 'quit'];
@@ -175,7 +196,10 @@ describe('aofkv shell (interactive: stdin is a terminal)', () => {
     expect(await done).toBe(0);
     // Without readline's cursor control sequences the screen reads like a redis-cli session.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's ESC sequences
-    const screen = m.stdout().toString('latin1').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    const screen = m
+      .stdout()
+      .toString('latin1')
+      .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(screen).toBe(
       'aofkv> echo "a b"\r\n"a b"\n' +
         'aofkv> select 3\r\nOK\n' +
@@ -193,7 +217,10 @@ describe('aofkv shell (interactive: stdin is a terminal)', () => {
     await writeFile(histfile, 'old one\nold two\n');
     const stdin = Object.assign(new PassThrough(), { isTTY: true as const });
     const m = memoryIo('', { AOFKV_HISTFILE: histfile });
-    const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], { ...m.io, stdin });
+    const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], {
+      ...m.io,
+      stdin,
+    });
     stdin.write('ping\r');
     stdin.end();
     expect(await done).toBe(0);

@@ -19,10 +19,14 @@ describe('build guards', () => {
   });
 
   it('the built dist/ runs an engine, a rewrite on the writer thread and a reload with plain node', () => {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/engine')], {
-      cwd: root,
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/engine')],
+      {
+        cwd: root,
+        stdio: 'pipe',
+      },
+    );
     const dir = mkdtempSync(join(tmpdir(), 'aofkv-dist-'));
     try {
       const script = `

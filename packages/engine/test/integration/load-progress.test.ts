@@ -53,7 +53,11 @@ describe('openEngine onLoadProgress', () => {
       if (loading) setImmediate(tick);
     };
     setImmediate(tick);
-    const engine = await openEngine({ dir, readOnly: true, onLoadProgress: (p) => reports.push(p) });
+    const engine = await openEngine({
+      dir,
+      readOnly: true,
+      onLoadProgress: (p) => reports.push(p),
+    });
     loading = false;
     try {
       expect(await engine.db(0).dbsize()).toBe(COMMANDS);
@@ -97,7 +101,9 @@ describe('openEngine onLoadProgress', () => {
     try {
       await engine.debugLoadAof();
       expect(samples.length).toBeGreaterThan(10);
-      const mid = samples.find((s) => Number(s.loading_loaded_bytes) > 0 && Number(s.loading_loaded_bytes) < totalBytes)!;
+      const mid = samples.find(
+        (s) => Number(s.loading_loaded_bytes) > 0 && Number(s.loading_loaded_bytes) < totalBytes,
+      )!;
       expect(mid).toBeDefined();
       expect(mid.loading_total_bytes).toBe(totalBytes);
       expect(mid.loading_loaded_perc).toMatch(/^\d+\.\d\d%$/);
@@ -109,7 +115,9 @@ describe('openEngine onLoadProgress', () => {
       expect(engine.aof!.info().loading_total_bytes).toBeUndefined();
       const getReply = await during.get;
       expect(getReply).toBeInstanceOf(ReplyError);
-      expect((getReply as ReplyError).message).toBe('LOADING Redis is loading the dataset in memory');
+      expect((getReply as ReplyError).message).toBe(
+        'LOADING Redis is loading the dataset in memory',
+      );
       expect(await during.info).toMatch(/\r\nloading:1\r\n[\s\S]*loading_total_bytes:\d+\r\n/);
       expect(await engine.db(0).dbsize()).toBe(COMMANDS);
     } finally {
@@ -130,8 +138,16 @@ describe('commands while loading', () => {
       dir,
       autoCron: false,
       onLoadProgress: (p) => {
-        if (engine !== null && during.ping === undefined && p.loadedBytes > 0 && p.loadedBytes < p.totalBytes) {
-          during.ping = engine.db(0).command('ping').catch((e: unknown) => e);
+        if (
+          engine !== null &&
+          during.ping === undefined &&
+          p.loadedBytes > 0 &&
+          p.loadedBytes < p.totalBytes
+        ) {
+          during.ping = engine
+            .db(0)
+            .command('ping')
+            .catch((e: unknown) => e);
         }
       },
     });
@@ -147,7 +163,10 @@ describe('commands while loading', () => {
 });
 
 /** A stream that says it is a terminal, collecting what is written to it. */
-function fakeTerminal(isTTY: boolean): { stream: PassThrough & { isTTY: boolean; columns: number }; text: () => string } {
+function fakeTerminal(isTTY: boolean): {
+  stream: PassThrough & { isTTY: boolean; columns: number };
+  text: () => string;
+} {
   const stream = Object.assign(new PassThrough(), { isTTY, columns: 100 });
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));

@@ -22,7 +22,13 @@ const MB = 1024 * 1024;
 /** The real file system, remembering the largest buffer anything read into. */
 class RecordingFs extends NodeFileSystem {
   largestReadBuffer = 0;
-  override read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+  override read(
+    fd: number,
+    buf: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): number {
     this.largestReadBuffer = Math.max(this.largestReadBuffer, buf.length);
     return super.read(fd, buf, offset, length, position);
   }
@@ -46,20 +52,35 @@ async function load(dir: string, aofLoadTruncated = true): Promise<Loaded> {
   const started = performance.now();
   let outcome: Loaded['outcome'];
   try {
-    const engine = await openEngine({ dir, fs, aofLoadTruncated, autoCron: false, onLoadProgress: sample, logger: sample });
+    const engine = await openEngine({
+      dir,
+      fs,
+      aofLoadTruncated,
+      autoCron: false,
+      onLoadProgress: sample,
+      logger: sample,
+    });
     outcome = { kind: 'up', engine };
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
     outcome = { kind: 'refused', error: err };
   }
   sample();
-  return { outcome, largestReadBuffer: fs.largestReadBuffer, rssGrowth: rssPeak - rssBefore, elapsedMs: performance.now() - started };
+  return {
+    outcome,
+    largestReadBuffer: fs.largestReadBuffer,
+    rssGrowth: rssPeak - rssBefore,
+    elapsedMs: performance.now() - started,
+  };
 }
 
 /** A data dir with `incr` as its only INCR file. */
 function dataDir(incr: Buffer): string {
   const dir = tmp.dir();
-  writeFiles(dir, { [INCR]: incr, [`${AOF_DIR}/${MANIFEST}`]: 'file appendonly.aof.1.incr.aof seq 1 type i\n' });
+  writeFiles(dir, {
+    [INCR]: incr,
+    [`${AOF_DIR}/${MANIFEST}`]: 'file appendonly.aof.1.incr.aof seq 1 type i\n',
+  });
   return dir;
 }
 
@@ -92,7 +113,9 @@ describe('loader: declared sizes beyond the file', () => {
       expect(r.rssGrowth).toBeLessThan(64 * MB);
 
       const refused = await expectRefused(damaged, 'ERR_AOF_TRUNCATED', false);
-      expect(refused.outcome.kind === 'refused' && refused.outcome.error.message).toMatch(/Unexpected end of file/);
+      expect(refused.outcome.kind === 'refused' && refused.outcome.error.message).toMatch(
+        /Unexpected end of file/,
+      );
     });
   }
 
@@ -125,7 +148,9 @@ describe('loader: counts and lengths out of range are format errors', () => {
     it(`${name}: ERR_AOF_BAD_FORMAT even with aofLoadTruncated`, async () => {
       const r = await expectRefused(cat(valid, tail), 'ERR_AOF_BAD_FORMAT');
       expect(r.outcome.kind === 'refused' && r.outcome.error.message).toMatch(
-        new RegExp(`Bad file format reading the append only file appendonly\\.aof\\.1\\.incr\\.aof at offset ${valid.length + badAt}:`),
+        new RegExp(
+          `Bad file format reading the append only file appendonly\\.aof\\.1\\.incr\\.aof at offset ${valid.length + badAt}:`,
+        ),
       );
     });
   }
@@ -164,7 +189,8 @@ describe('loader: a 100 MB line without a newline', () => {
       try {
         if (code === null) {
           expect(r.outcome.kind).toBe('up');
-          if (r.outcome.kind === 'up') expect(await r.outcome.engine.db(0).get('foo')).toBe('hello');
+          if (r.outcome.kind === 'up')
+            expect(await r.outcome.engine.db(0).get('foo')).toBe('hello');
           expect(statSync(join(dir, INCR)).size).toBe(size - 100 * MB); // back to the last command
         } else {
           expect(r.outcome.kind === 'refused' && r.outcome.error.code).toBe(code);

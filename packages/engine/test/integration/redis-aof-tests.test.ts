@@ -40,7 +40,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine, type Engine, type EngineOptions } from '../../src/engine.ts';
 import { EngineError } from '../../src/errors.ts';
 import { dumpKeyspace } from '../../src/cli/dump.ts';
-import { AOF_DIR, cat, cmd, readManifest, runOurCheckAof, tempRoot, writeFiles } from '../interop/interop-helpers.ts';
+import {
+  AOF_DIR,
+  cat,
+  cmd,
+  readManifest,
+  runOurCheckAof,
+  tempRoot,
+  writeFiles,
+} from '../interop/interop-helpers.ts';
 
 const tmp = tempRoot('aofkv-redis-tests-');
 afterAll(() => tmp.remove());
@@ -69,10 +77,16 @@ async function startAof(dir: string, options: EngineOptions = {}): Promise<Opene
 }
 
 /** start_server_aof on a directory the server must refuse: the typed error and the log lines. */
-async function refusedStart(dir: string, options: EngineOptions = {}): Promise<{ error: EngineError; logs: string[] }> {
+async function refusedStart(
+  dir: string,
+  options: EngineOptions = {},
+): Promise<{ error: EngineError; logs: string[] }> {
   const logs: string[] = [];
   try {
-    const engine = await startAof(dir, { ...options, logger: (_level, message) => logs.push(message) });
+    const engine = await startAof(dir, {
+      ...options,
+      logger: (_level, message) => logs.push(message),
+    });
     await engine.engine.close();
   } catch (err) {
     if (err instanceof EngineError) return { error: err, logs };
@@ -103,7 +117,9 @@ describe('aof.tcl', () => {
       const dir = tmp.dir();
       createIncrAof(dir, cat(cmd('set', 'foo', 'hello'), cmd('multi'), cmd('set', 'bar', 'world')));
       const { engine, logs } = await startAof(dir, { aofLoadTruncated: true });
-      expect(logs).toContain('Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof');
+      expect(logs).toContain(
+        'Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof',
+      );
       expect(await engine.db(0).get('foo')).toBe('hello');
       expect(await engine.db(0).get('bar')).toBe(null);
       await engine.close();
@@ -121,8 +137,14 @@ describe('aof.tcl', () => {
 
     it('Short read: Server should start if load-truncated is yes', async () => {
       opened = await startAof(dir, { aofLoadTruncated: true });
-      expect(opened.logs.some((l) => l.includes('short read while loading the AOF file appendonly.aof.1.incr.aof'))).toBe(true);
-      expect(opened.logs).toContain('AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled');
+      expect(
+        opened.logs.some((l) =>
+          l.includes('short read while loading the AOF file appendonly.aof.1.incr.aof'),
+        ),
+      ).toBe(true);
+      expect(opened.logs).toContain(
+        'AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled',
+      );
       expect(statSync(join(dir, INCR1)).size).toBe(5 * cmd('incr', 'foo').length);
     });
 
@@ -160,7 +182,9 @@ describe('aof.tcl', () => {
     const { error, logs } = await refusedStart(dir, { aofLoadTruncated: false });
     expect(error.code).toBe('ERR_AOF_TRUNCATED');
     expect(error.message).toMatch(/Unexpected end of file reading the append only file/);
-    expect(logs).toContain('Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof');
+    expect(logs).toContain(
+      'Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof',
+    );
   });
 
   it('Short read: Server should have logged an error', async () => {
@@ -197,7 +221,12 @@ describe('aof.tcl', () => {
   describe('AOF+SPOP (SPOP rewrites its argv while replaying)', () => {
     const dir = tmp.dir();
     let opened: Opened;
-    beforeAll(() => createIncrAof(dir, cat(cmd('sadd', 'set', 'foo'), cmd('sadd', 'set', 'bar'), cmd('spop', 'set'))));
+    beforeAll(() =>
+      createIncrAof(
+        dir,
+        cat(cmd('sadd', 'set', 'foo'), cmd('sadd', 'set', 'bar'), cmd('spop', 'set')),
+      ),
+    );
     afterAll(async () => opened?.engine.close());
 
     it('AOF+SPOP: Server should have been started', async () => {
@@ -213,7 +242,15 @@ describe('aof.tcl', () => {
     const dir = tmp.dir();
     let opened: Opened;
     beforeAll(() =>
-      createIncrAof(dir, cat(cmd('sadd', 'set', 'foo'), cmd('sadd', 'set', 'bar'), cmd('sadd', 'set', 'gah'), cmd('spop', 'set', '2'))),
+      createIncrAof(
+        dir,
+        cat(
+          cmd('sadd', 'set', 'foo'),
+          cmd('sadd', 'set', 'bar'),
+          cmd('sadd', 'set', 'gah'),
+          cmd('spop', 'set', '2'),
+        ),
+      ),
     );
     afterAll(async () => opened?.engine.close());
 
@@ -230,7 +267,14 @@ describe('aof.tcl', () => {
     const dir = tmp.dir();
     let opened: Opened;
     beforeAll(() =>
-      createIncrAof(dir, cat(cmd('rpush', 'list', 'foo'), cmd('pexpireat', 'list', '1000'), cmd('rpush', 'list', 'bar'))),
+      createIncrAof(
+        dir,
+        cat(
+          cmd('rpush', 'list', 'foo'),
+          cmd('pexpireat', 'list', '1000'),
+          cmd('rpush', 'list', 'bar'),
+        ),
+      ),
     );
     afterAll(async () => opened?.engine.close());
 
@@ -238,7 +282,9 @@ describe('aof.tcl', () => {
       opened = await startAof(dir, { aofLoadTruncated: false });
       // Nothing expires while loading: the past PEXPIREAT is only stored and the second RPUSH
       // appends to the same key.
-      expect(JSON.parse(dump(opened.engine)).dbs['0']).toEqual([{ key: 'list', type: 'list', value: ['foo', 'bar'], expire_ms: 1000 }]);
+      expect(JSON.parse(dump(opened.engine)).dbs['0']).toEqual([
+        { key: 'list', type: 'list', value: ['foo', 'bar'], expire_ms: 1000 },
+      ]);
     });
 
     it('AOF+EXPIRE: List should be empty', async () => {
@@ -253,7 +299,9 @@ describe('aof.tcl', () => {
     expect(await db.set('x', '10')).toBe('OK');
     expect(await db.expire('x', -1)).toBe(1);
     await engine.close();
-    expect(readFileSync(join(dir, INCR1), 'latin1').endsWith(cmd('DEL', 'x').toString('latin1'))).toBe(true);
+    expect(
+      readFileSync(join(dir, INCR1), 'latin1').endsWith(cmd('DEL', 'x').toString('latin1')),
+    ).toBe(true);
   });
 
   it('GETEX should not append to AOF', async () => {
@@ -269,7 +317,10 @@ describe('aof.tcl', () => {
 
   it('Unknown command: Server should have logged an error', async () => {
     const dir = tmp.dir();
-    createIncrAof(dir, cat(cmd('set', 'foo', 'hello'), cmd('bla', 'foo', 'hello'), cmd('set', 'foo', 'hello')));
+    createIncrAof(
+      dir,
+      cat(cmd('set', 'foo', 'hello'), cmd('bla', 'foo', 'hello'), cmd('set', 'foo', 'hello')),
+    );
     const { error, logs } = await refusedStart(dir, { aofLoadTruncated: true });
     expect(error.code).toBe('ERR_AOF_UNKNOWN_COMMAND');
     expect(logs.at(-1)).toMatch(/Unknown command 'bla' reading the append only file/);
@@ -278,7 +329,14 @@ describe('aof.tcl', () => {
   describe('LMPOP with the AOF', () => {
     const dir = tmp.dir();
     beforeAll(() =>
-      createIncrAof(dir, cat(cmd('lpush', 'mylist', 'a', 'b', 'c'), cmd('rpush', 'mylist2', '1', '2', '3'), cmd('lpush', 'mylist3', 'a', 'b', 'c', 'd', 'e'))),
+      createIncrAof(
+        dir,
+        cat(
+          cmd('lpush', 'mylist', 'a', 'b', 'c'),
+          cmd('rpush', 'mylist2', '1', '2', '3'),
+          cmd('lpush', 'mylist3', 'a', 'b', 'c', 'd', 'e'),
+        ),
+      ),
     );
 
     it('AOF+LMPOP/BLMPOP: pop elements from the list', async () => {
@@ -288,12 +346,24 @@ describe('aof.tcl', () => {
       // or filled first where Redis's client was blocked).
       expect(await db.lmpop(1, 'mylist', 'left', 'count', 1)).toEqual(['mylist', ['c']]);
       expect(await db.lmpop(1, 'mylist', 'left', 'count', 10)).toEqual(['mylist', ['b', 'a']]);
-      expect(await db.lmpop(2, 'mylist', 'mylist2', 'right', 'count', 10)).toEqual(['mylist2', ['3', '2', '1']]);
+      expect(await db.lmpop(2, 'mylist', 'mylist2', 'right', 'count', 10)).toEqual([
+        'mylist2',
+        ['3', '2', '1'],
+      ]);
       expect(await db.lmpop(2, 'mylist', 'mylist2', 'right', 'count', 2)).toBe(null);
       await db.lpush('mylist2', 'a', 'b', 'c');
-      expect(await db.lmpop(2, 'mylist', 'mylist2', 'left', 'count', 2)).toEqual(['mylist2', ['c', 'b']]);
-      expect(await db.lmpop(3, 'mylist', 'mylist2', 'mylist3', 'left', 'count', 1)).toEqual(['mylist2', ['a']]);
-      expect(await db.lmpop(3, 'mylist', 'mylist2', 'mylist3', 'right', 'count', 3)).toEqual(['mylist3', ['a', 'b', 'c']]);
+      expect(await db.lmpop(2, 'mylist', 'mylist2', 'left', 'count', 2)).toEqual([
+        'mylist2',
+        ['c', 'b'],
+      ]);
+      expect(await db.lmpop(3, 'mylist', 'mylist2', 'mylist3', 'left', 'count', 1)).toEqual([
+        'mylist2',
+        ['a'],
+      ]);
+      expect(await db.lmpop(3, 'mylist', 'mylist2', 'mylist3', 'right', 'count', 3)).toEqual([
+        'mylist3',
+        ['a', 'b', 'c'],
+      ]);
       await engine.close();
     });
 
@@ -322,13 +392,42 @@ describe('aof.tcl', () => {
       const { engine } = await startAof(dir, { aofLoadTruncated: false });
       const db = engine.db(0);
       expect(await db.zmpop(1, 'myzset', 'min', 'count', 1)).toEqual(['myzset', [['one', '1']]]);
-      expect(await db.zmpop(1, 'myzset', 'min', 'count', 10)).toEqual(['myzset', [['two', '2'], ['three', '3']]]);
-      expect(await db.zmpop(2, 'myzset', 'myzset2', 'max', 'count', 10)).toEqual(['myzset2', [['six', '6'], ['five', '5'], ['four', '4']]]);
+      expect(await db.zmpop(1, 'myzset', 'min', 'count', 10)).toEqual([
+        'myzset',
+        [
+          ['two', '2'],
+          ['three', '3'],
+        ],
+      ]);
+      expect(await db.zmpop(2, 'myzset', 'myzset2', 'max', 'count', 10)).toEqual([
+        'myzset2',
+        [
+          ['six', '6'],
+          ['five', '5'],
+          ['four', '4'],
+        ],
+      ]);
       expect(await db.zmpop(2, 'myzset', 'myzset2', 'max', 'count', 2)).toBe(null);
       await db.zadd('myzset2', 1, 'one', 2, 'two', 3, 'three');
-      expect(await db.zmpop(2, 'myzset', 'myzset2', 'min', 'count', 2)).toEqual(['myzset2', [['one', '1'], ['two', '2']]]);
-      expect(await db.zmpop(3, 'myzset', 'myzset2', 'myzset3', 'min', 'count', 1)).toEqual(['myzset2', [['three', '3']]]);
-      expect(await db.zmpop(3, 'myzset', 'myzset2', 'myzset3', 'max', 'count', 3)).toEqual(['myzset3', [['five', '5'], ['four', '4'], ['three', '3']]]);
+      expect(await db.zmpop(2, 'myzset', 'myzset2', 'min', 'count', 2)).toEqual([
+        'myzset2',
+        [
+          ['one', '1'],
+          ['two', '2'],
+        ],
+      ]);
+      expect(await db.zmpop(3, 'myzset', 'myzset2', 'myzset3', 'min', 'count', 1)).toEqual([
+        'myzset2',
+        [['three', '3']],
+      ]);
+      expect(await db.zmpop(3, 'myzset', 'myzset2', 'myzset3', 'max', 'count', 3)).toEqual([
+        'myzset3',
+        [
+          ['five', '5'],
+          ['four', '4'],
+          ['three', '3'],
+        ],
+      ]);
       await engine.close();
     });
 
@@ -350,7 +449,9 @@ describe('aof.tcl', () => {
     expect(readFileSync(join(dir, INCR1), 'latin1')).toMatch(/^#TS:\d+\r\n/);
     await db.command('bgrewriteaof');
     await engine.aof!.waitForRewrite();
-    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(/^#TS:\d+\r\n/);
+    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
+      /^#TS:\d+\r\n/,
+    );
     await engine.close();
   });
 
@@ -360,9 +461,13 @@ describe('aof.tcl', () => {
       createIncrAof(
         dir,
         cat(
-          '#TS:1628217470\r\n', cmd('set', 'foo1', 'bar1'),
-          '#TS:1628217471\r\n', cmd('set', 'foo2', 'bar2'),
-          '#TS:1628217472\r\n', '#TS:1628217473\r\n', cmd('set', 'foo3', 'bar3'),
+          '#TS:1628217470\r\n',
+          cmd('set', 'foo1', 'bar1'),
+          '#TS:1628217471\r\n',
+          cmd('set', 'foo2', 'bar2'),
+          '#TS:1628217472\r\n',
+          '#TS:1628217473\r\n',
+          cmd('set', 'foo3', 'bar3'),
           '#TS:1628217474\r\n',
         ),
       ),
@@ -371,7 +476,10 @@ describe('aof.tcl', () => {
     async function values(): Promise<(string | null)[]> {
       const { engine } = await startAof(dir);
       const db = engine.db(0);
-      const out = [await db.get('foo1'), await db.get('foo2'), await db.get('foo3')] as (string | null)[];
+      const out = [await db.get('foo1'), await db.get('foo2'), await db.get('foo3')] as (
+        | string
+        | null
+      )[];
       await engine.close();
       return out;
     }
@@ -381,7 +489,8 @@ describe('aof.tcl', () => {
     });
 
     it('Truncate AOF to specific timestamp', async () => {
-      const truncate = (ts: string) => runOurCheckAof(['--truncate-to-timestamp', ts, join(dir, MANIFEST)]);
+      const truncate = (ts: string) =>
+        runOurCheckAof(['--truncate-to-timestamp', ts, join(dir, MANIFEST)]);
       expect((await truncate('1628217473')).code).toBe(0);
       expect(await values()).toEqual(['bar1', 'bar2', 'bar3']);
       expect((await truncate('1628217471')).code).toBe(0);
@@ -401,7 +510,11 @@ describe('aof-multi-part.tcl', () => {
   const I3 = `${AOF_DIR}/appendonly.aof.3.incr.aof`;
 
   /** A manifest fixture Redis refuses: aofkv must refuse it with this code and message. */
-  async function expectRefused(files: Record<string, Buffer | string>, message: RegExp, code = 'ERR_AOF_MANIFEST'): Promise<void> {
+  async function expectRefused(
+    files: Record<string, Buffer | string>,
+    message: RegExp,
+    code = 'ERR_AOF_MANIFEST',
+  ): Promise<void> {
     const dir = tmp.dir();
     writeFiles(dir, files);
     const { error } = await refusedStart(dir);
@@ -417,7 +530,8 @@ describe('aof-multi-part.tcl', () => {
       {
         [B1]: k1,
         [I2]: k2,
-        [MANIFEST]: 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+        [MANIFEST]:
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
       },
       /appendonly\.aof\.1\.incr\.aof .*No such file or directory/,
       'ERR_AOF_MISSING_FILE',
@@ -426,14 +540,24 @@ describe('aof-multi-part.tcl', () => {
 
   it("Multi Part AOF can't load data when the sequence not increase monotonically", async () => {
     await expectRefused(
-      { [INCR1]: k1, [I2]: k2, [MANIFEST]: 'file appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.incr.aof seq 1 type i\n' },
+      {
+        [INCR1]: k1,
+        [I2]: k2,
+        [MANIFEST]:
+          'file appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
       /Found a non-monotonic sequence number/,
     );
   });
 
   it("Multi Part AOF can't load data when there are blank lines in the manifest file", async () => {
     await expectRefused(
-      { [INCR1]: k1, [I3]: k2, [MANIFEST]: 'file appendonly.aof.1.incr.aof seq 1 type i\n\nfile appendonly.aof.3.incr.aof seq 3 type i\n' },
+      {
+        [INCR1]: k1,
+        [I3]: k2,
+        [MANIFEST]:
+          'file appendonly.aof.1.incr.aof seq 1 type i\n\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+      },
       /Invalid AOF manifest file format/,
     );
   });
@@ -444,34 +568,68 @@ describe('aof-multi-part.tcl', () => {
         [B1]: k1,
         [`${AOF_DIR}/appendonly.aof.2.base.aof`]: k1,
         [INCR1]: k2,
-        [MANIFEST]: 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        [MANIFEST]:
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       /Found duplicate base file information/,
     );
   });
 
   it("Multi Part AOF can't load data when the manifest format is wrong (type unknown)", async () => {
-    await expectRefused({ [B1]: k1, [INCR1]: k2, [MANIFEST]: 'file appendonly.aof.1.base.aof seq 1 type x\nfile appendonly.aof.1.incr.aof seq 1 type i\n' }, /Unknown AOF file type/);
+    await expectRefused(
+      {
+        [B1]: k1,
+        [INCR1]: k2,
+        [MANIFEST]:
+          'file appendonly.aof.1.base.aof seq 1 type x\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
+      /Unknown AOF file type/,
+    );
   });
 
   it("Multi Part AOF can't load data when the manifest format is wrong (missing key)", async () => {
-    await expectRefused({ [B1]: k1, [INCR1]: k2, [MANIFEST]: 'filx appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' }, /Invalid AOF manifest file format/);
+    await expectRefused(
+      {
+        [B1]: k1,
+        [INCR1]: k2,
+        [MANIFEST]:
+          'filx appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
+      /Invalid AOF manifest file format/,
+    );
   });
 
   it("Multi Part AOF can't load data when the manifest format is wrong (line too short)", async () => {
-    await expectRefused({ [B1]: k1, [INCR1]: k2, [MANIFEST]: 'file appendonly.aof.1.base.aof type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n' }, /Invalid AOF manifest file format/);
+    await expectRefused(
+      {
+        [B1]: k1,
+        [INCR1]: k2,
+        [MANIFEST]:
+          'file appendonly.aof.1.base.aof type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      },
+      /Invalid AOF manifest file format/,
+    );
   });
 
   it("Multi Part AOF can't load data when the manifest format is wrong (line too long)", async () => {
     await expectRefused(
-      { [B1]: k1, [INCR1]: k2, [MANIFEST]: `file ${'a'.repeat(1100)}.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n` },
+      {
+        [B1]: k1,
+        [INCR1]: k2,
+        [MANIFEST]: `file ${'a'.repeat(1100)}.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n`,
+      },
       /The AOF manifest file contains too long line/,
     );
   });
 
   it("Multi Part AOF can't load data when the manifest format is wrong (odd parameter)", async () => {
     await expectRefused(
-      { [B1]: k1, [INCR1]: k2, [MANIFEST]: 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i newkey\n' },
+      {
+        [B1]: k1,
+        [INCR1]: k2,
+        [MANIFEST]:
+          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i newkey\n',
+      },
       /Invalid AOF manifest file format/,
     );
   });
@@ -497,7 +655,12 @@ describe('aof-multi-part.tcl', () => {
   /** k1..k3 from base 1, incr 1 and incr 3, with the given manifest. */
   async function loadK123(manifest: string, incr1: Buffer = k2): Promise<(string | null)[]> {
     const dir = tmp.dir();
-    writeFiles(dir, { [B1]: k1, [INCR1]: incr1, [I3]: cmd('set', 'k3', 'v3'), [MANIFEST]: manifest });
+    writeFiles(dir, {
+      [B1]: k1,
+      [INCR1]: incr1,
+      [I3]: cmd('set', 'k3', 'v3'),
+      [MANIFEST]: manifest,
+    });
     const { engine } = await startAof(dir);
     const db = engine.db(0);
     const out = [await db.get('k1'), await db.get('k2'), await db.get('k3')] as (string | null)[];
@@ -507,7 +670,9 @@ describe('aof-multi-part.tcl', () => {
 
   it('Multi Part AOF can load data discontinuously increasing sequence', async () => {
     expect(
-      await loadK123('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.3.incr.aof seq 3 type i\n'),
+      await loadK123(
+        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+      ),
     ).toEqual(['v1', 'v2', 'v3']);
   });
 
@@ -539,7 +704,9 @@ describe('aof-multi-part.tcl', () => {
     expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
     expect(exists(dir, 'appendonly.aof')).toBe(false);
     expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
   }
 
   /** After the upgrade a rewrite replaces base 1 with an RDB base 2 + INCR 2, and reloads the same. */
@@ -548,7 +715,9 @@ describe('aof-multi-part.tcl', () => {
     await engine.db(0).command('bgrewriteaof');
     await engine.aof!.waitForRewrite();
     expect(await engine.db(0).set('k5', 'v5')).toBe('OK');
-    expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    );
     await expectStableReload(engine);
   }
 
@@ -596,19 +765,29 @@ describe('aof-multi-part.tcl', () => {
     writeFiles(dir, {
       'appendonly.aof': oldAof,
       [MANIFEST]: 'file appendonly.aof seq 1 type b\n',
-      [`${AOF_DIR}/appendonly.aof`]: cat(cmd('set', 'k4', 'v4'), cmd('set', 'k5', 'v5'), cmd('set', 'k6', 'v6')),
+      [`${AOF_DIR}/appendonly.aof`]: cat(
+        cmd('set', 'k4', 'v4'),
+        cmd('set', 'k5', 'v5'),
+        cmd('set', 'k6', 'v6'),
+      ),
     });
     const { engine } = await startAof(dir);
     expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
     expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
     expect(exists(dir, 'appendonly.aof')).toBe(true);
     expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     await engine.close();
   });
 
   it("Multi Part AOF can't load data when the manifest contains the old AOF file name but the file does not exist in server dir and aof dir", async () => {
-    await expectRefused({ [MANIFEST]: 'file appendonly.aof seq 1 type b\n' }, /appendonly\.aof .*No such file or directory/, 'ERR_AOF_MISSING_FILE');
+    await expectRefused(
+      { [MANIFEST]: 'file appendonly.aof seq 1 type b\n' },
+      /appendonly\.aof .*No such file or directory/,
+      'ERR_AOF_MISSING_FILE',
+    );
   });
 
   describe('Multi Part AOF can upgrade when when two redis share the same server dir', () => {
@@ -618,7 +797,11 @@ describe('aof-multi-part.tcl', () => {
     beforeAll(async () => {
       writeFiles(dir, {
         'appendonly.aof': oldAof,
-        'appendonly.aof2': cat(cmd('set', 'k4', 'v4'), cmd('set', 'k5', 'v5'), cmd('set', 'k6', 'v6')),
+        'appendonly.aof2': cat(
+          cmd('set', 'k4', 'v4'),
+          cmd('set', 'k5', 'v5'),
+          cmd('set', 'k6', 'v6'),
+        ),
       });
       redis1 = await startAof(dir);
       redis2 = await startAof(dir, { appendfilename: 'appendonly.aof2' });
@@ -632,11 +815,15 @@ describe('aof-multi-part.tcl', () => {
       const { engine } = redis1;
       expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
       expect(await engine.db(0).exists('k4', 'k5', 'k6')).toBe(0);
-      expect(readManifest(dir)).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
       await engine.db(0).command('bgrewriteaof');
       await engine.aof!.waitForRewrite();
       expect(await engine.db(0).set('k', 'v')).toBe('OK');
-      expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
       await expectStableReload(engine);
     });
 
@@ -644,7 +831,9 @@ describe('aof-multi-part.tcl', () => {
       const { engine } = redis2;
       expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
       expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
-      expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe('file appendonly.aof2 seq 1 type b\nfile appendonly.aof2.1.incr.aof seq 1 type i\n');
+      expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
+        'file appendonly.aof2 seq 1 type b\nfile appendonly.aof2.1.incr.aof seq 1 type i\n',
+      );
       await engine.db(0).command('bgrewriteaof');
       await engine.aof!.waitForRewrite();
       expect(await engine.db(0).set('k', 'v')).toBe('OK');
@@ -673,8 +862,14 @@ describe('aof-multi-part.tcl', () => {
   it('Multi Part AOF can create BASE (RDB format) when redis starts from empty', async () => {
     const dir = tmp.dir();
     const { engine } = await startAof(dir, { aofUseRdbPreamble: true });
-    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.1.base.rdb')).subarray(0, 9).toString('latin1')).toBe('REDIS0010');
-    expect(readManifest(dir)).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(
+      readFileSync(join(dir, AOF_DIR, 'appendonly.aof.1.base.rdb'))
+        .subarray(0, 9)
+        .toString('latin1'),
+    ).toBe('REDIS0010');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     await engine.db(0).set('foo', 'behavior');
     await expectStableReload(engine);
     await engine.close();
@@ -685,7 +880,9 @@ describe('aof-multi-part.tcl', () => {
     const { engine, logs } = await startAof(dir, { aofUseRdbPreamble: false });
     expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.aof`)).toBe(true);
     expect(logs).toContain('Creating AOF base file appendonly.aof.1.base.aof on server start');
-    expect(readManifest(dir)).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     await engine.db(0).set('foo', 'behavior');
     await expectStableReload(engine);
     await engine.close();
@@ -695,7 +892,12 @@ describe('aof-multi-part.tcl', () => {
     const dir = tmp.dir();
     let engine: Engine;
     beforeAll(async () => {
-      engine = await openEngine({ dir, appendonly: false, aofUseRdbPreamble: true, autoCron: false });
+      engine = await openEngine({
+        dir,
+        appendonly: false,
+        aofUseRdbPreamble: true,
+        autoCron: false,
+      });
     });
     afterAll(async () => engine?.close());
 
@@ -715,13 +917,19 @@ describe('aof-multi-part.tcl', () => {
         while (!stop && written < 5_000) await w.set(`key:${written++}`, `value:${written}`);
       })();
       await engine.aof!.waitForRewrite();
-      expect(readManifest(dir)).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(true);
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.incr.aof`)).toBe(true);
 
-      expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
+      expect(await db.command('bgrewriteaof')).toBe(
+        'Background append only file rewriting started',
+      );
       await engine.aof!.waitForRewrite();
-      expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
       // History files go at once here (unlinked on the main thread; only the close is in bio).
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(false);
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.incr.aof`)).toBe(false);

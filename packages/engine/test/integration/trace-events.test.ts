@@ -7,7 +7,8 @@ import type { BioEvent } from '@aofkv/bio-workers';
 import { openEngine, type EngineTraceEvent } from '@aofkv/engine';
 import { openSimEngine, SimClock, SimFileSystem } from '@aofkv/engine/testing';
 
-const describeEvent = (e: EngineTraceEvent) => (e.source === 'aof' ? `aof:${e.event.kind}` : `bio:${e.event.type}:${e.event.phase}`);
+const describeEvent = (e: EngineTraceEvent) =>
+  e.source === 'aof' ? `aof:${e.event.kind}` : `bio:${e.event.type}:${e.event.phase}`;
 
 describe("engine.on('trace')", () => {
   it('two listeners both see writes, the everysec fsync submit and the bio job from submit to finish', async () => {
@@ -31,7 +32,9 @@ describe("engine.on('trace')", () => {
     ]);
     expect(b.map(describeEvent)).toEqual(a);
     const write = b[1]!;
-    expect(write.source === 'aof' && write.event.kind === 'write' && write.event.bytes).toBeGreaterThan(0);
+    expect(
+      write.source === 'aof' && write.event.kind === 'write' && write.event.bytes,
+    ).toBeGreaterThan(0);
     const finish = b[5]!;
     expect(finish.source === 'bio' && finish.event.pending).toBe(0);
     await s.engine.close();
@@ -40,10 +43,20 @@ describe("engine.on('trace')", () => {
   it('a bio observer set before openEngine keeps its events; a listener removed hears nothing more', async () => {
     const clock = new SimClock();
     const fs = new SimFileSystem();
-    const bio = new InlineBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
+    const bio = new InlineBio(
+      { fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) },
+      { clock },
+    );
     const own: BioEvent[] = [];
     bio.onEvent = (e) => own.push(e);
-    const engine = await openEngine({ dir: '/data', fs, clock, bio, appendfsync: 'always', autoCron: false });
+    const engine = await openEngine({
+      dir: '/data',
+      fs,
+      clock,
+      bio,
+      appendfsync: 'always',
+      autoCron: false,
+    });
     const seen: string[] = [];
     const listener = (e: EngineTraceEvent) => seen.push(describeEvent(e));
     engine.on('trace', listener);
@@ -58,7 +71,9 @@ describe("engine.on('trace')", () => {
     const closes = seen.filter((x) => x.startsWith('bio:closeFile'));
     expect(closes.filter((x) => x === 'bio:closeFile:finish')).toHaveLength(3);
     expect(closes).toHaveLength(9);
-    expect(own.filter((e) => e.type === 'closeFile').map((e) => `bio:closeFile:${e.phase}`)).toEqual(closes);
+    expect(
+      own.filter((e) => e.type === 'closeFile').map((e) => `bio:closeFile:${e.phase}`),
+    ).toEqual(closes);
     engine.off('trace', listener);
     const before = seen.length;
     await db.set('k', 'w');

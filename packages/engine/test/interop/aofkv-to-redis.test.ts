@@ -41,7 +41,11 @@ const DEFAULT_NAMES: Names = { appendfilename: 'appendonly.aof', appenddirname: 
  * Copy `dir` (each check gets its own copy: redis-server opens the last INCR for appending),
  * check it with redis-check-aof, load it in redis-server and compare with `expected`.
  */
-async function expectRedisLoadsSame(dir: string, expected: string, names: Names = DEFAULT_NAMES): Promise<void> {
+async function expectRedisLoadsSame(
+  dir: string,
+  expected: string,
+  names: Names = DEFAULT_NAMES,
+): Promise<void> {
   const copy = copyDir(dir, tmp.dir('redis-copy'));
   const manifest = join(copy, names.appenddirname, `${names.appendfilename}.manifest`);
   const check = runRedisCheckAof([manifest]);
@@ -83,20 +87,26 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
       await runOnEngine(engine, workloadPhase(1, now));
       let expected = engineDump(engine);
       await engine.close();
-      expect(readManifest(dir)).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
       await expectRedisLoadsSame(dir, expected);
 
       // Session 2 appends to incr 1, then rewrites: base 2 + incr 2, the history files deleted.
       engine = await open(dir, options);
       await runOnEngine(engine, workloadPhase(2, now));
-      expect(await engine.db(0).command('bgrewriteaof')).toBe('Background append only file rewriting started');
+      expect(await engine.db(0).command('bgrewriteaof')).toBe(
+        'Background append only file rewriting started',
+      );
       // Writes while the rewrite runs land in incr 2.
       const during = runOnEngine(engine, workloadPhase(3, now));
       await engine.aof!.waitForRewrite();
       await during;
       expected = engineDump(engine);
       await engine.close();
-      expect(readManifest(dir)).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
       await expectRedisLoadsSame(dir, expected);
 
       // Session 3 on top of the rewritten directory.
@@ -136,8 +146,12 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
     await runOnEngine(engine, workloadPhase(3, now));
     const expected = engineDump(engine);
     await engine.close();
-    expect(readManifest(dir)).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
-    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(/^#TS:\d+\r\n/);
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    );
+    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
+      /^#TS:\d+\r\n/,
+    );
     await expectRedisLoadsSame(dir, expected);
   });
 
@@ -145,7 +159,9 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
     const dir = tmp.dir('rdb-base');
     const engine = await open(dir, { aofUseRdbPreamble: true, appendfsync: 'always' });
     const expected = await phasesAroundRewrite(engine);
-    expect(readManifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+    expect(readManifest(dir)).toBe(
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    );
     await expectRedisLoadsSame(dir, expected);
   });
 

@@ -9,7 +9,16 @@
 //   - fixture helpers that build directories from commands (encodeCommand), as Redis's tests do.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCommand } from '../../src/aof/aof-buffer.ts';
@@ -35,18 +44,27 @@ export type { RedisInstance, RespClient };
 
 /** redis-server and redis-check-aof are both needed by the interop suites. */
 export function haveRedisTools(): boolean {
-  return haveRedisServer() && spawnSync('redis-check-aof', ['--version'], { stdio: 'ignore' }).error === undefined;
+  return (
+    haveRedisServer() &&
+    spawnSync('redis-check-aof', ['--version'], { stdio: 'ignore' }).error === undefined
+  );
 }
 
 /** Say loudly that a suite is not run, so a green run without Redis is not mistaken for coverage. */
 export function warnSkipped(suite: string): void {
-  console.warn(`SKIPPED ${suite}: redis-server / redis-check-aof 7.0 are not installed; nothing is compared with Redis`);
+  console.warn(
+    `SKIPPED ${suite}: redis-server / redis-check-aof 7.0 are not installed; nothing is compared with Redis`,
+  );
 }
 
 // ---- directories ---------------------------------------------------------------------------
 
 /** A temp root for one test file; `dir()` hands out fresh subdirectories. */
-export function tempRoot(prefix: string): { root: string; dir: (name?: string) => string; remove: () => void } {
+export function tempRoot(prefix: string): {
+  root: string;
+  dir: (name?: string) => string;
+  remove: () => void;
+} {
   const root = mkdtempSync(join(tmpdir(), prefix));
   let n = 0;
   return {
@@ -125,15 +143,23 @@ export interface RedisDirOptions {
 /** redis-server's command line for a multi-part AOF with a RESP base on `dir`. */
 export function redisAofArgs(o: RedisDirOptions = {}): string[] {
   return [
-    '--appendonly', 'yes',
-    '--appendfilename', o.appendfilename ?? 'appendonly.aof',
-    '--appenddirname', o.appenddirname ?? AOF_DIR,
-    '--aof-use-rdb-preamble', 'no',
-    '--appendfsync', o.appendfsync ?? 'always',
-    '--aof-load-truncated', o.loadTruncated === false ? 'no' : 'yes',
-    '--aof-timestamp-enabled', o.timestamps === true ? 'yes' : 'no',
+    '--appendonly',
+    'yes',
+    '--appendfilename',
+    o.appendfilename ?? 'appendonly.aof',
+    '--appenddirname',
+    o.appenddirname ?? AOF_DIR,
+    '--aof-use-rdb-preamble',
+    'no',
+    '--appendfsync',
+    o.appendfsync ?? 'always',
+    '--aof-load-truncated',
+    o.loadTruncated === false ? 'no' : 'yes',
+    '--aof-timestamp-enabled',
+    o.timestamps === true ? 'yes' : 'no',
     // No automatic rewrite in the middle of a test (Redis's own start_server_aof does the same).
-    '--auto-aof-rewrite-percentage', '0',
+    '--auto-aof-rewrite-percentage',
+    '0',
     ...(o.extra ?? []),
   ];
 }
@@ -177,11 +203,17 @@ export async function waitForRedisRewrite(client: RespClient, timeoutMs = 20_000
     const running = await redisInfoField(client, 'aof_rewrite_in_progress');
     const scheduled = await redisInfoField(client, 'aof_rewrite_scheduled');
     if (running === '0' && scheduled === '0') return;
-    if (Date.now() > deadline) throw new Error('redis-server: the AOF rewrite did not finish in time');
+    if (Date.now() > deadline)
+      throw new Error('redis-server: the AOF rewrite did not finish in time');
   }
 }
 
-const loadedHooks: KeyspaceHooks = { nowMs: () => 0, isLoading: () => true, onKeyExpired: () => {}, signalModifiedKey: () => {} };
+const loadedHooks: KeyspaceHooks = {
+  nowMs: () => 0,
+  isLoading: () => true,
+  onKeyExpired: () => {},
+  signalModifiedKey: () => {},
+};
 
 /**
  * A live server's whole keyspace in the canonical dump format: SELECT 0..n-1, KEYS *, TYPE, the
@@ -195,10 +227,18 @@ export async function redisKeyspaceDump(client: RespClient, databases = 16): Pro
   for (let i = 0; i < databases; i++) {
     const db = new Db(i, loadedHooks);
     dbs.push(db);
-    const [, keysReply] = await pipelineOk(client, [['SELECT', String(i)], ['KEYS', '*']]);
+    const [, keysReply] = await pipelineOk(client, [
+      ['SELECT', String(i)],
+      ['KEYS', '*'],
+    ]);
     const keys = keysReply as Bin[];
     if (keys.length === 0) continue;
-    const types = (await pipelineOk(client, keys.map((k) => ['TYPE', k]))).map((r) => (r as StatusReply).status);
+    const types = (
+      await pipelineOk(
+        client,
+        keys.map((k) => ['TYPE', k]),
+      )
+    ).map((r) => (r as StatusReply).status);
     const reads = await pipelineOk(
       client,
       keys.flatMap((k, j) => [readCommand(types[j]!, k), ['PEXPIRETIME', k]]),
@@ -271,7 +311,10 @@ export type AofkvOutcome =
   | { kind: 'refused'; error: EngineError; logs: string[] };
 
 /** openEngine() on `dir`, like redisOutcome: it opens, or refuses with a typed error. */
-export async function aofkvOutcome(dir: string, options: EngineOptions = {}): Promise<AofkvOutcome> {
+export async function aofkvOutcome(
+  dir: string,
+  options: EngineOptions = {},
+): Promise<AofkvOutcome> {
   const logs: string[] = [];
   try {
     const engine = await openEngine({
@@ -307,7 +350,9 @@ export function runRedisCheckAof(args: string[], stdin = ''): ToolRun {
 // ---- a workload both sides can run ----------------------------------------------------------
 
 /** Every byte value, so binary keys and values cover NUL, CR, LF and invalid UTF-8. */
-export const ALL_BYTES: Bin = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
+export const ALL_BYTES: Bin = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString(
+  'latin1',
+);
 
 /**
  * Phase `n` of a deterministic workload (commands as byte strings): every type in all 16 dbs,
@@ -379,10 +424,40 @@ export function workloadPhase(n: number, nowMs: number): Bin[][] {
   add('SMOVE', 'bigset', `smoved:${n}`, `s${n}:5`);
   add('SINTERSTORE', `inter:${n}`, 'bigset', 'bigset');
   // Sorted sets: the awkward doubles.
-  add('ZADD', 'scores', 'inf', 'pinf', '-inf', 'ninf', 0, 'zero', '-0', 'negzero', '1e-300', 'tiny', '1.5e300', 'huge');
-  add('ZADD', 'scores', '0.1', `tenth${n}`, '3.141592653589793', 'pi', '-2.5', `neg${n}`, '123456789012345678', 'bigint');
+  add(
+    'ZADD',
+    'scores',
+    'inf',
+    'pinf',
+    '-inf',
+    'ninf',
+    0,
+    'zero',
+    '-0',
+    'negzero',
+    '1e-300',
+    'tiny',
+    '1.5e300',
+    'huge',
+  );
+  add(
+    'ZADD',
+    'scores',
+    '0.1',
+    `tenth${n}`,
+    '3.141592653589793',
+    'pi',
+    '-2.5',
+    `neg${n}`,
+    '123456789012345678',
+    'bigint',
+  );
   add('ZINCRBY', 'scores', '0.2', `tenth${n}`);
-  add('ZADD', 'bigzset', ...Array.from({ length: 100 }, (_, i) => [String(i / 7), `z${n}:${i}`]).flat());
+  add(
+    'ZADD',
+    'bigzset',
+    ...Array.from({ length: 100 }, (_, i) => [String(i / 7), `z${n}:${i}`]).flat(),
+  );
   add('ZREM', 'bigzset', `z${n}:1`);
   add('ZPOPMIN', 'bigzset', 2);
   add('ZUNIONSTORE', `union:${n}`, 2, 'scores', 'zset', 'WEIGHTS', 2, 1);
@@ -415,13 +490,20 @@ export function workloadPhase(n: number, nowMs: number): Bin[][] {
  * Run commands on an engine through one connection, `perTurn` of them per event-loop turn (each
  * turn is one AOF write, like one batch of client input in Redis). Any error reply fails.
  */
-export async function runOnEngine(engine: Engine, commands: readonly Bin[][], perTurn = 25): Promise<void> {
+export async function runOnEngine(
+  engine: Engine,
+  commands: readonly Bin[][],
+  perTurn = 25,
+): Promise<void> {
   const { client } = engine.db(0);
   for (let i = 0; i < commands.length; i += perTurn) {
     const batch = commands.slice(i, i + perTurn);
-    const settled = await Promise.allSettled(batch.map((argv) => engine.submit(client, [...argv], false)));
+    const settled = await Promise.allSettled(
+      batch.map((argv) => engine.submit(client, [...argv], false)),
+    );
     settled.forEach((r, j) => {
-      if (r.status === 'rejected') throw new Error(`aofkv: ${describeCommand(batch[j]!)}: ${(r.reason as Error).message}`);
+      if (r.status === 'rejected')
+        throw new Error(`aofkv: ${describeCommand(batch[j]!)}: ${(r.reason as Error).message}`);
       assertNoErrorValue(r.value, batch[j]!);
     });
   }
@@ -439,7 +521,8 @@ export async function runOnRedis(client: RespClient, commands: readonly Bin[][])
 }
 
 function assertNoErrorReply(reply: Reply, argv: Bin[]): void {
-  if (reply instanceof ErrorReply) throw new Error(`redis: ${describeCommand(argv)}: ${reply.message}`);
+  if (reply instanceof ErrorReply)
+    throw new Error(`redis: ${describeCommand(argv)}: ${reply.message}`);
   if (Array.isArray(reply)) for (const r of reply) assertNoErrorReply(r, argv);
 }
 

@@ -80,8 +80,12 @@ describe.skipIf(!HAVE_REDIS)('directories written by redis-server 7.0.15 load in
       expect(await call(redis.client, 'BGREWRITEAOF')).toBeTruthy();
       await waitForRedisRewrite(redis.client);
       await runOnRedis(redis.client, workloadPhase(2, now));
-      expect(readManifest(redis.dir)).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
-      expect(readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/);
+      expect(readManifest(redis.dir)).toBe(
+        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      expect(readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
+        /^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/,
+      );
       await expectAofkvLoadsSame(redis);
     } finally {
       await redis.stop();
@@ -98,7 +102,9 @@ describe.skipIf(!HAVE_REDIS)('directories written by redis-server 7.0.15 load in
       await call(redis.client, 'CONFIG', 'SET', 'appendonly', 'yes');
       await waitForRedisRewrite(redis.client);
       await runOnRedis(redis.client, workloadPhase(3, now));
-      expect(readManifest(redis.dir)).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+      expect(readManifest(redis.dir)).toBe(
+        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
       await expectAofkvLoadsSame(redis);
     } finally {
       await redis.stop();

@@ -5,7 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from '../../src/rdb/crc64.ts';
 import { decodeIntset } from '../../src/rdb/intset.ts';
-import { backlenSize, decodeListpack, encodeListpack, type PackedEntry } from '../../src/rdb/listpack.ts';
+import {
+  backlenSize,
+  decodeListpack,
+  encodeListpack,
+  type PackedEntry,
+} from '../../src/rdb/listpack.ts';
 import { lzfCompress, lzfDecompress } from '../../src/rdb/lzf.ts';
 import { BlobFormatError } from '../../src/rdb/rdb-errors.ts';
 import { decodeZiplist } from '../../src/rdb/ziplist.ts';
@@ -13,15 +18,51 @@ import { decodeZipmap } from '../../src/rdb/zipmap.ts';
 import { encodeIntset, encodeZiplist, encodeZipmap } from './rdb-helpers.ts';
 
 const bin = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
-const asText = (entries: PackedEntry[]): string[] => entries.map((e) => (typeof e === 'number' ? String(e) : e));
+const asText = (entries: PackedEntry[]): string[] =>
+  entries.map((e) => (typeof e === 'number' ? String(e) : e));
 
 /** Strings that exercise every integer and string encoding of listpack and ziplist. */
 const SAMPLE_ITEMS = [
-  '0', '1', '12', '13', '127', '128', '-1', '-128', '-129', '4095', '4096', '-4096', '-4097',
-  '32767', '32768', '-32768', '-32769', '8388607', '8388608', '-8388608', '-8388609',
-  '2147483647', '2147483648', '-2147483648', '-2147483649', '9007199254740993',
-  '9223372036854775807', '-9223372036854775808', '9223372036854775808', '007', '-0', '+1', '1.5',
-  '', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), 'v'.repeat(16384),
+  '0',
+  '1',
+  '12',
+  '13',
+  '127',
+  '128',
+  '-1',
+  '-128',
+  '-129',
+  '4095',
+  '4096',
+  '-4096',
+  '-4097',
+  '32767',
+  '32768',
+  '-32768',
+  '-32769',
+  '8388607',
+  '8388608',
+  '-8388608',
+  '-8388609',
+  '2147483647',
+  '2147483648',
+  '-2147483648',
+  '-2147483649',
+  '9007199254740993',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '9223372036854775808',
+  '007',
+  '-0',
+  '+1',
+  '1.5',
+  '',
+  'a',
+  'x'.repeat(63),
+  'y'.repeat(64),
+  'z'.repeat(4095),
+  'w'.repeat(4096),
+  'v'.repeat(16384),
   '\x00\xff\x01binary',
 ];
 
@@ -33,17 +74,21 @@ describe('crc64 (Redis crc64_jones)', () => {
 
   it('is the same fed in any split', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 6 }), (data, cuts) => {
-        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-        const c = new Crc64();
-        let prev = 0;
-        for (const p of [...points, data.length]) {
-          c.update(data, prev, p);
-          prev = p;
-        }
-        expect(c.digest()).toBe(crc64(data));
-        expect(c.matches(c.digestBytes(), 0)).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(300), { maxLength: 6 }),
+        (data, cuts) => {
+          const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          const c = new Crc64();
+          let prev = 0;
+          for (const p of [...points, data.length]) {
+            c.update(data, prev, p);
+            prev = p;
+          }
+          expect(c.digest()).toBe(crc64(data));
+          expect(c.matches(c.digestBytes(), 0)).toBe(true);
+        },
+      ),
     );
   });
 });
@@ -119,7 +164,9 @@ describe('listpack', () => {
   });
 
   it('uses the backlen sizes of lpEncodeBacklen', () => {
-    expect([127, 128, 16382, 16383, 2097150, 2097151, 268435454, 268435455].map(backlenSize)).toEqual([1, 2, 2, 3, 3, 4, 4, 5]);
+    expect(
+      [127, 128, 16382, 16383, 2097150, 2097151, 268435454, 268435455].map(backlenSize),
+    ).toEqual([1, 2, 2, 3, 3, 4, 4, 5]);
   });
 
   /** `mutate` changes the listpack in place, or returns another buffer to decode instead. */
@@ -157,15 +204,18 @@ describe('listpack', () => {
   it('never throws anything but BlobFormatError on mutated input', () => {
     const base = encodeListpack(SAMPLE_ITEMS.slice(0, 30));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }), (flips) => {
-        const lp = Buffer.from(base);
-        for (const [at, v] of flips) lp[at] = v;
-        try {
-          decodeListpack(lp, 0, lp.length, []);
-        } catch (err) {
-          expect(err).toBeInstanceOf(BlobFormatError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }),
+        (flips) => {
+          const lp = Buffer.from(base);
+          for (const [at, v] of flips) lp[at] = v;
+          try {
+            decodeListpack(lp, 0, lp.length, []);
+          } catch (err) {
+            expect(err).toBeInstanceOf(BlobFormatError);
+          }
+        },
+      ),
     );
   });
 });
@@ -201,15 +251,18 @@ describe('ziplist', () => {
   it('never throws anything but BlobFormatError on mutated input', () => {
     const base = encodeZiplist(SAMPLE_ITEMS.slice(0, 30));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }), (flips) => {
-        const zl = Buffer.from(base);
-        for (const [at, v] of flips) zl[at] = v;
-        try {
-          decodeZiplist(zl, 0, zl.length, []);
-        } catch (err) {
-          expect(err).toBeInstanceOf(BlobFormatError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }),
+        (flips) => {
+          const zl = Buffer.from(base);
+          for (const [at, v] of flips) zl[at] = v;
+          try {
+            decodeZiplist(zl, 0, zl.length, []);
+          } catch (err) {
+            expect(err).toBeInstanceOf(BlobFormatError);
+          }
+        },
+      ),
     );
   });
 });

@@ -22,7 +22,12 @@ import { RdbType, loadRdbIntoServer } from '../../src/rdb/rdb-reader.ts';
 import { writeRdbSnapshot } from '../../src/rdb/rdb-writer.ts';
 import { StatusReply, type Reply } from '../../src/reply.ts';
 import { Server } from '../../src/server.ts';
-import { haveRedisServer, startRedis, type RedisInstance, type RespClient } from '../helpers/redis-server.ts';
+import {
+  haveRedisServer,
+  startRedis,
+  type RedisInstance,
+  type RespClient,
+} from '../helpers/redis-server.ts';
 import {
   RdbBuilder,
   encodeIntset,
@@ -37,7 +42,10 @@ import {
 } from './rdb-helpers.ts';
 
 const HAVE_REDIS = haveRedisServer();
-if (!HAVE_REDIS) console.warn('redis-server not installed: the RDB interop tests against redis-server 7.0 are SKIPPED');
+if (!HAVE_REDIS)
+  console.warn(
+    'redis-server not installed: the RDB interop tests against redis-server 7.0 are SKIPPED',
+  );
 
 const root = mkdtempSync(join(tmpdir(), 'aofkv-rdb-interop-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -62,21 +70,41 @@ const ENCODING_CONFIG: [string, string][] = [
 ];
 
 /** Commands that build one key per encoding, and the OBJECT ENCODING each must report. */
-function fixtureCommands(): { commands: Bin[][]; encodings: [db: number, key: Bin, encoding: string][] } {
+function fixtureCommands(): {
+  commands: Bin[][];
+  encodings: [db: number, key: Bin, encoding: string][];
+} {
   const commands: Bin[][] = [];
   const encodings: [number, Bin, string][] = [];
   const at = (db: number, ...cmds: Bin[][]) => commands.push(['SELECT', String(db)], ...cmds);
   const expect = (db: number, key: Bin, enc: string) => encodings.push([db, key, enc]);
   // Strings: int8/16/32 (the RDB int encodings), 64-bit and non-canonical numbers (raw),
   // binary, empty, LZF-compressible (> 20 bytes), incompressible, long.
-  const ints = ['0', '-1', '100', '-128', '30000', '-32768', '2000000000', '-2147483648', '9000000000', '007', '-0', '1.5'];
+  const ints = [
+    '0',
+    '-1',
+    '100',
+    '-128',
+    '30000',
+    '-32768',
+    '2000000000',
+    '-2147483648',
+    '9000000000',
+    '007',
+    '-0',
+    '1.5',
+  ];
   at(0, ...ints.map((v, i) => ['SET', `str:int:${i}`, v]));
   at(
     0,
     ['SET', 'str:binary', '\x00\xff\r\n\x01binary\x7f\x80'],
     ['SET', 'str:empty', ''],
     ['SET', 'str:lzf', 'abcdefgh'.repeat(100)],
-    ['SET', 'str:random', Array.from({ length: 200 }, (_, i) => String.fromCharCode((i * 7919) % 256)).join('')],
+    [
+      'SET',
+      'str:random',
+      Array.from({ length: 200 }, (_, i) => String.fromCharCode((i * 7919) % 256)).join(''),
+    ],
     ['SET', 'str:long', 'q'.repeat(200_000)],
     ['SET', '\x00\xffbinary-key', 'v'],
   );
@@ -87,7 +115,11 @@ function fixtureCommands(): { commands: Bin[][]; encodings: [db: number, key: Bi
   at(
     0,
     ['RPUSH', 'list:small', '1', '-200', '70000', '-5000000000', 'text'],
-    ['RPUSH', 'list:multi', ...Array.from({ length: 40 }, (_, i) => `element-number-${i}-padding-padding`)],
+    [
+      'RPUSH',
+      'list:multi',
+      ...Array.from({ length: 40 }, (_, i) => `element-number-${i}-padding-padding`),
+    ],
     ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '100'],
     ['RPUSH', 'list:plain', 'small', 'P'.repeat(500), 'small2', 'Q'.repeat(1000)],
     ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1073741824'],
@@ -109,7 +141,11 @@ function fixtureCommands(): { commands: Bin[][]; encodings: [db: number, key: Bi
   at(
     5,
     ['HSET', 'hash:small', 'f1', 'v1', 'n', '12345', 'neg', '-7', 'empty', ''],
-    ['HSET', 'hash:many', ...Array.from({ length: 20 }, (_, i) => [`field${i}`, `value${i}`]).flat()],
+    [
+      'HSET',
+      'hash:many',
+      ...Array.from({ length: 20 }, (_, i) => [`field${i}`, `value${i}`]).flat(),
+    ],
     ['HSET', 'hash:longvalue', 'f', 'x'.repeat(100)],
   );
   expect(5, 'hash:small', 'listpack');
@@ -119,12 +155,33 @@ function fixtureCommands(): { commands: Bin[][]; encodings: [db: number, key: Bi
   // and -0 kept by the skiplist.
   at(
     15,
-    ['ZADD', 'zset:small', '1', 'a', '2.5', 'b', '-3', 'c', 'inf', 'd', '-inf', 'e', '5000000000', 'f'],
+    [
+      'ZADD',
+      'zset:small',
+      '1',
+      'a',
+      '2.5',
+      'b',
+      '-3',
+      'c',
+      'inf',
+      'd',
+      '-inf',
+      'e',
+      '5000000000',
+      'f',
+    ],
     ['ZADD', 'zset:many', ...Array.from({ length: 20 }, (_, i) => [String(i / 3), `m${i}`]).flat()],
     ['ZADD', 'zset:longmember', '1', 'm'.repeat(100)],
     // More than 128 entries: a skiplist under the default thresholds too (aofkv's are fixed), so
     // both sides keep the -0 that a listpack would turn into 0.
-    ['ZADD', 'zset:negzero', ...Array.from({ length: 130 }, (_, i) => [String(i), `z${i}`]).flat(), '-0', 'zero'],
+    [
+      'ZADD',
+      'zset:negzero',
+      ...Array.from({ length: 130 }, (_, i) => [String(i), `z${i}`]).flat(),
+      '-0',
+      'zero',
+    ],
   );
   expect(15, 'zset:small', 'listpack');
   expect(15, 'zset:many', 'skiplist');
@@ -140,7 +197,8 @@ function fixtureCommands(): { commands: Bin[][]; encodings: [db: number, key: Bi
 
 async function call(client: RespClient, ...argv: (Bin | number)[]): Promise<Reply> {
   const reply = await client.call(...argv);
-  if (reply !== null && typeof reply === 'object' && 'message' in reply) throw new Error(`${argv.join(' ')}: ${reply.message}`);
+  if (reply !== null && typeof reply === 'object' && 'message' in reply)
+    throw new Error(`${argv.join(' ')}: ${reply.message}`);
   return reply;
 }
 
@@ -173,7 +231,9 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
   let live: Snapshot;
 
   beforeAll(async () => {
-    redis = await startRedis({ args: ['--enable-debug-command', 'yes', '--rdbcompression', 'yes'] });
+    redis = await startRedis({
+      args: ['--enable-debug-command', 'yes', '--rdbcompression', 'yes'],
+    });
     await fillFixture(redis);
     expect(await call(redis.client, 'SAVE')).toEqual(new StatusReply('OK'));
     dump = readFileSync(join(redis.dir, 'dump.rdb'));
@@ -216,7 +276,10 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
   });
 
   it('check-aof on old-style RDB-preamble AOFs prints what redis-check-aof prints (sane and damaged)', async () => {
-    const tail = Buffer.from('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n', 'latin1');
+    const tail = Buffer.from(
+      '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n',
+      'latin1',
+    );
     const crcBroken = Buffer.from(dump);
     crcBroken[crcBroken.length - 1] ^= 0xff;
     const cases: [string, Buffer][] = [
@@ -232,8 +295,11 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
       const out = (line: string) => {
         ours += `${line}\n`;
       };
-      const code = await checkAof([file], new NodeFileSystem(), { out, prompt: async () => null }, (reader) =>
-        checkRdbPreamble(reader, file, out),
+      const code = await checkAof(
+        [file],
+        new NodeFileSystem(),
+        { out, prompt: async () => null },
+        (reader) => checkRdbPreamble(reader, file, out),
       );
       expect(ours, name).toBe(theirs.stdout);
       expect(code, name).toBe(theirs.status);
@@ -244,7 +310,16 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
     const aof = await startRedis({
       // appendfsync no: with everysec Redis may postpone the write of the INCR (spec §3) while
       // the bio still fsyncs the old one, and we read the files right after the replies.
-      args: ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'yes', '--appendfsync', 'no', '--enable-debug-command', 'yes'],
+      args: [
+        '--appendonly',
+        'yes',
+        '--aof-use-rdb-preamble',
+        'yes',
+        '--appendfsync',
+        'no',
+        '--enable-debug-command',
+        'yes',
+      ],
     });
     try {
       await fillFixture(aof);
@@ -287,13 +362,18 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
       expect(snapshotDbs(server.dbs)).toEqual(await snapshotRedis(aof.client));
 
       // redis-check-aof and our check-aof (with the RDB hook) print the same thing.
-      const theirs = spawnSync('redis-check-aof', [join(aofDir, 'appendonly.aof.manifest')], { encoding: 'latin1' });
+      const theirs = spawnSync('redis-check-aof', [join(aofDir, 'appendonly.aof.manifest')], {
+        encoding: 'latin1',
+      });
       let ours = '';
       const out = (line: string) => {
         ours += `${line}\n`;
       };
-      const code = await checkAof([join(aofDir, 'appendonly.aof.manifest')], new NodeFileSystem(), { out, prompt: async () => null }, (reader) =>
-        checkRdbPreamble(reader, manifest.base!.fileName, out),
+      const code = await checkAof(
+        [join(aofDir, 'appendonly.aof.manifest')],
+        new NodeFileSystem(),
+        { out, prompt: async () => null },
+        (reader) => checkRdbPreamble(reader, manifest.base!.fileName, out),
       );
       expect(ours).toBe(theirs.stdout);
       expect(code).toBe(theirs.status);
@@ -359,19 +439,62 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
   it('pre-7.0 encodings (ziplist, zipmap, quicklist v1, intset, zset v1) load the same in redis-server', async () => {
     // Redis 7.0 no longer writes these, but still loads them: a file crafted by the test encoders
     // must pass redis-check-rdb and give the server the same content aofkv loads.
-    const items = ['a', '0', '12', '13', '-1', '127', '-128', '300', '-40000', '70000', '9000000000', 'x'.repeat(70), 'y'.repeat(20000)];
+    const items = [
+      'a',
+      '0',
+      '12',
+      '13',
+      '-1',
+      '127',
+      '-128',
+      '300',
+      '-40000',
+      '70000',
+      '9000000000',
+      'x'.repeat(70),
+      'y'.repeat(20000),
+    ];
     const file = new RdbBuilder('0009')
       .aux('redis-ver', '6.2.0')
       .selectDb(0)
-      .key(RdbType.LIST_ZIPLIST, 'ziplist-list').str(encodeZiplist(items))
-      .key(RdbType.LIST_QUICKLIST, 'quicklist-v1').len(2).str(encodeZiplist(items.slice(0, 5))).str(encodeZiplist(items.slice(5)))
-      .key(RdbType.HASH_ZIPLIST, 'ziplist-hash').str(encodeZiplist(['f1', 'v1', 'n', '-5', 'big', 'z'.repeat(300)]))
-      .key(RdbType.ZSET_ZIPLIST, 'ziplist-zset').str(encodeZiplist(['m3', '-7', 'm1', '1', 'm2', '2.5', 'm4', '9000000000']))
-      .key(RdbType.HASH_ZIPMAP, 'zipmap-hash').str(encodeZipmap([['k1', 'v1'], ['k2', 'w'.repeat(300)]], 1))
-      .key(RdbType.SET_INTSET, 'intset64').str(encodeIntset([-(2n ** 63n), 0n, 2n ** 63n - 1n], 8))
-      .key(RdbType.ZSET, 'zset-v1').len(3).str('a').u8(3).raw('1.5').str('b').u8(254).str('c').u8(4).raw('-1e3')
+      .key(RdbType.LIST_ZIPLIST, 'ziplist-list')
+      .str(encodeZiplist(items))
+      .key(RdbType.LIST_QUICKLIST, 'quicklist-v1')
+      .len(2)
+      .str(encodeZiplist(items.slice(0, 5)))
+      .str(encodeZiplist(items.slice(5)))
+      .key(RdbType.HASH_ZIPLIST, 'ziplist-hash')
+      .str(encodeZiplist(['f1', 'v1', 'n', '-5', 'big', 'z'.repeat(300)]))
+      .key(RdbType.ZSET_ZIPLIST, 'ziplist-zset')
+      .str(encodeZiplist(['m3', '-7', 'm1', '1', 'm2', '2.5', 'm4', '9000000000']))
+      .key(RdbType.HASH_ZIPMAP, 'zipmap-hash')
+      .str(
+        encodeZipmap(
+          [
+            ['k1', 'v1'],
+            ['k2', 'w'.repeat(300)],
+          ],
+          1,
+        ),
+      )
+      .key(RdbType.SET_INTSET, 'intset64')
+      .str(encodeIntset([-(2n ** 63n), 0n, 2n ** 63n - 1n], 8))
+      .key(RdbType.ZSET, 'zset-v1')
+      .len(3)
+      .str('a')
+      .u8(3)
+      .raw('1.5')
+      .str('b')
+      .u8(254)
+      .str('c')
+      .u8(4)
+      .raw('-1e3')
       .selectDb(7)
-      .expireMs(FUTURE).key(RdbType.SET, 'plain-set').len(2).str('p').str('q')
+      .expireMs(FUTURE)
+      .key(RdbType.SET, 'plain-set')
+      .len(2)
+      .str('p')
+      .str('q')
       .end();
     const dir = freshDir();
     writeFileSync(join(dir, 'legacy.rdb'), file);
@@ -415,7 +538,10 @@ describe.skipIf(!HAVE_REDIS)('RDB interop with redis-server 7.0', () => {
 function addGeneratedKeys(dbs: ReturnType<typeof makeDbs>): void {
   for (let i = 0; i < 3000; i++) {
     const db = dbs[i % 16]!;
-    db.dict.set(`gen:str:${i}`, i % 3 === 0 ? String(i * 1000003) : `value-${i}-${'x'.repeat(i % 40)}`);
+    db.dict.set(
+      `gen:str:${i}`,
+      i % 3 === 0 ? String(i * 1000003) : `value-${i}-${'x'.repeat(i % 40)}`,
+    );
     if (i % 7 === 0) db.expires.set(`gen:str:${i}`, FUTURE + i);
   }
   const z = new RZSet(false);

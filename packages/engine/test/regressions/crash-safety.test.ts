@@ -27,7 +27,12 @@ describe('regressions found by the crash-safety suites (fixed)', () => {
     await first.engine.close();
     fs.truncate(path, cut);
 
-    const second = await openSimEngine({ fs, clock, appendfsync: 'always', aofLoadTruncated: true });
+    const second = await openSimEngine({
+      fs,
+      clock,
+      appendfsync: 'always',
+      aofLoadTruncated: true,
+    });
     expect(await second.engine.db(0).get('a')).toBe(null); // the torn transaction is not applied
     await second.engine.db(0).set('acked', 'yes'); // acknowledged: written and fdatasync'ed
     await second.engine.close();
@@ -48,7 +53,10 @@ describe('regressions found by the crash-safety suites (fixed)', () => {
     for (const line of ['file .. seq 1 type b', 'file . seq 1 type b', 'file .. seq 1 type i']) {
       const fs = new SimFileSystem();
       fs.mkdir('/data/appendonlydir');
-      const manifest = Buffer.from(`${line}\nfile appendonly.aof.1.incr.aof seq 1 type i\n`, 'latin1');
+      const manifest = Buffer.from(
+        `${line}\nfile appendonly.aof.1.incr.aof seq 1 type i\n`,
+        'latin1',
+      );
       const fd = fs.open('/data/appendonlydir/appendonly.aof.manifest', 'write-truncate');
       fs.write(fd, manifest, 0, manifest.length);
       fs.close(fd);

@@ -47,8 +47,15 @@ describe('finding 1: close() during the first rewrite after appendonly yes', () 
     const s = await openSimEngine({ appendonly: false });
     const db = s.engine.db(0);
     await db.set('k', 'v');
-    const replies = await db.multi().command('config', 'set', 'appendonly', 'yes').set('in-exec', '1').exec();
-    expect(replies).toEqual([[null, 'OK'], [null, 'OK']]);
+    const replies = await db
+      .multi()
+      .command('config', 'set', 'appendonly', 'yes')
+      .set('in-exec', '1')
+      .exec();
+    expect(replies).toEqual([
+      [null, 'OK'],
+      [null, 'OK'],
+    ]);
     expect(s.engine.aof!.info().aof_rewrite_scheduled).toBe(1);
     const again = await restart(s);
     expect(await again.engine.db(0).command('mget', 'k', 'in-exec')).toEqual(['v', '1']);
@@ -60,7 +67,12 @@ describe('finding 1: close() during the first rewrite after appendonly yes', () 
     const db = s.engine.db(0);
     await db.set('k', 'v');
     await db.command('config', 'set', 'appendonly', 'yes');
-    s.fs.faults.add({ op: 'write', error: 'ENOSPC', pathIncludes: 'temp-rewriteaof', persistent: true });
+    s.fs.faults.add({
+      op: 'write',
+      error: 'ENOSPC',
+      pathIncludes: 'temp-rewriteaof',
+      persistent: true,
+    });
     const closing = s.engine.close();
     await expect(closing).rejects.toMatchObject({ code: 'ERR_AOF_NOT_PERSISTED' });
     await expect(closing).rejects.toThrow(/first rewrite could not complete.*1 keys/);
@@ -170,7 +182,11 @@ describe('finding 5: nothing starts a rewrite while DEBUG LOADAOF loads', () => 
     pauses.push(
       () => s.tick(),
       async () => {
-        replies.push(String(await db.command('config', 'set', 'appendonly', 'no').catch((e: Error) => e.message)));
+        replies.push(
+          String(
+            await db.command('config', 'set', 'appendonly', 'no').catch((e: Error) => e.message),
+          ),
+        );
       },
     );
     await s.engine.debugLoadAof();
@@ -205,7 +221,9 @@ describe('finding 7: close() after an everysec write error', () => {
     const closing = s.engine.close();
     await expect(closing).rejects.toBeInstanceOf(EngineError);
     await expect(closing).rejects.toMatchObject({ code: 'ERR_AOF_NOT_PERSISTED' });
-    await expect(closing).rejects.toThrow(/bytes of executed writes could not be written.*No space left on device/);
+    await expect(closing).rejects.toThrow(
+      /bytes of executed writes could not be written.*No space left on device/,
+    );
   });
 
   it('rejects when the final fsync fails', async () => {
@@ -269,8 +287,19 @@ describe('finding 11: a fatal error in a rewrite start that waited for its presy
   it('goes through the fatal event and rejects the held reply (no unhandled rejection)', async () => {
     const clock = new SimClock();
     const fs = new SimFileSystem({ clock });
-    const bio = new SlowFsyncBio({ fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) }, { clock });
-    const engine = await openEngine({ dir: '/data', fs, clock, bio, autoCron: false, appendfsync: 'everysec', rewriteScheduler: new ManualRewriteScheduler() });
+    const bio = new SlowFsyncBio(
+      { fsync: (fd) => fs.fdatasync(fd), close: (fd) => fs.close(fd) },
+      { clock },
+    );
+    const engine = await openEngine({
+      dir: '/data',
+      fs,
+      clock,
+      bio,
+      autoCron: false,
+      appendfsync: 'everysec',
+      rewriteScheduler: new ManualRewriteScheduler(),
+    });
     const seen = observe(engine);
     const db = engine.db(0);
     const value = 'v'.repeat(1000);
@@ -404,7 +433,10 @@ describe('a rewrite killed before its walk first waited (found by the simulator)
     const db = s.engine.db(0);
     await db.set('k', 'v');
     // Same turn: the rewrite starts (its sink is still opening) and is killed right away.
-    const replies = Promise.all([db.command('bgrewriteaof'), db.command('config', 'set', 'appendonly', 'no')]);
+    const replies = Promise.all([
+      db.command('bgrewriteaof'),
+      db.command('config', 'set', 'appendonly', 'no'),
+    ]);
     expect(await replies).toEqual(['Background append only file rewriting started', 'OK']);
     await s.engine.close(); // hung for ever: the killed walk waited for a slice
     expect(s.fs.readdir('/data').filter((name) => name.startsWith('temp-'))).toEqual([]);
@@ -416,7 +448,9 @@ describe('a first rewrite whose manifest could be neither persisted nor restored
     let dirFsyncFailed = false;
     const s = await openSimEngine({
       appendonly: false,
-      fsOptions: { onOp: (e) => void (dirFsyncFailed ||= e.op === 'fsyncDir' && e.errorCode !== undefined) },
+      fsOptions: {
+        onOp: (e) => void (dirFsyncFailed ||= e.op === 'fsyncDir' && e.errorCode !== undefined),
+      },
     });
     const db = s.engine.db(0);
     await db.set('k', 'v');
@@ -424,7 +458,12 @@ describe('a first rewrite whose manifest could be neither persisted nor restored
     // The done handler's manifest persist renames, then its directory fsync fails, and writing
     // the old manifest back fails too: the manifest on disk may name the renamed temp INCR.
     s.fs.faults.add({ op: 'fsyncDir', error: 'EIO' });
-    s.fs.faults.add({ op: 'open', error: 'EIO', pathIncludes: 'temp-appendonly.aof.manifest', when: () => dirFsyncFailed });
+    s.fs.faults.add({
+      op: 'open',
+      error: 'EIO',
+      pathIncludes: 'temp-appendonly.aof.manifest',
+      when: () => dirFsyncFailed,
+    });
     await s.finishRewrite();
     expect(s.inspect().manifestInDoubt).toBe('EIO');
     await expect(db.set('x', '1')).rejects.toThrow(/^MISCONF/);

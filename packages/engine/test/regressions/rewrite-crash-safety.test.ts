@@ -5,7 +5,13 @@
 
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '@aofkv/engine';
-import { createPrng, inspectAof, openSimEngine, type SimEngine, type SimEngineOptions } from '@aofkv/engine/testing';
+import {
+  createPrng,
+  inspectAof,
+  openSimEngine,
+  type SimEngine,
+  type SimEngineOptions,
+} from '@aofkv/engine/testing';
 
 async function setup(options: SimEngineOptions = {}): Promise<SimEngine> {
   return openSimEngine({ appendfsync: 'everysec', autoAofRewritePercentage: 0, ...options });
@@ -35,7 +41,12 @@ describe('regressions found by the rewrite crash-safety suites', () => {
     const db = s.engine.db(0);
     await db.set('k', 'v');
     await db.command('bgrewriteaof');
-    const writeFault = s.fs.faults.add({ op: 'write', error: 'EIO', persistent: true, pathIncludes: 'temp-rewriteaof' });
+    const writeFault = s.fs.faults.add({
+      op: 'write',
+      error: 'EIO',
+      persistent: true,
+      pathIncludes: 'temp-rewriteaof',
+    });
     const statFault = s.fs.faults.add({ op: 'stat', error: 'EIO', persistent: true });
     await runRewrite(s);
     writeFault.remove();
@@ -130,8 +141,18 @@ describe('regressions found by the rewrite crash-safety suites', () => {
       const db = s.engine.db(0);
       for (let i = 0; i < 20; i++) await db.set(`k${i}`, `v${i}`.repeat(20)); // un-synced (no bio run)
       await db.command('bgrewriteaof'); // the close-with-fsync job of INCR 1 is queued, not run
-      s.fs.crash(createPrng(4), { keepProbability: 0, tornProbability: 1, garbageProbability: 1, dirOpKeepProbability: 1 });
-      const again = await openSimEngine({ fs: s.fs, clock: s.clock, appendfsync: policy, aofLoadTruncated: true });
+      s.fs.crash(createPrng(4), {
+        keepProbability: 0,
+        tornProbability: 1,
+        garbageProbability: 1,
+        dirOpKeepProbability: 1,
+      });
+      const again = await openSimEngine({
+        fs: s.fs,
+        clock: s.clock,
+        appendfsync: policy,
+        aofLoadTruncated: true,
+      });
       expect(inspectAof(again.engine).manifest.incrList.map((i) => i.fileName)).toEqual([
         'appendonly.aof.1.incr.aof',
         'appendonly.aof.2.incr.aof',
@@ -159,14 +180,23 @@ describe('regressions found by the rewrite crash-safety suites', () => {
       pathIncludes: 'temp-appendonly.aof.manifest',
       when: () => dirFsync.firedCount > 0,
     });
-    await expect(db.command('bgrewriteaof')).rejects.toThrow(/Can't execute an AOF background rewriting/);
+    await expect(db.command('bgrewriteaof')).rejects.toThrow(
+      /Can't execute an AOF background rewriting/,
+    );
     await expect(db.set('refused', '1')).rejects.toThrow(/^MISCONF Errors writing to the AOF file/);
     s.tick(); // restores the manifest
-    expect(manifestText(s)).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(manifestText(s)).toBe(
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     await db.set('accepted', '1');
     s.bio.runAll();
     // Un-synced bytes torn without garbage: a torn tail the loader may cut, if it is in the last file.
-    s.fs.crash(createPrng(5), { keepProbability: 0, tornProbability: 1, garbageProbability: 0, dirOpKeepProbability: 1 });
+    s.fs.crash(createPrng(5), {
+      keepProbability: 0,
+      tornProbability: 1,
+      garbageProbability: 0,
+      dirOpKeepProbability: 1,
+    });
     const again = await openSimEngine({ fs: s.fs, clock: s.clock, aofLoadTruncated: true });
     expect(await again.engine.db(0).get('k')).toBe('v');
     await again.engine.close();

@@ -22,7 +22,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EngineError, isFsError, type FsyncPolicy } from '@aofkv/engine';
 import { createPrng } from '../../src/testing/prng.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
-import { SimFileSystem, type SimCrashOptions, type SimFsCall } from '../../src/testing/sim-file-system.ts';
+import {
+  SimFileSystem,
+  type SimCrashOptions,
+  type SimFsCall,
+} from '../../src/testing/sim-file-system.ts';
 import type { FsErrorCode } from '../../src/io/file-system.ts';
 import { Driver, emptyDriverFigures } from '../sim/driver.ts';
 import { Workload } from '../sim/workload.ts';
@@ -32,8 +36,16 @@ import { inspectAof } from '@aofkv/engine/testing';
 const DATABASES = 2;
 /** A scenario makes well under this many calls; reaching it means the loop never ends. */
 const MAX_COUNTDOWN = 400;
-const LOSE_UNSYNCED: SimCrashOptions = { keepProbability: 0, tornProbability: 0, dirOpKeepProbability: 0 };
-const KEEP_ALL: SimCrashOptions = { keepProbability: 1, tornProbability: 0, dirOpKeepProbability: 1 };
+const LOSE_UNSYNCED: SimCrashOptions = {
+  keepProbability: 0,
+  tornProbability: 0,
+  dirOpKeepProbability: 0,
+};
+const KEEP_ALL: SimCrashOptions = {
+  keepProbability: 1,
+  tornProbability: 0,
+  dirOpKeepProbability: 1,
+};
 const TEAR_FIRST: SimCrashOptions = {
   keepProbability: 0,
   tornProbability: 1,
@@ -80,7 +92,8 @@ async function workTurns(run: Run, turns: number): Promise<void> {
   for (let i = 0; i < turns && !driver.stopped; i++) {
     const nowMs = driver.clock.nowMs();
     const outcomes = await driver.turn([run.workload.next(nowMs), run.workload.next(nowMs)]);
-    for (const outcome of outcomes) if (outcome !== 'acked') run.outcomes.add(outcome === 'refused' ? 'misconf' : outcome);
+    for (const outcome of outcomes)
+      if (outcome !== 'acked') run.outcomes.add(outcome === 'refused' ? 'misconf' : outcome);
     driver.clock.advance(600);
     driver.tick();
     if (!driver.stopped) driver.machine.bio.runAll();
@@ -95,8 +108,11 @@ async function typed(run: Run, label: string, step: () => Promise<unknown>): Pro
     return true;
   } catch (error) {
     const code = error instanceof EngineError || isFsError(error) ? error.code : null;
-    if (code === null) throw new Error(`${label} threw an untyped error: ${String(error)}`, { cause: error });
-    run.outcomes.add(`${label}:${error instanceof EngineError ? 'EngineError' : 'FsError'}:${code}`);
+    if (code === null)
+      throw new Error(`${label} threw an untyped error: ${String(error)}`, { cause: error });
+    run.outcomes.add(
+      `${label}:${error instanceof EngineError ? 'EngineError' : 'FsError'}:${code}`,
+    );
     return false;
   }
 }
@@ -117,13 +133,15 @@ const flushScenario = (policy: FsyncPolicy): Scenario => ({
 
 const isTempBase = (call: SimFsCall): boolean => `${call.path ?? ''}`.includes('temp-rewriteaof');
 const isManifest = (call: SimFsCall): boolean =>
-  `${call.path ?? ''} ${call.dest ?? ''}`.includes('appendonly.aof.manifest') || call.op === 'fsyncDir';
+  `${call.path ?? ''} ${call.dest ?? ''}`.includes('appendonly.aof.manifest') ||
+  call.op === 'fsyncDir';
 
 /** Releases walk slices until the rewrite ends; a rewrite that never ends is a finding. */
 async function finishRewrite(run: Run): Promise<void> {
   const { driver } = run;
   for (let i = 0; i < 500 && driver.rewriteInProgress; i++) await driver.stepRewrite();
-  if (driver.rewriteInProgress) throw new Error('the rewrite is still in progress after 500 slices: stuck');
+  if (driver.rewriteInProgress)
+    throw new Error('the rewrite is still in progress after 500 slices: stuck');
 }
 
 /** A rewrite's end, checked: documented status, live data unchanged, no temp base left behind. */
@@ -132,10 +150,13 @@ async function checkRewriteEnded(run: Run): Promise<void> {
   if (driver.stopped) return;
   await finishRewrite(run);
   const status = driver.machine.engine.aof!.info().aof_last_bgrewrite_status;
-  if (status !== 'ok' && status !== 'err') throw new Error(`aof_last_bgrewrite_status is ${String(status)}`);
+  if (status !== 'ok' && status !== 'err')
+    throw new Error(`aof_last_bgrewrite_status is ${String(status)}`);
   run.outcomes.add(`rewrite:${status}`);
   driver.checkLockstep();
-  const temps = fs.listAll().filter((f) => f.kind === 'file' && f.path.startsWith('/data/temp-rewriteaof'));
+  const temps = fs
+    .listAll()
+    .filter((f) => f.kind === 'file' && f.path.startsWith('/data/temp-rewriteaof'));
   for (const temp of temps) {
     if (run.failedUnlinks.has(temp.path)) {
       book.add('tempBaseLeftAfterFailedUnlink');
@@ -182,8 +203,12 @@ const REWRITE_SCENARIOS: Scenario[] = [
     },
     async faulted(run) {
       const nowMs = run.driver.clock.nowMs();
-      const outcomes = await run.driver.turn([run.workload.next(nowMs), run.workload.next(nowMs)], 0);
-      for (const outcome of outcomes) if (outcome !== 'acked') run.outcomes.add(outcome === 'refused' ? 'misconf' : outcome);
+      const outcomes = await run.driver.turn(
+        [run.workload.next(nowMs), run.workload.next(nowMs)],
+        0,
+      );
+      for (const outcome of outcomes)
+        if (outcome !== 'acked') run.outcomes.add(outcome === 'refused' ? 'misconf' : outcome);
       if (run.driver.stopped) run.outcomes.add('fatal');
     },
     after: checkRewriteEnded,
@@ -217,7 +242,8 @@ const REWRITE_SCENARIOS: Scenario[] = [
     policy: 'everysec',
     prepare: prepareRunningRewrite,
     faulted: finishRewrite,
-    scope: (call, run) => run.historyNames.some((name) => `${call.path ?? ''}`.endsWith(`/${name}`)),
+    scope: (call, run) =>
+      run.historyNames.some((name) => `${call.path ?? ''}`.endsWith(`/${name}`)),
     after: checkRewriteEnded,
   },
 ];
@@ -284,7 +310,8 @@ function newRun(policy: FsyncPolicy): Run {
   const fs = new SimFileSystem({
     clock,
     onOp: (e) => {
-      if (e.injected && (e.op === 'unlink' || e.op === 'open') && e.path !== undefined) failedUnlinks.add(e.path);
+      if (e.injected && (e.op === 'unlink' || e.op === 'open') && e.path !== undefined)
+        failedUnlinks.add(e.path);
     },
   });
   const driver = new Driver({
@@ -315,7 +342,13 @@ function newRun(policy: FsyncPolicy): Run {
  * Fails the n-th call among those `scope` accepts (SQLite's countdown, restricted to one step's
  * calls), once or from then on.
  */
-function armScopedCountdown(run: Run, n: number, scope: (call: SimFsCall) => boolean, error: FsErrorCode, persistent: boolean): void {
+function armScopedCountdown(
+  run: Run,
+  n: number,
+  scope: (call: SimFsCall) => boolean,
+  error: FsErrorCode,
+  persistent: boolean,
+): void {
   let seen = 0;
   run.fs.faults.add({
     op: 'any',
@@ -347,7 +380,11 @@ async function verifyRecovery(run: Run, n: number): Promise<void> {
   driver.checkLockstep();
 }
 
-async function countdown(scenario: Scenario, error: FsErrorCode, persistent: boolean): Promise<number> {
+async function countdown(
+  scenario: Scenario,
+  error: FsErrorCode,
+  persistent: boolean,
+): Promise<number> {
   for (let n = 1; n <= MAX_COUNTDOWN; n++) {
     const run = newRun(scenario.policy);
     try {
@@ -366,7 +403,8 @@ async function countdown(scenario: Scenario, error: FsErrorCode, persistent: boo
       book.add('runs');
       if (scenario.name.startsWith('rewrite')) book.add(`runs ${scenario.name}`);
       book.addAll(run.driver.figures as unknown as Record<string, number>);
-      for (const outcome of run.outcomes.size > 0 ? run.outcomes : ['ok']) book.add(`outcome ${outcome}`);
+      for (const outcome of run.outcomes.size > 0 ? run.outcomes : ['ok'])
+        book.add(`outcome ${outcome}`);
       if (injected === 0) return n - 1;
     } catch (failure) {
       const trace = run.driver.trace.join('\n  ');

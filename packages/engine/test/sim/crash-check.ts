@@ -150,7 +150,8 @@ export class DurabilityTracker {
       const last = i === files.length - 1;
       const endUnits = last ? units : files[i + 1]!.startUnits;
       const marks: Mark[] = [];
-      if (last && commandsEndBytes !== file.sizeBytes) marks.push({ offsetBytes: commandsEndBytes, units });
+      if (last && commandsEndBytes !== file.sizeBytes)
+        marks.push({ offsetBytes: commandsEndBytes, units });
       marks.push({ offsetBytes: file.sizeBytes, units: endUnits });
       const first = last ? Math.min(commandsEndBytes, file.sizeBytes) : file.sizeBytes;
       const segment = new Segment(file.fileName, file.startUnits, first, marks);
@@ -160,7 +161,8 @@ export class DurabilityTracker {
     });
     if (base !== null) this.#baseUnits.set(base, files[0]?.startUnits ?? units);
     const lastFile = files[files.length - 1];
-    this.#current = fd === -1 || lastFile === undefined ? null : this.#segments.get(lastFile.fileName)!;
+    this.#current =
+      fd === -1 || lastFile === undefined ? null : this.#segments.get(lastFile.fileName)!;
     if (this.#current !== null) this.#fdSegments.set(fd, this.#current);
     this.#startUnits = units;
     this.#units = units;
@@ -207,7 +209,9 @@ export class DurabilityTracker {
     if (current === null) return index;
     const last = current.lastMark;
     if (streamEndBytes < last.offsetBytes) {
-      throw new Error(`AOF stream went backwards in ${current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`);
+      throw new Error(
+        `AOF stream went backwards in ${current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`,
+      );
     }
     current.marks.push({ offsetBytes: streamEndBytes, units: this.#units });
     return index;
@@ -223,7 +227,8 @@ export class DurabilityTracker {
     this.#acked[index] = true;
     if (!always) return;
     if (aofState === 'on') this.#coveredUnits = Math.max(this.#coveredUnits, index + 1);
-    else if (aofState === 'wait-rewrite') this.#pendingCoverUnits = Math.max(this.#pendingCoverUnits, index + 1);
+    else if (aofState === 'wait-rewrite')
+      this.#pendingCoverUnits = Math.max(this.#pendingCoverUnits, index + 1);
   }
 
   /**
@@ -232,9 +237,18 @@ export class DurabilityTracker {
    * aof_buf (`bufferedBytes`) land in the new file. A switch from no file (the first rewrite after
    * appendonly yes) starts the new file after every unit so far: they are all in its base.
    */
-  switchIncr(fromFd: number, fromSizeBytes: number, toFd: number, toFileName: string | null, bufferedBytes: number): void {
+  switchIncr(
+    fromFd: number,
+    fromSizeBytes: number,
+    toFd: number,
+    toFileName: string | null,
+    bufferedBytes: number,
+  ): void {
     this.#switches++;
-    const old = this.#current !== null && this.#fdSegments.get(fromFd) === this.#current ? this.#current : null;
+    const old =
+      this.#current !== null && this.#fdSegments.get(fromFd) === this.#current
+        ? this.#current
+        : null;
     let startUnits = this.#units;
     let moved: Mark[] = [];
     if (old !== null) {
@@ -250,7 +264,8 @@ export class DurabilityTracker {
       moved = old.marks.slice(keep.length);
       startUnits = keep[keep.length - 1]?.units ?? old.startUnits;
       old.marks.length = keep.length;
-      if (old.marks.length === 0) old.marks.push({ offsetBytes: old.firstOffsetBytes, units: old.startUnits });
+      if (old.marks.length === 0)
+        old.marks.push({ offsetBytes: old.firstOffsetBytes, units: old.startUnits });
       old.finalSizeBytes = fromSizeBytes;
       this.#fdSegments.set(fromFd, old);
     }
@@ -274,7 +289,11 @@ export class DurabilityTracker {
    * was the first rewrite after appendonly yes, its temp INCR `fromTemp` is now `toIncr`, and the
    * writes acknowledged under always in it are covered too.
    */
-  baseInstalled(baseFile: string, units: number, firstRewrite: { fromTemp: string; toIncr: string } | null): void {
+  baseInstalled(
+    baseFile: string,
+    units: number,
+    firstRewrite: { fromTemp: string; toIncr: string } | null,
+  ): void {
     this.#baseUnits.set(baseFile, units);
     this.#baseDurableUnits = Math.max(this.#baseDurableUnits, units);
     if (firstRewrite === null) return;
@@ -283,7 +302,8 @@ export class DurabilityTracker {
     this.#segments.delete(firstRewrite.fromTemp);
     const renamed = temp.renamed(firstRewrite.toIncr);
     this.#segments.set(firstRewrite.toIncr, renamed);
-    for (const [fd, segment] of this.#fdSegments) if (segment === temp) this.#fdSegments.set(fd, renamed);
+    for (const [fd, segment] of this.#fdSegments)
+      if (segment === temp) this.#fdSegments.set(fd, renamed);
     if (this.#current === temp) this.#current = renamed;
     this.#coveredUnits = Math.max(this.#coveredUnits, this.#pendingCoverUnits);
   }
@@ -315,7 +335,8 @@ export class DurabilityTracker {
         // Emitted inside submitFsync, right before the writer sets its fsync offset to this size;
         // the job syncs the file of that fd.
         const segment = this.#fdSegments.get(event.fd);
-        if (segment !== undefined) this.#submittedFsyncs.set(event.jobId, { segment, offsetBytes: writtenBytes() });
+        if (segment !== undefined)
+          this.#submittedFsyncs.set(event.jobId, { segment, offsetBytes: writtenBytes() });
       } else if (event.phase === 'finish') {
         const submitted = this.#submittedFsyncs.get(event.jobId);
         this.#submittedFsyncs.delete(event.jobId);
@@ -330,7 +351,8 @@ export class DurabilityTracker {
     if (event.phase === 'submit') {
       const segment = this.#fdSegments.get(event.fd);
       // Only an INCR the writer left: history files and temp files are closed without fsync.
-      if (segment !== undefined && segment !== this.#current) this.#closeJobs.set(event.jobId, segment);
+      if (segment !== undefined && segment !== this.#current)
+        this.#closeJobs.set(event.jobId, segment);
     } else if (event.phase === 'finish') {
       const segment = this.#closeJobs.get(event.jobId);
       this.#closeJobs.delete(event.jobId);
@@ -338,7 +360,10 @@ export class DurabilityTracker {
       this.#fdSegments.delete(event.fd);
       // close(2) errors do not undo a completed fdatasync; an fdatasync error does.
       if (event.error?.includes('fdatasync') === true) return;
-      segment.syncedBytes = Math.max(segment.syncedBytes, segment.finalSizeBytes ?? segment.syncedBytes);
+      segment.syncedBytes = Math.max(
+        segment.syncedBytes,
+        segment.finalSizeBytes ?? segment.syncedBytes,
+      );
     }
   }
 
@@ -363,7 +388,12 @@ export class DurabilityTracker {
 
   /** Units no crash may lose now. */
   floorUnits(): number {
-    let floor = Math.max(this.#startUnits, this.#allDurableUnits, this.#coveredUnits, this.#baseDurableUnits);
+    let floor = Math.max(
+      this.#startUnits,
+      this.#allDurableUnits,
+      this.#coveredUnits,
+      this.#baseDurableUnits,
+    );
     // Completed fsyncs count under any policy (per file; see the header), except for a temp INCR:
     // no manifest lists it until the first rewrite renames it in (baseInstalled).
     for (const segment of this.#segments.values()) {
@@ -417,7 +447,13 @@ export type Verdict =
   /** The loaded bytes are exactly a prefix of what was written: state must be model[units]. */
   | { kind: 'prefix'; units: number; floor: number; files: IncarnationFile[] }
   /** The loader accepted bytes never written, after `trustedUnits`; the floor is still intact. */
-  | { kind: 'foreign-bytes'; trustedUnits: number; candidateUnits: number | null; floor: number; trustedBytes: number }
+  | {
+      kind: 'foreign-bytes';
+      trustedUnits: number;
+      candidateUnits: number | null;
+      floor: number;
+      trustedBytes: number;
+    }
   /** A guarantee was broken. */
   | { kind: 'violation'; message: string; floor: number };
 
@@ -431,17 +467,21 @@ export function commonPrefixBytes(a: Buffer, b: Buffer): number {
 export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvidence): Verdict {
   const floor = tracker.floorUnits();
   const violation = (message: string): Verdict => ({ kind: 'violation', floor, message });
-  const floorText = () => `${floor} units were guaranteed (the floor ends at ${tracker.describeUnits(floor)})`;
+  const floorText = () =>
+    `${floor} units were guaranteed (the floor ends at ${tracker.describeUnits(floor)})`;
   const { incrFiles } = evidence;
   // No INCR at all: a manifest of a base alone (a rewrite while the AOF was off), reloaded by
   // DEBUG LOADAOF with the AOF still off. What the base holds: known from the base itself (a rewrite of this lineage installed it, or
   // the incarnation began with it), else from the first INCR's start.
   const baseUnits = evidence.baseFile === null ? undefined : tracker.baseUnits(evidence.baseFile);
-  const firstIsNew = incrFiles.length === 0 || evidence.files.get(incrFiles[0]!)?.createdAtOpen === true;
+  const firstIsNew =
+    incrFiles.length === 0 || evidence.files.get(incrFiles[0]!)?.createdAtOpen === true;
   const firstStart = firstIsNew ? undefined : tracker.segment(incrFiles[0]!)?.startUnits;
   const startUnits = baseUnits ?? firstStart ?? (evidence.baseFile === null ? 0 : undefined);
   if (startUnits === undefined) {
-    throw new Error(`the recovered manifest names ${evidence.baseFile} and ${incrFiles[0] ?? 'no INCR'}, which this lineage never wrote`);
+    throw new Error(
+      `the recovered manifest names ${evidence.baseFile} and ${incrFiles[0] ?? 'no INCR'}, which this lineage never wrote`,
+    );
   }
   let units = startUnits;
   /** First file that did not load in full while later files follow: everything after is a gap. */
@@ -456,12 +496,15 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       continue;
     }
     const segment = tracker.segment(name);
-    if (ev === undefined || ev.survived === null) throw new Error(`no evidence for ${name}, which the recovered manifest lists`);
+    if (ev === undefined || ev.survived === null)
+      throw new Error(`no evidence for ${name}, which the recovered manifest lists`);
     if (segment === undefined) {
       // Created and named by a persisted manifest, but the writer never switched to it (the
       // rewrite's start failed or was cut after the manifest's rename): nothing was written to it.
       if (ev.loadedCommandsEnd > 0) {
-        throw new Error(`the recovered manifest names ${name}, which this lineage never wrote, and it loaded commands`);
+        throw new Error(
+          `the recovered manifest names ${name}, which this lineage never wrote, and it loaded commands`,
+        );
       }
       files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
       continue;
@@ -479,7 +522,9 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       continue;
     }
     if (segment.startUnits !== units) {
-      throw new Error(`${name} follows ${units} loaded units but holds the units after ${segment.startUnits}`);
+      throw new Error(
+        `${name} follows ${units} loaded units but holds the units after ${segment.startUnits}`,
+      );
     }
     files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
     const trustedBytes = commonPrefixBytes(ev.intended, ev.survived);
@@ -491,7 +536,8 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
             `of the guaranteed units: ${floorText()}`,
         );
       }
-      const candidateUnits = last && ev.loadedBytes <= ev.intended.length ? segment.unitsAt(ev.loadedBytes) : null;
+      const candidateUnits =
+        last && ev.loadedBytes <= ev.intended.length ? segment.unitsAt(ev.loadedBytes) : null;
       return { kind: 'foreign-bytes', trustedUnits, candidateUnits, floor, trustedBytes };
     }
     const loaded = segment.unitsAt(ev.loadedBytes);
@@ -502,10 +548,13 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       );
     }
     units = loaded;
-    if (!last && ev.loadedBytes < ev.intended.length) cutShort = `${name} (${ev.loadedBytes} of ${ev.intended.length} bytes)`;
+    if (!last && ev.loadedBytes < ev.intended.length)
+      cutShort = `${name} (${ev.loadedBytes} of ${ev.intended.length} bytes)`;
   }
   if (units < floor) {
-    return violation(`recovered ${units} units but ${floorText()}; ${tracker.ackedFrom(units)} acknowledged units lost`);
+    return violation(
+      `recovered ${units} units but ${floorText()}; ${tracker.ackedFrom(units)} acknowledged units lost`,
+    );
   }
   return { kind: 'prefix', units, floor, files };
 }

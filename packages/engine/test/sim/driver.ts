@@ -29,7 +29,14 @@ import type { SimCrashOptions, SimFsOpEvent } from '../../src/testing/sim-file-s
 import type { FsOp } from '../../src/io/file-system.ts';
 
 /** Calls that change a file or a name (reads, stats, fsyncs and closes do not). */
-const MUTATING_OPS: ReadonlySet<FsOp> = new Set(['open', 'write', 'ftruncate', 'truncate', 'rename', 'unlink']);
+const MUTATING_OPS: ReadonlySet<FsOp> = new Set([
+  'open',
+  'write',
+  'ftruncate',
+  'truncate',
+  'rename',
+  'unlink',
+]);
 import {
   DurabilityTracker,
   judgeRecovery,
@@ -343,14 +350,20 @@ export class Driver {
     if (rewrite.reply !== null) this.#logRewriteReply('in-turn', await rewrite.reply);
     const real = await Promise.all(all.map((s) => s.reply));
     const executed = all.filter((s) => !s.refused);
-    const model = await this.#m.apply(executed.map((s) => s.unit), nowMs);
+    const model = await this.#m.apply(
+      executed.map((s) => s.unit),
+      nowMs,
+    );
     if (this.#m.length !== this.#t.units) {
       throw new Error(`model has ${this.#m.length} units, tracker ${this.#t.units}`);
     }
-    for (const [i, s] of executed.entries()) this.#compareReply(s.unit, real[all.indexOf(s)]!, model[i]!);
+    for (const [i, s] of executed.entries())
+      this.#compareReply(s.unit, real[all.indexOf(s)]!, model[i]!);
     const outcomes = all.map((s, i) => this.#account(s.unit, s.refused, s.index, real[i]!, ack));
     if (!fatalBefore && this.#fatalSeen && outcomes.includes('acked')) {
-      throw new Error('a reply was delivered in the turn of a fatal stop (after the fatal error, no reply may resolve)');
+      throw new Error(
+        'a reply was delivered in the turn of a fatal stop (after the fatal error, no reply may resolve)',
+      );
     }
     for (const s of closing) await this.#checkOutOfMulti(s.handle!);
     return outcomes;
@@ -367,7 +380,8 @@ export class Driver {
   #openTransaction(unit: Unit & { kind: 'multi' }, denied: boolean): void {
     const handle = this.machine.engine.db(unit.db);
     void settle(handle.command('multi'));
-    for (const [name, ...args] of unit.commands) void settle(handle.command(name as string, ...args));
+    for (const [name, ...args] of unit.commands)
+      void settle(handle.command(name as string, ...args));
     const hasWrite = this.#isWrite(unit);
     this.#openTransactions.push({ unit, handle, refusedAtQueue: denied && hasWrite, hasWrite });
     this.figures.splitTransactions++;
@@ -381,9 +395,11 @@ export class Driver {
   #submitExec(tx: OpenTransaction, denied: boolean) {
     const refused = tx.refusedAtQueue || (denied && tx.hasWrite);
     const reply = settle(
-      tx.handle.command('exec').then((values) =>
-        (values as unknown[]).map((v) => (v instanceof ReplyError ? [v, null] : [null, v])),
-      ),
+      tx.handle
+        .command('exec')
+        .then((values) =>
+          (values as unknown[]).map((v) => (v instanceof ReplyError ? [v, null] : [null, v])),
+        ),
     );
     const index = refused ? -1 : this.#t.recordUnit(this.#streamEndBytes());
     return { unit: tx.unit as Unit, refused, index, reply, handle: tx.handle as DbHandle | null };
@@ -432,7 +448,9 @@ export class Driver {
     this.#rewriteDone = false;
     this.machine.rewrite.step();
     await this.machine.settle();
-    this.log(`rewrite slice (${progress?.emittedKeys ?? 0}/${progress?.totalKeys ?? 0} keys before it)`);
+    this.log(
+      `rewrite slice (${progress?.emittedKeys ?? 0}/${progress?.totalKeys ?? 0} keys before it)`,
+    );
     if (this.#rewriteDone && this.#options.checkBases?.() !== false) await this.#checkNewBase();
   }
 
@@ -448,14 +466,20 @@ export class Driver {
     if (units === undefined) throw new Error(`no record of the units in the new base ${baseName}`);
     const nowMs = this.clock.nowMs();
     const expected = await this.#m.dumpAfter(units, nowMs);
-    const actual = await loadBaseAlone(baseName, this.fs.fileContent(`${AOF_DIR}/${baseName}`), this.#options.databases, nowMs);
+    const actual = await loadBaseAlone(
+      baseName,
+      this.fs.fileContent(`${AOF_DIR}/${baseName}`),
+      this.#options.databases,
+      nowMs,
+    );
     this.figures.basesChecked++;
     const diff = diffDumps(expected, actual);
     if (diff !== null) {
-      throw new Error(`the new base ${baseName} is not the dataset of its rewrite's start (${units} units)\n${diff}`);
+      throw new Error(
+        `the new base ${baseName} is not the dataset of its rewrite's start (${units} units)\n${diff}`,
+      );
     }
   }
-
 
   /** A request not part of the model's history: it changes no data and propagates nothing. */
   #submitRewrite(how: RewriteRequest): Promise<Settled> {
@@ -483,7 +507,9 @@ export class Driver {
   #isWrite(unit: Unit): boolean {
     const commands = unit.kind === 'command' ? [unit.command] : unit.commands;
     const table = this.machine.engine.server.table;
-    return commands.some((c) => table.get(String(c[0]).toLowerCase())?.flags.includes('write') === true);
+    return commands.some(
+      (c) => table.get(String(c[0]).toLowerCase())?.flags.includes('write') === true,
+    );
   }
 
   /** Bytes in the INCR file plus bytes still in aof_buf: where the propagated stream ends now. */
@@ -492,7 +518,13 @@ export class Driver {
     return writer.incrSizeBytes + writer.bufferedBytes;
   }
 
-  #account(unit: Unit, refused: boolean, index: number, reply: Settled, ack: AckContext): UnitOutcome {
+  #account(
+    unit: Unit,
+    refused: boolean,
+    index: number,
+    reply: Settled,
+    ack: AckContext,
+  ): UnitOutcome {
     const text = `${describeUnit(unit)} -> ${clip(replyText(reply))}`;
     const code = reply.ok ? null : (reply.error as { code?: string }).code;
     if (refused) {
@@ -502,13 +534,16 @@ export class Driver {
       // its client in MULTI. A fatal stop in the same turn rejects every reply.
       const expected = unit.kind === 'multi' ? 'EXECABORT' : 'MISCONF';
       if (code !== expected && code !== 'ERR_ENGINE_FATAL') {
-        throw new Error(`a write while the AOF is in error must be refused with ${expected}: ${text}`);
+        throw new Error(
+          `a write while the AOF is in error must be refused with ${expected}: ${text}`,
+        );
       }
       return 'refused';
     }
     this.figures.unitsExecuted++;
     if (!reply.ok && reply.error instanceof EngineError) {
-      if (reply.error.code !== 'ERR_ENGINE_FATAL') throw new Error(`unexpected engine error: ${text}`);
+      if (reply.error.code !== 'ERR_ENGINE_FATAL')
+        throw new Error(`unexpected engine error: ${text}`);
       if (!ack.always) throw new Error(`only appendfsync always may stop the engine: ${text}`);
       this.figures.unitsLostToFatal++;
       this.log(`#${index} not acknowledged (fatal) ${text}`);
@@ -520,13 +555,14 @@ export class Driver {
     return 'acked';
   }
 
-
   #compareReply(unit: Unit, real: Settled, model: Settled): void {
     if (!real.ok && real.error instanceof EngineError) return; // stopped: no reply to compare
     const realText = replyText(real);
     const modelText = replyText(model);
     if (realText !== modelText) {
-      throw new Error(`reply differs from the model for ${describeUnit(unit)}: engine ${realText}, model ${modelText}`);
+      throw new Error(
+        `reply differs from the model for ${describeUnit(unit)}: engine ${realText}, model ${modelText}`,
+      );
     }
   }
 
@@ -536,7 +572,8 @@ export class Driver {
     const nowMs = this.clock.nowMs();
     const diff = diffDumps(this.#m.dump(nowMs), dumpKeyspace(this.machine.engine, nowMs));
     this.figures.stateChecks++;
-    if (diff !== null) throw new Error(`the running engine diverged from the model (no crash involved)\n${diff}`);
+    if (diff !== null)
+      throw new Error(`the running engine diverged from the model (no crash involved)\n${diff}`);
   }
 
   // ---- runtime configuration and DEBUG LOADAOF --------------------------------------------------
@@ -556,7 +593,9 @@ export class Driver {
         ? handle.multi().command('config', 'set', name, value).exec().then(firstOfExec)
         : handle.command('config', 'set', name, value),
     );
-    this.log(`CONFIG SET ${name} ${value}${inMulti ? ' (in MULTI)' : ''} -> ${clip(replyText(reply))}`);
+    this.log(
+      `CONFIG SET ${name} ${value}${inMulti ? ' (in MULTI)' : ''} -> ${clip(replyText(reply))}`,
+    );
     if (this.stopped) return; // the forced flush of appendonly no failed under always: fatal
     if (!reply.ok) {
       const message = (reply.error as Error).message;
@@ -572,7 +611,9 @@ export class Driver {
     if (name === 'appendonly' && value === 'yes' && before === 'off' && !inMulti) {
       const status = this.#inspect().writer.writeStatus;
       if (status.kind !== 'ok' || !this.machine.bio.fsyncStatus().ok) {
-        throw new Error('after CONFIG SET appendonly yes writes are still refused (Redis clears both statuses)');
+        throw new Error(
+          'after CONFIG SET appendonly yes writes are still refused (Redis clears both statuses)',
+        );
       }
     }
   }
@@ -648,8 +689,10 @@ export class Driver {
   /** DEBUG LOADAOF failed: refused (nothing changed) or a failed load (the engine stopped). */
   #reloadFailed(error: unknown): ReloadOutcome {
     const code = (error as { code?: string }).code;
-    if (!(error instanceof EngineError)) throw new Error(`DEBUG LOADAOF failed untyped: ${String(error)}`);
-    if (code === 'ERR_AOF_WRITE' || code === 'ERR_AOF_MANIFEST' || code === 'ERR_NOT_SUPPORTED') return 'refused';
+    if (!(error instanceof EngineError))
+      throw new Error(`DEBUG LOADAOF failed untyped: ${String(error)}`);
+    if (code === 'ERR_AOF_WRITE' || code === 'ERR_AOF_MANIFEST' || code === 'ERR_NOT_SUPPORTED')
+      return 'refused';
     if (!this.stopped) throw new Error(`DEBUG LOADAOF failed (${code}) but the engine runs on`);
     return 'fatal';
   }
@@ -660,7 +703,10 @@ export class Driver {
     return new Map(names.map((name) => [name, this.fs.fileContent(`${AOF_DIR}/${name}`)]));
   }
 
-  async #judgeReload(before: AofInspection['state'], contentBefore: Map<string, Buffer>): Promise<void> {
+  async #judgeReload(
+    before: AofInspection['state'],
+    contentBefore: Map<string, Buffer>,
+  ): Promise<void> {
     const view = this.#inspect();
     const incrFiles = view.manifest.incrList.map((f) => f.fileName);
     const files = new Map<string, FileEvidence>();
@@ -669,12 +715,23 @@ export class Driver {
       const earlier = contentBefore.get(name);
       // Without a crash the file is what was written, minus a torn tail the loader cut.
       const written = earlier !== undefined && earlier.length > after.length ? earlier : after;
-      files.set(name, { intended: written, survived: written, loadedBytes: after.length, loadedCommandsEnd: scanAof(after).lastCommandEnd });
+      files.set(name, {
+        intended: written,
+        survived: written,
+        loadedBytes: after.length,
+        loadedCommandsEnd: scanAof(after).lastCommandEnd,
+      });
     }
-    const verdict = judgeRecovery(this.#t, { baseFile: view.manifest.base?.fileName ?? null, incrFiles, files });
+    const verdict = judgeRecovery(this.#t, {
+      baseFile: view.manifest.base?.fileName ?? null,
+      incrFiles,
+      files,
+    });
     this.log(`reloaded: ${JSON.stringify({ ...verdict, files: undefined })}`);
     if (verdict.kind === 'prefix' && before === 'on' && verdict.units !== this.#t.units) {
-      throw new Error(`DEBUG LOADAOF with the AOF on loaded ${verdict.units} of ${this.#t.units} units`);
+      throw new Error(
+        `DEBUG LOADAOF with the AOF on loaded ${verdict.units} of ${this.#t.units} units`,
+      );
     }
     await this.#settleVerdict(verdict);
     // Same files, same durability: the tracker goes on, without the units the reload dropped.
@@ -718,11 +775,19 @@ export class Driver {
    * AOF directory. Redis exits there; a dead process writes nothing.
    */
   onFsOp(event: SimFsOpEvent): void {
-    if (event.op === 'rename' && event.errorCode === undefined && event.path?.endsWith('/temp-appendonly.aof.incr') === true) {
+    if (
+      event.op === 'rename' &&
+      event.errorCode === undefined &&
+      event.path?.endsWith('/temp-appendonly.aof.incr') === true
+    ) {
       this.#tracker?.tempIncrRenamed('temp-appendonly.aof.incr', this.#fileNameOf(event.dest!));
     }
     if (!this.#fatalSeen || event.errorCode !== undefined || this.#violation !== null) return;
-    if (!MUTATING_OPS.has(event.op) || !`${event.path ?? ''} ${event.dest ?? ''}`.includes(`${AOF_DIR}/`)) return;
+    if (
+      !MUTATING_OPS.has(event.op) ||
+      !`${event.path ?? ''} ${event.dest ?? ''}`.includes(`${AOF_DIR}/`)
+    )
+      return;
     // Recorded, not thrown: an exception here would surface inside the engine as a failed call.
     this.#violation = `after the fatal stop the engine still changed the AOF: ${event.op} ${event.path}`;
   }
@@ -747,14 +812,25 @@ export class Driver {
     if (appending) {
       const path = machine.currentIncrPath();
       if (last === undefined || last.fileName !== this.#fileNameOf(path)) {
-        throw new Error(`the engine appends to ${path}, not to the last INCR of its manifest (${last?.fileName})`);
+        throw new Error(
+          `the engine appends to ${path}, not to the last INCR of its manifest (${last?.fileName})`,
+        );
       }
       fd = view.writer.fd;
       commandsEnd = scanAof(this.fs.fileContent(path)).lastCommandEnd;
     }
-    const sized = files.map((f) => ({ ...f, sizeBytes: this.fs.fileContent(`${AOF_DIR}/${f.fileName}`).length }));
+    const sized = files.map((f) => ({
+      ...f,
+      sizeBytes: this.fs.fileContent(`${AOF_DIR}/${f.fileName}`).length,
+    }));
     if (!appending && last !== undefined) commandsEnd = sized[sized.length - 1]!.sizeBytes;
-    const tracker = new DurabilityTracker(sized, units, fd, commandsEnd, view.manifest.base?.fileName ?? null);
+    const tracker = new DurabilityTracker(
+      sized,
+      units,
+      fd,
+      commandsEnd,
+      view.manifest.base?.fileName ?? null,
+    );
     const incarnation = ++this.#incarnation;
     const current = () => incarnation === this.#incarnation;
     const writer = () => inspectAof(machine.engine).writer;
@@ -764,7 +840,9 @@ export class Driver {
     machine.onIncrSwitch = (event) => {
       if (!current()) return;
       const name = event.toPath === null ? null : this.#fileNameOf(event.toPath);
-      this.log(`switch to ${name ?? 'no file (AOF off)'} (old INCR ends at ${event.fromSizeBytes}, ${event.bufferedBytes} bytes buffered)`);
+      this.log(
+        `switch to ${name ?? 'no file (AOF off)'} (old INCR ends at ${event.fromSizeBytes}, ${event.bufferedBytes} bytes buffered)`,
+      );
       tracker.switchIncr(event.fromFd, event.fromSizeBytes, event.toFd, name, event.bufferedBytes);
     };
     machine.engine.on('log', (_level: string, message: string) => {
@@ -784,7 +862,8 @@ export class Driver {
       this.#rewriteDone = true;
       this.#baseInstalled();
     } else if (message.startsWith('Background AOF rewrite failed')) f.rewritesFailed++;
-    else if (message.startsWith("Can't open the append-only file for the rewrite")) f.rewritesStartFailed++;
+    else if (message.startsWith("Can't open the append-only file for the rewrite"))
+      f.rewritesStartFailed++;
     else if (message.startsWith("Can't start the AOF rewrite")) f.rewritesStartFailed++;
     else if (message.startsWith('Removing the temp incr aof file')) this.#t.firstRewriteAbandoned();
     else if (message.startsWith('Background AOF rewrite waits for the fsync')) f.presyncs++;
@@ -834,13 +913,18 @@ export class Driver {
   crash(rng: Prng, crash: SimCrashOptions, reason: string): void {
     this.#options.muteFaults(true);
     // Every file of the AOF directory (test helpers: not file-system calls, never faulted).
-    const filesNow = () => this.fs.listAll().filter((f) => f.kind === 'file' && f.path.startsWith(`${AOF_DIR}/`));
-    const names = [...new Set([...this.#t.fileNames, ...filesNow().map((f) => this.#fileNameOf(f.path))])];
+    const filesNow = () =>
+      this.fs.listAll().filter((f) => f.kind === 'file' && f.path.startsWith(`${AOF_DIR}/`));
+    const names = [
+      ...new Set([...this.#t.fileNames, ...filesNow().map((f) => this.#fileNameOf(f.path))]),
+    ];
     const content = (name: string) => {
       const path = `${AOF_DIR}/${name}`;
       return filesNow().some((f) => f.path === path) ? this.fs.fileContent(path) : null;
     };
-    const intended = new Map(names.map((name) => [name, this.#pending?.get(name)?.intended ?? content(name)]));
+    const intended = new Map(
+      names.map((name) => [name, this.#pending?.get(name)?.intended ?? content(name)]),
+    );
     if (this.#machine !== null && this.rewriteInProgress) this.figures.crashesDuringRewrite++;
     this.#machine?.kill();
     this.#machine = null;
@@ -850,7 +934,13 @@ export class Driver {
     this.log(`CRASH (${reason}): ${JSON.stringify(report)}`);
     const survivedNames = [...new Set([...names, ...(this.#pending?.keys() ?? [])])];
     this.#pending = new Map(
-      survivedNames.map((name) => [name, { intended: intended.get(name) ?? this.#pending?.get(name)?.intended ?? null, survived: content(name) }]),
+      survivedNames.map((name) => [
+        name,
+        {
+          intended: intended.get(name) ?? this.#pending?.get(name)?.intended ?? null,
+          survived: content(name),
+        },
+      ]),
     );
   }
 
@@ -878,7 +968,10 @@ export class Driver {
 
   /** The INCR files the manifest on disk lists, in order (a test read: not a file-system call). */
   #manifestIncrsOnDisk(): Set<string> {
-    const text = this.fs.stat(MANIFEST_PATH) === null ? '' : this.fs.fileContent(MANIFEST_PATH).toString('latin1');
+    const text =
+      this.fs.stat(MANIFEST_PATH) === null
+        ? ''
+        : this.fs.fileContent(MANIFEST_PATH).toString('latin1');
     return new Set([...text.matchAll(/^file (\S+) seq \d+ type i$/gm)].map((m) => m[1]!));
   }
 
@@ -889,7 +982,9 @@ export class Driver {
     const listedBeforeOpen = this.#manifestIncrsOnDisk();
     this.#adopt(await this.#reopen());
     if (this.#badArity !== null) {
-      throw new Error(`the loader accepted SET with one argument in ${this.#badArity.file} at ${this.#badArity.offset}`);
+      throw new Error(
+        `the loader accepted SET with one argument in ${this.#badArity.file} at ${this.#badArity.offset}`,
+      );
     }
     this.#pending = null;
     // The INCR files of the manifest the engine loaded (deleting history does not change them).
@@ -898,7 +993,9 @@ export class Driver {
     if (incrFiles.length > 1) this.figures.recoveriesMultiIncr++;
     const lastPath = `${AOF_DIR}/${incrFiles[incrFiles.length - 1]}`;
     if (this.machine.currentIncrPath() !== lastPath) {
-      throw new Error(`after the crash the engine appends to ${this.machine.currentIncrPath()}, not ${lastPath}`);
+      throw new Error(
+        `after the crash the engine appends to ${this.machine.currentIncrPath()}, not ${lastPath}`,
+      );
     }
     await this.#repairDanglingMulti(lastPath);
     const files = new Map<string, FileEvidence>();
@@ -914,11 +1011,18 @@ export class Driver {
         createdAtOpen: !listedBeforeOpen.has(name),
       });
     }
-    const verdict = judgeRecovery(this.#t, { baseFile: view.manifest.base?.fileName ?? null, incrFiles, files });
-    const sizes = incrFiles.map((name) => `${name} ${files.get(name)!.loadedBytes}/${files.get(name)!.intended?.length}`);
+    const verdict = judgeRecovery(this.#t, {
+      baseFile: view.manifest.base?.fileName ?? null,
+      incrFiles,
+      files,
+    });
+    const sizes = incrFiles.map(
+      (name) => `${name} ${files.get(name)!.loadedBytes}/${files.get(name)!.intended?.length}`,
+    );
     this.log(`recovered ${sizes.join(', ')}: ${JSON.stringify({ ...verdict, files: undefined })}`);
     await this.#settleVerdict(verdict);
-    if (!this.lineageEnded && verdict.kind === 'prefix') this.#beginIncarnation(verdict.files, verdict.units);
+    if (!this.lineageEnded && verdict.kind === 'prefix')
+      this.#beginIncarnation(verdict.files, verdict.units);
     this.#options.muteFaults(false);
     return verdict;
   }
@@ -934,9 +1038,14 @@ export class Driver {
   }
 
   /** Checks a settled close() and records what it made durable. */
-  async #closed(closed: Settled, stateBefore: AofInspection['state'], loadAborted = false): Promise<void> {
+  async #closed(
+    closed: Settled,
+    stateBefore: AofInspection['state'],
+    loadAborted = false,
+  ): Promise<void> {
     const leaked = this.fs.openFds();
-    if (leaked.length > 0) throw new Error(`close() left files open: ${leaked.map((f) => f.path).join(', ')}`);
+    if (leaked.length > 0)
+      throw new Error(`close() left files open: ${leaked.map((f) => f.path).join(', ')}`);
     if (!closed.ok) {
       const code = (closed.error as { code?: string }).code;
       if (!(closed.error instanceof EngineError) || code !== 'ERR_AOF_NOT_PERSISTED') {
@@ -981,8 +1090,15 @@ export class Driver {
       } catch (error) {
         if (!(error instanceof AofLoadError) || attempt > 4) throw error;
         const injected = this.#badArity;
-        if (injected !== null && error.code === 'ERR_AOF_BAD_ARITY' && error.file === injected.file && error.offset === injected.offset) {
-          this.log(`open refused the injected command (${error.code} at ${error.offset}): cut it off`);
+        if (
+          injected !== null &&
+          error.code === 'ERR_AOF_BAD_ARITY' &&
+          error.file === injected.file &&
+          error.offset === injected.offset
+        ) {
+          this.log(
+            `open refused the injected command (${error.code} at ${error.offset}): cut it off`,
+          );
           this.figures.badArityRefused++;
           this.fs.truncate(`${AOF_DIR}/${error.file}`, injected.sizeBefore);
           this.#badArity = null;
@@ -995,7 +1111,9 @@ export class Driver {
           error.code === 'ERR_AOF_BAD_ARITY' ||
           error.code === 'ERR_AOF_BAD_FORMAT'
         ) {
-          this.log(`open refused (${error.code}) at ${error.offset}; check-aof cannot fix it: cut by hand`);
+          this.log(
+            `open refused (${error.code}) at ${error.offset}; check-aof cannot fix it: cut by hand`,
+          );
           this.figures.manualRepairs++;
           this.fs.truncate(`${AOF_DIR}/${error.file}`, error.offset);
         } else {
@@ -1011,7 +1129,8 @@ export class Driver {
     const injected = this.#badArity;
     if (injected === null) return;
     const path = `${AOF_DIR}/${injected.file}`;
-    if (this.fs.stat(path) === null || this.fs.fileContent(path).length <= injected.offset) this.#badArity = null;
+    if (this.fs.stat(path) === null || this.fs.fileContent(path).length <= injected.offset)
+      this.#badArity = null;
   }
 
   async #checkAofFix(): Promise<void> {
@@ -1047,7 +1166,9 @@ export class Driver {
       await this.#rollbackModel(verdict.units);
       const diff = diffDumps(this.#m.dump(nowMs), loaded);
       if (diff !== null) {
-        throw new Error(`the recovered keyspace is not the model after ${verdict.units} units\n${diff}`);
+        throw new Error(
+          `the recovered keyspace is not the model after ${verdict.units} units\n${diff}`,
+        );
       }
       return;
     }
@@ -1073,7 +1194,10 @@ export class Driver {
     const ackedLost = this.#t.ackedFrom(units);
     this.figures.unitsRolledBack += dropped;
     this.figures.ackedLostAllowed += ackedLost;
-    if (dropped > 0) this.log(`rolled back ${dropped} units (${ackedLost} acknowledged, allowed by ${this.policy})`);
+    if (dropped > 0)
+      this.log(
+        `rolled back ${dropped} units (${ackedLost} acknowledged, allowed by ${this.policy})`,
+      );
     await this.#m.rollbackTo(units);
   }
 }
@@ -1088,7 +1212,10 @@ async function loadBaseAlone(fileName: string, content: Buffer, databases: numbe
     fs.close(fd);
   };
   write(`/base/appendonlydir/${fileName}`, content);
-  write('/base/appendonlydir/appendonly.aof.manifest', Buffer.from(`file ${fileName} seq 1 type b\n`));
+  write(
+    '/base/appendonlydir/appendonly.aof.manifest',
+    Buffer.from(`file ${fileName} seq 1 type b\n`),
+  );
   const engine = await openEngine({
     dir: '/base',
     fs,

@@ -87,7 +87,8 @@ export const AOF_DIR = `${DATA_DIR}/appendonlydir`;
 export const MANIFEST_PATH = `${AOF_DIR}/appendonly.aof.manifest`;
 
 export async function openSimMachine(options: SimMachineOptions): Promise<SimMachine> {
-  const { fs, clock, exactFsync, sliceEntries, loadPauseEvery, rewriteSink, ...engineOptions } = options;
+  const { fs, clock, exactFsync, sliceEntries, loadPauseEvery, rewriteSink, ...engineOptions } =
+    options;
   /** The aofFsync job running now (one bio thread per job type, so at most one). */
   let running: SimFdatasync | null = null;
   /** A closeFile job with fsync that started and is being finished now (fd). */
@@ -99,18 +100,22 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     }
     const started = running;
     running = null;
-    if (started === null || started.fd !== fd) throw new Error(`no fdatasync was started for fd ${fd}`);
+    if (started === null || started.fd !== fd)
+      throw new Error(`no fdatasync was started for fd ${fd}`);
     started.complete();
   };
   const bio = new SimBio({ fsync, close: (fd) => fs.close(fd) }, { clock });
   const machine = { onBioEvent: null, onIncrSwitch: null, onLoadPause: null } as SimMachine;
   bio.onEvent = (event) => {
-    if (exactFsync && event.type === 'aofFsync' && event.phase === 'start') running = fs.startFdatasync(event.fd);
+    if (exactFsync && event.type === 'aofFsync' && event.phase === 'start')
+      running = fs.startFdatasync(event.fd);
     if (event.type === 'closeFile') closing = event.phase === 'start' ? event.fd : null;
     if (event.type === 'aofFsync' && event.phase === 'finish') bio.releaseDrains();
     machine.onBioEvent?.(event);
   };
-  const rewrite = new ManualRewriteScheduler(sliceEntries === undefined ? {} : { maxEntriesPerSlice: sliceEntries });
+  const rewrite = new ManualRewriteScheduler(
+    sliceEntries === undefined ? {} : { maxEntriesPerSlice: sliceEntries },
+  );
   const process = processView(fs);
   const engine = await openEngine({
     ...engineOptions,
@@ -121,7 +126,10 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
     autoCron: false,
     rewriteScheduler: rewrite,
     ...(rewriteSink === 'writer-tasks'
-      ? { makeSnapshotSink: () => new ThreadSnapshotSink(new InProcessWriter(new RewriteWriterTasks(process.fs))) }
+      ? {
+          makeSnapshotSink: () =>
+            new ThreadSnapshotSink(new InProcessWriter(new RewriteWriterTasks(process.fs))),
+        }
       : {}),
     ...(loadPauseEvery !== undefined
       ? { loadScheduler: { everyCommands: loadPauseEvery, pause: () => machine.onLoadPause?.() } }
@@ -136,7 +144,13 @@ export async function openSimMachine(options: SimMachineOptions): Promise<SimMac
   engine.on('trace', (e: EngineTraceEvent) => {
     if (e.source !== 'aof' || e.event.kind !== 'incr-switch') return;
     const { fromFd, fromSizeBytes, toFd, bufferedBytes } = e.event;
-    machine.onIncrSwitch?.({ fromFd, fromSizeBytes, toFd, toPath: toFd === -1 ? null : pathOfFd(toFd), bufferedBytes });
+    machine.onIncrSwitch?.({
+      fromFd,
+      fromSizeBytes,
+      toFd,
+      toPath: toFd === -1 ? null : pathOfFd(toFd),
+      bufferedBytes,
+    });
   });
   return Object.assign(machine, {
     engine,
@@ -165,7 +179,8 @@ function processView(disk: SimFileSystem): { fs: FileSystem; kill: () => void } 
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (!alive) throw new FsError('EIO', String(property) as FsOp, { detail: 'the process is dead' });
+        if (!alive)
+          throw new FsError('EIO', String(property) as FsOp, { detail: 'the process is dead' });
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

@@ -58,10 +58,13 @@
 import type { FsyncPolicy } from '@aofkv/engine';
 import { createPrng, type Prng } from '../../src/testing/prng.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
-import { SimFileSystem, type SimCrashOptions, type SimFsCall } from '../../src/testing/sim-file-system.ts';
+import {
+  SimFileSystem,
+  type SimCrashOptions,
+  type SimFsCall,
+} from '../../src/testing/sim-file-system.ts';
 import { Driver, emptyDriverFigures, type DriverFigures } from './driver.ts';
 import { Workload } from './workload.ts';
-
 
 export interface SwarmConfig {
   policy: FsyncPolicy;
@@ -92,7 +95,12 @@ export interface SwarmConfig {
     unlink: number;
   };
   crash: Required<SimCrashOptions>;
-  workload: { multiProbability: number; bigValueProbability: number; flushWeight: number; highDbShare: number };
+  workload: {
+    multiProbability: number;
+    bigValueProbability: number;
+    flushWeight: number;
+    highDbShare: number;
+  };
   lifecycle: LifecycleKnobs;
   rewrite: {
     /** Per step: ask for a rewrite (BGREWRITEAOF alone, in a turn, or scheduled in MULTI). */
@@ -141,7 +149,16 @@ export interface LifecycleKnobs {
 }
 
 /** Where power cuts landed, by the call that was cut. */
-export const CUT_SITES = ['tempOpen', 'tempWrite', 'baseRename', 'manifest', 'unlink', 'open', 'incrIo', 'other'] as const;
+export const CUT_SITES = [
+  'tempOpen',
+  'tempWrite',
+  'baseRename',
+  'manifest',
+  'unlink',
+  'open',
+  'incrIo',
+  'other',
+] as const;
 export type CutSite = (typeof CUT_SITES)[number];
 
 export interface SeedFigures extends DriverFigures {
@@ -249,7 +266,11 @@ export function pickSwarm(rng: Prng): SwarmConfig {
   return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
 }
 
-function pickLifecycle(rng: Prng): { databases: number; highDbShare: number; lifecycle: LifecycleKnobs } {
+function pickLifecycle(rng: Prng): {
+  databases: number;
+  highDbShare: number;
+  lifecycle: LifecycleKnobs;
+} {
   const databases = rng.pick([4, 4, 16, 300, 1024]);
   return {
     databases,
@@ -279,7 +300,10 @@ function pickRewrite(rng: Prng): SwarmConfig['rewrite'] {
     requestProbability: enabled ? rng.pick([0.02, 0.05, 0.15]) : 0,
     stepProbability: rng.pick([0.2, 0.5, 1]),
     sliceEntries: rng.pick([1, 3, 10, 4096]),
-    auto: enabled && rng.chance(0.4) ? { percentage: rng.pick([10, 50, 100]), minSizeBytes: rng.pick([256, 2048, 8192]) } : null,
+    auto:
+      enabled && rng.chance(0.4)
+        ? { percentage: rng.pick([10, 50, 100]), minSizeBytes: rng.pick([256, 2048, 8192]) }
+        : null,
     rdbPreamble: rng.chance(0.5),
     closeHoldProbability: rng.pick([0, 0.5, 0.9]),
     powerCutProbability: enabled ? rng.pick([0, 0.02, 0.06]) : 0,
@@ -345,7 +369,10 @@ class Simulation {
     this.#schedule = root.fork();
     this.#faultRng = root.fork();
     this.#crashRng = root.fork();
-    this.#workload = new Workload(root.fork(), { databases: this.config.databases, ...this.config.workload });
+    this.#workload = new Workload(root.fork(), {
+      databases: this.config.databases,
+      ...this.config.workload,
+    });
     this.#driver = this.#newDriver();
   }
 
@@ -355,7 +382,9 @@ class Simulation {
       this.figures.steps++;
       await this.#step();
     }
-    await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'final crash'));
+    await this.#recover(() =>
+      this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'final crash'),
+    );
     await this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash));
     this.figures.faultsInjected += this.#driver.fs.injectedCount - this.#cutInjections;
     this.#cutInjections = 0;
@@ -413,10 +442,18 @@ class Simulation {
     const traceFs = process.env['SIM_TRACE_FS'];
     fs.onOp = (e) => {
       driver.onFsOp(e);
-      if (traceFs === undefined || traceFs === '' || !`${e.path ?? ''} ${e.dest ?? ''}`.includes(traceFs)) return;
-      const detail = e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
+      if (
+        traceFs === undefined ||
+        traceFs === '' ||
+        !`${e.path ?? ''} ${e.dest ?? ''}`.includes(traceFs)
+      )
+        return;
+      const detail =
+        e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
       const dest = e.dest !== undefined ? ` -> ${e.dest}` : '';
-      driver.log(`fs #${e.callIndex} ${e.op} ${e.path}${dest}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`);
+      driver.log(
+        `fs #${e.callIndex} ${e.op} ${e.path}${dest}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`,
+      );
     };
     return driver;
   }
@@ -463,16 +500,45 @@ class Simulation {
     });
     add({ op: 'write', error: 'ENOSPC', persistent: true, when: when(faults.writeEnospc) });
     add({ op: 'write', error: 'EIO', persistent: true, when: when(faults.writeEio) });
-    add({ op: 'write', shortBytes: faults.shortBytes, persistent: true, when: when(faults.shortWrite) });
+    add({
+      op: 'write',
+      shortBytes: faults.shortBytes,
+      persistent: true,
+      when: when(faults.shortWrite),
+    });
     add({ op: 'fdatasync', error: 'EIO', persistent: true, when: when(faults.fsyncEio) });
     add({ op: 'ftruncate', error: 'EIO', persistent: true, when: when(faults.ftruncateEio) });
     // The rewrite's files.
     const tempOps = ['open', 'write', 'fdatasync', 'rename'] as const;
-    add({ op: [...tempOps], error: 'ENOSPC', pathIncludes: 'temp-rewriteaof', persistent: true, when: when(faults.tempBase / 2) });
-    add({ op: [...tempOps], error: 'EIO', pathIncludes: 'temp-rewriteaof', persistent: true, when: when(faults.tempBase / 2) });
-    add({ op: [...tempOps], error: 'EIO', pathIncludes: 'appendonly.aof.manifest', persistent: true, when: when(faults.manifest) });
+    add({
+      op: [...tempOps],
+      error: 'ENOSPC',
+      pathIncludes: 'temp-rewriteaof',
+      persistent: true,
+      when: when(faults.tempBase / 2),
+    });
+    add({
+      op: [...tempOps],
+      error: 'EIO',
+      pathIncludes: 'temp-rewriteaof',
+      persistent: true,
+      when: when(faults.tempBase / 2),
+    });
+    add({
+      op: [...tempOps],
+      error: 'EIO',
+      pathIncludes: 'appendonly.aof.manifest',
+      persistent: true,
+      when: when(faults.manifest),
+    });
     add({ op: 'fsyncDir', error: 'EIO', persistent: true, when: when(faults.manifest) });
-    add({ op: 'open', error: 'EIO', pathIncludes: '.incr.aof', persistent: true, when: when(faults.incrOpen) });
+    add({
+      op: 'open',
+      error: 'EIO',
+      pathIncludes: '.incr.aof',
+      persistent: true,
+      when: when(faults.incrOpen),
+    });
     add({ op: 'unlink', error: 'EIO', persistent: true, when: when(faults.unlink) });
   }
 
@@ -484,7 +550,13 @@ class Simulation {
    */
   #maybeArmCut(scale: number): void {
     const { powerCutProbability, powerCutReach } = this.config.rewrite;
-    if (powerCutProbability === 0 || this.#cut !== null || this.#faultsMuted || !this.#driver.running) return;
+    if (
+      powerCutProbability === 0 ||
+      this.#cut !== null ||
+      this.#faultsMuted ||
+      !this.#driver.running
+    )
+      return;
     if (!this.#schedule.chance(Math.min(1, powerCutProbability * scale))) return;
     const atCall = this.#driver.fs.callCount + this.#schedule.nextIntBetween(1, powerCutReach);
     this.#cut = { atCall, firedOn: null, inRewrite: this.#driver.rewriteInProgress };
@@ -500,7 +572,11 @@ class Simulation {
     const call = cut.firedOn!;
     const site = cutSite(call);
     this.figures.powerCuts++;
-    if (cut.inRewrite || this.#driver.rewriteInProgress || /temp-rewriteaof|manifest/.test(call.path ?? '')) {
+    if (
+      cut.inRewrite ||
+      this.#driver.rewriteInProgress ||
+      /temp-rewriteaof|manifest/.test(call.path ?? '')
+    ) {
       this.figures.powerCutsInRewrite++;
     }
     const key = `cut${site[0]!.toUpperCase()}${site.slice(1)}` as `cut${Capitalize<CutSite>}`;
@@ -508,7 +584,9 @@ class Simulation {
     const where = `${call.op} ${call.path ?? `fd ${call.fd}`}${call.dest !== undefined ? ` -> ${call.dest}` : ''}`;
     this.#driver.log(`POWER CUT at call #${call.callIndex} (${where})`);
     this.#cut = null;
-    await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, `power cut at ${where}`));
+    await this.#recover(() =>
+      this.#driver.crashAndRecover(this.#crashRng, this.config.crash, `power cut at ${where}`),
+    );
   }
 
   // ---- one step -------------------------------------------------------------------------------
@@ -522,7 +600,9 @@ class Simulation {
     const { crashProbability, cleanRestartProbability } = this.config;
     if (roll < crashProbability) {
       this.#cut = null;
-      await this.#recover(() => driver.crashAndRecover(this.#crashRng, this.config.crash, 'random crash'));
+      await this.#recover(() =>
+        driver.crashAndRecover(this.#crashRng, this.config.crash, 'random crash'),
+      );
     } else if (roll < crashProbability + cleanRestartProbability) {
       this.#cut = null;
       await this.#recover(() => driver.cleanRestart(this.#crashRng, this.config.crash));
@@ -570,7 +650,9 @@ class Simulation {
     } else {
       this.#driver.log('engine stopped (fatal): the process is dead, crash');
     }
-    await this.#recover(() => this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'fatal stop'));
+    await this.#recover(() =>
+      this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'fatal stop'),
+    );
   }
 
   /** Runtime configuration, DEBUG LOADAOF and close(), each with its seed's probability. */
@@ -581,12 +663,31 @@ class Simulation {
     // Operators turn the AOF off and on, and reload it, more often while writes are refused.
     const boost = this.#driver.writesRefused ? 4 : 1;
     const steps: [number, () => Promise<void>][] = [
-      [k.toggleAppendonly * boost, () => this.#driver.configSet('appendonly', this.#driver.aofState === 'off' ? 'yes' : 'no', inMulti())],
+      [
+        k.toggleAppendonly * boost,
+        () =>
+          this.#driver.configSet(
+            'appendonly',
+            this.#driver.aofState === 'off' ? 'yes' : 'no',
+            inMulti(),
+          ),
+      ],
       // A rare window (finding 11): switching appendfsync while a rewrite waits for its presync.
-      [k.switchPolicy * (this.#driver.presyncOpen ? 10 : 1), () => this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti())],
-      [k.switchPreamble, () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti())],
+      [
+        k.switchPolicy * (this.#driver.presyncOpen ? 10 : 1),
+        () =>
+          this.#driver.configSet('appendfsync', rng.pick(['always', 'everysec', 'no']), inMulti()),
+      ],
+      [
+        k.switchPreamble,
+        () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti()),
+      ],
       [k.debugLoadAof * boost, () => this.#recover(() => this.#reload())],
-      [k.closeRestart, () => this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true))],
+      [
+        k.closeRestart,
+        () =>
+          this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true)),
+      ],
     ];
     for (const [probability, step] of steps) {
       if (this.#cutFired || !this.#live || !rng.chance(probability)) continue;
@@ -597,16 +698,26 @@ class Simulation {
 
   /** DEBUG LOADAOF; a close() at one of its pauses ends this process: crash and restart. */
   async #reload(): Promise<void> {
-    const outcome = await this.#driver.debugLoadAof(this.#schedule, this.config.lifecycle.loadPauseAct);
+    const outcome = await this.#driver.debugLoadAof(
+      this.#schedule,
+      this.config.lifecycle.loadPauseAct,
+    );
     if (outcome !== 'closed') return;
     this.#cut = null;
-    await this.#driver.crashAndRecover(this.#crashRng, this.config.crash, 'crash after close() during DEBUG LOADAOF');
+    await this.#driver.crashAndRecover(
+      this.#crashRng,
+      this.config.crash,
+      'crash after close() during DEBUG LOADAOF',
+    );
   }
 
   /** An async failure nobody awaited (a fatal error escaping as a rejected promise) fails the seed. */
   #assertNoUnhandledRejection(): void {
     const reason = this.unhandledRejections[0];
-    if (reason !== undefined) throw new Error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    if (reason !== undefined)
+      throw new Error(
+        `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+      );
   }
 
   async #turn(withRewrite: boolean): Promise<void> {
@@ -618,7 +729,9 @@ class Simulation {
     units.forEach((unit, i) => {
       if (unit.kind === 'multi' && rng.chance(this.config.lifecycle.splitMulti)) openNow.add(i);
     });
-    const midTurn = rng.chance(this.config.lifecycle.midTurnBio) ? () => this.#finishFsyncNow() : null;
+    const midTurn = rng.chance(this.config.lifecycle.midTurnBio)
+      ? () => this.#finishFsyncNow()
+      : null;
     await this.#driver.turn(units, withRewrite ? rng.nextInt(count) : null, openNow, midTurn);
   }
 
@@ -673,7 +786,11 @@ class Simulation {
       this.#driver.log('bio fsync started');
     }
     // The close-with-fsync job of an INCR a rewrite left may lag behind (its own bio thread).
-    while (bio.queued('closeFile') > 0 && !this.#cutFired && !rng.chance(this.config.rewrite.closeHoldProbability)) {
+    while (
+      bio.queued('closeFile') > 0 &&
+      !this.#cutFired &&
+      !rng.chance(this.config.rewrite.closeHoldProbability)
+    ) {
       bio.runNext('closeFile');
       this.#driver.log('bio close finished');
     }

@@ -108,11 +108,17 @@ const STRINGS: Entry[] = [
   { weight: 3, gen: (g) => ['SET', g.key('string'), g.value(), 'PX', g.ttlMs()] },
   { weight: 2, gen: (g) => ['SET', g.key('string'), g.value(), 'EX', g.int(1, 3)] },
   { weight: 1, gen: (g) => ['SET', g.key('string'), g.value(), 'PXAT', g.atMs()] },
-  { weight: 2, gen: (g) => ['SET', g.key('string'), g.value(), g.rng.pick(['NX', 'XX', 'KEEPTTL', 'GET'])] },
+  {
+    weight: 2,
+    gen: (g) => ['SET', g.key('string'), g.value(), g.rng.pick(['NX', 'XX', 'KEEPTTL', 'GET'])],
+  },
   { weight: 3, gen: (g) => ['APPEND', g.key('string'), g.value()] },
   { weight: 4, gen: (g) => ['INCRBY', g.key('counter'), g.int(-5, 10)] },
   { weight: 2, gen: (g) => ['INCR', g.key('counter')] },
-  { weight: 1, gen: (g) => ['INCRBYFLOAT', g.key('counter'), (g.rng.nextIntBetween(-40, 40) / 4).toString()] },
+  {
+    weight: 1,
+    gen: (g) => ['INCRBYFLOAT', g.key('counter'), (g.rng.nextIntBetween(-40, 40) / 4).toString()],
+  },
   { weight: 1, gen: (g) => ['SETRANGE', g.key('string'), g.int(0, 12), g.value()] },
   { weight: 1, gen: (g) => ['GETSET', g.key('string'), g.value()] },
   { weight: 1, gen: (g) => ['GETDEL', g.key('string')] },
@@ -131,10 +137,19 @@ const LISTS: Entry[] = [
   { weight: 1, gen: (g) => ['LSET', g.key('list'), g.int(-2, 2), g.member()] },
   { weight: 1, gen: (g) => ['LREM', g.key('list'), g.int(-2, 2), g.member()] },
   { weight: 1, gen: (g) => ['LTRIM', g.key('list'), g.int(0, 2), g.int(-3, 5)] },
-  { weight: 1, gen: (g) => ['LINSERT', g.key('list'), g.rng.pick(['BEFORE', 'AFTER']), g.member(), g.member()] },
   {
     weight: 1,
-    gen: (g) => ['LMOVE', g.key('list'), g.key('list'), g.rng.pick(['LEFT', 'RIGHT']), g.rng.pick(['LEFT', 'RIGHT'])],
+    gen: (g) => ['LINSERT', g.key('list'), g.rng.pick(['BEFORE', 'AFTER']), g.member(), g.member()],
+  },
+  {
+    weight: 1,
+    gen: (g) => [
+      'LMOVE',
+      g.key('list'),
+      g.key('list'),
+      g.rng.pick(['LEFT', 'RIGHT']),
+      g.rng.pick(['LEFT', 'RIGHT']),
+    ],
   },
   { weight: 1, gen: (g) => ['RPOPLPUSH', g.key('list'), g.key('list')] },
   { weight: 1, gen: (g) => ['LRANGE', g.key('list'), '0', '-1'] },
@@ -144,7 +159,15 @@ const HASHES: Entry[] = [
   { weight: 5, gen: (g) => ['HSET', g.key('hash'), g.member(), g.value(), g.member(), g.value()] },
   { weight: 2, gen: (g) => ['HDEL', g.key('hash'), g.member(), g.member()] },
   { weight: 2, gen: (g) => ['HINCRBY', g.key('hash'), g.member(), g.int(-3, 9)] },
-  { weight: 1, gen: (g) => ['HINCRBYFLOAT', g.key('hash'), g.member(), (g.rng.nextIntBetween(-8, 8) / 2).toString()] },
+  {
+    weight: 1,
+    gen: (g) => [
+      'HINCRBYFLOAT',
+      g.key('hash'),
+      g.member(),
+      (g.rng.nextIntBetween(-8, 8) / 2).toString(),
+    ],
+  },
   { weight: 1, gen: (g) => ['HSETNX', g.key('hash'), g.member(), g.value()] },
   { weight: 1, gen: (g) => ['HGET', g.key('hash'), g.member()] },
 ];
@@ -155,7 +178,12 @@ const SETS: Entry[] = [
   { weight: 1, gen: (g) => ['SMOVE', g.key('set'), g.key('set'), g.member()] },
   {
     weight: 1,
-    gen: (g) => [g.rng.pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), g.key('set'), g.key('set'), g.key('set')],
+    gen: (g) => [
+      g.rng.pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']),
+      g.key('set'),
+      g.key('set'),
+      g.key('set'),
+    ],
   },
   { weight: 1, gen: (g) => ['SISMEMBER', g.key('set'), g.member()] },
 ];
@@ -164,7 +192,14 @@ const ZSETS: Entry[] = [
   { weight: 5, gen: (g) => ['ZADD', g.key('zset'), g.score(), g.member(), g.score(), g.member()] },
   {
     weight: 2,
-    gen: (g) => ['ZADD', g.key('zset'), g.rng.pick(['NX', 'XX', 'GT', 'LT']), 'CH', g.score(), g.member()],
+    gen: (g) => [
+      'ZADD',
+      g.key('zset'),
+      g.rng.pick(['NX', 'XX', 'GT', 'LT']),
+      'CH',
+      g.score(),
+      g.member(),
+    ],
   },
   { weight: 1, gen: (g) => ['ZADD', g.key('zset'), 'INCR', g.score(), g.member()] },
   { weight: 2, gen: (g) => ['ZINCRBY', g.key('zset'), g.score(), g.member()] },
@@ -174,13 +209,20 @@ const ZSETS: Entry[] = [
   { weight: 1, gen: (g) => ['ZREMRANGEBYRANK', g.key('zset'), '0', g.int(0, 1)] },
   {
     weight: 1,
-    gen: (g) => [g.rng.pick(['ZUNIONSTORE', 'ZINTERSTORE']), g.key('zset'), '2', g.key('zset'), g.key('zset')],
+    gen: (g) => [
+      g.rng.pick(['ZUNIONSTORE', 'ZINTERSTORE']),
+      g.key('zset'),
+      '2',
+      g.key('zset'),
+      g.key('zset'),
+    ],
   },
   { weight: 1, gen: (g) => ['ZRANGESTORE', g.key('zset'), g.key('zset'), '0', g.int(0, 3)] },
   { weight: 1, gen: (g) => ['ZRANGE', g.key('zset'), '0', '-1', 'WITHSCORES'] },
 ];
 
-const anyKey = (g: Gen): string => g.key(g.rng.pick(['string', 'counter', 'list', 'hash', 'set', 'zset'] as const));
+const anyKey = (g: Gen): string =>
+  g.key(g.rng.pick(['string', 'counter', 'list', 'hash', 'set', 'zset'] as const));
 
 const KEYS: Entry[] = [
   { weight: 2, gen: (g) => [g.rng.pick(['DEL', 'UNLINK']), anyKey(g), anyKey(g)] },
@@ -196,7 +238,10 @@ const KEYS: Entry[] = [
   { weight: 1, gen: (g) => ['EXPIREAT', anyKey(g), String(Math.floor(Number(g.atMs()) / 1000))] },
   { weight: 1, gen: (g) => ['PERSIST', anyKey(g)] },
   { weight: 1, gen: (g) => [g.rng.pick(['RENAME', 'RENAMENX']), anyKey(g), anyKey(g)] },
-  { weight: 1, gen: (g) => ['COPY', anyKey(g), anyKey(g), 'DB', g.int(0, g.options.databases - 1), 'REPLACE'] },
+  {
+    weight: 1,
+    gen: (g) => ['COPY', anyKey(g), anyKey(g), 'DB', g.int(0, g.options.databases - 1), 'REPLACE'],
+  },
   { weight: 1, gen: (g) => ['MOVE', anyKey(g), g.int(0, g.options.databases - 1)] },
   { weight: 2, gen: (g) => [g.rng.pick(['EXISTS', 'PTTL', 'TYPE']), anyKey(g)] },
 ];
@@ -249,7 +294,9 @@ export class Workload {
     const db = this.#pickDb();
     if (g.rng.chance(g.options.multiProbability)) {
       const count = g.rng.nextIntBetween(1, 4);
-      const commands = Array.from({ length: count }, () => pickWeighted(g.rng, this.#inMulti).gen(g));
+      const commands = Array.from({ length: count }, () =>
+        pickWeighted(g.rng, this.#inMulti).gen(g),
+      );
       return { kind: 'multi', db, commands };
     }
     return { kind: 'command', db, command: pickWeighted(g.rng, this.#entries).gen(g) };

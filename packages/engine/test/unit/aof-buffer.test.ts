@@ -3,13 +3,17 @@ import { AofBuffer, AOF_BUF_REUSE_LIMIT_BYTES, encodeCommand } from '../../src/a
 
 describe('aof_buf: RESP encoding (Redis catAppendOnlyGenericCommand)', () => {
   it('encodes a command as a RESP array of bulk strings', () => {
-    expect(encodeCommand(['SET', 'k', 'v']).toString('latin1')).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    expect(encodeCommand(['SET', 'k', 'v']).toString('latin1')).toBe(
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n',
+    );
   });
 
   it('is binary safe: CR, LF, NUL and bytes ≥ 0x80 pass through unchanged', () => {
     const arg = '\r\n\x00\xff\x80é';
     const out = encodeCommand(['set', arg, '']);
-    expect(out.toString('latin1')).toBe(`*3\r\n$3\r\nset\r\n$${arg.length}\r\n${arg}\r\n$0\r\n\r\n`);
+    expect(out.toString('latin1')).toBe(
+      `*3\r\n$3\r\nset\r\n$${arg.length}\r\n${arg}\r\n$0\r\n\r\n`,
+    );
     expect(out.includes(Buffer.from([0xff, 0x80]))).toBe(true);
   });
 
@@ -34,7 +38,7 @@ describe('aof_buf: RESP encoding (Redis catAppendOnlyGenericCommand)', () => {
     expect(b.view().toString('latin1')).toBe(expected);
   });
 
-  it('keeps a small allocation after a write and drops a large one (Redis\'s rule, 64 KiB limit)', () => {
+  it("keeps a small allocation after a write and drops a large one (Redis's rule, 64 KiB limit)", () => {
     const b = new AofBuffer();
     b.appendCommand(['SET', 'k', 'v']);
     const small = b.capacity;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AofManifest, ManifestError, newBaseFile, newIncrFile, parseManifest } from '../../src/aof/aof-manifest.ts';
+import {
+  AofManifest,
+  ManifestError,
+  newBaseFile,
+  newIncrFile,
+  parseManifest,
+} from '../../src/aof/aof-manifest.ts';
 
 function reason(text: string): string {
   try {
@@ -38,9 +44,15 @@ describe('aof manifest: reader (Redis aofLoadManifestFromFile)', () => {
   });
 
   it('rejects every malformed manifest with Redis’s reason', () => {
-    expect(reason('file a seq 1 type i\n\nfile b seq 2 type i\n')).toBe('Invalid AOF manifest file format');
-    expect(reason('file a seq 1 type b\nfile b seq 2 type b\n')).toBe('Found duplicate base file information');
-    expect(reason('file a seq 2 type i\nfile b seq 1 type i\n')).toBe('Found a non-monotonic sequence number');
+    expect(reason('file a seq 1 type i\n\nfile b seq 2 type i\n')).toBe(
+      'Invalid AOF manifest file format',
+    );
+    expect(reason('file a seq 1 type b\nfile b seq 2 type b\n')).toBe(
+      'Found duplicate base file information',
+    );
+    expect(reason('file a seq 2 type i\nfile b seq 1 type i\n')).toBe(
+      'Found a non-monotonic sequence number',
+    );
     expect(reason('file a seq 1 type x\n')).toBe('Unknown AOF file type');
     expect(reason('filx a seq 1 type i\n')).toBe('Invalid AOF manifest file format');
     expect(reason('file a type i\n')).toBe('Invalid AOF manifest file format');
@@ -48,9 +60,13 @@ describe('aof manifest: reader (Redis aofLoadManifestFromFile)', () => {
     expect(reason('file a seq 0 type i\n')).toBe('Invalid AOF manifest file format');
     expect(reason('file a seq abc type i\n')).toBe('Invalid AOF manifest file format');
     expect(reason('file "unbalanced seq 1 type i\n')).toBe('Invalid AOF manifest file format');
-    expect(reason(`file ${'x'.repeat(1100)} seq 1 type i\n`)).toBe('The AOF manifest file contains too long line');
+    expect(reason(`file ${'x'.repeat(1100)} seq 1 type i\n`)).toBe(
+      'The AOF manifest file contains too long line',
+    );
     expect(reason('file a seq 1 type i')).toBe('The AOF manifest file contains too long line');
-    expect(reason('file ../etc/passwd seq 1 type i\n')).toBe("File can't be a path, just a filename");
+    expect(reason('file ../etc/passwd seq 1 type i\n')).toBe(
+      "File can't be a path, just a filename",
+    );
     expect(reason('file a\\b seq 1 type i\n')).toBe("File can't be a path, just a filename");
   });
 

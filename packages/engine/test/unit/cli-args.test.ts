@@ -7,7 +7,19 @@ const shell = { command: 'shell', flags: ['raw', 'no-raw'] } as const;
 describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
   it('maps Redis names to engine options and parses values with the config table', () => {
     const parsed = parseCommandArgs(
-      ['--dir', '/tmp/x', '--appendfsync', 'always', '--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--auto-aof-rewrite-min-size', '1mb', '--hz=20'],
+      [
+        '--dir',
+        '/tmp/x',
+        '--appendfsync',
+        'always',
+        '--appendonly',
+        'yes',
+        '--aof-use-rdb-preamble',
+        'no',
+        '--auto-aof-rewrite-min-size',
+        '1mb',
+        '--hz=20',
+      ],
       shell,
     );
     expect(parsed.config).toEqual({
@@ -22,11 +34,15 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
   });
 
   it('accepts names case-insensitively like CONFIG SET, and the last of a repeated option wins', () => {
-    expect(parseCommandArgs(['--APPENDFSYNC', 'No', '--appendfsync', 'everysec'], shell).config).toEqual({ appendfsync: 'everysec' });
+    expect(
+      parseCommandArgs(['--APPENDFSYNC', 'No', '--appendfsync', 'everysec'], shell).config,
+    ).toEqual({ appendfsync: 'everysec' });
   });
 
   it('takes the next argument as the value even when it starts with one dash', () => {
-    expect(() => parseCommandArgs(['--hz', '-1'], shell)).toThrow("invalid value '-1' for --hz: argument must be between 1 and 500 inclusive");
+    expect(() => parseCommandArgs(['--hz', '-1'], shell)).toThrow(
+      "invalid value '-1' for --hz: argument must be between 1 and 500 inclusive",
+    );
     expect(parseCommandArgs(['--dir', '-weird-'], shell).config).toEqual({ dir: '-weird-' });
     expect(parseCommandArgs(['--dir', ''], shell).config).toEqual({ dir: '' });
   });
@@ -38,10 +54,22 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
 
   it('names the option in every error', () => {
     const cases: [string[], string][] = [
-      [['--appendfsync', 'sometimes'], "invalid value 'sometimes' for --appendfsync: argument(s) must be one of the following: always, everysec, no"],
-      [['--appendonly', 'maybe'], "invalid value 'maybe' for --appendonly: argument must be 'yes' or 'no'"],
-      [['--appendfilename', 'a/b'], "invalid value 'a/b' for --appendfilename: appendfilename can't be a path, just a filename"],
-      [['--no-such-option', '1'], "unknown option '--no-such-option': not an option of 'aofkv shell' nor a Redis config option this engine knows"],
+      [
+        ['--appendfsync', 'sometimes'],
+        "invalid value 'sometimes' for --appendfsync: argument(s) must be one of the following: always, everysec, no",
+      ],
+      [
+        ['--appendonly', 'maybe'],
+        "invalid value 'maybe' for --appendonly: argument must be 'yes' or 'no'",
+      ],
+      [
+        ['--appendfilename', 'a/b'],
+        "invalid value 'a/b' for --appendfilename: appendfilename can't be a path, just a filename",
+      ],
+      [
+        ['--no-such-option', '1'],
+        "unknown option '--no-such-option': not an option of 'aofkv shell' nor a Redis config option this engine knows",
+      ],
       [['-x'], "unknown option '-x'"],
       [['--dir'], 'option --dir needs a value'],
       [['--dir', '--appendonly', 'yes'], 'option --dir needs a value'],
@@ -56,11 +84,15 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
 
   it('restricts config names when the subcommand asks for it', () => {
     const dump = { command: 'dump', configNames: ['dir', 'appenddirname', 'appendfilename'] };
-    expect(parseCommandArgs(['--appenddirname', 'd', '--appendfilename', 'f'], dump).config).toEqual({
+    expect(
+      parseCommandArgs(['--appenddirname', 'd', '--appendfilename', 'f'], dump).config,
+    ).toEqual({
       appenddirname: 'd',
       appendfilename: 'f',
     });
-    expect(() => parseCommandArgs(['--appendonly', 'no'], dump)).toThrow("unknown option '--appendonly': not an option of 'aofkv dump'");
+    expect(() => parseCommandArgs(['--appendonly', 'no'], dump)).toThrow(
+      "unknown option '--appendonly': not an option of 'aofkv dump'",
+    );
   });
 });
 

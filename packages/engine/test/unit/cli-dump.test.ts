@@ -40,7 +40,16 @@ describe('dumpKeyspace', () => {
     const db = all[3]!;
     db.dict.set('s', 'hello');
     db.dict.set('l', RList.from(['c', 'a', 'b']));
-    db.dict.set('h', new RHash(new Map([['f2', 'v2'], ['f1', 'v1'], ['f10', '']])));
+    db.dict.set(
+      'h',
+      new RHash(
+        new Map([
+          ['f2', 'v2'],
+          ['f1', 'v1'],
+          ['f10', ''],
+        ]),
+      ),
+    );
     const set = new RSet();
     for (const m of ['z', '10', 'a', '2']) set.members.add(m);
     db.dict.set('set', set);
@@ -51,11 +60,30 @@ describe('dumpKeyspace', () => {
     z.add('neg', -1.5);
     db.dict.set('z', z);
     expect(parse(dumpKeyspace(all)).dbs['3']).toEqual([
-      { key: 'h', type: 'hash', value: [['f1', 'v1'], ['f10', ''], ['f2', 'v2']], expire_ms: null },
+      {
+        key: 'h',
+        type: 'hash',
+        value: [
+          ['f1', 'v1'],
+          ['f10', ''],
+          ['f2', 'v2'],
+        ],
+        expire_ms: null,
+      },
       { key: 'l', type: 'list', value: ['c', 'a', 'b'], expire_ms: null },
       { key: 's', type: 'string', value: 'hello', expire_ms: null },
       { key: 'set', type: 'set', value: ['10', '2', 'a', 'z'], expire_ms: null },
-      { key: 'z', type: 'zset', value: [['neg', -1.5], ['a', 1], ['c', 1], ['b', 2]], expire_ms: null },
+      {
+        key: 'z',
+        type: 'zset',
+        value: [
+          ['neg', -1.5],
+          ['a', 1],
+          ['c', 1],
+          ['b', 2],
+        ],
+        expire_ms: null,
+      },
     ]);
   });
 
@@ -70,7 +98,9 @@ describe('dumpKeyspace', () => {
     z.add('big', 1.7976931348623157e308);
     all[0]!.dict.set('z', z);
     const json = dumpKeyspace(all);
-    expect(json).toContain('"value":[["j","-inf"],["negzero",0],["tiny",5e-324],["big",1.7976931348623157e+308],["i","inf"]]');
+    expect(json).toContain(
+      '"value":[["j","-inf"],["negzero",0],["tiny",5e-324],["big",1.7976931348623157e+308],["i","inf"]]',
+    );
   });
 
   it('writes absolute expiry times and keeps keys whose time has passed', () => {
@@ -80,7 +110,10 @@ describe('dumpKeyspace', () => {
     db.expires.set('future', 4102444800000);
     db.dict.set('past', 'y');
     db.expires.set('past', 1);
-    const entries = parse(dumpKeyspace(all)).dbs['0'] as { key: string; expire_ms: number | null }[];
+    const entries = parse(dumpKeyspace(all)).dbs['0'] as {
+      key: string;
+      expire_ms: number | null;
+    }[];
     expect(entries.map((e) => [e.key, e.expire_ms])).toEqual([
       ['future', 4102444800000],
       ['past', 1],
@@ -113,6 +146,8 @@ describe('dumpKeyspace', () => {
     const all = dbs(1);
     all[0]!.dict.set('q"\\\n', RList.from(['\xff\x00', 'ok']));
     const json = dumpKeyspace(all);
-    expect(json).toContain('{"key":"q\\"\\\\\\n","type":"list","value":[{"base64":"/wA="},"ok"],"expire_ms":null}');
+    expect(json).toContain(
+      '{"key":"q\\"\\\\\\n","type":"list","value":[{"base64":"/wA="},"ok"],"expire_ms":null}',
+    );
   });
 });

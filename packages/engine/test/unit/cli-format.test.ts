@@ -4,7 +4,13 @@
 // stdout is a pipe; the same output was checked interactively under tmux). Every expected string
 // below was observed, except where a comment says the case comes from reading redis-cli.c.
 import { describe, expect, it } from 'vitest';
-import { formatReply, formatRaw, formatTty, isVerbatimCommand, quoteBytes } from '../../src/cli/redis-cli-format.ts';
+import {
+  formatReply,
+  formatRaw,
+  formatTty,
+  isVerbatimCommand,
+  quoteBytes,
+} from '../../src/cli/redis-cli-format.ts';
 import { ErrorReply, NIL_ARRAY, StatusReply, type Reply } from '../../src/reply.ts';
 
 const ok = new StatusReply('OK');
@@ -21,7 +27,13 @@ interface Observed {
 // Byte strings are latin1 Bins: '\xff' is the byte 0xff.
 const OBSERVED: Observed[] = [
   { what: 'status', command: 'set k v', reply: ok, raw: 'OK\n', tty: 'OK\n' },
-  { what: 'PONG status', command: 'ping', reply: new StatusReply('PONG'), raw: 'PONG\n', tty: 'PONG\n' },
+  {
+    what: 'PONG status',
+    command: 'ping',
+    reply: new StatusReply('PONG'),
+    raw: 'PONG\n',
+    tty: 'PONG\n',
+  },
   {
     what: 'bulk string with every escape class',
     command: String.raw`echo "q\\ \" \n \r \t \a \b \x00 \x7f \xff \xc3\xa9 \x01 ~"`,
@@ -32,7 +44,13 @@ const OBSERVED: Observed[] = [
   { what: 'bulk string', command: 'get k', reply: 'v', raw: 'v\n', tty: '"v"\n' },
   { what: 'empty bulk string', command: "echo ''", reply: '', raw: '\n', tty: '""\n' },
   { what: 'nil', command: 'get nope', reply: null, raw: '\n', tty: '(nil)\n' },
-  { what: 'negative integer', command: 'incrby n -42', reply: -42, raw: '-42\n', tty: '(integer) -42\n' },
+  {
+    what: 'negative integer',
+    command: 'incrby n -42',
+    reply: -42,
+    raw: '-42\n',
+    tty: '(integer) -42\n',
+  },
   {
     what: 'integer beyond 2^53 (bigint)',
     command: 'incrby big 9223372036854775807',
@@ -47,8 +65,20 @@ const OBSERVED: Observed[] = [
     raw: letters.map((l) => `${l}\n`).join(''),
     tty: letters.map((l, i) => `${String(i + 1).padStart(2)}) "${l}"\n`).join(''),
   },
-  { what: 'empty array', command: 'lrange nope 0 -1', reply: [], raw: '\n', tty: '(empty array)\n' },
-  { what: 'array of one', command: 'exec (after echo x)', reply: ['x'], raw: 'x\n', tty: '1) "x"\n' },
+  {
+    what: 'empty array',
+    command: 'lrange nope 0 -1',
+    reply: [],
+    raw: '\n',
+    tty: '(empty array)\n',
+  },
+  {
+    what: 'array of one',
+    command: 'exec (after echo x)',
+    reply: ['x'],
+    raw: 'x\n',
+    tty: '1) "x"\n',
+  },
   {
     what: 'error',
     command: 'foo bar',
@@ -66,11 +96,20 @@ const OBSERVED: Observed[] = [
   {
     what: 'EXEC: nested array, nil, empty array, error, status',
     command: 'exec',
-    reply: [letters, null, [], new ErrorReply('ERR value is not an integer or out of range'), new StatusReply('PONG')],
+    reply: [
+      letters,
+      null,
+      [],
+      new ErrorReply('ERR value is not an integer or out of range'),
+      new StatusReply('PONG'),
+    ],
     raw: `${letters.join('\n')}\n\n\nERR value is not an integer or out of range\n\nPONG\n`,
     tty:
       '1)  1) "a"\n' +
-      letters.slice(1).map((l, i) => `   ${String(i + 2).padStart(2)}) "${l}"\n`).join('') +
+      letters
+        .slice(1)
+        .map((l, i) => `   ${String(i + 2).padStart(2)}) "${l}"\n`)
+        .join('') +
       '2) (nil)\n3) (empty array)\n4) (error) ERR value is not an integer or out of range\n5) PONG\n',
   },
   {
@@ -87,7 +126,9 @@ const OBSERVED: Observed[] = [
     raw: 'a\nb\n2\n3\n4\n5\n6\n7\n8\n9\n10\nx\ny\n',
     tty:
       ' 1) 1) "a"\n    2) "b"\n' +
-      [2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `${String(n).padStart(2)}) (integer) ${n}\n`).join('') +
+      [2, 3, 4, 5, 6, 7, 8, 9, 10]
+        .map((n) => `${String(n).padStart(2)}) (integer) ${n}\n`)
+        .join('') +
       '11) 1) "x"\n    2) 1) "y"\n',
   },
   {

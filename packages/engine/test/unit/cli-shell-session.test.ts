@@ -76,7 +76,16 @@ describe('ShellSession', () => {
 
   it('handles redis-cli preferences and local commands like redis-cli (observed)', async () => {
     const t = session();
-    await t.run(':set hints', ':set nohints', ':set foo', ':foo', 'restart', 'clear', 'help', '3 help');
+    await t.run(
+      ':set hints',
+      ':set nohints',
+      ':set foo',
+      ':foo',
+      'restart',
+      'clear',
+      'help',
+      '3 help',
+    );
     expect(t.out()).toBe(
       "unknown redis-cli preference 'foo'\n" +
         "unknown redis-cli internal command ':foo'\n" +

@@ -4,7 +4,12 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandNameCache, MAX_NAMES, MAX_NAME_BYTES, hashNameBytes } from '../../src/aof/command-name-cache.ts';
+import {
+  CommandNameCache,
+  MAX_NAMES,
+  MAX_NAME_BYTES,
+  hashNameBytes,
+} from '../../src/aof/command-name-cache.ts';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
@@ -41,7 +46,14 @@ describe('CommandNameCache', () => {
     for (let n = 0; n < 2_000_000 && pair === null; n++) {
       const a = next();
       const b = next();
-      const name = Uint8Array.of(a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, a >>> 24, b & 0xff, (b >> 8) & 0xff);
+      const name = Uint8Array.of(
+        a & 0xff,
+        (a >> 8) & 0xff,
+        (a >> 16) & 0xff,
+        a >>> 24,
+        b & 0xff,
+        (b >> 8) & 0xff,
+      );
       const h = hashNameBytes(name, 0, name.length);
       const other = seen.get(h);
       if (other !== undefined && latin1(other) !== latin1(name)) pair = [other, name];

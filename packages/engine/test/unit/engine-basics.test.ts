@@ -21,7 +21,9 @@ describe('engine basics', () => {
     expect(await db.command('PING')).toBe('QUEUED');
     expect(await db.command('EXEC')).toEqual(['PONG']);
     await db.command('MULTI');
-    await expect(db.command('ECHO')).rejects.toThrow("ERR wrong number of arguments for 'echo' command");
+    await expect(db.command('ECHO')).rejects.toThrow(
+      "ERR wrong number of arguments for 'echo' command",
+    );
     await expect(db.command('EXEC')).rejects.toThrow('EXECABORT');
     await engine.close();
   });

@@ -2,8 +2,12 @@
 // (every expected value below was checked on a real 7.0.15 server).
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Engine, DbHandle } from '@aofkv/engine';
-import { type CommandEngine, NOT_INT_MESSAGE as NOT_INT, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
-
+import {
+  type CommandEngine,
+  NOT_INT_MESSAGE as NOT_INT,
+  openCommandEngine,
+  WRONGTYPE_MESSAGE as WRONGTYPE,
+} from '../helpers/command-engine.ts';
 
 let h: CommandEngine;
 let e: Engine;
@@ -38,7 +42,9 @@ describe('HSET HMSET HSETNX', () => {
     await expect(db.command('HMSET', 'h', 'f', 'v', 'g')).rejects.toThrow(
       "ERR wrong number of arguments for 'hmset' command",
     );
-    await expect(db.command('HSET', 'h', 'f')).rejects.toThrow("ERR wrong number of arguments for 'hset' command");
+    await expect(db.command('HSET', 'h', 'f')).rejects.toThrow(
+      "ERR wrong number of arguments for 'hset' command",
+    );
     expect(await db.command('HLEN', 'h')).toBe(0);
     expect(propagated()).toEqual([]);
   });
@@ -129,11 +135,19 @@ describe('HINCRBY', () => {
   it('adds with 64-bit range checks', async () => {
     expect(await db.command('HINCRBY', 'h', 'n', 5)).toBe(5);
     expect(await db.command('HINCRBY', 'h', 'n', -7)).toBe(-2);
-    expect(await db.command('HINCRBY', 'h', 'big', '9223372036854775807')).toBe(9223372036854775807n);
-    await expect(db.command('HINCRBY', 'h', 'big', 1)).rejects.toThrow('ERR increment or decrement would overflow');
+    expect(await db.command('HINCRBY', 'h', 'big', '9223372036854775807')).toBe(
+      9223372036854775807n,
+    );
+    await expect(db.command('HINCRBY', 'h', 'big', 1)).rejects.toThrow(
+      'ERR increment or decrement would overflow',
+    );
     expect(await db.command('HINCRBY', 'h', 'big', '-9223372036854775808')).toBe(-1);
-    expect(await db.command('HINCRBY', 'h', 'neg', '-9223372036854775808')).toBe(-9223372036854775808n);
-    await expect(db.command('HINCRBY', 'h', 'neg', -1)).rejects.toThrow('ERR increment or decrement would overflow');
+    expect(await db.command('HINCRBY', 'h', 'neg', '-9223372036854775808')).toBe(
+      -9223372036854775808n,
+    );
+    await expect(db.command('HINCRBY', 'h', 'neg', -1)).rejects.toThrow(
+      'ERR increment or decrement would overflow',
+    );
     expect(await db.command('HGET', 'h', 'neg')).toBe('-9223372036854775808');
     expect(await db.command('HINCRBY', 'h', 'safe', '9007199254740991')).toBe(9007199254740991);
     expect(await db.command('HINCRBY', 'h', 'safe', 1)).toBe(9007199254740992n);
@@ -144,14 +158,29 @@ describe('HINCRBY', () => {
 
   it('refuses a bad increment before the key type, and a non-integer stored value', async () => {
     await db.command('RPUSH', 'list', 'x');
-    await db.command('HSET', 'h', 'float', '2.5', 'lead', '01', 'plus', '+1', 'negzero', '-0', 'space', ' 1');
+    await db.command(
+      'HSET',
+      'h',
+      'float',
+      '2.5',
+      'lead',
+      '01',
+      'plus',
+      '+1',
+      'negzero',
+      '-0',
+      'space',
+      ' 1',
+    );
     propagated();
     await expect(db.command('HINCRBY', 'list', 'a', 'x')).rejects.toThrow(NOT_INT);
     await expect(db.command('HINCRBY', 'list', 'a', 1)).rejects.toThrow(WRONGTYPE);
     await expect(db.command('HINCRBY', 'h', 'a', '12345678901234567890')).rejects.toThrow(NOT_INT);
     await expect(db.command('HINCRBY', 'h', 'a', '+1')).rejects.toThrow(NOT_INT);
     for (const field of ['float', 'lead', 'plus', 'negzero', 'space']) {
-      await expect(db.command('HINCRBY', 'h', field, 1)).rejects.toThrow('ERR hash value is not an integer');
+      await expect(db.command('HINCRBY', 'h', field, 1)).rejects.toThrow(
+        'ERR hash value is not an integer',
+      );
     }
     expect(propagated()).toEqual([]);
   });
@@ -164,7 +193,22 @@ describe('HINCRBY', () => {
 
 describe('HINCRBYFLOAT', () => {
   it('computes in long double and propagates HSET with the stored text', async () => {
-    await db.command('HSET', 'h', 'a', '1', 'b', '2.5', 'hex', '0x1p3', 'exp', '1e3', 'lead', '01', 'm', '-0');
+    await db.command(
+      'HSET',
+      'h',
+      'a',
+      '1',
+      'b',
+      '2.5',
+      'hex',
+      '0x1p3',
+      'exp',
+      '1e3',
+      'lead',
+      '01',
+      'm',
+      '-0',
+    );
     propagated();
     expect(await db.command('HINCRBYFLOAT', 'h', 'a', '1.5')).toBe('2.5');
     expect(await db.command('HINCRBYFLOAT', 'h', 'b', '0.1')).toBe('2.6');
@@ -192,30 +236,52 @@ describe('HINCRBYFLOAT', () => {
 
   it('goes beyond the double range like the x87 long double does', async () => {
     const once = await db.command('HINCRBYFLOAT', 'h', 'big', '1e308');
-    expect(once).toBe(`99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048`);
+    expect(once).toBe(
+      `99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048`,
+    );
     const twice = (await db.command('HINCRBYFLOAT', 'h', 'big', '1e308')) as string;
     expect(twice).toHaveLength(309);
-    expect(twice.startsWith('1999999999999999999933717593116912913211201996948311344155940959898434697376761237442')).toBe(true);
+    expect(
+      twice.startsWith(
+        '1999999999999999999933717593116912913211201996948311344155940959898434697376761237442',
+      ),
+    ).toBe(true);
   });
 
   it('uses the hash-specific error texts, in Redis order', async () => {
     await db.command('RPUSH', 'list', 'x');
     await db.command('HSET', 'h', 'c', 'x', 'sp', ' 1', 'sp2', '1 ', 'inf', 'inf');
     propagated();
-    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'x')).rejects.toThrow('ERR value is not a valid float');
-    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'nan')).rejects.toThrow('ERR value is not a valid float');
-    await expect(db.command('HINCRBYFLOAT', 'h', 'a', ' 1')).rejects.toThrow('ERR value is not a valid float');
-    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'inf')).rejects.toThrow('ERR value is NaN or Infinity');
-    await expect(db.command('HINCRBYFLOAT', 'h', 'a', '-infinity')).rejects.toThrow('ERR value is NaN or Infinity');
-    await expect(db.command('HINCRBYFLOAT', 'list', 'a', 'x')).rejects.toThrow('ERR value is not a valid float');
+    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'x')).rejects.toThrow(
+      'ERR value is not a valid float',
+    );
+    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'nan')).rejects.toThrow(
+      'ERR value is not a valid float',
+    );
+    await expect(db.command('HINCRBYFLOAT', 'h', 'a', ' 1')).rejects.toThrow(
+      'ERR value is not a valid float',
+    );
+    await expect(db.command('HINCRBYFLOAT', 'h', 'a', 'inf')).rejects.toThrow(
+      'ERR value is NaN or Infinity',
+    );
+    await expect(db.command('HINCRBYFLOAT', 'h', 'a', '-infinity')).rejects.toThrow(
+      'ERR value is NaN or Infinity',
+    );
+    await expect(db.command('HINCRBYFLOAT', 'list', 'a', 'x')).rejects.toThrow(
+      'ERR value is not a valid float',
+    );
     await expect(db.command('HINCRBYFLOAT', 'list', 'a', '1')).rejects.toThrow(WRONGTYPE);
     for (const field of ['c', 'sp', 'sp2']) {
-      await expect(db.command('HINCRBYFLOAT', 'h', field, '1')).rejects.toThrow('ERR hash value is not a float');
+      await expect(db.command('HINCRBYFLOAT', 'h', field, '1')).rejects.toThrow(
+        'ERR hash value is not a float',
+      );
     }
     await expect(db.command('HINCRBYFLOAT', 'h', 'inf', '1')).rejects.toThrow(
       'ERR increment would produce NaN or Infinity',
     );
-    await expect(db.command('HINCRBYFLOAT', 'none', 'f', 'abc')).rejects.toThrow('ERR value is not a valid float');
+    await expect(db.command('HINCRBYFLOAT', 'none', 'f', 'abc')).rejects.toThrow(
+      'ERR value is not a valid float',
+    );
     expect(e.server.dbs[0]!.dict.has('none')).toBe(false);
     expect(propagated()).toEqual([]);
   });

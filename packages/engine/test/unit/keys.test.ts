@@ -10,7 +10,10 @@ const NOT_INT = err(NOT_INT_MESSAGE);
 const SYNTAX = err('ERR syntax error');
 
 /** SCAN to completion; returns every key seen (with repeats) and the number of calls. */
-function scanAll(run: (...a: string[]) => Reply, ...options: string[]): { keys: string[]; calls: number } {
+function scanAll(
+  run: (...a: string[]) => Reply,
+  ...options: string[]
+): { keys: string[]; calls: number } {
   const keys: string[] = [];
   let cursor = '0';
   let calls = 0;
@@ -94,8 +97,12 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
   it('names the command in overflow errors; absolute ms accept the whole 64-bit range', async () => {
     const { run } = await openCommandEngine();
     run('SET', 'k', 'v');
-    expect(run('PEXPIRE', 'k', '9223372036854770000')).toEqual(err("ERR invalid expire time in 'pexpire' command"));
-    expect(run('EXPIREAT', 'k', '9223372036854776')).toEqual(err("ERR invalid expire time in 'expireat' command"));
+    expect(run('PEXPIRE', 'k', '9223372036854770000')).toEqual(
+      err("ERR invalid expire time in 'pexpire' command"),
+    );
+    expect(run('EXPIREAT', 'k', '9223372036854776')).toEqual(
+      err("ERR invalid expire time in 'expireat' command"),
+    );
     expect(run('PEXPIREAT', 'k', '9223372036854775808')).toEqual(NOT_INT);
     expect(run('PEXPIREAT', 'k', '9223372036854770000')).toBe(1);
     expect(run('EXISTS', 'k')).toBe(1);
@@ -119,7 +126,12 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
 
   it('a time not in the future deletes the key and propagates DEL (UNLINK with lazyfree-lazy-expire)', async () => {
     const { run, aof } = await openCommandEngine();
-    for (const args of [['EXPIRE', 'k', '-1'], ['PEXPIRE', 'k', '0'], ['EXPIREAT', 'k', '1'], ['PEXPIREAT', 'k', String(T0)]]) {
+    for (const args of [
+      ['EXPIRE', 'k', '-1'],
+      ['PEXPIRE', 'k', '0'],
+      ['EXPIREAT', 'k', '1'],
+      ['PEXPIREAT', 'k', String(T0)],
+    ]) {
       run('SET', 'k', 'v');
       aof();
       expect(run(...args), args.join(' ')).toBe(1);
@@ -372,7 +384,10 @@ describe('COPY', () => {
 
   it('invalidates WATCH on the destination only', async () => {
     const { e } = await openCommandEngine();
-    for (const [watched, aborted] of [['dst', true], ['src', false]] as const) {
+    for (const [watched, aborted] of [
+      ['dst', true],
+      ['src', false],
+    ] as const) {
       const watcher = e.server.createClient(0);
       const other = e.server.createClient(0);
       e.server.execute(other, ['SET', 'src', '1']);
@@ -504,7 +519,11 @@ describe('SCAN', () => {
     run('SET', 'user:gone', 'v', 'PX', '1');
     advance(2);
     aof();
-    expect(scanAll(run, 'MATCH', 'user:*', 'COUNT', '100').keys.sort()).toEqual(['user:1', 'user:2', 'user:list']);
+    expect(scanAll(run, 'MATCH', 'user:*', 'COUNT', '100').keys.sort()).toEqual([
+      'user:1',
+      'user:2',
+      'user:list',
+    ]);
     expect(aof()).toEqual([['DEL', 'user:gone']]);
     expect(scanAll(run, 'TYPE', 'LIST').keys).toEqual(['user:list']);
     expect(scanAll(run, 'TYPE', 'string', 'MATCH', '*2').keys).toEqual(['user:2']);

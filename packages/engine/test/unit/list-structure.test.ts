@@ -54,7 +54,20 @@ describe('RList', () => {
     list.insertAt(8, 'b'); // near the tail
     list.insertAt(0, 'first');
     list.insertAt(list.length, 'last');
-    expect(list.toArray()).toEqual(['first', '0', 'a', '1', '2', '3', '4', '5', '6', 'b', '7', 'last']);
+    expect(list.toArray()).toEqual([
+      'first',
+      '0',
+      'a',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      'b',
+      '7',
+      'last',
+    ]);
     expect(list.removeAt(2)).toBe('a');
     expect(list.removeAt(8)).toBe('b');
     expect(list.removeAt(0)).toBe('first');
@@ -86,7 +99,18 @@ describe('RList', () => {
     for (let i = 0; i < 10_000; i++) list.pushTail(String(i));
     list.trimHead(4_000);
     list.trimTail(5_990);
-    expect(list.toArray()).toEqual(['4000', '4001', '4002', '4003', '4004', '4005', '4006', '4007', '4008', '4009']);
+    expect(list.toArray()).toEqual([
+      '4000',
+      '4001',
+      '4002',
+      '4003',
+      '4004',
+      '4005',
+      '4006',
+      '4007',
+      '4008',
+      '4009',
+    ]);
     list.trimHead(100);
     expect(list.length).toBe(0);
     list.pushHead('again');
@@ -168,15 +192,49 @@ describe('SetMembers', () => {
     for (const s of ['0', '1', '-1', '42', '9223372036854775807', '-9223372036854775808']) {
       expect(isIntsetValue(s), s).toBe(true);
     }
-    for (const s of ['', '-', '-0', '01', '+1', ' 1', '1 ', '1.0', '9223372036854775808', '-9223372036854775809', '1e3', 'abc', '99999999999999999999']) {
+    for (const s of [
+      '',
+      '-',
+      '-0',
+      '01',
+      '+1',
+      ' 1',
+      '1 ',
+      '1.0',
+      '9223372036854775808',
+      '-9223372036854775809',
+      '1e3',
+      'abc',
+      '99999999999999999999',
+    ]) {
       expect(isIntsetValue(s), s).toBe(false);
     }
   });
 
   it('keeps an intset sorted by value and looks members up by value text', () => {
     const m = new SetMembers();
-    for (const s of ['10', '-3', '7', '-20', '0', '7', '100', '-9223372036854775808', '9223372036854775807']) m.add(s);
-    expect([...m]).toEqual(['-9223372036854775808', '-20', '-3', '0', '7', '10', '100', '9223372036854775807']);
+    for (const s of [
+      '10',
+      '-3',
+      '7',
+      '-20',
+      '0',
+      '7',
+      '100',
+      '-9223372036854775808',
+      '9223372036854775807',
+    ])
+      m.add(s);
+    expect([...m]).toEqual([
+      '-9223372036854775808',
+      '-20',
+      '-3',
+      '0',
+      '7',
+      '10',
+      '100',
+      '9223372036854775807',
+    ]);
     expect(m.encoding).toBe('intset');
     expect(m.has('7')).toBe(true);
     expect(m.has('07')).toBe(false);
@@ -215,7 +273,8 @@ describe('SetMembers', () => {
         same(m.delete(v), model.delete(v), `step ${step}`);
       }
       same(m.size, model.size, `step ${step}`);
-      if (model.size > 0 && step % 7 === 0) same(model.has(m.random(() => prng.nextFloat())!), true, `step ${step}`);
+      if (model.size > 0 && step % 7 === 0)
+        same(model.has(m.random(() => prng.nextFloat())!), true, `step ${step}`);
       if (step % 1009 === 0) expect(new Set(m)).toEqual(model);
     }
     expect(new Set(m)).toEqual(model);

@@ -3,9 +3,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Arg, Engine, DbHandle } from '@aofkv/engine';
 import { createPrng } from '@aofkv/engine/testing';
-import { type CommandEngine, NOT_INT_MESSAGE as NOT_INT, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
+import {
+  type CommandEngine,
+  NOT_INT_MESSAGE as NOT_INT,
+  openCommandEngine,
+  WRONGTYPE_MESSAGE as WRONGTYPE,
+} from '../helpers/command-engine.ts';
 import { NIL_ARRAY, type Reply } from '../../src/reply.ts';
-
 
 let h: CommandEngine;
 let e: Engine;
@@ -101,9 +105,15 @@ describe('LPOP RPOP', () => {
 
   it('refuse a negative or non-integer count with the "must be positive" text', async () => {
     await db.command('RPUSH', 'k', 'a');
-    await expect(db.command('LPOP', 'k', -1)).rejects.toThrow('ERR value is out of range, must be positive');
-    await expect(db.command('RPOP', 'k', 'abc')).rejects.toThrow('ERR value is out of range, must be positive');
-    await expect(db.command('LPOP', 'k', 1, 2)).rejects.toThrow("ERR wrong number of arguments for 'lpop' command");
+    await expect(db.command('LPOP', 'k', -1)).rejects.toThrow(
+      'ERR value is out of range, must be positive',
+    );
+    await expect(db.command('RPOP', 'k', 'abc')).rejects.toThrow(
+      'ERR value is out of range, must be positive',
+    );
+    await expect(db.command('LPOP', 'k', 1, 2)).rejects.toThrow(
+      "ERR wrong number of arguments for 'lpop' command",
+    );
     // The count is parsed before the type is checked.
     await db.command('HSET', 'h', 'f', 'v');
     await expect(db.command('LPOP', 'h', 'abc')).rejects.toThrow('must be positive');
@@ -218,7 +228,9 @@ describe('LSET LREM LTRIM LINSERT', () => {
   });
 
   it('LINSERT checks BEFORE|AFTER first, replies -1 for a missing pivot and 0 for a missing key', async () => {
-    await expect(db.command('LINSERT', 'none', 'middle', 'a', 'b')).rejects.toThrow('ERR syntax error');
+    await expect(db.command('LINSERT', 'none', 'middle', 'a', 'b')).rejects.toThrow(
+      'ERR syntax error',
+    );
     expect(await db.command('LINSERT', 'none', 'before', 'a', 'b')).toBe(0);
     expect(await db.command('LINSERT', 'k', 'BEFORE', 'zz', 'x')).toBe(-1);
     expect(await db.command('LINSERT', 'k', 'BEFORE', 'b', 'x')).toBe(8);
@@ -273,7 +285,9 @@ describe('LMOVE RPOPLPUSH', () => {
   it('check directions before keys, the destination type before moving', async () => {
     await db.command('RPUSH', 'k', 'a');
     await db.command('HSET', 'h', 'f', 'v');
-    await expect(db.command('LMOVE', 'none', 'k', 'up', 'right')).rejects.toThrow('ERR syntax error');
+    await expect(db.command('LMOVE', 'none', 'k', 'up', 'right')).rejects.toThrow(
+      'ERR syntax error',
+    );
     await expect(db.command('LMOVE', 'k', 'h', 'left', 'left')).rejects.toThrow(WRONGTYPE);
     await expect(db.command('RPOPLPUSH', 'h', 'k')).rejects.toThrow(WRONGTYPE);
     expect(await db.command('LMOVE', 'none', 'h', 'left', 'left')).toBeNull();
@@ -304,7 +318,9 @@ describe('LPOS', () => {
 
   it('RANK of LLONG_MIN behaves like -1 (the C negation overflows)', async () => {
     expect(await db.command('LPOS', 'k', 'a', 'RANK', '-9223372036854775808')).toBe(6);
-    await expect(db.command('LPOS', 'k', 'a', 'RANK', '9223372036854775808')).rejects.toThrow(NOT_INT);
+    await expect(db.command('LPOS', 'k', 'a', 'RANK', '9223372036854775808')).rejects.toThrow(
+      NOT_INT,
+    );
   });
 
   it('reports option errors before the key type', async () => {
@@ -315,9 +331,15 @@ describe('LPOS', () => {
     await expect(db.command('LPOS', 'h', 'a', 'RANK', 0)).rejects.toThrow(rankZero);
     await expect(db.command('LPOS', 'none', 'a', 'RANK', 0)).rejects.toThrow(rankZero);
     await expect(db.command('LPOS', 'k', 'a', 'RANK', 'x')).rejects.toThrow(NOT_INT);
-    await expect(db.command('LPOS', 'k', 'a', 'COUNT', -1)).rejects.toThrow("ERR COUNT can't be negative");
-    await expect(db.command('LPOS', 'k', 'a', 'COUNT', 'x')).rejects.toThrow("ERR COUNT can't be negative");
-    await expect(db.command('LPOS', 'k', 'a', 'MAXLEN', 'x')).rejects.toThrow("ERR MAXLEN can't be negative");
+    await expect(db.command('LPOS', 'k', 'a', 'COUNT', -1)).rejects.toThrow(
+      "ERR COUNT can't be negative",
+    );
+    await expect(db.command('LPOS', 'k', 'a', 'COUNT', 'x')).rejects.toThrow(
+      "ERR COUNT can't be negative",
+    );
+    await expect(db.command('LPOS', 'k', 'a', 'MAXLEN', 'x')).rejects.toThrow(
+      "ERR MAXLEN can't be negative",
+    );
     await expect(db.command('LPOS', 'k', 'a', 'FOO')).rejects.toThrow('ERR syntax error');
     await expect(db.command('LPOS', 'k', 'a', 'RANK')).rejects.toThrow('ERR syntax error');
     await expect(db.command('LPOS', 'h', 'a')).rejects.toThrow(WRONGTYPE);
@@ -328,7 +350,10 @@ describe('LMPOP', () => {
   it('pops from the first non-empty list and propagates LPOP/RPOP with the popped count', async () => {
     await db.command('RPUSH', 'l', 'a', 'b', 'c');
     propagated();
-    expect(await db.command('LMPOP', 2, 'none', 'l', 'RIGHT', 'COUNT', 2)).toEqual(['l', ['c', 'b']]);
+    expect(await db.command('LMPOP', 2, 'none', 'l', 'RIGHT', 'COUNT', 2)).toEqual([
+      'l',
+      ['c', 'b'],
+    ]);
     expect(await db.command('LMPOP', 2, 'none', 'l', 'left', 'count', 10)).toEqual(['l', ['a']]);
     expect(raw('LMPOP', '1', 'l', 'left')).toBe(NIL_ARRAY);
     expect(propagated()).toEqual([
@@ -339,16 +364,30 @@ describe('LMPOP', () => {
 
   it('validates numkeys, direction and COUNT with the Redis texts', async () => {
     await db.command('RPUSH', 'l', 'a');
-    await expect(db.command('LMPOP', 0, 'l', 'left')).rejects.toThrow('ERR numkeys should be greater than 0');
-    await expect(db.command('LMPOP', 'x', 'l', 'left')).rejects.toThrow('ERR numkeys should be greater than 0');
+    await expect(db.command('LMPOP', 0, 'l', 'left')).rejects.toThrow(
+      'ERR numkeys should be greater than 0',
+    );
+    await expect(db.command('LMPOP', 'x', 'l', 'left')).rejects.toThrow(
+      'ERR numkeys should be greater than 0',
+    );
     await expect(db.command('LMPOP', 2, 'l', 'left')).rejects.toThrow('ERR syntax error');
     await expect(db.command('LMPOP', 1, 'l', 'up')).rejects.toThrow('ERR syntax error');
-    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 0)).rejects.toThrow('ERR count should be greater than 0');
-    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 'x')).rejects.toThrow('ERR count should be greater than 0');
-    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 1, 'COUNT', 2)).rejects.toThrow('ERR syntax error');
+    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 0)).rejects.toThrow(
+      'ERR count should be greater than 0',
+    );
+    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 'x')).rejects.toThrow(
+      'ERR count should be greater than 0',
+    );
+    await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT', 1, 'COUNT', 2)).rejects.toThrow(
+      'ERR syntax error',
+    );
     await expect(db.command('LMPOP', 1, 'l', 'left', 'COUNT')).rejects.toThrow('ERR syntax error');
-    await expect(db.command('LMPOP', '9223372036854775807', 'l', 'left')).rejects.toThrow('ERR syntax error');
-    await expect(db.command('LMPOP', 1, 'l')).rejects.toThrow("ERR wrong number of arguments for 'lmpop' command");
+    await expect(db.command('LMPOP', '9223372036854775807', 'l', 'left')).rejects.toThrow(
+      'ERR syntax error',
+    );
+    await expect(db.command('LMPOP', 1, 'l')).rejects.toThrow(
+      "ERR wrong number of arguments for 'lmpop' command",
+    );
     expect(await list('l')).toEqual(['a']);
   });
 
@@ -380,7 +419,9 @@ describe('list state across many operations', () => {
           expect(await db.command('LPOP', 'k')).toBe(model.length > 0 ? model.shift()! : null);
           break;
         case 4:
-          expect(await db.command('RPOP', 'k', 3)).toEqual(model.length > 0 ? model.splice(-3).reverse() : null);
+          expect(await db.command('RPOP', 'k', 3)).toEqual(
+            model.length > 0 ? model.splice(-3).reverse() : null,
+          );
           break;
         case 5: {
           const pivot = `v${prng.nextInt(20)}`;

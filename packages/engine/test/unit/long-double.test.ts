@@ -25,65 +25,65 @@ function incr(current: string, increment: string): string {
 
 /** [stored value, increment, what redis-server 7.0.15 replied] */
 const REDIS_ANSWERS: readonly [string, string, string][] = [
-  ["10.50", "0.1", "10.6"],
-  ["10.6", "5.0e3", "5010.60000000000000009"],
-  ["1.5", "5.0e3", "5001.5"],
-  ["0", "3.0e3", "3000"],
-  ["0.1", "0.2", "0.3"],
-  ["0.1", "0.7", "0.8"],
-  ["1", "0.1", "1.1"],
-  ["100", "-0.1", "99.9"],
-  ["-1.5", "1.5", "0"],
-  ["1.5", "-1.5", "0"],
-  ["0", "-0", "0"],
-  ["-0", "-0", "0"],
-  ["0", "0.000003814697265625", "0.00000381469726562"],
-  ["0", "0.000011444091796875", "0.00001144409179688"],
-  ["0", "-0.000000000000000001", "0"],
-  ["0", "0.000000000000000005", "0"],
-  ["0", "0.000000000000000015", "0.00000000000000002"],
-  ["0", "0.00000000000000001", "0.00000000000000001"],
-  ["0", "1e-17", "0.00000000000000001"],
-  ["0", "123456789.123456789123456789", "123456789.12345678912242875"],
-  ["0", "9223372036854775807", "9223372036854775807"],
-  ["9223372036854775807", "1", "9223372036854775808"],
-  ["0", "18446744073709551615", "18446744073709551615"],
-  ["0", "3.6e-4951", "0"],
-  ["0", "0x10", "16"],
-  ["0", "0X1P-2", "0.25"],
-  ["0", "0x.8", "0.5"],
-  ["0", "-0x1.8p1", "-3"],
-  ["0", "+.5", "0.5"],
-  ["0", "5.", "5"],
-  ["0", "1.e5", "100000"],
-  ["0", "00012", "12"],
-  ["0", "1e0000000000000000000000000005", "100000"],
-  ["0", "0e999999999999", "0"],
-  ["1", "INF", "ERR increment would produce NaN or Infinity"],
-  ["1", "-Infinity", "ERR increment would produce NaN or Infinity"],
-  ["inf", "-inf", "ERR increment would produce NaN or Infinity"],
-  ["1.18e4932", "1.18e4932", "ERR increment would produce NaN or Infinity"],
-  ["-1.18e4932", "-1.18e4932", "ERR increment would produce NaN or Infinity"],
-  ["0", "nan", "ERR value is not a valid float"],
-  ["0", "NaN", "ERR value is not a valid float"],
-  ["0", "abc", "ERR value is not a valid float"],
-  ["0", " 1", "ERR value is not a valid float"],
-  ["0", "1 ", "ERR value is not a valid float"],
-  ["0", "1e", "ERR value is not a valid float"],
-  ["0", "0x", "ERR value is not a valid float"],
-  ["0", "0x1p", "ERR value is not a valid float"],
-  ["0", "infin", "ERR value is not a valid float"],
-  ["0", "1e5000", "ERR value is not a valid float"],
-  ["0", "1e-5000", "ERR value is not a valid float"],
-  ["0", "", "ERR value is not a valid float"],
-  ["0", ".", "ERR value is not a valid float"],
-  ["0", "1_0", "ERR value is not a valid float"],
-  ["0", "0x1p16384", "ERR value is not a valid float"],
-  ["0", "0x1p-16446", "ERR value is not a valid float"],
-  ["3.0e3", "0.3", "3000.30000000000000004"],
-  ["1e20", "1", "100000000000000000000"],
-  ["1e-20", "1", "1"],
-  ["12345678901234567890", "0.5", "12345678901234567890"],
+  ['10.50', '0.1', '10.6'],
+  ['10.6', '5.0e3', '5010.60000000000000009'],
+  ['1.5', '5.0e3', '5001.5'],
+  ['0', '3.0e3', '3000'],
+  ['0.1', '0.2', '0.3'],
+  ['0.1', '0.7', '0.8'],
+  ['1', '0.1', '1.1'],
+  ['100', '-0.1', '99.9'],
+  ['-1.5', '1.5', '0'],
+  ['1.5', '-1.5', '0'],
+  ['0', '-0', '0'],
+  ['-0', '-0', '0'],
+  ['0', '0.000003814697265625', '0.00000381469726562'],
+  ['0', '0.000011444091796875', '0.00001144409179688'],
+  ['0', '-0.000000000000000001', '0'],
+  ['0', '0.000000000000000005', '0'],
+  ['0', '0.000000000000000015', '0.00000000000000002'],
+  ['0', '0.00000000000000001', '0.00000000000000001'],
+  ['0', '1e-17', '0.00000000000000001'],
+  ['0', '123456789.123456789123456789', '123456789.12345678912242875'],
+  ['0', '9223372036854775807', '9223372036854775807'],
+  ['9223372036854775807', '1', '9223372036854775808'],
+  ['0', '18446744073709551615', '18446744073709551615'],
+  ['0', '3.6e-4951', '0'],
+  ['0', '0x10', '16'],
+  ['0', '0X1P-2', '0.25'],
+  ['0', '0x.8', '0.5'],
+  ['0', '-0x1.8p1', '-3'],
+  ['0', '+.5', '0.5'],
+  ['0', '5.', '5'],
+  ['0', '1.e5', '100000'],
+  ['0', '00012', '12'],
+  ['0', '1e0000000000000000000000000005', '100000'],
+  ['0', '0e999999999999', '0'],
+  ['1', 'INF', 'ERR increment would produce NaN or Infinity'],
+  ['1', '-Infinity', 'ERR increment would produce NaN or Infinity'],
+  ['inf', '-inf', 'ERR increment would produce NaN or Infinity'],
+  ['1.18e4932', '1.18e4932', 'ERR increment would produce NaN or Infinity'],
+  ['-1.18e4932', '-1.18e4932', 'ERR increment would produce NaN or Infinity'],
+  ['0', 'nan', 'ERR value is not a valid float'],
+  ['0', 'NaN', 'ERR value is not a valid float'],
+  ['0', 'abc', 'ERR value is not a valid float'],
+  ['0', ' 1', 'ERR value is not a valid float'],
+  ['0', '1 ', 'ERR value is not a valid float'],
+  ['0', '1e', 'ERR value is not a valid float'],
+  ['0', '0x', 'ERR value is not a valid float'],
+  ['0', '0x1p', 'ERR value is not a valid float'],
+  ['0', 'infin', 'ERR value is not a valid float'],
+  ['0', '1e5000', 'ERR value is not a valid float'],
+  ['0', '1e-5000', 'ERR value is not a valid float'],
+  ['0', '', 'ERR value is not a valid float'],
+  ['0', '.', 'ERR value is not a valid float'],
+  ['0', '1_0', 'ERR value is not a valid float'],
+  ['0', '0x1p16384', 'ERR value is not a valid float'],
+  ['0', '0x1p-16446', 'ERR value is not a valid float'],
+  ['3.0e3', '0.3', '3000.30000000000000004'],
+  ['1e20', '1', '100000000000000000000'],
+  ['1e-20', '1', '1'],
+  ['12345678901234567890', '0.5', '12345678901234567890'],
 ];
 
 describe('INCRBYFLOAT arithmetic (x87 long double)', () => {
@@ -93,17 +93,17 @@ describe('INCRBYFLOAT arithmetic (x87 long double)', () => {
 
   it('prints large magnitudes as the full fixed-notation expansion of the binary value', () => {
     expect(incr('0', '1e300')).toBe(
-      "100000000000000000000899732407955919387052394427329074793826008232126564659618093575584915" +
-      "208375049719035037250861427483590359255618467298391309626052074864628732713564184365329408" +
-      "425510760601678972665293237003055138294762099454029477278188962060617926761162709741065056" +
-      "7187386105690089424915104006144",
+      '100000000000000000000899732407955919387052394427329074793826008232126564659618093575584915' +
+        '208375049719035037250861427483590359255618467298391309626052074864628732713564184365329408' +
+        '425510760601678972665293237003055138294762099454029477278188962060617926761162709741065056' +
+        '7187386105690089424915104006144',
     );
     expect(incr('0', '-1e300')).toBe(`-${incr('0', '1e300')}`);
     expect(incr('0', '1e308')).toBe(
-      "999999999999999999966858796558456456605600998474155672077970479949217348688380618721001269" +
-      "218885393204467472250540132231521347495939605835974208144301964187679591000196031907786631" +
-      "096045071066679391533957889389145605435630612683649016186302170865892534448816237913008557" +
-      "57318142424510452728255046343928578048",
+      '999999999999999999966858796558456456605600998474155672077970479949217348688380618721001269' +
+        '218885393204467472250540132231521347495939605835974208144301964187679591000196031907786631' +
+        '096045071066679391533957889389145605435630612683649016186302170865892534448816237913008557' +
+        '57318142424510452728255046343928578048',
     );
     // Near the top of the range (~1.19e4932) the text is 4933 digits long.
     const huge = incr('0', '1.18e4932');
@@ -114,10 +114,14 @@ describe('INCRBYFLOAT arithmetic (x87 long double)', () => {
   });
 
   it('uses a custom message for an unparsable current value (HINCRBYFLOAT)', () => {
-    expect(() => incrByFloatText('abc', '1', 'ERR hash value is not a float')).toThrow('ERR hash value is not a float');
+    expect(() => incrByFloatText('abc', '1', 'ERR hash value is not a float')).toThrow(
+      'ERR hash value is not a float',
+    );
     // The current value is parsed first, as in Redis incrbyfloatCommand.
     expect(() => incrByFloatText('abc', 'xyz')).toThrow('ERR value is not a valid float');
-    expect(() => incrByFloatText('1', 'xyz', 'ERR hash value is not a float')).toThrow('ERR value is not a valid float');
+    expect(() => incrByFloatText('1', 'xyz', 'ERR hash value is not a float')).toThrow(
+      'ERR value is not a valid float',
+    );
   });
 
   it('adds integers below 2^63 exactly (a 64-bit mantissa holds them)', () => {
@@ -156,14 +160,36 @@ function toCents(s: string): number {
 function centsText(c: number): string {
   const neg = c < 0;
   const a = Math.abs(c);
-  const text = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`.replace(/0+$/, '').replace(/\.$/, '');
+  const text = `${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`
+    .replace(/0+$/, '')
+    .replace(/\.$/, '');
   if (text === '0') return '0';
   return neg ? `-${text}` : text;
 }
 
 describe('parseLongDouble (strtold as wrapped by Redis string2ld)', () => {
   it('refuses what Redis refuses', () => {
-    for (const s of ['', ' 1', '1 ', '\t1', '1\n', 'nan', '-nan', 'nan(123)', '1e', '1e+', '0x', '0xg', '+', '-', '.', 'e5', '1..2', '1,5', '١']) {
+    for (const s of [
+      '',
+      ' 1',
+      '1 ',
+      '\t1',
+      '1\n',
+      'nan',
+      '-nan',
+      'nan(123)',
+      '1e',
+      '1e+',
+      '0x',
+      '0xg',
+      '+',
+      '-',
+      '.',
+      'e5',
+      '1..2',
+      '1,5',
+      '١',
+    ]) {
       expect(parseLongDouble(s), JSON.stringify(s)).toBeNull();
     }
     expect(parseLongDouble('1\u0000')).toBeNull();
@@ -173,11 +199,17 @@ describe('parseLongDouble (strtold as wrapped by Redis string2ld)', () => {
 
   it('rounds to a 64-bit mantissa, ties to even', () => {
     // 2^64 + 1 is a tie between 2^64 and 2^64 + 2: even mantissa wins (2^64).
-    expect(parseLongDouble('18446744073709551617')).toEqual(parseLongDouble('18446744073709551616'));
+    expect(parseLongDouble('18446744073709551617')).toEqual(
+      parseLongDouble('18446744073709551616'),
+    );
     // 2^64 + 3 is a tie between 2^64 + 2 and 2^64 + 4: 2^64 + 4 has the even mantissa.
-    expect(parseLongDouble('18446744073709551619')).toEqual(parseLongDouble('18446744073709551620'));
+    expect(parseLongDouble('18446744073709551619')).toEqual(
+      parseLongDouble('18446744073709551620'),
+    );
     // Just above the tie rounds up.
-    expect(parseLongDouble('18446744073709551617.0000000001')).toEqual(parseLongDouble('18446744073709551618'));
+    expect(parseLongDouble('18446744073709551617.0000000001')).toEqual(
+      parseLongDouble('18446744073709551618'),
+    );
   });
 
   it('keeps subnormals and refuses values that round to zero or overflow', () => {
@@ -203,8 +235,18 @@ describe('addLongDouble and formatLongDoubleHuman', () => {
   const ld = (s: string) => parseLongDouble(s)!;
 
   it('follows IEEE rules for zeros, infinities and NaN', () => {
-    expect(addLongDouble(ld('-0'), ld('-0'))).toEqual({ kind: 'finite', neg: true, mant: 0n, exp: 0 });
-    expect(addLongDouble(ld('-0'), ld('0'))).toEqual({ kind: 'finite', neg: false, mant: 0n, exp: 0 });
+    expect(addLongDouble(ld('-0'), ld('-0'))).toEqual({
+      kind: 'finite',
+      neg: true,
+      mant: 0n,
+      exp: 0,
+    });
+    expect(addLongDouble(ld('-0'), ld('0'))).toEqual({
+      kind: 'finite',
+      neg: false,
+      mant: 0n,
+      exp: 0,
+    });
     expect(addLongDouble(ld('inf'), ld('-inf'))).toEqual({ kind: 'nan' });
     expect(addLongDouble(ld('inf'), ld('1'))).toEqual({ kind: 'inf', neg: false });
     expect(addLongDouble(ld('1.18e4932'), ld('1.18e4932'))).toEqual({ kind: 'inf', neg: false });

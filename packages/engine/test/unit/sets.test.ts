@@ -2,7 +2,11 @@
 // (every expected value below was checked on a real 7.0.15 server; random choices are seeded).
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Arg, Engine, DbHandle } from '@aofkv/engine';
-import { type CommandEngine, openCommandEngine, WRONGTYPE_MESSAGE as WRONGTYPE } from '../helpers/command-engine.ts';
+import {
+  type CommandEngine,
+  openCommandEngine,
+  WRONGTYPE_MESSAGE as WRONGTYPE,
+} from '../helpers/command-engine.ts';
 import type { Reply } from '../../src/reply.ts';
 import type { RSet } from '../../src/keyspace/values.ts';
 
@@ -50,7 +54,9 @@ describe('SADD SREM SISMEMBER SMISMEMBER SCARD', () => {
 
   it('an integer member is matched by its exact bytes only', async () => {
     await db.command('SADD', 's', '1', '10');
-    expect(await db.command('SMISMEMBER', 's', '1', '01', '+1', '1.0', '10')).toEqual([1, 0, 0, 0, 1]);
+    expect(await db.command('SMISMEMBER', 's', '1', '01', '+1', '1.0', '10')).toEqual([
+      1, 0, 0, 0, 1,
+    ]);
     expect(await db.command('SREM', 's', '01')).toBe(0);
   });
 
@@ -86,7 +92,12 @@ describe('reply order and encoding', () => {
     await db.command('SADD', 's', '3', '1', '2', '10', '-5');
     expect(await db.command('SMEMBERS', 's')).toEqual(['-5', '1', '2', '3', '10']);
     await db.command('SADD', 'b', '9223372036854775807', '-9223372036854775808', '0', '-1');
-    expect(await db.command('SMEMBERS', 'b')).toEqual(['-9223372036854775808', '-1', '0', '9223372036854775807']);
+    expect(await db.command('SMEMBERS', 'b')).toEqual([
+      '-9223372036854775808',
+      '-1',
+      '0',
+      '9223372036854775807',
+    ]);
     expect(await db.command('SRANDMEMBER', 's', 100)).toEqual(['-5', '1', '2', '3', '10']);
     expect(await db.command('SUNION', 's', 'none')).toEqual(['-5', '1', '2', '3', '10']);
     expect(setValue('s')!.encoding).toBe('intset');
@@ -207,7 +218,9 @@ describe('SRANDMEMBER', () => {
     expect(await db.command('SRANDMEMBER', 'none', 5)).toEqual([]);
     expect(await db.command('SRANDMEMBER', 'none', -5)).toEqual([]);
     expect(await db.command('SRANDMEMBER', 's', 0)).toEqual([]);
-    await expect(db.command('SRANDMEMBER', 's', 'x')).rejects.toThrow('ERR value is not an integer or out of range');
+    await expect(db.command('SRANDMEMBER', 's', 'x')).rejects.toThrow(
+      'ERR value is not an integer or out of range',
+    );
     await expect(db.command('SRANDMEMBER', 's', '-9223372036854775808')).rejects.toThrow(
       'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
     );
@@ -283,7 +296,9 @@ describe('SINTER SUNION SDIFF', () => {
     await db.command('SADD', 'big', ...big);
     await db.command('SADD', 'few', 'm1', 'm2', 'zz');
     expect(sorted(await db.command('SDIFF', 'few', 'big'))).toEqual(['zz']);
-    expect(sorted(await db.command('SDIFF', 'big', 'few', 'few'))).toEqual(sorted(big.filter((m) => m !== 'm1' && m !== 'm2')));
+    expect(sorted(await db.command('SDIFF', 'big', 'few', 'few'))).toEqual(
+      sorted(big.filter((m) => m !== 'm1' && m !== 'm2')),
+    );
   });
 });
 

@@ -6,9 +6,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshotChunk, SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
 import { InsertOnlyBinSet } from '../../src/aof/rewrite/insert-only-bin-set.ts';
-import { plainScore, toPlainEntry, PLAIN_ZSET, type PlainEntry } from '../../src/keyspace/plain-entry.ts';
+import {
+  plainScore,
+  toPlainEntry,
+  PLAIN_ZSET,
+  type PlainEntry,
+} from '../../src/keyspace/plain-entry.ts';
 import type { ExpireMs } from '../../src/keyspace/db.ts';
-import { RHash, RList, RSet, RZSet, SetMembers, type RedisValue } from '../../src/keyspace/values.ts';
+import {
+  RHash,
+  RList,
+  RSet,
+  RZSet,
+  SetMembers,
+  type RedisValue,
+} from '../../src/keyspace/values.ts';
 
 /** The plain entry with zset scores as numbers (toPlainEntry marks -0 as '-0' for msgpackr). */
 function normalized(e: PlainEntry): PlainEntry {
@@ -30,7 +42,9 @@ function roundTrip(items: [number, string, RedisValue, ExpireMs][], initialBytes
   expect(enc.length).toBe(0);
   expect(enc.take()).toBeNull();
   const decoded = decodeSnapshotChunk(chunk!);
-  const expected = items.map(([db, key, value, exp]) => normalized(toPlainEntry(db, key, value, exp)));
+  const expected = items.map(([db, key, value, exp]) =>
+    normalized(toPlainEntry(db, key, value, exp)),
+  );
   expect(decoded.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     // toEqual treats -0 and 0 alike; Object.is per score catches a lost sign.
@@ -48,7 +62,9 @@ const bin = (n: number, c = 'x') => c.repeat(n);
 
 describe('SnapshotEncoder → decodeSnapshotChunk', () => {
   it('strings of every byte value, and lengths at each header boundary (ASCII and 2-byte UTF-8)', () => {
-    const lengths = [0, 1, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 32767, 32768, 65535, 65536, 70000];
+    const lengths = [
+      0, 1, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 32767, 32768, 65535, 65536, 70000,
+    ];
     const items: [number, string, RedisValue, ExpireMs][] = [[0, allBytes, allBytes, -1]];
     for (const n of lengths) {
       items.push([1, `a${n}`, bin(n), -1]);
@@ -69,7 +85,14 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
         strs.add(`m${i}\xfe`);
       }
       items.push([3, `si${n}`, new RSet(ints), -1], [3, `ss${n}`, new RSet(strs), -1]);
-      items.push([5, `h${n}`, new RHash(new Map(Array.from({ length: n }, (_, i): [string, string] => [`f${i}`, `v${i}\x00`]))), -1]);
+      items.push([
+        5,
+        `h${n}`,
+        new RHash(
+          new Map(Array.from({ length: n }, (_, i): [string, string] => [`f${i}`, `v${i}\x00`])),
+        ),
+        -1,
+      ]);
       const z = new RZSet();
       for (let i = 0; i < n; i++) z.add(`z${i}`, i % 3 === 0 ? -i / 3 : i * 1.25);
       items.push([15, `z${n}`, z, -1]);
@@ -84,7 +107,20 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
   });
 
   it('expiry times: none, 0, around 2^32, the largest safe integer, negatives, and bigints beyond 2^53', () => {
-    const times: ExpireMs[] = [-1, 0, 1, 2 ** 32 - 1, 2 ** 32, 1_795_000_000_000, Number.MAX_SAFE_INTEGER, -2, -(2 ** 40), 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+    const times: ExpireMs[] = [
+      -1,
+      0,
+      1,
+      2 ** 32 - 1,
+      2 ** 32,
+      1_795_000_000_000,
+      Number.MAX_SAFE_INTEGER,
+      -2,
+      -(2 ** 40),
+      2n ** 53n + 1n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+    ];
     roundTrip(times.map((t, i): [number, string, RedisValue, ExpireMs] => [0, `k${i}`, 'v', t]));
   });
 
@@ -113,7 +149,9 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
   });
 
   it('random keys, values and TTLs round-trip (property)', () => {
-    const binArb = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 80 }).map((codes) => String.fromCharCode(...codes));
+    const binArb = fc
+      .array(fc.integer({ min: 0, max: 255 }), { maxLength: 80 })
+      .map((codes) => String.fromCharCode(...codes));
     const valueArb: fc.Arbitrary<RedisValue> = fc.oneof(
       binArb,
       fc.array(binArb, { maxLength: 20 }).map((a) => RList.from(a)),
@@ -122,18 +160,29 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
         for (const x of a) m.add(x);
         return new RSet(m);
       }),
-      fc.array(fc.tuple(binArb, binArb), { maxLength: 20 }).map((pairs) => new RHash(new Map(pairs))),
+      fc
+        .array(fc.tuple(binArb, binArb), { maxLength: 20 })
+        .map((pairs) => new RHash(new Map(pairs))),
       fc.array(fc.tuple(binArb, fc.double({ noNaN: true })), { maxLength: 20 }).map((pairs) => {
         const z = new RZSet();
         for (const [m, sc] of pairs) z.add(m, sc);
         return z;
       }),
     );
-    const expireArb = fc.oneof(fc.constant<ExpireMs>(-1), fc.maxSafeNat(), fc.bigInt({ min: 2n ** 53n + 1n, max: 2n ** 63n - 1n }));
+    const expireArb = fc.oneof(
+      fc.constant<ExpireMs>(-1),
+      fc.maxSafeNat(),
+      fc.bigInt({ min: 2n ** 53n + 1n, max: 2n ** 63n - 1n }),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), binArb, valueArb, expireArb), { maxLength: 30 }), (items) => {
-        roundTrip(items, 16);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), binArb, valueArb, expireArb), {
+          maxLength: 30,
+        }),
+        (items) => {
+          roundTrip(items, 16);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -4,7 +4,10 @@
 // later, so the deleted temp base kept its disk space until the process exited.
 
 import { describe, expect, it } from 'vitest';
-import { InlineSnapshotSink, type SnapshotSinkOptions } from '../../src/aof/rewrite/snapshot-sink.ts';
+import {
+  InlineSnapshotSink,
+  type SnapshotSinkOptions,
+} from '../../src/aof/rewrite/snapshot-sink.ts';
 import { SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
 import type { FsOp } from '../../src/io/file-system.ts';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
@@ -24,7 +27,10 @@ function chunk(): Uint8Array<ArrayBuffer> {
 }
 
 function tempFds(fs: SimFileSystem): number[] {
-  return fs.openFds().filter((f) => f.path === TEMP).map((f) => f.fd);
+  return fs
+    .openFds()
+    .filter((f) => f.path === TEMP)
+    .map((f) => f.fd);
 }
 
 describe('InlineSnapshotSink: a failed finish closes the temp file (finding 10)', () => {

@@ -3,8 +3,15 @@
 // command hands to the AOF (Redis 7.0 rewrites them into absolute forms, spec §2.3).
 
 import { describe, expect, it } from 'vitest';
-import { NIL_ARRAY, StatusReply, } from '../../src/reply.ts';
-import { err, NOT_INT_MESSAGE, OK, openCommandEngine, T0, WRONGTYPE_MESSAGE } from '../helpers/command-engine.ts';
+import { NIL_ARRAY, StatusReply } from '../../src/reply.ts';
+import {
+  err,
+  NOT_INT_MESSAGE,
+  OK,
+  openCommandEngine,
+  T0,
+  WRONGTYPE_MESSAGE,
+} from '../helpers/command-engine.ts';
 
 const NOT_INT = err(NOT_INT_MESSAGE);
 const SYNTAX = err('ERR syntax error');
@@ -183,7 +190,9 @@ describe('SET family propagation (what the AOF receives)', () => {
       ['SET', 'b', 'v', 'PXAT', String(now + 10)],
     ]);
     expect(run('SETEX', 'a', '0', 'v')).toEqual(err("ERR invalid expire time in 'setex' command"));
-    expect(run('PSETEX', 'a', '-5', 'v')).toEqual(err("ERR invalid expire time in 'psetex' command"));
+    expect(run('PSETEX', 'a', '-5', 'v')).toEqual(
+      err("ERR invalid expire time in 'psetex' command"),
+    );
     expect(run('SETEX', 'a', 'x', 'v')).toEqual(NOT_INT);
     expect(run('PTTL', 'a')).toBe(10_000);
   });
@@ -290,7 +299,9 @@ describe('GETEX', () => {
     expect(run('GETEX', 'k', 'EX')).toEqual(SYNTAX);
     expect(run('GETEX', 'missing', 'EX', '-1')).toBeNull();
     expect(run('GETEX', 'l', 'EX', '-1')).toEqual(WRONGTYPE);
-    expect(run('GETEX', 'k', 'EX', '-1')).toEqual(err("ERR invalid expire time in 'getex' command"));
+    expect(run('GETEX', 'k', 'EX', '-1')).toEqual(
+      err("ERR invalid expire time in 'getex' command"),
+    );
     expect(run('GETEX', 'k', 'EX', 'x')).toEqual(NOT_INT);
     expect(run('TTL', 'k')).toBe(-1);
   });
@@ -306,8 +317,12 @@ describe('MGET / MSET / MSETNX', () => {
 
   it('MSET with an odd count is an arity error and sets nothing; it drops TTLs', async () => {
     const { run, aof } = await openCommandEngine();
-    expect(run('MSET', 'a', '1', 'b')).toEqual(err("ERR wrong number of arguments for 'mset' command"));
-    expect(run('MSETNX', 'a', '1', 'b')).toEqual(err("ERR wrong number of arguments for 'msetnx' command"));
+    expect(run('MSET', 'a', '1', 'b')).toEqual(
+      err("ERR wrong number of arguments for 'mset' command"),
+    );
+    expect(run('MSETNX', 'a', '1', 'b')).toEqual(
+      err("ERR wrong number of arguments for 'msetnx' command"),
+    );
     expect(run('EXISTS', 'a')).toBe(0);
     run('SET', 'a', 'x', 'EX', '100');
     aof();
@@ -488,7 +503,9 @@ describe('INCRBYFLOAT', () => {
     for (const bad of ['abc', 'nan', ' 1', '1 ', '1e5000', '']) {
       expect(run('INCRBYFLOAT', 'f', bad), JSON.stringify(bad)).toEqual(notFloat);
     }
-    expect(run('INCRBYFLOAT', 'f', 'inf')).toEqual(err('ERR increment would produce NaN or Infinity'));
+    expect(run('INCRBYFLOAT', 'f', 'inf')).toEqual(
+      err('ERR increment would produce NaN or Infinity'),
+    );
     run('SET', 'bad', '1.5x');
     expect(run('INCRBYFLOAT', 'bad', '1')).toEqual(notFloat);
     run('RPUSH', 'l', 'a');
@@ -506,13 +523,20 @@ describe('arity and WATCH', () => {
     const { run } = await openCommandEngine();
     expect(run('GET')).toEqual(err("ERR wrong number of arguments for 'get' command"));
     expect(run('SET', 'k')).toEqual(err("ERR wrong number of arguments for 'set' command"));
-    expect(run('SETEX', 'k', '1')).toEqual(err("ERR wrong number of arguments for 'setex' command"));
+    expect(run('SETEX', 'k', '1')).toEqual(
+      err("ERR wrong number of arguments for 'setex' command"),
+    );
     expect(run('GETEX')).toEqual(err("ERR wrong number of arguments for 'getex' command"));
   });
 
   it('in-place modifications (APPEND, SETRANGE, INCRBYFLOAT, GETEX PERSIST) invalidate WATCH', async () => {
     const { e } = await openCommandEngine();
-    const writes = [['APPEND', 'k', 'x'], ['SETRANGE', 'k', '0', 'y'], ['INCRBYFLOAT', 'k', '1'], ['GETEX', 'k', 'PERSIST']];
+    const writes = [
+      ['APPEND', 'k', 'x'],
+      ['SETRANGE', 'k', '0', 'y'],
+      ['INCRBYFLOAT', 'k', '1'],
+      ['GETEX', 'k', 'PERSIST'],
+    ];
     for (const write of [...writes, null]) {
       const watcher = e.server.createClient(0);
       const other = e.server.createClient(0);

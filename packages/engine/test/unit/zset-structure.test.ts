@@ -57,7 +57,13 @@ function inScore(s: number, r: ScoreRange): boolean {
 }
 
 /** Reference for visitScoreRange: filter, then offset/limit like Redis (negative offset: nothing). */
-function modelScoreRange(entries: Entry[], r: ScoreRange, offset: number, limit: number, reverse: boolean): Entry[] {
+function modelScoreRange(
+  entries: Entry[],
+  r: ScoreRange,
+  offset: number,
+  limit: number,
+  reverse: boolean,
+): Entry[] {
   if (offset < 0) return [];
   let hits = entries.filter((e) => inScore(e[1], r));
   if (reverse) hits = hits.reverse();
@@ -65,7 +71,12 @@ function modelScoreRange(entries: Entry[], r: ScoreRange, offset: number, limit:
   return limit < 0 ? hits : hits.slice(0, limit);
 }
 
-function checkAgainstModel(z: RZSet, model: Model, rnd: () => number, scorePool: readonly number[]): void {
+function checkAgainstModel(
+  z: RZSet,
+  model: Model,
+  rnd: () => number,
+  scorePool: readonly number[],
+): void {
   z.assertValid();
   const entries = model.entries();
   expect(z.size).toBe(entries.length);
@@ -80,14 +91,21 @@ function checkAgainstModel(z: RZSet, model: Model, rnd: () => number, scorePool:
     expect(z.score(member)).toBe(score);
     const count = Math.floor(rnd() * 70);
     expect(collect(z, i, count, false)).toEqual(entries.slice(i, i + count));
-    expect(collect(z, i, count, true)).toEqual(entries.slice(Math.max(0, i - count + 1), i + 1).reverse());
+    expect(collect(z, i, count, true)).toEqual(
+      entries.slice(Math.max(0, i - count + 1), i + 1).reverse(),
+    );
   }
   expect(z.rank('no such member')).toBe(-1);
   expect(z.at(n)).toBeUndefined();
   for (let k = 0; k < 20; k++) {
     const a = scorePool[Math.floor(rnd() * scorePool.length)]!;
     const b = scorePool[Math.floor(rnd() * scorePool.length)]!;
-    const range: ScoreRange = { min: Math.min(a, b), max: Math.max(a, b), minex: rnd() < 0.3, maxex: rnd() < 0.3 };
+    const range: ScoreRange = {
+      min: Math.min(a, b),
+      max: Math.max(a, b),
+      minex: rnd() < 0.3,
+      maxex: rnd() < 0.3,
+    };
     const offset = Math.floor(rnd() * 12) - 1;
     const limit = Math.floor(rnd() * 40) - 1;
     const reverse = rnd() < 0.5;
@@ -105,7 +123,8 @@ describe('RZSet against a sorted-array model', () => {
     const model = new Model();
     // Few distinct scores, so equal scores ordered by member bytes are exercised constantly.
     const scorePool = [-Infinity, -1e300, -3, -1.5, -0, 0, 0.5, 1, 2, 3, 7, 1e300, Infinity];
-    const memberOf = (i: number): string => (i % 17 === 0 ? `\xff${i}` : i % 13 === 0 ? `\x00${i}` : `m${i}`);
+    const memberOf = (i: number): string =>
+      i % 17 === 0 ? `\xff${i}` : i % 13 === 0 ? `\x00${i}` : `m${i}`;
     const phases = [
       { ops: 6000, insert: 0.8, universe: 8000 }, // grow: splits of leaves and inner nodes
       { ops: 6000, insert: 0.5, universe: 8000 }, // churn: moves, in-place updates
@@ -119,7 +138,10 @@ describe('RZSet against a sorted-array model', () => {
           const score = scorePool[Math.floor(rnd() * scorePool.length)]!;
           const wasNew = !model.scores.has(member);
           expect(z.add(member, score)).toBe(wasNew);
-          model.set(member, wasNew || model.scores.get(member) !== score ? score : model.scores.get(member)!);
+          model.set(
+            member,
+            wasNew || model.scores.get(member) !== score ? score : model.scores.get(member)!,
+          );
         } else {
           expect(z.delete(member)).toBe(model.scores.has(member));
           model.delete(member);
@@ -146,7 +168,8 @@ describe('RZSet against a sorted-array model', () => {
       // structure reports for those ranks; the final comparison catches any disagreement.
       const k = 50 + Math.floor(rnd() * 600);
       const where = rnd();
-      const lo = where < 0.4 ? 0 : where < 0.8 ? Math.max(0, z.size - k) : Math.floor(rnd() * z.size);
+      const lo =
+        where < 0.4 ? 0 : where < 0.8 ? Math.max(0, z.size - k) : Math.floor(rnd() * z.size);
       const doomed: string[] = [];
       z.visit(lo, k, false, (m) => doomed.push(m));
       expect(z.deleteRankRange(lo, lo + k)).toBe(doomed.length);
@@ -162,7 +185,9 @@ describe('RZSet against a sorted-array model', () => {
     const expected = [...model].sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
     const actual = [...z];
     expect(actual.length).toBe(expected.length);
-    const firstDiff = actual.findIndex((e, i) => e[0] !== expected[i]![0] || e[1] !== expected[i]![1]);
+    const firstDiff = actual.findIndex(
+      (e, i) => e[0] !== expected[i]![0] || e[1] !== expected[i]![1],
+    );
     expect(firstDiff).toBe(-1);
     for (let i = 0; i < actual.length; i += 997) expect(z.rank(actual[i]![0])).toBe(i);
   });
@@ -252,7 +277,11 @@ describe('RZSet against a sorted-array model', () => {
 
 describe('RZSet lex ranges', () => {
   const bound = (s: string): LexBound =>
-    s === '-' ? { kind: -1, value: '', ex: true } : s === '+' ? { kind: 1, value: '', ex: true } : { kind: 0, value: s.slice(1), ex: s[0] === '(' };
+    s === '-'
+      ? { kind: -1, value: '', ex: true }
+      : s === '+'
+        ? { kind: 1, value: '', ex: true }
+        : { kind: 0, value: s.slice(1), ex: s[0] === '(' };
   const lex = (min: string, max: string): LexRange => ({ min: bound(min), max: bound(max) });
   const members = (z: RZSet, r: LexRange, offset = 0, limit = -1, reverse = false): string[] => {
     const out: string[] = [];
@@ -277,17 +306,23 @@ describe('RZSet lex ranges', () => {
           const r = rnd();
           if (r < 0.1) return '-';
           if (r < 0.2) return '+';
-          return (rnd() < 0.5 ? '[' : '(') + all[Math.floor(rnd() * all.length)]!.slice(0, 1 + Math.floor(rnd() * 2));
+          return (
+            (rnd() < 0.5 ? '[' : '(') +
+            all[Math.floor(rnd() * all.length)]!.slice(0, 1 + Math.floor(rnd() * 2))
+          );
         };
         const r = lex(pickBound(), pickBound());
         const inRange = all.filter((m) => {
-          const minOk = r.min.kind !== 0 ? r.min.kind < 0 : r.min.ex ? m > r.min.value : m >= r.min.value;
-          const maxOk = r.max.kind !== 0 ? r.max.kind > 0 : r.max.ex ? m < r.max.value : m <= r.max.value;
+          const minOk =
+            r.min.kind !== 0 ? r.min.kind < 0 : r.min.ex ? m > r.min.value : m >= r.min.value;
+          const maxOk =
+            r.max.kind !== 0 ? r.max.kind > 0 : r.max.ex ? m < r.max.value : m <= r.max.value;
           return minOk && maxOk;
         });
         const offset = Math.floor(rnd() * 5);
         const limit = Math.floor(rnd() * 8) - 1;
-        const cut = (xs: string[]): string[] => (limit < 0 ? xs.slice(offset) : xs.slice(offset, offset + limit));
+        const cut = (xs: string[]): string[] =>
+          limit < 0 ? xs.slice(offset) : xs.slice(offset, offset + limit);
         expect(members(z, r, offset, limit)).toEqual(cut(inRange));
         expect(members(z, r, offset, limit, true)).toEqual(cut([...inRange].reverse()));
         expect(z.countInLexRange(r)).toBe(inRange.length);
@@ -364,7 +399,10 @@ describe('RZSet encoding (listpack vs skiplist, as Redis 7.0 would choose)', () 
     z.convertToListpackIfFits();
     expect(z.encoding).toBe('listpack');
     expect(Object.is(z.score('z'), 0)).toBe(true);
-    expect([...z]).toEqual([['z', 0], ['x'.repeat(64), 1]]);
+    expect([...z]).toEqual([
+      ['z', 0],
+      ['x'.repeat(64), 1],
+    ]);
     expect(z.clone().encoding).toBe('listpack');
   });
 });

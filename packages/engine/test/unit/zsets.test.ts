@@ -62,7 +62,10 @@ async function propagation(...args: Arg[]): Promise<string[][]> {
 
 /** Raw reply (distinguishes a nil array from a nil bulk string). */
 function raw(...args: Arg[]): Reply {
-  return e.server.execute(e.server.createClient(0), args.map((a) => toBin(a)));
+  return e.server.execute(
+    e.server.createClient(0),
+    args.map((a) => toBin(a)),
+  );
 }
 
 function zsetValue(key: string): RZSet | undefined {
@@ -85,7 +88,16 @@ describe('ZADD', () => {
     expect(await cmd('ZADD', 'z', 'GT', 'CH', 1, 'a', 10, 'b', 1, 'e')).toBe(2);
     expect(await cmd('ZADD', 'z', 'LT', 'CH', 100, 'b', 0, 'c')).toBe(1);
     expect(await cmd('ZADD', 'z', 'XX', 'GT', 'CH', 20, 'a', 20, 'zz')).toBe(1);
-    expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual(['c', '0', 'e', '1', 'b', '10', 'a', '20']);
+    expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual([
+      'c',
+      '0',
+      'e',
+      '1',
+      'b',
+      '10',
+      'a',
+      '20',
+    ]);
   });
 
   it('with INCR returns the new score, or nil when NX/XX/GT/LT aborted it', async () => {
@@ -108,11 +120,21 @@ describe('ZADD', () => {
     expect(await err('ZADD', 'z', 'NX', 'XX', 'INCR', 1, 'a', 2, 'b')).toBe(
       'ERR XX and NX options at the same time are not compatible',
     );
-    expect(await err('ZADD', 'z', 'XX', 'NX', 'GT', 1, 'a')).toBe('ERR XX and NX options at the same time are not compatible');
-    for (const flags of [['NX', 'GT'], ['GT', 'LT'], ['LT', 'NX']]) {
-      expect(await err('ZADD', 'z', ...flags, 1, 'a')).toBe('ERR GT, LT, and/or NX options at the same time are not compatible');
+    expect(await err('ZADD', 'z', 'XX', 'NX', 'GT', 1, 'a')).toBe(
+      'ERR XX and NX options at the same time are not compatible',
+    );
+    for (const flags of [
+      ['NX', 'GT'],
+      ['GT', 'LT'],
+      ['LT', 'NX'],
+    ]) {
+      expect(await err('ZADD', 'z', ...flags, 1, 'a')).toBe(
+        'ERR GT, LT, and/or NX options at the same time are not compatible',
+      );
     }
-    expect(await err('ZADD', 'z', 'INCR', 1, 'a', 2, 'b')).toBe('ERR INCR option supports a single increment-element pair');
+    expect(await err('ZADD', 'z', 'INCR', 1, 'a', 2, 'b')).toBe(
+      'ERR INCR option supports a single increment-element pair',
+    );
     expect(await err('ZADD', 'z', 1, 'a', 'x', 'b')).toBe(NOT_FLOAT);
     expect(await cmd('EXISTS', 'z')).toBe(0); // "a" was not added before the bad score was seen
     expect(await err('ZADD', 'str', 'x', 'a')).toBe(NOT_FLOAT); // the score is checked before the type
@@ -126,26 +148,78 @@ describe('scores', () => {
   it('are replied with %.17g, inf and -inf', async () => {
     await cmd('ZADD', 'z', 1.1, 'd', '1e-310', 'a', 'inf', 'c', '-inf', 'm', '0x10', 'b');
     expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual([
-      'm', '-inf', 'a', '9.9999999999999694e-311', 'd', '1.1000000000000001', 'b', '16', 'c', 'inf',
+      'm',
+      '-inf',
+      'a',
+      '9.9999999999999694e-311',
+      'd',
+      '1.1000000000000001',
+      'b',
+      '16',
+      'c',
+      'inf',
     ]);
-    expect(await cmd('ZMSCORE', 'z', 'd', 'nope', 'c')).toEqual(['1.1000000000000001', null, 'inf']);
+    expect(await cmd('ZMSCORE', 'z', 'd', 'nope', 'c')).toEqual([
+      '1.1000000000000001',
+      null,
+      'inf',
+    ]);
   });
 
   it('round exact ties to even like printf (V8 rounds them away from zero)', async () => {
     // 18 significant digits ending in 5: %.17g keeps an even 17th digit, rounds an odd one up.
-    await cmd('ZADD', 't', '562949953421312.125', 'm', '562949953421312.375', 'n', '-562949953421312.125', 'o');
+    await cmd(
+      'ZADD',
+      't',
+      '562949953421312.125',
+      'm',
+      '562949953421312.375',
+      'n',
+      '-562949953421312.125',
+      'o',
+    );
     expect(await cmd('ZRANGE', 't', 0, -1, 'WITHSCORES')).toEqual([
-      'o', '-562949953421312.12', 'm', '562949953421312.12', 'n', '562949953421312.38',
+      'o',
+      '-562949953421312.12',
+      'm',
+      '562949953421312.12',
+      'n',
+      '562949953421312.38',
     ]);
   });
 
   it('parse like Redis string2d: hex and infinities yes; spaces, NaN, overflow and underflow to 0 no', async () => {
-    for (const ok of ['0x1p3', '-0x10', '0x.8', '.5', '5.', '+5', '-.5e1', 'INFINITY', '+inf', '-Infinity', '3e-324']) {
+    for (const ok of [
+      '0x1p3',
+      '-0x10',
+      '0x.8',
+      '.5',
+      '5.',
+      '+5',
+      '-.5e1',
+      'INFINITY',
+      '+inf',
+      '-Infinity',
+      '3e-324',
+    ]) {
       expect(await cmd('ZADD', 'ok', ok, `m${ok}`)).toBe(1);
     }
     expect(await cmd('ZSCORE', 'ok', 'm0x.8')).toBe('0.5');
     expect(await cmd('ZSCORE', 'ok', 'm3e-324')).toBe('4.9406564584124654e-324');
-    for (const bad of [' 1', '1 ', '', 'nan', '1e400', '1e-400', '2e-324', '0x', '0x1p', '1e', '1.5e-3x', '0x1p-1080']) {
+    for (const bad of [
+      ' 1',
+      '1 ',
+      '',
+      'nan',
+      '1e400',
+      '1e-400',
+      '2e-324',
+      '0x',
+      '0x1p',
+      '1e',
+      '1.5e-3x',
+      '0x1p-1080',
+    ]) {
       expect(await err('ZADD', 'bad', bad, 'm')).toBe(NOT_FLOAT);
     }
   });
@@ -170,7 +244,9 @@ describe('scores', () => {
   it('ZINCRBY refuses a NaN result and changes nothing', async () => {
     await cmd('ZADD', 'z', 'inf', 'c');
     expect(await propagation('ZINCRBY', 'z', '-inf', 'c')).toEqual([]);
-    expect(await err('ZINCRBY', 'z', '-inf', 'c')).toBe('ERR resulting score is not a number (NaN)');
+    expect(await err('ZINCRBY', 'z', '-inf', 'c')).toBe(
+      'ERR resulting score is not a number (NaN)',
+    );
     expect(await cmd('ZSCORE', 'z', 'c')).toBe('inf');
     expect(await cmd('ZINCRBY', 'z', 1, 'new')).toBe('1');
   });
@@ -186,7 +262,9 @@ describe('ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK', () => {
     expect(await cmd('ZREVRANK', 'z', 'c')).toBe(0);
     expect(await cmd('ZRANK', 'z', 'nope')).toBeNull();
     expect(await cmd('ZRANK', 'nokey', 'a')).toBeNull();
-    expect(await err('ZRANK', 'z', 'a', 'WITHSCORE')).toBe("ERR wrong number of arguments for 'zrank' command");
+    expect(await err('ZRANK', 'z', 'a', 'WITHSCORE')).toBe(
+      "ERR wrong number of arguments for 'zrank' command",
+    );
     expect(await cmd('ZSCORE', 'nokey', 'a')).toBeNull();
     expect(await cmd('ZMSCORE', 'nokey', 'a', 'b')).toEqual([null, null]);
     for (const c of ['ZCARD', 'ZSCORE', 'ZMSCORE', 'ZRANK', 'ZREVRANK', 'ZREM']) {
@@ -215,25 +293,52 @@ describe('ZRANGE and its older forms', () => {
     expect(await cmd('ZRANGE', 'z', -2, -1, 'WITHSCORES')).toEqual(['d', '4', 'e', '5']);
     expect(await cmd('ZRANGE', 'z', 0, 1, 'REV', 'WITHSCORES')).toEqual(['e', '5', 'd', '4']);
     expect(await cmd('ZREVRANGE', 'z', 1, 2)).toEqual(['d', 'c']);
-    expect(await cmd('ZRANGE', 'z', '-9223372036854775808', '9223372036854775807')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(await cmd('ZRANGE', 'z', '-9223372036854775808', '9223372036854775807')).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
     expect(await cmd('ZRANGE', 'z', 0, -1, 'LIMIT', 5, -1)).toEqual(['a', 'b', 'c', 'd', 'e']); // count -1 = no LIMIT
     expect(await cmd('ZRANGE', 'nokey', 0, -1)).toEqual([]);
   });
 
   it('takes score ranges with exclusive bounds, infinities, LIMIT and REV (bounds given max first)', async () => {
     expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE')).toEqual(['b', 'c']);
-    expect(await cmd('ZRANGE', 'z', '(-inf', '(+inf', 'BYSCORE')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(await cmd('ZRANGE', 'z', '(-inf', '(+inf', 'BYSCORE')).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
     expect(await cmd('ZRANGE', 'z', '(1', 5, 'BYSCORE', 'LIMIT', 1, -5)).toEqual(['c', 'd', 'e']); // negative count: all
     expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE', 'LIMIT', -1, 2)).toEqual([]); // negative offset: nothing
-    expect(await cmd('ZRANGE', 'z', 5, '(1', 'BYSCORE', 'REV', 'LIMIT', 1, 2, 'WITHSCORES')).toEqual(['d', '4', 'c', '3']);
-    expect(await cmd('ZRANGEBYSCORE', 'z', 2, 4, 'LIMIT', 0, 2, 'WITHSCORES')).toEqual(['b', '2', 'c', '3']);
-    expect(await cmd('ZREVRANGEBYSCORE', 'z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 1, 2)).toEqual(['d', '4', 'c', '3']);
+    expect(
+      await cmd('ZRANGE', 'z', 5, '(1', 'BYSCORE', 'REV', 'LIMIT', 1, 2, 'WITHSCORES'),
+    ).toEqual(['d', '4', 'c', '3']);
+    expect(await cmd('ZRANGEBYSCORE', 'z', 2, 4, 'LIMIT', 0, 2, 'WITHSCORES')).toEqual([
+      'b',
+      '2',
+      'c',
+      '3',
+    ]);
+    expect(await cmd('ZREVRANGEBYSCORE', 'z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 1, 2)).toEqual(
+      ['d', '4', 'c', '3'],
+    );
     expect(await cmd('ZREVRANGEBYSCORE', 'z', 1, 2)).toEqual([]);
     // zslParseRange uses plain strtod: "" is 0, leading spaces and hex are fine, NUL ends the string.
     expect(await cmd('ZRANGE', 'z', '', 1, 'BYSCORE')).toEqual(['a']);
     expect(await cmd('ZRANGE', 'z', '(', 1, 'BYSCORE')).toEqual(['a']);
     expect(await cmd('ZRANGE', 'z', ' 1', '0x2', 'BYSCORE')).toEqual(['a', 'b']);
-    expect(await cmd('ZRANGE', 'z', '1e400', '-1e400', 'BYSCORE', 'REV')).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect(await cmd('ZRANGE', 'z', '1e400', '-1e400', 'BYSCORE', 'REV')).toEqual([
+      'e',
+      'd',
+      'c',
+      'b',
+      'a',
+    ]);
     expect(await cmd('ZCOUNT', 'z', '1\x00abc', 5)).toBe(5);
   });
 
@@ -262,7 +367,12 @@ describe('ZRANGE and its older forms', () => {
     expect(await err('ZRANGEBYLEX', 'z', '-', '+', 'WITHSCORES')).toBe(
       'ERR syntax error, WITHSCORES not supported in combination with BYLEX',
     );
-    for (const extra of [['BYSCORE', 'BYSCORE'], ['BYSCORE', 'BYLEX'], ['REV', 'REV'], ['LIMIT', 1]]) {
+    for (const extra of [
+      ['BYSCORE', 'BYSCORE'],
+      ['BYSCORE', 'BYLEX'],
+      ['REV', 'REV'],
+      ['LIMIT', 1],
+    ]) {
       expect(await err('ZRANGE', 'z', 0, 1, ...extra)).toBe(SYNTAX);
     }
     expect(await err('ZRANGEBYSCORE', 'z', 1, 2, 'REV')).toBe(SYNTAX);
@@ -271,7 +381,8 @@ describe('ZRANGE and its older forms', () => {
     for (const bad of ['x', 'nan', '(nan', '1abc', '((1', ' ', '+']) {
       expect(await err('ZRANGE', 'z', bad, 1, 'BYSCORE')).toBe(MINMAX_FLOAT);
     }
-    for (const bad of ['a', '-x', '']) expect(await err('ZRANGEBYLEX', 'z', bad, '+')).toBe(MINMAX_LEX);
+    for (const bad of ['a', '-x', ''])
+      expect(await err('ZRANGEBYLEX', 'z', bad, '+')).toBe(MINMAX_LEX);
     expect(await err('ZRANGE', 'str', 'x', 1)).toBe(NOT_INT); // the range is parsed before the type check
     expect(await err('ZRANGE', 'str', 0, -1)).toBe(WRONGTYPE);
     expect(await err('ZCOUNT', 'str', 'x', 1)).toBe(MINMAX_FLOAT);
@@ -311,10 +422,22 @@ describe('ZPOPMIN ZPOPMAX ZMPOP', () => {
   });
 
   it('ZMPOP pops from the first non-empty key and replies [key, [[member, score], ...]]', async () => {
-    expect(await cmd('ZMPOP', 2, 'nokey', 'z', 'MIN', 'COUNT', 2)).toEqual(['z', [['a', '1'], ['b', '2']]]);
+    expect(await cmd('ZMPOP', 2, 'nokey', 'z', 'MIN', 'COUNT', 2)).toEqual([
+      'z',
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    ]);
     expect(await cmd('ZMPOP', 1, 'z', 'max')).toEqual(['z', [['e', '5']]]);
     expect(raw('ZMPOP', 1, 'nokey', 'MIN')).toBe(NIL_ARRAY);
-    expect(await cmd('ZMPOP', 2, 'z', 'str', 'MIN', 'COUNT', 10)).toEqual(['z', [['c', '3'], ['d', '4']]]);
+    expect(await cmd('ZMPOP', 2, 'z', 'str', 'MIN', 'COUNT', 10)).toEqual([
+      'z',
+      [
+        ['c', '3'],
+        ['d', '4'],
+      ],
+    ]);
     expect(await cmd('EXISTS', 'z')).toBe(0);
     expect(await err('ZMPOP', 2, 'nokey', 'str', 'MIN')).toBe(WRONGTYPE);
   });
@@ -324,9 +447,17 @@ describe('ZPOPMIN ZPOPMAX ZMPOP', () => {
       expect(await err('ZMPOP', n, 'z', 'MIN')).toBe('ERR numkeys should be greater than 0');
     }
     for (const c of [0, -1, 'x']) {
-      expect(await err('ZMPOP', 1, 'z', 'MIN', 'COUNT', c)).toBe('ERR count should be greater than 0');
+      expect(await err('ZMPOP', 1, 'z', 'MIN', 'COUNT', c)).toBe(
+        'ERR count should be greater than 0',
+      );
     }
-    for (const args of [[2, 'z', 'MIN'], [1, 'z', 'foo'], [1, 'z', 'MIN', 'COUNT'], [1, 'z', 'MIN', 'COUNT', 1, 'COUNT', 1], ['9223372036854775807', 'z', 'MIN']]) {
+    for (const args of [
+      [2, 'z', 'MIN'],
+      [1, 'z', 'foo'],
+      [1, 'z', 'MIN', 'COUNT'],
+      [1, 'z', 'MIN', 'COUNT', 1, 'COUNT', 1],
+      ['9223372036854775807', 'z', 'MIN'],
+    ]) {
       expect(await err('ZMPOP', ...args)).toBe(SYNTAX);
     }
     expect(await err('ZMPOP', 1, 'z')).toBe("ERR wrong number of arguments for 'zmpop' command");
@@ -364,12 +495,34 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
 
   it('combine sorted sets and plain sets (score 1) with WEIGHTS and AGGREGATE', async () => {
     expect(await cmd('ZUNIONSTORE', 'd', 3, 'z1', 'z2', 's', 'WEIGHTS', 1, 2, 3)).toBe(5);
-    expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'e', '3', 'b', '22', 'c', '46', 'd', '63']);
+    expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual([
+      'a',
+      '1',
+      'e',
+      '3',
+      'b',
+      '22',
+      'c',
+      '46',
+      'd',
+      '63',
+    ]);
     expect(await cmd('ZINTERSTORE', 'd', 3, 'z1', 'z2', 's', 'AGGREGATE', 'MAX')).toBe(1);
     expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual(['c', '20']);
-    expect(await cmd('ZINTERSTORE', 'd', 2, 'z1', 'z2', 'AGGREGATE', 'MIN', 'WEIGHTS', 2, -1)).toBe(2);
+    expect(await cmd('ZINTERSTORE', 'd', 2, 'z1', 'z2', 'AGGREGATE', 'MIN', 'WEIGHTS', 2, -1)).toBe(
+      2,
+    );
     expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual(['c', '-20', 'b', '-10']);
-    expect(await cmd('ZUNION', 2, 'z1', 'z2', 'WITHSCORES')).toEqual(['a', '1', 'b', '12', 'c', '23', 'd', '30']);
+    expect(await cmd('ZUNION', 2, 'z1', 'z2', 'WITHSCORES')).toEqual([
+      'a',
+      '1',
+      'b',
+      '12',
+      'c',
+      '23',
+      'd',
+      '30',
+    ]);
     expect(await cmd('ZINTER', 2, 'z1', 's')).toEqual(['c']);
     expect(await cmd('ZDIFF', 2, 's', 'z1', 'WITHSCORES')).toEqual(['d', '1', 'e', '1']);
     expect(await cmd('ZDIFFSTORE', 'dd', 2, 'z1', 'z2')).toBe(1);
@@ -383,7 +536,16 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
     await cmd('ZADD', 'zj', '-inf', 'a');
     expect(await cmd('ZUNIONSTORE', 'd', 2, 'zi', 'zj', 'WEIGHTS', 'inf', 1)).toBe(1);
     expect(await cmd('ZSCORE', 'd', 'a')).toBe('0');
-    expect(await cmd('ZUNION', 2, 'z1', 'z2', 'WEIGHTS', 'inf', 0, 'WITHSCORES')).toEqual(['d', '0', 'a', 'inf', 'b', 'inf', 'c', 'inf']);
+    expect(await cmd('ZUNION', 2, 'z1', 'z2', 'WEIGHTS', 'inf', 0, 'WITHSCORES')).toEqual([
+      'd',
+      '0',
+      'a',
+      'inf',
+      'b',
+      'inf',
+      'c',
+      'inf',
+    ]);
     // A weight 0 gives -0: kept by ZUNION (skiplist), made 0 by the store's listpack conversion.
     await cmd('ZADD', 'neg', -5, 'a');
     expect(await cmd('ZUNION', 1, 'neg', 'WEIGHTS', 0, 'WITHSCORES')).toEqual(['a', '-0']);
@@ -399,17 +561,32 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
     expect(await cmd('ZUNIONSTORE', 'd', 1, 'nokey')).toBe(0);
     expect(await cmd('EXISTS', 'd')).toBe(0);
     expect(await cmd('ZUNIONSTORE', 'z1', 2, 'z1', 'z2')).toBe(4); // a source may be the destination
-    expect(await cmd('ZRANGE', 'z1', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'b', '12', 'c', '23', 'd', '30']);
+    expect(await cmd('ZRANGE', 'z1', 0, -1, 'WITHSCORES')).toEqual([
+      'a',
+      '1',
+      'b',
+      '12',
+      'c',
+      '23',
+      'd',
+      '30',
+    ]);
   });
 
   it('validate numkeys, look the keys up, then parse the options', async () => {
-    expect(await err('ZUNIONSTORE', 'd', 0, 'z1')).toBe("ERR at least 1 input key is needed for 'zunionstore' command");
-    expect(await err('ZINTER', -1, 'z1')).toBe("ERR at least 1 input key is needed for 'zinter' command");
+    expect(await err('ZUNIONSTORE', 'd', 0, 'z1')).toBe(
+      "ERR at least 1 input key is needed for 'zunionstore' command",
+    );
+    expect(await err('ZINTER', -1, 'z1')).toBe(
+      "ERR at least 1 input key is needed for 'zinter' command",
+    );
     expect(await err('ZUNIONSTORE', 'd', 'x', 'z1')).toBe(NOT_INT);
     expect(await err('ZUNIONSTORE', 'd', 3, 'z1', 'z2')).toBe(SYNTAX);
     expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'str', 'WEIGHTS', 'x')).toBe(WRONGTYPE);
     expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'z2', 'WEIGHTS', 1)).toBe(SYNTAX);
-    expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'z2', 'WEIGHTS', 1, 'x')).toBe('ERR weight value is not a float');
+    expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'z2', 'WEIGHTS', 1, 'x')).toBe(
+      'ERR weight value is not a float',
+    );
     expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'z2', 'AGGREGATE', 'AVG')).toBe(SYNTAX);
     expect(await err('ZUNIONSTORE', 'd', 2, 'z1', 'z2', 'WITHSCORES')).toBe(SYNTAX);
     expect(await err('ZDIFF', 1, 'z1', 'WEIGHTS', 1)).toBe(SYNTAX);
@@ -435,13 +612,16 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
     expect(new Set(two).size).toBe(2);
     const many = (await cmd('ZRANDMEMBER', 'z1', -7, 'WITHSCORES')) as string[];
     expect(many).toHaveLength(14);
-    for (let i = 0; i < many.length; i += 2) expect(await cmd('ZSCORE', 'z1', many[i]!)).toBe(many[i + 1]);
+    for (let i = 0; i < many.length; i += 2)
+      expect(await cmd('ZSCORE', 'z1', many[i]!)).toBe(many[i + 1]);
     expect(await err('ZRANDMEMBER', 'z1', 'x')).toBe(NOT_INT);
     expect(await err('ZRANDMEMBER', 'z1', 1, 'foo')).toBe(SYNTAX);
     expect(await err('ZRANDMEMBER', 'z1', '-9223372036854775808')).toBe(
       'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
     );
-    expect(await err('ZRANDMEMBER', 'z1', '4611686018427387904', 'WITHSCORES')).toBe('ERR value is out of range');
+    expect(await err('ZRANDMEMBER', 'z1', '4611686018427387904', 'WITHSCORES')).toBe(
+      'ERR value is out of range',
+    );
     expect(await err('ZRANDMEMBER', 'str', 1)).toBe(WRONGTYPE);
   });
 });
@@ -465,13 +645,16 @@ describe('propagation (what reaches the AOF)', () => {
       [['zpopmin', 'z', 5], [['zpopmin', 'z', '5']]],
       [['ZRANGE', 'z', 0, -1], []],
     ];
-    for (const [argv, expected] of cases) expect(await propagation(...argv), argv.join(' ')).toEqual(expected);
+    for (const [argv, expected] of cases)
+      expect(await propagation(...argv), argv.join(' ')).toEqual(expected);
   });
 
   it('rewrites ZMPOP as ZPOPMIN/ZPOPMAX key <count actually popped>', async () => {
     await cmd('ZADD', 'z', 1, 'a', 2, 'b', 3, 'c');
     expect(await propagation('zmpop', 1, 'z', 'min', 'count', 2)).toEqual([['ZPOPMIN', 'z', '2']]);
-    expect(await propagation('zmpop', 2, 'nokey', 'z', 'max', 'count', 10)).toEqual([['ZPOPMAX', 'z', '1']]);
+    expect(await propagation('zmpop', 2, 'nokey', 'z', 'max', 'count', 10)).toEqual([
+      ['ZPOPMAX', 'z', '1'],
+    ]);
     await cmd('ZADD', 'z', 1, 'a');
     expect(await propagation('ZMPOP', 1, 'z', 'MAX')).toEqual([['ZPOPMAX', 'z', '1']]);
     expect(await propagation('ZMPOP', 1, 'z', 'MAX')).toEqual([]);
@@ -479,7 +662,9 @@ describe('propagation (what reaches the AOF)', () => {
 
   it('propagates a store with an empty result only when it deleted an existing destination', async () => {
     await cmd('ZADD', 'd', 1, 'x');
-    expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([['ZUNIONSTORE', 'd', '1', 'nokey']]);
+    expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([
+      ['ZUNIONSTORE', 'd', '1', 'nokey'],
+    ]);
     expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([]);
     expect(await propagation('ZRANGESTORE', 'd', 'nokey', 0, -1)).toEqual([]);
     expect(await propagation('ZINTERSTORE', 'd', 1, 'nokey')).toEqual([]);
@@ -497,7 +682,9 @@ describe('propagation (what reaches the AOF)', () => {
       ['EXEC'],
     ]);
     // An empty result deletes the (expired) destination directly, as dbDelete does.
-    expect(await propagation('ZUNIONSTORE', 'e', 1, 'nokey')).toEqual([['ZUNIONSTORE', 'e', '1', 'nokey']]);
+    expect(await propagation('ZUNIONSTORE', 'e', 1, 'nokey')).toEqual([
+      ['ZUNIONSTORE', 'e', '1', 'nokey'],
+    ]);
   });
 });
 
@@ -511,7 +698,11 @@ describe('WATCH', () => {
     await cmd('MULTI');
     await cmd('ZCARD', 'z');
     expect(await cmd('EXEC')).toEqual([1]);
-    for (const write of [['ZINCRBY', 'z', 1, 'a'], ['ZPOPMIN', 'z'], ['ZUNIONSTORE', 'z', 1, 'nokey']]) {
+    for (const write of [
+      ['ZINCRBY', 'z', 1, 'a'],
+      ['ZPOPMIN', 'z'],
+      ['ZUNIONSTORE', 'z', 1, 'nokey'],
+    ]) {
       await cmd('ZADD', 'z', 1, 'a');
       await cmd('WATCH', 'z');
       await other.command(...(write as [string, ...Arg[]]));

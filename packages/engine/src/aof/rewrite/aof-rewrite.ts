@@ -79,7 +79,12 @@ export interface RewritePort {
   readonly dataset: RewriteDataset;
   settings(): RewriteSettings;
   /** Inputs of the automatic rewrite (Redis serverCron): null unless the AOF is ON. */
-  growth(): { percentage: number; minSizeBytes: number; currentSizeBytes: number; baseSizeBytes: number } | null;
+  growth(): {
+    percentage: number;
+    minSizeBytes: number;
+    currentSizeBytes: number;
+    baseSizeBytes: number;
+  } | null;
   /** True when the start should let bio fsync the current INCR first (see PRESYNC_MIN_BYTES). */
   wantsPresync(): boolean;
   /** bio-fsync the INCR being appended; resolves (never rejects) when bio is done with it. */
@@ -232,18 +237,24 @@ export class AofRewriter {
       rewrites: this.rewrites,
       consecutiveFailures: this.consecutiveFailures,
       lastRewriteTimeSec: this.lastRewriteTimeSec,
-      currentRewriteTimeSec: r === null ? -1 : Math.floor((this.port.clock.nowMs() - r.startedMs) / 1000),
+      currentRewriteTimeSec:
+        r === null ? -1 : Math.floor((this.port.clock.nowMs() - r.startedMs) / 1000),
       lastCowSizeBytes: this.lastCowSizeBytes,
       progress:
         r === null
           ? null
-          : { emittedKeys: r.snapshot.emittedKeys, totalKeys: r.snapshot.totalKeys, savedKeys: r.snapshot.savedKeys },
+          : {
+              emittedKeys: r.snapshot.emittedKeys,
+              totalKeys: r.snapshot.totalKeys,
+              savedKeys: r.snapshot.savedKeys,
+            },
     };
   }
 
   /** Resolves when no rewrite runs any more (finished, failed or killed). */
   async waitForCompletion(): Promise<void> {
-    while (this.presync !== null || this.run !== null) await (this.presync?.done ?? this.run!.finished);
+    while (this.presync !== null || this.run !== null)
+      await (this.presync?.done ?? this.run!.finished);
   }
 
   /** Resolves when killed runs have released their sinks and temp files too. */

@@ -55,7 +55,10 @@ export class RespBaseWriter {
     let off = 0;
     while (off < data.length) {
       const n = this.fs.write(this.fd, data, off, data.length - off);
-      if (n <= 0) throw Object.assign(new Error('short write while writing the AOF base'), { code: 'ENOSPC' });
+      if (n <= 0)
+        throw Object.assign(new Error('short write while writing the AOF base'), {
+          code: 'ENOSPC',
+        });
       off += n;
     }
     this.bytesWritten += data.length;
@@ -64,10 +67,16 @@ export class RespBaseWriter {
 }
 
 /** Write the whole dataset to `fd` (open for writing). Returns the bytes written. */
-export function writeRespSnapshot(fs: FileSystem, fd: number, dbs: readonly Db[], options: SnapshotOptions): number {
+export function writeRespSnapshot(
+  fs: FileSystem,
+  fd: number,
+  dbs: readonly Db[],
+  options: SnapshotOptions,
+): number {
   const writer = new RespBaseWriter(fs, fd, options);
   for (const db of dbs) {
-    for (const [key, value] of db.dict) writer.add(toPlainEntry(db.id, key, value, db.expires.get(key) ?? -1));
+    for (const [key, value] of db.dict)
+      writer.add(toPlainEntry(db.id, key, value, db.expires.get(key) ?? -1));
   }
   writer.drain();
   return writer.bytesWritten;
@@ -107,7 +116,13 @@ export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
   if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, formatExpireMs(expireMs)]);
 }
 
-function appendBatches(out: AofBuffer, name: Bin, key: Bin, items: readonly Bin[], arity: number): void {
+function appendBatches(
+  out: AofBuffer,
+  name: Bin,
+  key: Bin,
+  items: readonly Bin[],
+  arity: number,
+): void {
   const perCommand = AOF_REWRITE_ITEMS_PER_CMD * arity;
   for (let start = 0; start < items.length; start += perCommand) {
     const end = Math.min(items.length, start + perCommand);

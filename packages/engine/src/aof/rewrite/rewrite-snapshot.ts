@@ -34,7 +34,6 @@ import type { RedisValue } from '../../keyspace/values.ts';
 import { InsertOnlyBinSet } from './insert-only-bin-set.ts';
 import { SnapshotEncoder } from './snapshot-codec.ts';
 
-
 const DEADLINE_CHECK_KEYS = 32;
 /** What a finished table's `written` becomes: its keys are no longer needed. */
 const RELEASED = new InsertOnlyBinSet(0);

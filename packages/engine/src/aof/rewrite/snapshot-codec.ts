@@ -23,7 +23,14 @@ import { Unpackr } from 'msgpackr';
 import type { Bin } from '../../bytes.ts';
 import type { ExpireMs } from '../../keyspace/db.ts';
 import type { RedisValue } from '../../keyspace/values.ts';
-import { PLAIN_HASH, PLAIN_LIST, PLAIN_SET, PLAIN_STRING, PLAIN_ZSET, type PlainEntry } from '../../keyspace/plain-entry.ts';
+import {
+  PLAIN_HASH,
+  PLAIN_LIST,
+  PLAIN_SET,
+  PLAIN_STRING,
+  PLAIN_ZSET,
+  type PlainEntry,
+} from '../../keyspace/plain-entry.ts';
 
 const TWO_32 = 4294967296;
 /** Strings shorter than this are transcoded in JS; longer ones by Buffer#write (fewer crossings). */

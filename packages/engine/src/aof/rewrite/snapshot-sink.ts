@@ -62,7 +62,10 @@ export class InlineSnapshotSink implements SnapshotSink {
     this.fd = this.fs.open(tempPath, 'write-truncate');
     this.incrementalFsync = options.incrementalFsync;
     if (options.rdbCtimeSec !== null) {
-      this.rdb = new RdbBaseWriter(this.fs, this.fd, { aofBase: true, ctimeSec: options.rdbCtimeSec });
+      this.rdb = new RdbBaseWriter(this.fs, this.fd, {
+        aofBase: true,
+        ctimeSec: options.rdbCtimeSec,
+      });
       this.writer = this.rdb;
     } else {
       this.writer = new RespBaseWriter(this.fs, this.fd, { timestampSec: options.timestampSec });
@@ -81,7 +84,8 @@ export class InlineSnapshotSink implements SnapshotSink {
   async finish(): Promise<number> {
     const writer = this.writer!;
     try {
-      if (this.rdb !== null) this.rdb.finish(); // EOF opcode and CRC64, then write out
+      if (this.rdb !== null)
+        this.rdb.finish(); // EOF opcode and CRC64, then write out
       else writer.drain();
       this.fs.fdatasync(this.fd);
     } catch (err) {

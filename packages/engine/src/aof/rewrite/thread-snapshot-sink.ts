@@ -48,7 +48,10 @@ export class WriterThread implements WriterTaskRunner {
 
   run(name: WriterTaskName, task: unknown, transfer?: ArrayBuffer[]): Promise<unknown> {
     if (this.pool === null) return Promise.reject(new Error('rewrite writer: not started'));
-    return this.pool.run(task, { name, ...(transfer !== undefined ? { transferList: transfer } : {}) });
+    return this.pool.run(task, {
+      name,
+      ...(transfer !== undefined ? { transferList: transfer } : {}),
+    });
   }
 
   async stop(): Promise<void> {
