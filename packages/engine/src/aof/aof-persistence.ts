@@ -593,6 +593,9 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       else this.stopAppendOnly();
     } else if (key === 'aofDisableAutoGc' && !config.aofDisableAutoGc) {
       this.deleteHistoryFiles();
+    } else if (key === 'appendfsync' && config.appendfsync === 'always' && previous !== 'always') {
+      const k = this.state.kind;
+      if (k === 'on' || k === 'wait-rewrite') this.writer.syncForAlways();
     }
   }
 

@@ -423,19 +423,7 @@ export class AofWriter {
     const now = this.unixtime();
     if (policy === 'always') {
       const t0 = performance.now();
-      try {
-        this.deps.fs.fdatasync(this.fd);
-      } catch (err) {
-        const code = errorCode(err);
-        this.deps.log(
-          'warning',
-          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': " +
-            `${strerror(code)}. Exiting...`,
-        );
-        const message = `AOF fsync failed under appendfsync always: ${strerror(code)}`;
-        this.die(new AofFatalError('ERR_AOF_FSYNC', message, { cause: err }));
-        return;
-      }
+      if (!this.fdatasyncOrDie()) return;
       const durationMs = performance.now() - t0;
       this.deps.latency.addSampleIfNeeded('aof-fsync-always', durationMs);
       this.onTrace?.({ kind: 'fsync-always', atMs: this.deps.clock.nowMs(), durationMs });
@@ -521,6 +509,38 @@ export class AofWriter {
   fsyncNow(): void {
     if (this.fd === -1 || this.fatal !== null) return;
     this.deps.fs.fdatasync(this.fd);
+  }
+
+  /**
+   * appendfsync was switched to always: make everything written so far durable now. Under
+   * everysec the fsync offset is recorded when a background fsync is *submitted*, so the Case A
+   * rule alone would not fsync data whose bio job has not run yet, and the first reply under
+   * always would claim more than the disk holds. Redis 7.2 drains bio here (bioDrainWorker);
+   * 7.0.15 does not. A failed fdatasync is fatal, as under always.
+   */
+  syncForAlways(): void {
+    if (this.fd === -1 || this.fatal !== null) return;
+    if (!this.fdatasyncOrDie()) return;
+    this.incrFsyncOffsetBytes = this.incrSizeBytes;
+    this.lastFsyncSec = this.unixtime();
+  }
+
+  /** fdatasync under always: a failure is fatal (Redis exits). False when it failed. */
+  private fdatasyncOrDie(): boolean {
+    try {
+      this.deps.fs.fdatasync(this.fd);
+      return true;
+    } catch (err) {
+      const code = errorCode(err);
+      this.deps.log(
+        'warning',
+        "Can't persist AOF for fsync error when the AOF fsync policy is 'always': " +
+          `${strerror(code)}. Exiting...`,
+      );
+      const message = `AOF fsync failed under appendfsync always: ${strerror(code)}`;
+      this.die(new AofFatalError('ERR_AOF_FSYNC', message, { cause: err }));
+      return false;
+    }
   }
 
   /** Ask bio to fsync the current file (a rewrite's presync); false when there is none. */

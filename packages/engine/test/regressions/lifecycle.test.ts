@@ -478,3 +478,21 @@ describe('a first rewrite whose manifest could be neither persisted nor restored
     await again.engine.close();
   });
 });
+
+describe('switching appendfsync to always while a background fsync is pending (found by the simulator)', () => {
+  it('makes everything written durable before the first reply under always (as Redis 7.2 drains bio)', async () => {
+    const s = await openSimEngine({ appendfsync: 'everysec' });
+    const db = s.engine.db(0);
+    await db.set('a', '1');
+    s.clock.advance(1000);
+    await db.set('b', '2'); // a background fsync is submitted: its offset counts as requested
+    expect(s.bio.pending('aofFsync')).toBe(1); // ...but bio has not run it
+    const path = s.currentIncrPath();
+    expect(s.fs.durableContent(path)?.length ?? 0).toBeLessThan(s.fs.fileContent(path).length);
+    await db.command('config', 'set', 'appendfsync', 'always');
+    // A reply under always (here of a write that changes nothing) promises every earlier write.
+    expect(await db.command('pexpire', 'missing', '100')).toBe(0);
+    expect(s.fs.durableContent(path)!.length).toBe(s.fs.fileContent(path).length);
+    await s.engine.close();
+  });
+});

@@ -213,6 +213,16 @@ export class DurabilityTracker {
         `AOF stream went backwards in ${current.fileName}: ${streamEndBytes} < ${last.offsetBytes}`,
       );
     }
+    if (streamEndBytes === last.offsetBytes) {
+      // A unit that propagated nothing is present exactly when the unit before it is: it counts
+      // from where that one's bytes end, not from the stream's end, which may lie past annotation
+      // bytes (a `#TS:` line a repair left after the last command) that a later load may cut.
+      const marks = current.marks;
+      let first = marks.length - 1;
+      while (first > 0 && marks[first - 1]!.units === last.units) first--;
+      for (let i = first; i < marks.length; i++) marks[i] = { ...marks[i]!, units: this.#units };
+      return index;
+    }
     current.marks.push({ offsetBytes: streamEndBytes, units: this.#units });
     return index;
   }

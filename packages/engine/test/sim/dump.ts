@@ -64,7 +64,11 @@ export function diffDumps(expected: DumpLine[], actual: DumpLine[], limit = 6): 
   const missing = expected.filter((line) => !actualSet.has(line));
   const extra = actual.filter((line) => !expectedSet.has(line));
   if (missing.length === 0 && extra.length === 0) return null;
-  const show = (lines: DumpLine[]) => lines.slice(0, limit).map((l) => `    ${clip(l)}`).join('\n');
+  const show = (lines: DumpLine[]) =>
+    lines
+      .slice(0, limit)
+      .map((l) => `    ${clip(l)}`)
+      .join('\n');
   return (
     `keyspace differs: ${missing.length} expected line(s) missing, ${extra.length} unexpected\n` +
     (missing.length > 0 ? `  expected (model) but not found:\n${show(missing)}\n` : '') +
@@ -89,8 +93,13 @@ export interface RestoreCommand {
 export function restoreCommands(lines: readonly DumpLine[]): RestoreCommand[] {
   const out: RestoreCommand[] = [];
   for (const line of lines) {
-    const [db, key, type, contents, expireAtMs] = JSON.parse(line) as
-      [number, Bin, string, unknown, number | null];
+    const [db, key, type, contents, expireAtMs] = JSON.parse(line) as [
+      number,
+      Bin,
+      string,
+      unknown,
+      number | null,
+    ];
     const k = bin(key);
     out.push({ db, argv: recreate(type, k, contents) });
     if (expireAtMs !== null) out.push({ db, argv: ['PEXPIREAT', k, String(expireAtMs)] });
@@ -109,7 +118,11 @@ function recreate(type: string, key: Buffer, contents: unknown): (string | Buffe
     case 'set':
       return ['SADD', key, ...(contents as Bin[]).map(bin)];
     case 'zset':
-      return ['ZADD', key, ...(contents as [Bin, string][]).flatMap(([m, s]) => [scoreArg(s), bin(m)])];
+      return [
+        'ZADD',
+        key,
+        ...(contents as [Bin, string][]).flatMap(([m, s]) => [scoreArg(s), bin(m)]),
+      ];
     default:
       throw new Error(`unknown type in dump: ${type}`);
   }

@@ -15,7 +15,8 @@ function envInt(name: string): number | null {
   const text = process.env[name];
   if (text === undefined || text === '') return null;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer: ${text}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer: ${text}`);
   return value;
 }
 
@@ -64,8 +65,11 @@ describe('crash simulator: acknowledged writes survive crashes, per fsync policy
   });
 
   for (const seeds of chunks(seedList(), SEEDS_PER_TEST)) {
-    const name = seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
-    it(`${name}: every recovery is a prefix containing every guaranteed unit`, { timeout: 120_000 }, async () => {
+    const name =
+      seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
+    it(`${name}: every recovery is a prefix containing every guaranteed unit`, {
+      timeout: 120_000,
+    }, async () => {
       const failures: SimulationFailure[] = [];
       for (const seed of seeds) {
         try {
