@@ -378,6 +378,9 @@ export class Driver {
 
   /** Phase one of a split transaction: MULTI and its commands now, on a handle of its own. */
   #openTransaction(unit: Unit & { kind: 'multi' }, denied: boolean): void {
+    // Stopped earlier in this turn (BGREWRITEAOF's forced flush failed under always): the
+    // process is dead, the transaction is never sent.
+    if (this.machine.engine.closed) return;
     const handle = this.machine.engine.db(unit.db);
     void settle(handle.command('multi'));
     for (const [name, ...args] of unit.commands)
