@@ -8,7 +8,14 @@ import { RespFileReader } from '../../src/aof/resp-file-reader.ts';
 import { Db, type ExpireMs, type KeyspaceHooks } from '../../src/keyspace/db.ts';
 import type { RedisValue } from '../../src/keyspace/values.ts';
 import { Crc64 } from '../../src/rdb/crc64.ts';
-import { loadRdbSync, type RdbLoadOptions, type RdbLoadSummary } from '../../src/rdb/rdb-reader.ts';
+import { encodeListpack } from '../../src/rdb/listpack.ts';
+import { lzfCompress } from '../../src/rdb/lzf.ts';
+import {
+  RdbType,
+  loadRdbSync,
+  type RdbLoadOptions,
+  type RdbLoadSummary,
+} from '../../src/rdb/rdb-reader.ts';
 import { ErrorReply, type Reply } from '../../src/reply.ts';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
 import type { RespClient } from '../differential/resp-client.ts';
@@ -327,4 +334,24 @@ export function asRedisLoadsIt(dbs: readonly Db[]): Db[] {
     }
   }
   return out;
+}
+
+/** A small RDB with every encoding the reader knows (fuzzed by rdb-format and safety/bad-input). */
+export function richRdb(): Buffer {
+  const lp = encodeListpack(['a'.repeat(70), '1', '-5000', '70000', '5000000000']);
+  const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
+  return new RdbBuilder()
+    .aux('redis-ver', '7.0.15').selectDb(0).u8(0xfb).len(9).len(1)
+    .expireMs(1_800_000_000_000).key(0, 's').str('plain')
+    .key(0, 'i').u8(0xc1, 1, 2)
+    .key(RdbType.LIST, 'l').len(2).str('x').str('y')
+    .key(RdbType.SET_INTSET, 'is').str(encodeIntset([1n, 2n, 300n], 2))
+    .key(RdbType.ZSET_2, 'z').len(2).str('a').binaryDouble(1).str('b').binaryDouble(2)
+    .key(RdbType.HASH_LISTPACK, 'h').str(encodeListpack(['f', 'v', 'g', '12']))
+    .key(RdbType.LIST_QUICKLIST_2, 'q').len(2)
+    .len(2).u8(0xc3).len(packed.length).len(lp.length).raw(packed)
+    .len(1).str('plain')
+    .key(RdbType.ZSET_ZIPLIST, 'zz').str(encodeZiplist(['m', '3', 'n', '-4']))
+    .key(RdbType.HASH_ZIPMAP, 'zm').str(encodeZipmap([['k', 'v']]))
+    .end();
 }
