@@ -195,10 +195,10 @@ describe('aofkv shell (interactive: stdin is a terminal)', () => {
     }
     expect(await done).toBe(0);
     // Without readline's cursor control sequences the screen reads like a redis-cli session.
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's ESC sequences
     const screen = m
       .stdout()
       .toString('latin1')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's ESC sequences
       .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(screen).toBe(
       'aofkv> echo "a b"\r\n"a b"\n' +

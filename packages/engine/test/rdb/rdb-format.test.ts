@@ -10,7 +10,11 @@ import { SetMembers } from '../../src/keyspace/set.ts';
 import { RHash, RSet, type RedisValue } from '../../src/keyspace/values.ts';
 import { RZSet } from '../../src/keyspace/zset.ts';
 import { EngineError } from '../../src/errors.ts';
-import { LoadingProgress, loadSingleAppendOnlyFile, type LoaderDeps } from '../../src/aof/aof-loader.ts';
+import {
+  LoadingProgress,
+  loadSingleAppendOnlyFile,
+  type LoaderDeps,
+} from '../../src/aof/aof-loader.ts';
 import { Server } from '../../src/server.ts';
 import { checkRdb } from '../../src/rdb/rdb-check.ts';
 import { RdbError } from '../../src/rdb/rdb-errors.ts';
@@ -34,11 +38,16 @@ import {
   loadBuffer,
   makeDbs,
   readerOver,
+  richRdb,
   snapshotDbs,
   asRedisLoadsIt,
 } from './rdb-helpers.ts';
 
-const WRITE_OPTIONS: RdbWriteOptions = { aofBase: true, ctimeSec: 1_700_000_000, usedMem: 1_000_000 };
+const WRITE_OPTIONS: RdbWriteOptions = {
+  aofBase: true,
+  ctimeSec: 1_700_000_000,
+  usedMem: 1_000_000,
+};
 
 /** Load and expect an RdbError; returns it. */
 function loadError(content: Uint8Array, options: Parameters<typeof loadBuffer>[1] = {}): RdbError {
@@ -58,7 +67,7 @@ function loadError(content: Uint8Array, options: Parameters<typeof loadBuffer>[1
   throw new Error('expected the load to fail');
 }
 
-function valueOf(content: Buffer, key: Bin, db = 0): RedisValue {
+function valueOfKey(content: Buffer, key: Bin, db = 0): RedisValue {
   const { dbs } = loadBuffer(content);
   const v = dbs[db]!.dict.get(key);
   if (v === undefined) throw new Error(`key ${key} not loaded`);
@@ -72,13 +81,24 @@ describe('RDB reader: object types', () => {
     const lzfData = Buffer.from('compress me '.repeat(20), 'latin1');
     const packed = lzfCompress(lzfData, 0, lzfData.length, lzfData.length)!;
     const file = header()
-      .key(0, 'raw').str('hello')
-      .key(0, 'i8').u8(0xc0, 0x85) // -123
-      .key(0, 'i16').u8(0xc1, 0x39, 0x30) // 12345
-      .key(0, 'i32').u8(0xc2).raw(Buffer.from([0x00, 0x00, 0x00, 0x80])) // -2147483648
-      .key(0, 'lzf').u8(0xc3).len(packed.length).len(lzfData.length).raw(packed)
-      .key(0, 'bin').str('\x00\xff\r\n')
-      .key(0, 'empty').str('')
+      .key(0, 'raw')
+      .str('hello')
+      .key(0, 'i8')
+      .u8(0xc0, 0x85) // -123
+      .key(0, 'i16')
+      .u8(0xc1, 0x39, 0x30) // 12345
+      .key(0, 'i32')
+      .u8(0xc2)
+      .raw(Buffer.from([0x00, 0x00, 0x00, 0x80])) // -2147483648
+      .key(0, 'lzf')
+      .u8(0xc3)
+      .len(packed.length)
+      .len(lzfData.length)
+      .raw(packed)
+      .key(0, 'bin')
+      .str('\x00\xff\r\n')
+      .key(0, 'empty')
+      .str('')
       .end();
     const { dbs, summary } = loadBuffer(file);
     const d = dbs[0]!.dict;
@@ -98,9 +118,13 @@ describe('RDB reader: object types', () => {
     const mid = 'm'.repeat(300);
     const big = 'b'.repeat(70000);
     const file = header()
-      .key(0, 'mid').str(mid)
-      .key(0, 'big').str(big)
-      .key(0, 'len64').len(5n).raw('fives')
+      .key(0, 'mid')
+      .str(mid)
+      .key(0, 'big')
+      .str(big)
+      .key(0, 'len64')
+      .len(5n)
+      .raw('fives')
       .end();
     const { dbs } = loadBuffer(file, { chunkBytes: 1000 });
     expect(dbs[0]!.dict.get('mid')).toBe(mid);
@@ -110,12 +134,46 @@ describe('RDB reader: object types', () => {
 
   it('reads the plain types: linked list (1), set (2), zset v1 (3), hash (4), zset v2 (5)', () => {
     const file = header()
-      .key(RdbType.LIST, 'list').len(3).str('a').u8(0xc0, 7).str('c')
-      .key(RdbType.SET, 'iset').len(3).str('3').str('1').str('2')
-      .key(RdbType.SET, 'hset').len(2).str('x').str('1')
-      .key(RdbType.ZSET, 'z1').len(4).str('a').u8(3).raw('1.5').str('b').u8(254).str('c').u8(255).str('d').u8(3).raw('1e3')
-      .key(RdbType.HASH, 'hash').len(2).str('f1').str('v1').str('f2').u8(0xc0, 2)
-      .key(RdbType.ZSET_2, 'z2').len(3).str('m1').binaryDouble(-0).str('m2').binaryDouble(2.5).str('m3').binaryDouble(-Infinity)
+      .key(RdbType.LIST, 'list')
+      .len(3)
+      .str('a')
+      .u8(0xc0, 7)
+      .str('c')
+      .key(RdbType.SET, 'iset')
+      .len(3)
+      .str('3')
+      .str('1')
+      .str('2')
+      .key(RdbType.SET, 'hset')
+      .len(2)
+      .str('x')
+      .str('1')
+      .key(RdbType.ZSET, 'z1')
+      .len(4)
+      .str('a')
+      .u8(3)
+      .raw('1.5')
+      .str('b')
+      .u8(254)
+      .str('c')
+      .u8(255)
+      .str('d')
+      .u8(3)
+      .raw('1e3')
+      .key(RdbType.HASH, 'hash')
+      .len(2)
+      .str('f1')
+      .str('v1')
+      .str('f2')
+      .u8(0xc0, 2)
+      .key(RdbType.ZSET_2, 'z2')
+      .len(3)
+      .str('m1')
+      .binaryDouble(-0)
+      .str('m2')
+      .binaryDouble(2.5)
+      .str('m3')
+      .binaryDouble(-Infinity)
       .end();
     const { dbs } = loadBuffer(file);
     const d = dbs[0]!.dict;
@@ -125,11 +183,25 @@ describe('RDB reader: object types', () => {
     expect(iset.encoding).toBe('intset');
     expect((d.get('hset') as RSet).encoding).toBe('hashtable');
     const z1 = d.get('z1') as RZSet;
-    expect([...z1]).toEqual([['d', 1000], ['c', -Infinity], ['a', 1.5], ['b', Infinity]].sort((x, y) => (x[1] as number) - (y[1] as number)));
+    expect([...z1]).toEqual(
+      [
+        ['d', 1000],
+        ['c', -Infinity],
+        ['a', 1.5],
+        ['b', Infinity],
+      ].sort((x, y) => (x[1] as number) - (y[1] as number)),
+    );
     expect(z1.encoding).toBe('listpack'); // converted after loading, as Redis does when it fits
-    expect([...(d.get('hash') as RHash).map]).toEqual([['f1', 'v1'], ['f2', '2']]);
+    expect([...(d.get('hash') as RHash).map]).toEqual([
+      ['f1', 'v1'],
+      ['f2', '2'],
+    ]);
     const z2 = d.get('z2') as RZSet;
-    expect([...z2].map(([m, s]) => [m, formatDouble17g(s)])).toEqual([['m3', '-inf'], ['m1', '0'], ['m2', '2.5']]);
+    expect([...z2].map(([m, s]) => [m, formatDouble17g(s)])).toEqual([
+      ['m3', '-inf'],
+      ['m1', '0'],
+      ['m2', '2.5'],
+    ]);
   });
 
   it('keeps a big skiplist zset as skiplist and a big set as hashtable', () => {
@@ -145,61 +217,132 @@ describe('RDB reader: object types', () => {
 
   it('reads the compact types: listpack hash (16) / zset (17) / set (20), intset (11)', () => {
     const file = header()
-      .key(RdbType.HASH_LISTPACK, 'h').str(encodeListpack(['f', 'v', 'n', '42']))
-      .key(RdbType.ZSET_LISTPACK, 'z').str(encodeListpack(['a', '1', 'b', '2.5', 'c', '-3', 'd', 'inf']))
-      .key(RdbType.SET_LISTPACK, 's').str(encodeListpack(['x', '5']))
-      .key(RdbType.SET_INTSET, 'i16').str(encodeIntset([5n, -3n, 1000n], 2))
-      .key(RdbType.SET_INTSET, 'i64').str(encodeIntset([2n ** 62n, -(2n ** 63n)], 8))
+      .key(RdbType.HASH_LISTPACK, 'h')
+      .str(encodeListpack(['f', 'v', 'n', '42']))
+      .key(RdbType.ZSET_LISTPACK, 'z')
+      .str(encodeListpack(['a', '1', 'b', '2.5', 'c', '-3', 'd', 'inf']))
+      .key(RdbType.SET_LISTPACK, 's')
+      .str(encodeListpack(['x', '5']))
+      .key(RdbType.SET_INTSET, 'i16')
+      .str(encodeIntset([5n, -3n, 1000n], 2))
+      .key(RdbType.SET_INTSET, 'i64')
+      .str(encodeIntset([2n ** 62n, -(2n ** 63n)], 8))
       .end();
     const { dbs } = loadBuffer(file);
     const d = dbs[0]!.dict;
-    expect([...(d.get('h') as RHash).map]).toEqual([['f', 'v'], ['n', '42']]);
-    expect([...(d.get('z') as RZSet)]).toEqual([['c', -3], ['a', 1], ['b', 2.5], ['d', Infinity]]);
+    expect([...(d.get('h') as RHash).map]).toEqual([
+      ['f', 'v'],
+      ['n', '42'],
+    ]);
+    expect([...(d.get('z') as RZSet)]).toEqual([
+      ['c', -3],
+      ['a', 1],
+      ['b', 2.5],
+      ['d', Infinity],
+    ]);
     expect((d.get('z') as RZSet).encoding).toBe('listpack');
     expect([...(d.get('s') as RSet).members].sort()).toEqual(['5', 'x']);
     expect([...(d.get('i16') as RSet).members]).toEqual(['-3', '5', '1000']);
-    expect([...(d.get('i64') as RSet).members]).toEqual(['-9223372036854775808', '4611686018427387904']);
+    expect([...(d.get('i64') as RSet).members]).toEqual([
+      '-9223372036854775808',
+      '4611686018427387904',
+    ]);
   });
 
   it('reads quicklist v2 (18): PACKED and PLAIN nodes, LZF-compressed nodes, empty nodes skipped', () => {
     const lp = encodeListpack(['a'.repeat(30), 'b'.repeat(30), '1', '2']);
     const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
     const file = header()
-      .key(RdbType.LIST_QUICKLIST_2, 'ql').len(4)
-      .len(2).str(encodeListpack(['x', '-7']))
-      .len(1).str('a plain node holds one big element')
-      .len(2).u8(0xc3).len(packed.length).len(lp.length).raw(packed)
-      .len(2).str(encodeListpack([]))
+      .key(RdbType.LIST_QUICKLIST_2, 'ql')
+      .len(4)
+      .len(2)
+      .str(encodeListpack(['x', '-7']))
+      .len(1)
+      .str('a plain node holds one big element')
+      .len(2)
+      .u8(0xc3)
+      .len(packed.length)
+      .len(lp.length)
+      .raw(packed)
+      .len(2)
+      .str(encodeListpack([]))
       .end();
-    expect((valueOf(file, 'ql') as RList).toArray()).toEqual(['x', '-7', 'a plain node holds one big element', 'a'.repeat(30), 'b'.repeat(30), '1', '2']);
+    expect((valueOfKey(file, 'ql') as RList).toArray()).toEqual([
+      'x',
+      '-7',
+      'a plain node holds one big element',
+      'a'.repeat(30),
+      'b'.repeat(30),
+      '1',
+      '2',
+    ]);
   });
 
   it('reads the pre-7.0 types: ziplist list (10) / zset (12) / hash (13), quicklist v1 (14), zipmap (9)', () => {
     const file = header()
-      .key(RdbType.LIST_ZIPLIST, 'zl').str(encodeZiplist(['a', '1', '-100000', 'bb']))
-      .key(RdbType.ZSET_ZIPLIST, 'zz').str(encodeZiplist(['one', '1', 'two', '2.5']))
-      .key(RdbType.HASH_ZIPLIST, 'zh').str(encodeZiplist(['f1', 'v1', 'f2', '99']))
-      .key(RdbType.LIST_QUICKLIST, 'q1').len(3).str(encodeZiplist(['p', 'q'])).str(encodeZiplist([])).str(encodeZiplist(['7']))
-      .key(RdbType.HASH_ZIPMAP, 'zm').str(encodeZipmap([['k', 'v'], ['k2', 'v2']], 2))
+      .key(RdbType.LIST_ZIPLIST, 'zl')
+      .str(encodeZiplist(['a', '1', '-100000', 'bb']))
+      .key(RdbType.ZSET_ZIPLIST, 'zz')
+      .str(encodeZiplist(['one', '1', 'two', '2.5']))
+      .key(RdbType.HASH_ZIPLIST, 'zh')
+      .str(encodeZiplist(['f1', 'v1', 'f2', '99']))
+      .key(RdbType.LIST_QUICKLIST, 'q1')
+      .len(3)
+      .str(encodeZiplist(['p', 'q']))
+      .str(encodeZiplist([]))
+      .str(encodeZiplist(['7']))
+      .key(RdbType.HASH_ZIPMAP, 'zm')
+      .str(
+        encodeZipmap(
+          [
+            ['k', 'v'],
+            ['k2', 'v2'],
+          ],
+          2,
+        ),
+      )
       .end();
     const { dbs } = loadBuffer(file);
     const d = dbs[0]!.dict;
     expect((d.get('zl') as RList).toArray()).toEqual(['a', '1', '-100000', 'bb']);
-    expect([...(d.get('zz') as RZSet)]).toEqual([['one', 1], ['two', 2.5]]);
-    expect([...(d.get('zh') as RHash).map]).toEqual([['f1', 'v1'], ['f2', '99']]);
+    expect([...(d.get('zz') as RZSet)]).toEqual([
+      ['one', 1],
+      ['two', 2.5],
+    ]);
+    expect([...(d.get('zh') as RHash).map]).toEqual([
+      ['f1', 'v1'],
+      ['f2', '99'],
+    ]);
     expect((d.get('q1') as RList).toArray()).toEqual(['p', 'q', '7']);
-    expect([...(d.get('zm') as RHash).map]).toEqual([['k', 'v'], ['k2', 'v2']]);
+    expect([...(d.get('zm') as RHash).map]).toEqual([
+      ['k', 'v'],
+      ['k2', 'v2'],
+    ]);
   });
 
   it('handles opcodes: expiry (ms and s), IDLE, FREQ, RESIZEDB, unknown AUX, several dbs', () => {
     const past = Date.now() - 3_600_000;
     const file = new RdbBuilder()
-      .aux('redis-ver', '7.0.15').aux('aof-base', '1').aux('aof-preamble', '0').aux('some-future-field', 'ignored')
-      .selectDb(0).u8(0xfb).len(2).len(1)
-      .expireMs(past).key(0, 'expired-but-kept').str('v')
-      .u8(0xf8).len(12345).u8(0xf9, 7).key(0, 'lru-lfu').str('v')
+      .aux('redis-ver', '7.0.15')
+      .aux('aof-base', '1')
+      .aux('aof-preamble', '0')
+      .aux('some-future-field', 'ignored')
+      .selectDb(0)
+      .u8(0xfb)
+      .len(2)
+      .len(1)
+      .expireMs(past)
+      .key(0, 'expired-but-kept')
+      .str('v')
+      .u8(0xf8)
+      .len(12345)
+      .u8(0xf9, 7)
+      .key(0, 'lru-lfu')
+      .str('v')
       .selectDb(9)
-      .expireSec(2_000_000_000).key(0, 'sec').str('v')
+      .expireSec(2_000_000_000)
+      .key(0, 'sec')
+      .str('v')
       .end();
     const { dbs, summary } = loadBuffer(file);
     expect(dbs[0]!.expires.get('expired-but-kept')).toBe(past); // AOF preamble rule: kept
@@ -213,7 +356,9 @@ describe('RDB reader: object types', () => {
   it('accepts a zero checksum (not computed) and versions without a checksum', () => {
     const logs: string[] = [];
     const zero = header().key(0, 'k').str('v').end('zero');
-    expect(loadBuffer(zero, { log: (_l, m) => logs.push(m) }).summary.checksum).toBe('not-computed');
+    expect(loadBuffer(zero, { log: (_l, m) => logs.push(m) }).summary.checksum).toBe(
+      'not-computed',
+    );
     expect(logs.some((m) => /checksum disabled/.test(m))).toBe(true);
     const v4 = new RdbBuilder('0004').selectDb(0).key(0, 'k').str('v').end('none');
     const { summary, dbs } = loadBuffer(v4);
@@ -224,16 +369,22 @@ describe('RDB reader: object types', () => {
   it('skips FUNCTION2 libraries with a warning and empty keys with a notice', () => {
     const logs: string[] = [];
     const file = header()
-      .u8(245).str('#!lua name=mylib\nredis.register_function("f", function() return 1 end)')
-      .key(RdbType.SET, 'empty-set').len(0)
-      .key(RdbType.HASH_LISTPACK, 'empty-hash').str(encodeListpack([]))
-      .key(0, 'k').str('v')
+      .u8(245)
+      .str('#!lua name=mylib\nredis.register_function("f", function() return 1 end)')
+      .key(RdbType.SET, 'empty-set')
+      .len(0)
+      .key(RdbType.HASH_LISTPACK, 'empty-hash')
+      .str(encodeListpack([]))
+      .key(0, 'k')
+      .str('v')
       .end();
     const { dbs, summary } = loadBuffer(file, { log: (level, m) => logs.push(`${level}: ${m}`) });
     expect(summary.functionsSkipped).toBe(1);
     expect(summary.emptyKeysSkipped).toBe(2);
     expect([...dbs[0]!.dict.keys()]).toEqual(['k']);
-    expect(logs).toContain('warning: Skipping a function library in test.rdb (aofkv has no FUNCTION support): #!lua name=mylib');
+    expect(logs).toContain(
+      'warning: Skipping a function library in test.rdb (aofkv has no FUNCTION support): #!lua name=mylib',
+    );
     expect(logs).toContain('notice: rdbLoadObject skipping empty key: empty-set');
   });
 
@@ -241,7 +392,10 @@ describe('RDB reader: object types', () => {
     const rdb = header().key(0, 'k').str('v').end();
     const tail = Buffer.from('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n', 'latin1');
     for (const chunkBytes of [1, 7, 64, 1 << 20]) {
-      const { reader, summary } = loadBuffer(Buffer.concat([rdb, tail]), { chunkBytes, windowBytes: 64 });
+      const { reader, summary } = loadBuffer(Buffer.concat([rdb, tail]), {
+        chunkBytes,
+        windowBytes: 64,
+      });
       expect(summary.endOffset).toBe(rdb.length);
       expect(reader.position).toBe(rdb.length);
       expect(reader.readLine()!.toString('latin1')).toBe('*2\r\n');
@@ -249,8 +403,19 @@ describe('RDB reader: object types', () => {
   });
 
   it('plugs into the AOF loader: an old-style preamble AOF (RDB + RESP tail) loads both parts', async () => {
-    const rdb = header().expireMs(Date.now() - 1000).key(0, 'from-rdb').str('1').selectDb(2).key(RdbType.LIST, 'l').len(1).str('x').end();
-    const tail = Buffer.from('*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\ny\r\n*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n2\r\n', 'latin1');
+    const rdb = header()
+      .expireMs(Date.now() - 1000)
+      .key(0, 'from-rdb')
+      .str('1')
+      .selectDb(2)
+      .key(RdbType.LIST, 'l')
+      .len(1)
+      .str('x')
+      .end();
+    const tail = Buffer.from(
+      '*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\ny\r\n*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n2\r\n',
+      'latin1',
+    );
     const fs = new SimFileSystem();
     fs.mkdir('/d');
     const fd = fs.open('/d/appendonly.aof', 'write-truncate');
@@ -279,7 +444,9 @@ describe('RDB reader: object types', () => {
         await loadRdbIntoServer(reader, fileName, server);
       },
     };
-    expect(await loadSingleAppendOnlyFile(deps, '/d', 'appendonly.aof', true)).toEqual({ kind: 'ok' });
+    expect(await loadSingleAppendOnlyFile(deps, '/d', 'appendonly.aof', true)).toEqual({
+      kind: 'ok',
+    });
     server.loading = false;
     expect(server.dbs[0]!.dict.get('from-rdb')).toBe('1');
     expect(server.dbs[0]!.expires.has('from-rdb')).toBe(true); // already expired, kept by the load
@@ -294,7 +461,12 @@ describe('RDB reader: object types', () => {
     const file = b.end();
     const dbs = makeDbs();
     const offsets: number[] = [];
-    const summary = await loadRdbIntoServer(readerOver(file), 'x.rdb', { dbs }, { yieldEveryMs: 0, onProgress: (o) => offsets.push(o) });
+    const summary = await loadRdbIntoServer(
+      readerOver(file),
+      'x.rdb',
+      { dbs },
+      { yieldEveryMs: 0, onProgress: (o) => offsets.push(o) },
+    );
     expect(summary.keysLoaded).toBe(10000);
     expect(dbs[0]!.dict.size).toBe(10000);
     expect(offsets.length).toBeGreaterThan(1);
@@ -303,7 +475,12 @@ describe('RDB reader: object types', () => {
 });
 
 describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
-  const valid = header().key(0, 'k').str('value').key(RdbType.HASH_LISTPACK, 'h').str(encodeListpack(['f', 'v'])).end();
+  const valid = header()
+    .key(0, 'k')
+    .str('value')
+    .key(RdbType.HASH_LISTPACK, 'h')
+    .str(encodeListpack(['f', 'v']))
+    .end();
 
   it('bad magic and bad versions', () => {
     expect(loadError(Buffer.from('RADIS0010\xff', 'latin1')).kind).toBe('signature');
@@ -337,15 +514,35 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
     const e1 = loadError(header().key(0, 'k').len(0xffffffff).end());
     expect(e1.kind).toBe('eof');
     expect(e1.message).toMatch(/4294967295/);
-    expect(loadError(header().key(0, 'k').len(2n ** 50n).end()).kind).toBe('eof');
-    expect(loadError(header().key(0, 'k').len(2n ** 63n).end()).message).toMatch(/absurd 64-bit length/);
+    expect(
+      loadError(
+        header()
+          .key(0, 'k')
+          .len(2n ** 50n)
+          .end(),
+      ).kind,
+    ).toBe('eof');
+    expect(
+      loadError(
+        header()
+          .key(0, 'k')
+          .len(2n ** 63n)
+          .end(),
+      ).message,
+    ).toMatch(/absurd 64-bit length/);
     // Counts allocate nothing: an impossible one runs into the end of the file, and says so.
-    expect(loadError(header().key(RdbType.LIST, 'l').len(0x7fffffff).str('a').str('b').body()).message).toMatch(
+    expect(
+      loadError(header().key(RdbType.LIST, 'l').len(0x7fffffff).str('a').str('b').body()).message,
+    ).toMatch(
       /unexpected end of file: 1 more bytes needed, 0 left \(the list declares 2147483647 elements but only 4 bytes remained after its count\)/,
     );
-    expect(loadError(header().key(RdbType.HASH, 'h').len(1000).body()).message).toMatch(/the hash declares 1000 elements/);
+    expect(loadError(header().key(RdbType.HASH, 'h').len(1000).body()).message).toMatch(
+      /the hash declares 1000 elements/,
+    );
     // LZF claiming a huge output from a few bytes.
-    const lzf = loadError(header().key(0, 'k').u8(0xc3).len(3).u8(0x80, 0x10, 0, 0, 0).raw('abc').end());
+    const lzf = loadError(
+      header().key(0, 'k').u8(0xc3).len(3).u8(0x80, 0x10, 0, 0, 0).raw('abc').end(),
+    );
     expect(lzf.message).toMatch(/more than LZF can produce/);
     expect(lzf.key).toBe('k');
   });
@@ -361,10 +558,28 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
     expect(e.rdbType).toBe(RdbType.HASH_LISTPACK);
     expect(e.offset).toBe(lpAt + lp.length - 2);
     expect(e.message).toContain("(key 'hkey', RDB type 16 (hash-listpack))");
-    expect(loadError(header().key(RdbType.SET_INTSET, 's').str(encodeIntset([1n], 2).subarray(0, 9)).end()).message).toMatch(/bad intset/);
-    expect(loadError(header().key(RdbType.LIST_ZIPLIST, 'z').str('notaziplist').end()).message).toMatch(/bad ziplist/);
-    expect(loadError(header().key(RdbType.HASH_LISTPACK, 'h').str(encodeListpack(['odd'])).end()).message).toMatch(/odd number/);
-    expect(loadError(header().key(RdbType.LIST_QUICKLIST_2, 'q').len(1).len(3).str('x').end()).message).toMatch(/container 3/);
+    expect(
+      loadError(
+        header()
+          .key(RdbType.SET_INTSET, 's')
+          .str(encodeIntset([1n], 2).subarray(0, 9))
+          .end(),
+      ).message,
+    ).toMatch(/bad intset/);
+    expect(
+      loadError(header().key(RdbType.LIST_ZIPLIST, 'z').str('notaziplist').end()).message,
+    ).toMatch(/bad ziplist/);
+    expect(
+      loadError(
+        header()
+          .key(RdbType.HASH_LISTPACK, 'h')
+          .str(encodeListpack(['odd']))
+          .end(),
+      ).message,
+    ).toMatch(/odd number/);
+    expect(
+      loadError(header().key(RdbType.LIST_QUICKLIST_2, 'q').len(1).len(3).str('x').end()).message,
+    ).toMatch(/container 3/);
   });
 
   it('unsupported content is refused clearly', () => {
@@ -372,7 +587,9 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
     expect(stream.kind).toBe('unsupported');
     expect(stream.message).toMatch(/stream/);
     expect(stream.message).toContain("key 'mystream'");
-    expect(loadError(header().key(RdbType.MODULE_2, 'mod').len(0).end()).message).toMatch(/module value/);
+    expect(loadError(header().key(RdbType.MODULE_2, 'mod').len(0).end()).message).toMatch(
+      /module value/,
+    );
     expect(loadError(header().u8(247).len(1).end()).message).toMatch(/MODULE_AUX/);
     expect(loadError(header().u8(246).str('x').end()).message).toMatch(/release-candidate/);
     expect(loadError(header().u8(8).str('k').end()).message).toMatch(/Invalid object type: 8/);
@@ -380,16 +597,42 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
   });
 
   it('semantic damage: duplicates, NaN scores, db index, length marker', () => {
-    expect(loadError(header().key(0, 'k').str('1').key(0, 'k').str('2').end()).kind).toBe('duplicate');
-    expect(loadError(header().key(RdbType.SET, 's').len(2).str('a').str('a').end()).message).toMatch(/duplicate set member 'a'/);
-    expect(loadError(header().key(RdbType.HASH, 'h').len(2).str('a').str('1').str('a').str('2').end()).message).toMatch(/duplicate hash field/);
-    expect(loadError(header().key(RdbType.ZSET_2, 'z').len(1).str('m').binaryDouble(NaN).end()).message).toMatch(/NaN score/);
-    expect(loadError(header().key(RdbType.ZSET, 'z').len(1).str('m').u8(253).end()).message).toMatch(/NaN score/);
-    expect(loadError(header().key(RdbType.ZSET, 'z').len(1).str('m').u8(3).raw('abc').end()).message).toMatch(/invalid double/);
-    expect(loadError(header().key(RdbType.ZSET_LISTPACK, 'z').str(encodeListpack(['m', 'x'])).end()).message).toMatch(/invalid score/);
-    expect(loadError(new RdbBuilder().selectDb(16).end()).message).toMatch(/selects database 16 but this engine has 16/);
-    expect(loadError(new RdbBuilder().u8(0xfe, 0xc0).end()).message).toMatch(/encoded-value marker/);
-    expect(loadError(header().key(0, 'k').u8(0xc7).end()).message).toMatch(/unknown string encoding 7/);
+    expect(loadError(header().key(0, 'k').str('1').key(0, 'k').str('2').end()).kind).toBe(
+      'duplicate',
+    );
+    expect(
+      loadError(header().key(RdbType.SET, 's').len(2).str('a').str('a').end()).message,
+    ).toMatch(/duplicate set member 'a'/);
+    expect(
+      loadError(header().key(RdbType.HASH, 'h').len(2).str('a').str('1').str('a').str('2').end())
+        .message,
+    ).toMatch(/duplicate hash field/);
+    expect(
+      loadError(header().key(RdbType.ZSET_2, 'z').len(1).str('m').binaryDouble(NaN).end()).message,
+    ).toMatch(/NaN score/);
+    expect(
+      loadError(header().key(RdbType.ZSET, 'z').len(1).str('m').u8(253).end()).message,
+    ).toMatch(/NaN score/);
+    expect(
+      loadError(header().key(RdbType.ZSET, 'z').len(1).str('m').u8(3).raw('abc').end()).message,
+    ).toMatch(/invalid double/);
+    expect(
+      loadError(
+        header()
+          .key(RdbType.ZSET_LISTPACK, 'z')
+          .str(encodeListpack(['m', 'x']))
+          .end(),
+      ).message,
+    ).toMatch(/invalid score/);
+    expect(loadError(new RdbBuilder().selectDb(16).end()).message).toMatch(
+      /selects database 16 but this engine has 16/,
+    );
+    expect(loadError(new RdbBuilder().u8(0xfe, 0xc0).end()).message).toMatch(
+      /encoded-value marker/,
+    );
+    expect(loadError(header().key(0, 'k').u8(0xc7).end()).message).toMatch(
+      /unknown string encoding 7/,
+    );
   });
 
   it('fuzz: flipped or cut bytes give success or ERR_RDB, quickly', () => {
@@ -419,48 +662,53 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
   });
 });
 
-/** A small RDB with every encoding the reader knows (for fuzzing). */
-function richRdb(): Buffer {
-  const lp = encodeListpack(['a'.repeat(70), '1', '-5000', '70000', '5000000000']);
-  const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
-  return new RdbBuilder()
-    .aux('redis-ver', '7.0.15').selectDb(0).u8(0xfb).len(9).len(1)
-    .expireMs(1_800_000_000_000).key(0, 's').str('plain')
-    .key(0, 'i').u8(0xc1, 1, 2)
-    .key(RdbType.LIST, 'l').len(2).str('x').str('y')
-    .key(RdbType.SET_INTSET, 'is').str(encodeIntset([1n, 2n, 300n], 2))
-    .key(RdbType.ZSET_2, 'z').len(2).str('a').binaryDouble(1).str('b').binaryDouble(2)
-    .key(RdbType.HASH_LISTPACK, 'h').str(encodeListpack(['f', 'v', 'g', '12']))
-    .key(RdbType.LIST_QUICKLIST_2, 'q').len(2).len(2).u8(0xc3).len(packed.length).len(lp.length).raw(packed).len(1).str('plain')
-    .key(RdbType.ZSET_ZIPLIST, 'zz').str(encodeZiplist(['m', '3', 'n', '-4']))
-    .key(RdbType.HASH_ZIPMAP, 'zm').str(encodeZipmap([['k', 'v']]))
-    .end();
-}
-
 // ---- writer ----------------------------------------------------------------------------------
 
-const binString = fc.string({ unit: 'binary-ascii', maxLength: 40 }).map((s) => Buffer.from(s, 'binary').toString('latin1'));
-const member = fc.oneof(binString, fc.integer().map(String), fc.constantFrom('0', '-1', '007', 'x'.repeat(100)));
-const score = fc.oneof(fc.double({ noNaN: true }), fc.integer(), fc.constantFrom(0, -0, Infinity, -Infinity, 1.5));
+const binString = fc
+  .string({ unit: 'binary-ascii', maxLength: 40 })
+  .map((s) => Buffer.from(s, 'binary').toString('latin1'));
+const member = fc.oneof(
+  binString,
+  fc.integer().map(String),
+  fc.constantFrom('0', '-1', '007', 'x'.repeat(100)),
+);
+const score = fc.oneof(
+  fc.double({ noNaN: true }),
+  fc.integer(),
+  fc.constantFrom(0, -0, Infinity, -Infinity, 1.5),
+);
 
 const value: fc.Arbitrary<RedisValue> = fc.oneof(
-  fc.oneof(binString, fc.integer().map(String), fc.constantFrom('a'.repeat(200), 'ab'.repeat(300), '')),
+  fc.oneof(
+    binString,
+    fc.integer().map(String),
+    fc.constantFrom('a'.repeat(200), 'ab'.repeat(300), ''),
+  ),
   fc.array(member, { minLength: 1, maxLength: 20 }).map((items) => RList.from(items)),
   fc.uniqueArray(member, { minLength: 1, maxLength: 20 }).map((items) => {
     const m = new SetMembers();
     for (const i of items) m.addMember(i);
     return new RSet(m);
   }),
-  fc.uniqueArray(fc.tuple(member, member), { minLength: 1, maxLength: 20, selector: (p) => p[0] }).map((pairs) => new RHash(new Map(pairs))),
-  fc.uniqueArray(fc.tuple(member, score), { minLength: 1, maxLength: 20, selector: (p) => p[0] }).map((pairs) => {
-    const z = new RZSet(pairs.length <= 10);
-    for (const [m, s] of pairs) z.add(m, s);
-    return z;
-  }),
+  fc
+    .uniqueArray(fc.tuple(member, member), { minLength: 1, maxLength: 20, selector: (p) => p[0] })
+    .map((pairs) => new RHash(new Map(pairs))),
+  fc
+    .uniqueArray(fc.tuple(member, score), { minLength: 1, maxLength: 20, selector: (p) => p[0] })
+    .map((pairs) => {
+      const z = new RZSet(pairs.length <= 10);
+      for (const [m, s] of pairs) z.add(m, s);
+      return z;
+    }),
 );
 
 const keyspace = fc.array(
-  fc.tuple(fc.nat(15), binString, value, fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: -1 })),
+  fc.tuple(
+    fc.nat(15),
+    binString,
+    value,
+    fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: -1 }),
+  ),
   { maxLength: 25 },
 );
 
@@ -477,14 +725,19 @@ function buildDbs(entries: [number, Bin, RedisValue, number][]): ReturnType<type
 describe('RDB writer', () => {
   it('round-trips any keyspace through encodeRdb → load (every chunk size)', () => {
     fc.assert(
-      fc.property(keyspace, fc.boolean(), fc.constantFrom(1, 5, 1 << 20), (entries, compression, chunkBytes) => {
-        const dbs = buildDbs(entries);
-        const file = encodeRdb(dbs, { ...WRITE_OPTIONS, compression });
-        const loaded = loadBuffer(file, { chunkBytes });
-        expect(snapshotDbs(loaded.dbs)).toEqual(snapshotDbs(asRedisLoadsIt(dbs)));
-        expect(loaded.summary.checksum).toBe('ok');
-        expect(loaded.summary.aux.get('aof-base')).toBe('1');
-      }),
+      fc.property(
+        keyspace,
+        fc.boolean(),
+        fc.constantFrom(1, 5, 1 << 20),
+        (entries, compression, chunkBytes) => {
+          const dbs = buildDbs(entries);
+          const file = encodeRdb(dbs, { ...WRITE_OPTIONS, compression });
+          const loaded = loadBuffer(file, { chunkBytes });
+          expect(snapshotDbs(loaded.dbs)).toEqual(snapshotDbs(asRedisLoadsIt(dbs)));
+          expect(loaded.summary.checksum).toBe('ok');
+          expect(loaded.summary.aux.get('aof-base')).toBe('1');
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -548,7 +801,8 @@ describe('RDB writer', () => {
 
   it('RdbBaseWriter streams plain entries to a file through short writes', () => {
     const dbs = makeDbs();
-    for (let i = 0; i < 5000; i++) dbs[(i * 7) % 16]!.dict.set(`key:${i}`, `value:${i}`.repeat(i % 30));
+    for (let i = 0; i < 5000; i++)
+      dbs[(i * 7) % 16]!.dict.set(`key:${i}`, `value:${i}`.repeat(i % 30));
     const fs = new SimFileSystem();
     fs.faults.add({ op: 'write', shortBytes: 1000, persistent: true });
     const fd = fs.open('/base.rdb', 'write-truncate');
@@ -642,7 +896,10 @@ describe('RDB writer', () => {
 
 describe('RDB check (redis-check-rdb lines)', () => {
   it('reports damage in redis-check-rdb form', () => {
-    const file = header().key(RdbType.ZSET_LISTPACK, 'z').str(encodeListpack(['a', '1'])).end();
+    const file = header()
+      .key(RdbType.ZSET_LISTPACK, 'z')
+      .str(encodeListpack(['a', '1']))
+      .end();
     const lines: string[] = [];
     const cut = file.subarray(0, file.length - 12);
     expect(checkRdb(readerOver(cut), { fileName: 'x', out: (l) => lines.push(l) }).ok).toBe(false);

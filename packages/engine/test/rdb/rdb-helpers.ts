@@ -8,7 +8,14 @@ import { RespFileReader } from '../../src/io/resp-file-reader.ts';
 import { Db, type ExpireMs, type KeyspaceHooks } from '../../src/keyspace/db.ts';
 import type { RedisValue } from '../../src/keyspace/values.ts';
 import { Crc64 } from '../../src/rdb/crc64.ts';
-import { loadRdbSync, type RdbLoadOptions, type RdbLoadSummary } from '../../src/rdb/rdb-reader.ts';
+import { encodeListpack } from '../../src/rdb/listpack.ts';
+import { lzfCompress } from '../../src/rdb/lzf.ts';
+import {
+  RdbType,
+  loadRdbSync,
+  type RdbLoadOptions,
+  type RdbLoadSummary,
+} from '../../src/rdb/rdb-reader.ts';
 import { ErrorReply, type Reply } from '../../src/reply.ts';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
 import type { RespClient } from '../differential/resp-client.ts';
@@ -69,7 +76,11 @@ export function snapValue(value: RedisValue, expireMs: ExpireMs): KeySnap {
     case 'hash':
       return { type: 'hash', value: [...value.map].sort((a, b) => (a[0] < b[0] ? -1 : 1)), expire };
     case 'zset':
-      return { type: 'zset', value: [...value].map(([m, s]): [Bin, string] => [m, formatDouble17g(s)]), expire };
+      return {
+        type: 'zset',
+        value: [...value].map(([m, s]): [Bin, string] => [m, formatDouble17g(s)]),
+        expire,
+      };
   }
 }
 
@@ -78,7 +89,8 @@ export function snapshotDbs(dbs: readonly Db[]): Snapshot {
   for (const db of dbs) {
     if (db.dict.size === 0) continue;
     const keys = new Map<Bin, KeySnap>();
-    for (const key of [...db.dict.keys()].sort()) keys.set(key, snapValue(db.dict.get(key)!, db.expires.get(key) ?? -1));
+    for (const key of [...db.dict.keys()].sort())
+      keys.set(key, snapValue(db.dict.get(key)!, db.expires.get(key) ?? -1));
     out.set(db.id, keys);
   }
   return out;
@@ -90,7 +102,10 @@ function expectArray(r: Reply, what: string): Reply[] {
 }
 
 function expectBin(r: Reply, what: string): Bin {
-  if (typeof r !== 'string') throw new Error(`${what}: expected a bulk string, got ${r instanceof ErrorReply ? r.message : String(r)}`);
+  if (typeof r !== 'string')
+    throw new Error(
+      `${what}: expected a bulk string, got ${r instanceof ErrorReply ? r.message : String(r)}`,
+    );
   return r;
 }
 
@@ -99,7 +114,9 @@ export async function snapshotRedis(client: RespClient, databases = 16): Promise
   const out: Snapshot = new Map();
   for (let db = 0; db < databases; db++) {
     await client.call('SELECT', db);
-    const names = expectArray(await client.call('KEYS', '*'), 'KEYS').map((k) => expectBin(k, 'key')).sort();
+    const names = expectArray(await client.call('KEYS', '*'), 'KEYS')
+      .map((k) => expectBin(k, 'key'))
+      .sort();
     if (names.length === 0) continue;
     const keys = new Map<Bin, KeySnap>();
     for (const key of names) keys.set(key, await snapRedisKey(client, key));
@@ -120,17 +137,33 @@ async function snapRedisKey(client: RespClient, key: Bin): Promise<KeySnap> {
     case 'string':
       return { type, value: expectBin(await client.call('GET', key), 'GET'), expire };
     case 'list':
-      return { type, value: expectArray(await client.call('LRANGE', key, 0, -1), 'LRANGE').map((e) => expectBin(e, 'e')), expire };
+      return {
+        type,
+        value: expectArray(await client.call('LRANGE', key, 0, -1), 'LRANGE').map((e) =>
+          expectBin(e, 'e'),
+        ),
+        expire,
+      };
     case 'set':
-      return { type, value: expectArray(await client.call('SMEMBERS', key), 'SMEMBERS').map((e) => expectBin(e, 'm')).sort(), expire };
+      return {
+        type,
+        value: expectArray(await client.call('SMEMBERS', key), 'SMEMBERS')
+          .map((e) => expectBin(e, 'm'))
+          .sort(),
+        expire,
+      };
     case 'hash': {
-      const flat = expectArray(await client.call('HGETALL', key), 'HGETALL').map((e) => expectBin(e, 'f'));
+      const flat = expectArray(await client.call('HGETALL', key), 'HGETALL').map((e) =>
+        expectBin(e, 'f'),
+      );
       const pairs: [Bin, Bin][] = [];
       for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
       return { type, value: pairs.sort((a, b) => (a[0] < b[0] ? -1 : 1)), expire };
     }
     case 'zset': {
-      const flat = expectArray(await client.call('ZRANGE', key, 0, -1, 'WITHSCORES'), 'ZRANGE').map((e) => expectBin(e, 'z'));
+      const flat = expectArray(await client.call('ZRANGE', key, 0, -1, 'WITHSCORES'), 'ZRANGE').map(
+        (e) => expectBin(e, 'z'),
+      );
       const pairs: [Bin, string][] = [];
       for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
       return { type, value: pairs, expire };
@@ -233,7 +266,8 @@ export function encodeZiplist(items: readonly Bin[]): Buffer {
   const entries: Buffer[] = [];
   let prevLen = 0;
   for (const item of items) {
-    const prev = prevLen < 254 ? Buffer.from([prevLen]) : Buffer.concat([Buffer.from([0xfe]), u32le(prevLen)]);
+    const prev =
+      prevLen < 254 ? Buffer.from([prevLen]) : Buffer.concat([Buffer.from([0xfe]), u32le(prevLen)]);
     const body = ziplistBody(item);
     const entry = Buffer.concat([prev, body]);
     entries.push(entry);
@@ -260,7 +294,8 @@ function ziplistBody(item: Bin): Buffer {
   }
   const data = Buffer.from(item, 'latin1');
   if (data.length < 64) return Buffer.concat([Buffer.from([data.length]), data]);
-  if (data.length < 16384) return Buffer.concat([Buffer.from([0x40 | (data.length >> 8), data.length & 0xff]), data]);
+  if (data.length < 16384)
+    return Buffer.concat([Buffer.from([0x40 | (data.length >> 8), data.length & 0xff]), data]);
   const h = Buffer.alloc(5);
   h[0] = 0x80;
   h.writeUInt32BE(data.length, 1);
@@ -297,7 +332,8 @@ export function encodeIntset(values: readonly bigint[], width: 2 | 4 | 8): Buffe
 
 /** A zipmap (Redis < 2.6 hash encoding) of field/value pairs, with `free` spare bytes per value. */
 export function encodeZipmap(pairs: readonly [Bin, Bin][], free = 0): Buffer {
-  const zlen = (n: number) => (n < 254 ? Buffer.from([n]) : Buffer.concat([Buffer.from([254]), u32le(n)]));
+  const zlen = (n: number) =>
+    n < 254 ? Buffer.from([n]) : Buffer.concat([Buffer.from([254]), u32le(n)]);
   const parts: Buffer[] = [Buffer.from([Math.min(pairs.length, 254)])];
   for (const [f, v] of pairs) {
     const fb = Buffer.from(f, 'latin1');
@@ -327,4 +363,49 @@ export function asRedisLoadsIt(dbs: readonly Db[]): Db[] {
     }
   }
   return out;
+}
+
+/** A small RDB with every encoding the reader knows (fuzzed by rdb-format and safety/bad-input). */
+export function richRdb(): Buffer {
+  const lp = encodeListpack(['a'.repeat(70), '1', '-5000', '70000', '5000000000']);
+  const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
+  return new RdbBuilder()
+    .aux('redis-ver', '7.0.15')
+    .selectDb(0)
+    .u8(0xfb)
+    .len(9)
+    .len(1)
+    .expireMs(1_800_000_000_000)
+    .key(0, 's')
+    .str('plain')
+    .key(0, 'i')
+    .u8(0xc1, 1, 2)
+    .key(RdbType.LIST, 'l')
+    .len(2)
+    .str('x')
+    .str('y')
+    .key(RdbType.SET_INTSET, 'is')
+    .str(encodeIntset([1n, 2n, 300n], 2))
+    .key(RdbType.ZSET_2, 'z')
+    .len(2)
+    .str('a')
+    .binaryDouble(1)
+    .str('b')
+    .binaryDouble(2)
+    .key(RdbType.HASH_LISTPACK, 'h')
+    .str(encodeListpack(['f', 'v', 'g', '12']))
+    .key(RdbType.LIST_QUICKLIST_2, 'q')
+    .len(2)
+    .len(2)
+    .u8(0xc3)
+    .len(packed.length)
+    .len(lp.length)
+    .raw(packed)
+    .len(1)
+    .str('plain')
+    .key(RdbType.ZSET_ZIPLIST, 'zz')
+    .str(encodeZiplist(['m', '3', 'n', '-4']))
+    .key(RdbType.HASH_ZIPMAP, 'zm')
+    .str(encodeZipmap([['k', 'v']]))
+    .end();
 }

@@ -1,6 +1,7 @@
 // Figures for the `pnpm test:safety` summary. Each suite adds its counters under its own name;
 // when AOFKV_SAFETY_REPORT_DIR is set (by test/safety/run-safety.ts) they are written there as
-// <suite>.json when the suite ends. In a plain `vitest run` nothing is written.
+// <suite>.json when the suite ends, with the suite's elapsed time (from when its module loaded).
+// In a plain `vitest run` nothing is written.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ export class FigureBook {
   readonly suite: string;
   readonly figures: Figures = {};
   readonly notes: string[] = [];
+  private readonly startedMs = performance.now();
 
   constructor(suite: string) {
     this.suite = suite;
@@ -36,7 +38,8 @@ export class FigureBook {
   flush(): void {
     const dir = process.env['AOFKV_SAFETY_REPORT_DIR'];
     if (dir === undefined || dir === '') return;
-    const body = { suite: this.suite, figures: this.figures, notes: this.notes };
+    const elapsedMs = Math.round(performance.now() - this.startedMs);
+    const body = { suite: this.suite, elapsedMs, figures: this.figures, notes: this.notes };
     writeFileSync(join(dir, `${this.suite}.json`), `${JSON.stringify(body, null, 2)}\n`);
   }
 }

@@ -27,7 +27,10 @@ export function dumpKeyspace(engine: Engine, nowMs: number): DumpLine[] {
       const expireAtMs = db.expires.get(key) ?? null;
       // Redis keyIsExpired: expired when now > when, so a key is still alive at its exact ms.
       if (expireAtMs !== null && nowMs > expireAtMs) continue;
-      lines.push(JSON.stringify([db.id, key, ...describeValue(value), expireAtMs]));
+      // An expiry beyond 2^53 ms (only an RDB can hold one) is a bigint, which JSON cannot
+      // write: its decimal text instead (restoreCommands passes it to PEXPIREAT as text anyway).
+      const expiry = typeof expireAtMs === 'bigint' ? String(expireAtMs) : expireAtMs;
+      lines.push(JSON.stringify([db.id, key, ...describeValue(value), expiry]));
     }
   }
   return lines.sort();
@@ -98,7 +101,7 @@ export function restoreCommands(lines: readonly DumpLine[]): RestoreCommand[] {
       Bin,
       string,
       unknown,
-      number | null,
+      number | string | null,
     ];
     const k = bin(key);
     out.push({ db, argv: recreate(type, k, contents) });

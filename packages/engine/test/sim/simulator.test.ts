@@ -1,30 +1,22 @@
 // The crash-safety simulator over many seeds (see simulator.ts for the design).
 //   SEED=<n>        replay exactly one seed
-//   SIM_SEEDS=<n>   run n seeds (default 240, about 15–25 s on 2 cores)
+//   SIM_SEEDS=<n>   run n seeds (default 240, about 15–25 s on 2 cores; long mode 3,000)
 //   SIM_SEED_BASE   first seed of the range (default 1)
 // A failure prints the seed, the seed's configuration, the broken check and its last steps.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { FigureBook } from '../safety/figures.ts';
+import { LONG_MODE, LONG_SCALE, envInt, testTimeoutMs } from '../safety/scale.ts';
 import { SimulationFailure, runSeed } from './simulator.ts';
 
 const DEFAULT_SEEDS = 240;
 const SEEDS_PER_TEST = 20;
 
-function envInt(name: string): number | null {
-  const text = process.env[name];
-  if (text === undefined || text === '') return null;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new Error(`${name} must be a non-negative integer: ${text}`);
-  return value;
-}
-
 function seedList(): number[] {
   const single = envInt('SEED');
   if (single !== null) return [single];
   const base = envInt('SIM_SEED_BASE') ?? 1;
-  const count = envInt('SIM_SEEDS') ?? DEFAULT_SEEDS;
+  const count = envInt('SIM_SEEDS') ?? (LONG_MODE ? LONG_SCALE.simSeeds : DEFAULT_SEEDS);
   return Array.from({ length: count }, (_, i) => base + i);
 }
 
@@ -67,9 +59,8 @@ describe('crash simulator: acknowledged writes survive crashes, per fsync policy
   for (const seeds of chunks(seedList(), SEEDS_PER_TEST)) {
     const name =
       seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
-    it(`${name}: every recovery is a prefix containing every guaranteed unit`, {
-      timeout: 120_000,
-    }, async () => {
+    const title = `${name}: every recovery is a prefix containing every guaranteed unit`;
+    it(title, { timeout: testTimeoutMs(120_000) }, async () => {
       const failures: SimulationFailure[] = [];
       for (const seed of seeds) {
         try {
