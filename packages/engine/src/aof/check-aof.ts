@@ -310,7 +310,15 @@ async function checkSingle(
       if (first === null) break; // EOF
       scan.reader.position -= 1;
       if (first[0] === 35) {
-        if (!processAnnotation(state, scan, fd, filePath, isLast)) return 'timestamp-truncated';
+        const annotation = processAnnotation(state, scan, fd, filePath, isLast);
+        if (annotation === 'timestamp-truncated') return annotation;
+        if (annotation === 'unterminated') {
+          // Deviation from redis-check-aof, which never looks at an annotation's end: one with no
+          // newline (torn at EOF, or longer than a 1023-byte fgets) is where the valid part ends,
+          // so --fix cuts it whole instead of leaving a piece the loader treats as a torn tail.
+          state.io.out(`AOF ${name} format error: an annotation without its newline`);
+          break;
+        }
       } else if (first[0] === 42) {
         if (!processResp(state, scan, filePath)) break;
       } else {
@@ -379,23 +387,27 @@ async function finishSingle(
   return 'truncated';
 }
 
-/** Redis processAnnotations: only `#TS:` matters, and only in --truncate-to-timestamp mode. */
+/**
+ * Redis processAnnotations: only `#TS:` matters, and only in --truncate-to-timestamp mode. Also
+ * reports an annotation with no newline (see the caller).
+ */
 function processAnnotation(
   state: CheckState,
   scan: Scan,
   fd: number,
   filePath: string,
   isLast: boolean,
-): boolean {
+): 'ok' | 'timestamp-truncated' | 'unterminated' {
   const epos = scan.reader.position;
   const line = scan.reader.readLine()!;
-  if (state.toTimestamp === 0 || line.subarray(0, 4).toString('latin1') !== '#TS:') return true;
+  if (line[line.length - 1] !== 10) return 'unterminated';
+  if (state.toTimestamp === 0 || line.subarray(0, 4).toString('latin1') !== '#TS:') return 'ok';
   const m = /^#TS:([+-]?\d+)\r/.exec(line.toString('latin1'));
   if (m === null) {
     state.io.out('Invalid timestamp annotation');
     exit(1);
   }
-  if (Number(m[1]) <= state.toTimestamp) return true;
+  if (Number(m[1]) <= state.toTimestamp) return 'ok';
   if (epos === 0) {
     state.io.out(`AOF ${filePath} has nothing before timestamp ${state.toTimestamp}, aborting...`);
     exit(1);
@@ -417,7 +429,7 @@ function processAnnotation(
     state.io.out(`Failed to truncate AOF ${filePath} to timestamp ${state.toTimestamp}`);
     exit(1);
   }
-  return false;
+  return 'timestamp-truncated';
 }
 
 /** Redis readLong: `<prefix><number>\r\n` from one fgets of at most 127 bytes. */

@@ -317,7 +317,10 @@ export class RdbParser {
         );
       case RdbOpcode.FUNCTION2: {
         this.doing = 'read-functions';
-        visitor.functionLibrary?.(this.readBin());
+        // Read whether or not the visitor wants it (an optional call skips its argument): the
+        // library's code must be consumed either way.
+        const code = this.readBin();
+        visitor.functionLibrary?.(code);
         return false;
       }
       default:

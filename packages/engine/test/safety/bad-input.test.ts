@@ -17,7 +17,6 @@
 //   FC_SEED=<n>         fast-check seed (default 20251122; failures print the seed and path).
 //                       Above CHUNK_RUNS runs a property is split into tests of CHUNK_RUNS runs,
 //                       the k-th seeded FC_SEED + k: FC_SEED=<printed seed> replays a failure.
-//   BAD_INPUT_KNOWN_BUGS=fail  stop tolerating the known bugs below (to check a fix).
 
 import { InlineBio } from '@aofkv/bio-workers';
 import { EngineError, isFsError, openEngine, type EngineOptions } from '@aofkv/engine';
@@ -28,7 +27,7 @@ import { checkAof } from '../../src/aof/check-aof.ts';
 import { Crc64 } from '../../src/rdb/crc64.ts';
 import { checkRdb } from '../../src/rdb/rdb-check.ts';
 import { RdbError } from '../../src/rdb/rdb-errors.ts';
-import { RdbParser, type RdbLoadSummary } from '../../src/rdb/rdb-reader.ts';
+import type { RdbLoadSummary } from '../../src/rdb/rdb-reader.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
 import { SimFileSystem } from '../../src/testing/sim-file-system.ts';
 import { loadBuffer, readerOver, richRdb } from '../rdb/rdb-helpers.ts';
@@ -49,29 +48,6 @@ const MANIFEST = `${AOF_DIR}/appendonly.aof.manifest`;
 const INCR = `${AOF_DIR}/appendonly.aof.1.incr.aof`;
 const NOW_MS = 1_700_000_000_000;
 const DATABASES = 4;
-
-/**
- * Engine bugs this fuzzing found (FAULTS.md §5, "found by the long run"), not fixed here. Each is
- * recognised precisely, tolerated and counted ("known bug ..." in the figures), so that the run
- * stays green until it is fixed; BAD_INPUT_KNOWN_BUGS=fail (or false here) fails on it again.
- */
-const TOLERATE = process.env['BAD_INPUT_KNOWN_BUGS'] !== 'fail';
-const KNOWN_BUGS = {
-  /**
-   * check-aof checks an annotation line without its end: `--fix` can leave the last INCR ending
-   * in an unterminated `#...` line (it cuts an annotation longer than fgets' 1023 bytes after its
-   * first piece, and passes a torn one at EOF), which the loader, since the fix of bug 3, cuts
-   * as a torn tail: a strict load (aof-load-truncated no) then fails with ERR_AOF_TRUNCATED.
-   */
-  checkAofPassesTornAnnotation: TOLERATE,
-  /**
-   * checkRdb (redis-check-rdb, and check-aof on an RDB preamble) does not read a FUNCTION2
-   * library's code: rdb-reader.ts runs `visitor.functionLibrary?.(this.readBin())`, and an
-   * optional call skips its argument when the visitor has no hook. It then parses the code as
-   * opcodes, and disagrees with the loader.
-   */
-  checkRdbSkipsNoFunctionCode: TOLERATE,
-} as const;
 
 const book = new FigureBook('bad-input');
 
@@ -316,26 +292,6 @@ function readRdb(bytes: Buffer): RdbRead {
   return read;
 }
 
-/**
- * redis-check-rdb as it would be with a FUNCTION2 library's code read (KNOWN_BUGS): the check's
- * rules, the same parser, with a functionLibrary hook. True when the file is sane.
- */
-function checkRdbReadingFunctionCode(bytes: Buffer): boolean {
-  const parser = new RdbParser(readerOver(bytes), { fileName: 'fuzzed.rdb' });
-  try {
-    parser.readHeader();
-    parser.run({
-      entry: () => true,
-      emptyKey: () => parser.fail('empty key'),
-      functionLibrary: () => {},
-    });
-    return true;
-  } catch (error) {
-    if (error instanceof RdbError) return false;
-    throw error;
-  }
-}
-
 /** redis-check-rdb on `bytes`: true when it calls the file sane. */
 function checkRdbBytes(bytes: Buffer): boolean {
   const started = performance.now();
@@ -526,12 +482,6 @@ function disagreement(read: RdbRead, sane: boolean): string | null {
   return keyspaceOnly ? null : `the check called it sane, the reader failed: ${read.error.message}`;
 }
 
-/** True when the INCR ends in an unterminated annotation line (see KNOWN_BUGS). */
-function endsInTornAnnotation(bytes: Buffer): boolean {
-  const tail = bytes.subarray(bytes.lastIndexOf(10) + 1);
-  return tail.length > 0 && tail[0] === 35;
-}
-
 // ---- running a property at scale ------------------------------------------------------------
 
 type InputKind = 'AOF' | 'manifest' | 'RDB';
@@ -608,16 +558,6 @@ describe(SUITE_TITLE, () => {
       if ((await runCheckAof(fs, ['--fix', MANIFEST, '-y'])) !== 0) return;
       expect(await runCheckAof(fs, [MANIFEST])).toBe(0);
       const after = await load(fs, { aofLoadTruncated: false });
-      const tornAnnotation =
-        after.kind === 'error' &&
-        after.code === 'ERR_AOF_TRUNCATED' &&
-        endsInTornAnnotation(fs.fileContent(INCR));
-      if (tornAnnotation && KNOWN_BUGS.checkAofPassesTornAnnotation) {
-        // The torn line is all that is wrong: the lenient load cuts it and loads the rest.
-        expect((await load(fs, { aofLoadTruncated: true })).kind).toBe('ok');
-        book.add('known bug: check-aof --fix left a torn annotation');
-        return;
-      }
       // check-aof checks the RESP framing, not what the commands mean (as redis-check-aof):
       // an unknown command, a well-framed command with the wrong number of arguments, or `*0`
       // (a frame check-aof accepts and the loader rejects), can pass.
@@ -690,13 +630,7 @@ describe(SUITE_TITLE, () => {
       // fails on an empty collection that the loader skips (rdbLoadObject's emptykey), and
       // accepts a key twice or a db beyond `databases`, which only a load refuses.
       const problem = disagreement(read, sane);
-      if (problem === null) return;
-      const function2 = disagreement(read, checkRdbReadingFunctionCode(bytes)) === null;
-      if (function2 && KNOWN_BUGS.checkRdbSkipsNoFunctionCode) {
-        book.add('known bug: check-rdb did not read a FUNCTION2 library');
-        return;
-      }
-      expect.fail(problem);
+      if (problem !== null) expect.fail(problem);
     }),
   );
 

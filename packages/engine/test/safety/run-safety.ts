@@ -192,8 +192,6 @@ function badInputLines(): string[] {
     `                    cost per input: INCR ${costPerInput('INCR')}, check-aof ` +
       `${costPerInput('check-aof')}, manifest ${costPerInput('manifest')}, RDB base ` +
       `${costPerInput('RDB base')}, RDB reader ${costPerInput('RDB reader')}`,
-    `                    known engine bugs tolerated (FAULTS.md §5): ` +
-      listOf('bad-input', 'known bug: '),
     `                    cut offsets ${b('cut offsets')}, loads ${n(loads)} (ok ${b('load ok')}, ` +
       `typed errors ${n(loads - figure('bad-input', 'load ok'))}), check-aof runs ` +
       `${s('bad-input', 'check-aof')}, RDB reads ${s('bad-input', 'rdb-read ')} (ok ` +
