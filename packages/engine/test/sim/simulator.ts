@@ -146,6 +146,8 @@ export interface LifecycleKnobs {
   rewriteSink: 'inline' | 'writer-tasks';
   /** Per turn: the bio thread finishes its running fsync while the turn's commands are buffered. */
   midTurnBio: number;
+  /** When a presync ends mid-turn: the chance that the turn's forced write then fails. */
+  presyncWriteFault: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -289,6 +291,7 @@ function pickLifecycle(rng: Prng): {
       badArity: maybeRate(rng, [0.1, 0.3]),
       rewriteSink: rng.pick(['inline', 'writer-tasks'] as const),
       midTurnBio: rng.pick([0, 0.2, 0.5]),
+      presyncWriteFault: rng.pick([0, 0.5]),
     },
   };
 }
@@ -480,6 +483,9 @@ class Simulation {
   }
 
   /** Rules stay installed for the whole run; they are muted while the machine recovers. */
+  /** The next write fails once (EIO): armed for the rare window above. */
+  #writeFaultArmed = false;
+
   #installFaults(fs: SimFileSystem): void {
     const { faults } = this.config;
     const rng = this.#faultRng;
@@ -495,6 +501,16 @@ class Simulation {
         if (this.#faultsMuted || cut === null || call.callIndex < cut.atCall) return false;
         cut.firedOn ??= call;
         this.#cutInjections++;
+        return true;
+      },
+    });
+    add({
+      op: 'write',
+      error: 'EIO',
+      persistent: true,
+      when: () => {
+        if (this.#faultsMuted || !this.#writeFaultArmed) return false;
+        this.#writeFaultArmed = false;
         return true;
       },
     });
@@ -729,10 +745,19 @@ class Simulation {
     units.forEach((unit, i) => {
       if (unit.kind === 'multi' && rng.chance(this.config.lifecycle.splitMulti)) openNow.add(i);
     });
-    const midTurn = rng.chance(this.config.lifecycle.midTurnBio)
+    // A rare window (finding 11): a rewrite's presync ending in the middle of a turn, its forced
+    // flush writing the turn's commands, and the disk failing right then.
+    const k = this.config.lifecycle;
+    const presyncOpen = this.#driver.presyncOpen;
+    const midTurn = rng.chance(presyncOpen ? Math.max(k.midTurnBio, 0.5) : k.midTurnBio)
       ? () => this.#finishFsyncNow()
       : null;
+    if (midTurn !== null && presyncOpen && rng.chance(k.presyncWriteFault)) {
+      this.#writeFaultArmed = true;
+      this.#driver.log('a write fault is armed for the presync end');
+    }
     await this.#driver.turn(units, withRewrite ? rng.nextInt(count) : null, openNow, midTurn);
+    this.#writeFaultArmed = false;
   }
 
   /** The bio thread finishes its running fsync now, in the middle of a turn. */
