@@ -753,6 +753,11 @@ class Simulation {
       ? () => this.#finishFsyncNow()
       : null;
     if (midTurn !== null && presyncOpen && rng.chance(k.presyncWriteFault)) {
+      // Under always that failure is fatal, and the fatal error must still reach the engine.
+      if (k.switchPolicy > 0 && this.#driver.policy !== 'always') {
+        await this.#driver.configSet('appendfsync', 'always', false);
+      }
+      if (!this.#live || !this.#driver.presyncOpen) return;
       this.#writeFaultArmed = true;
       this.#driver.log('a write fault is armed for the presync end');
     }
