@@ -43,7 +43,7 @@ async function strictLoad(fs: SimFileSystem): Promise<number> {
     bio: new InlineBio({ fsync: () => {}, close: () => {} }),
   });
   try {
-    return await engine.db(0).dbsize();
+    return (await engine.db(0).dbsize()) as number;
   } finally {
     await engine.close();
   }
