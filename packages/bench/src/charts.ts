@@ -32,7 +32,9 @@ function categories(
   >();
   for (const c of cells) {
     const pipelined = isPipelined(c.variant);
-    const label = `${c.durability} · ${c.system} ${c.mode}${pipelined ? (c.system === 'redis' ? ' (-P 16)' : ' (pipeline 16)') : ''}`;
+    const label =
+      `${c.durability} · ${c.system} ` +
+      `${c.mode}${pipelined ? (c.system === 'redis' ? ' (-P 16)' : ' (pipeline 16)') : ''}`;
     if (seen.has(label)) continue;
     seen.set(label, {
       label,
@@ -81,7 +83,9 @@ export function throughputChart(all: CellSummary[], workload: Workload): string 
   return renderSvg(
     {
       title: {
-        text: `Write throughput, ${workload === 'set' ? 'SET' : 'mixed workload'} (ops/s, log scale, median of rounds)`,
+        text:
+          `Write throughput, ${workload === 'set' ? 'SET' : 'mixed workload'} ` +
+          `(ops/s, log scale, median of rounds)`,
         left: 'center',
         textStyle: { fontSize: 14 },
       },
@@ -120,7 +124,9 @@ export function latencyChart(all: CellSummary[], workload: Workload): string {
   return renderSvg(
     {
       title: {
-        text: `Acknowledgment latency, ${workload === 'set' ? 'SET' : 'mixed workload'} (µs, log scale, median of rounds)`,
+        text:
+          `Acknowledgment latency, ${workload === 'set' ? 'SET' : 'mixed workload'} ` +
+          `(µs, log scale, median of rounds)`,
         left: 'center',
         textStyle: { fontSize: 14 },
       },
@@ -156,7 +162,8 @@ export function limitChart(all: CellSummary[]): string {
       title: {
         text: 'SET throughput as a fraction of the disk limit measured in the same run',
         subtext:
-          'durable: inFlight × fdatasync/s of 100-byte appends (in place for SQLite and LMDB); others: sequential write MB/s ÷ bytes per op',
+          'durable: inFlight × fdatasync/s of 100-byte appends (in place for SQLite and LMDB); ' +
+          'others: sequential write MB/s ÷ bytes per op',
         left: 'center',
         textStyle: { fontSize: 14 },
         subtextStyle: { fontSize: 11 },
@@ -223,7 +230,9 @@ export function loadRewriteChart(lr: LoadRewriteResult): string {
   return renderSvg(
     {
       title: {
-        text: `Load, memory and rewrite: ${lr.dataset.keys.toLocaleString('en-US')} keys, ${(lr.dataset.aofBytes / 1e6).toFixed(0)} MB AOF (median of rounds)`,
+        text:
+          `Load, memory and rewrite: ${lr.dataset.keys.toLocaleString('en-US')} keys, ` +
+          `${(lr.dataset.aofBytes / 1e6).toFixed(0)} MB AOF (median of rounds)`,
         left: 'center',
         textStyle: { fontSize: 14 },
       },

@@ -2,7 +2,8 @@
 //   pnpm bench [--quick] [--rounds N] [--cell-ms MS] [--slices N] [--keys N] [--load-rounds N]
 //              [--skip lmdb,classic-level,better-sqlite3,redis] [--only writes,load]
 //              [--out DIR] [--data-dir DIR]
-//   pnpm bench study [--fsync-delay-ms 3000] [--rate 1000] [--seconds 8] [--policy everysec] [--sim]
+//   pnpm bench study [--fsync-delay-ms 3000] [--rate 1000] [--seconds 8] [--policy everysec]
+//                    [--sim]
 //   pnpm bench profile [--target write|load|rewrite] [--policy everysec] [--in-flight 64]
 //                      [--workload set] [--seconds 5] [--keys 1000000]
 // Reports go to stdout, progress to stderr.

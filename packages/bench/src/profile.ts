@@ -23,7 +23,9 @@ import type { Workload } from './workload.ts';
 export type ProfileTarget = 'write' | 'load' | 'rewrite';
 
 export interface ProfileOptions {
-  /** write: one write cell; load: openEngine on a generated AOF; rewrite: BGREWRITEAOF under load. */
+  /**
+   * write: one write cell; load: openEngine on a generated AOF; rewrite: BGREWRITEAOF under load.
+   */
   target: ProfileTarget;
   keys: number;
   policy: AofkvMode;
@@ -114,7 +116,10 @@ export async function runProfile(o: ProfileOptions): Promise<string> {
   const m = /^WINDOW (\d+) (\d+)$/m.exec(childOut);
   const window = m === null ? null : { startUs: Number(m[1]), endUs: Number(m[2]) };
   const report = childOut.replace(/^WINDOW .*$/m, '').trim();
-  return `${report}\n\n${analyzeProfile(profile, window)}\n\nProfile: ${biggest} (open in Chrome DevTools › Performance, or speedscope)`;
+  return (
+    `${report}\n\n${analyzeProfile(profile, window)}\n\n` +
+    `Profile: ${biggest} (open in Chrome DevTools › Performance, or speedscope)`
+  );
 }
 
 async function runChild(o: ProfileOptions): Promise<string> {
@@ -134,8 +139,10 @@ async function runChild(o: ProfileOptions): Promise<string> {
     return (
       `WINDOW ${startUs} ${endUs}\n` +
       `# Profile: aofkv ${sys.mode}, ${o.workload} @${o.inFlight} in flight, ${o.seconds} s\n\n` +
-      `${Math.round(m.opsPerSec).toLocaleString('en-US')} ops/s, p50 ${m.latency.p50.toFixed(3)} ms, p99 ${m.latency.p99.toFixed(3)} ms, ` +
-      `CPU ${m.cpuUsPerOp.toFixed(2)} µs/op (all threads), ${c.fsyncs ?? 0} fsyncs, event loop max ${m.eventLoopMaxMs.toFixed(1)} ms`
+      `${Math.round(m.opsPerSec).toLocaleString('en-US')} ops/s, ` +
+      `p50 ${m.latency.p50.toFixed(3)} ms, p99 ${m.latency.p99.toFixed(3)} ms, ` +
+      `CPU ${m.cpuUsPerOp.toFixed(2)} µs/op (all threads), ${c.fsyncs ?? 0} fsyncs, ` +
+      `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms`
     );
   } finally {
     await sys.close();
@@ -143,7 +150,9 @@ async function runChild(o: ProfileOptions): Promise<string> {
   }
 }
 
-/** load / rewrite: generate the dataset outside the window, then profile the open or the rewrite. */
+/**
+ * load / rewrite: generate the dataset outside the window, then profile the open or the rewrite.
+ */
 async function runChildDataset(o: ProfileOptions): Promise<string> {
   const root = fs.mkdtempSync(path.join(o.dataDir || os.tmpdir(), 'aofkv-profile-'));
   try {
@@ -155,7 +164,9 @@ async function runChildDataset(o: ProfileOptions): Promise<string> {
     const engine = await openEngine({ dir, appendfsync: 'everysec', autoAofRewritePercentage: 0 });
     const loadMs = performance.now() - t0;
     let endUs = nowUs();
-    let line = `load ${loadMs.toFixed(0)} ms, ${(ds.aofBytes / 1e6 / (loadMs / 1000)).toFixed(1)} MB/s, ${Math.round(ds.keys / (loadMs / 1000)).toLocaleString('en-US')} keys/s`;
+    let line =
+      `load ${loadMs.toFixed(0)} ms, ${(ds.aofBytes / 1e6 / (loadMs / 1000)).toFixed(1)} MB/s, ` +
+      `${Math.round(ds.keys / (loadMs / 1000)).toLocaleString('en-US')} keys/s`;
     if (o.target === 'rewrite') {
       const db = engine.db(0);
       const load = backgroundLoad(db, ds.stringKeys);
@@ -163,13 +174,17 @@ async function runChildDataset(o: ProfileOptions): Promise<string> {
       const t1 = performance.now();
       await db.command('bgrewriteaof');
       await engine.aof!.waitForRewrite();
-      line = `BGREWRITEAOF under a 64-in-flight SET load: ${(performance.now() - t1).toFixed(0)} ms`;
+      const rewriteMs = (performance.now() - t1).toFixed(0);
+      line = `BGREWRITEAOF under a 64-in-flight SET load: ${rewriteMs} ms`;
       endUs = nowUs();
       const { ops } = await load.stop();
       line += `, ${ops.toLocaleString('en-US')} SETs meanwhile`;
     }
     await engine.close();
-    return `WINDOW ${startUs} ${endUs}\n# Profile: aofkv ${o.target}, ${ds.keys.toLocaleString('en-US')} keys, ${(ds.aofBytes / 1e6).toFixed(1)} MB\n\n${line}`;
+    return (
+      `WINDOW ${startUs} ${endUs}\n# Profile: aofkv ${o.target}, ` +
+      `${ds.keys.toLocaleString('en-US')} keys, ${(ds.aofBytes / 1e6).toFixed(1)} MB\n\n${line}`
+    );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -204,7 +219,8 @@ export function analyzeProfile(p: CpuProfile, window: ProfileWindow | null = nul
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   const keyOf = (n: ProfileNode) =>
-    `${n.callFrame.functionName || '(anonymous)'} — ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+    `${n.callFrame.functionName || '(anonymous)'} — ` +
+    `${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -239,7 +255,8 @@ export function analyzeProfile(p: CpuProfile, window: ProfileWindow | null = nul
   const isSource = (k: string) => /— (engine|bio-workers)\//.test(k);
   if (total === 0) return 'No samples in the measured window (clock mismatch?).';
   return [
-    `Sampled ${(total / 1000).toFixed(0)} ms of main-thread time${window === null ? '' : ' inside the measured window'}.`,
+    `Sampled ${(total / 1000).toFixed(0)} ms of main-thread ` +
+      `time${window === null ? '' : ' inside the measured window'}.`,
     '',
     '| area | share |',
     '|---|---|',

@@ -47,9 +47,10 @@ export function renderMarkdown(input: ReportInput): string {
   );
   out.push('');
   out.push(
-    `${m.os}, ${m.cpus} × ${m.cpuModel}, ${fmtBytes(m.totalMemBytes)} RAM, Node ${m.node}; ` +
-      `load average ${m.loadAvgStart.toFixed(2)} at start${m.loadAvgEnd === null ? '' : `, ${m.loadAvgEnd.toFixed(2)} at end`}` +
-      `; commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}; ${input.elapsedSec.toFixed(0)} s.`,
+    `${m.os}, ${m.cpus} × ${m.cpuModel}, ${fmtBytes(m.totalMemBytes)} RAM, ` +
+      `Node ${m.node}; load average ${m.loadAvgStart.toFixed(2)} at ` +
+      `start${m.loadAvgEnd === null ? '' : `, ${m.loadAvgEnd.toFixed(2)} at end`}; ` +
+      `commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}; ${input.elapsedSec.toFixed(0)} s.`,
   );
   out.push('');
   out.push(
@@ -60,7 +61,9 @@ export function renderMarkdown(input: ReportInput): string {
   if (m.loadAvgStart > m.cpus || (m.loadAvgEnd ?? 0) > m.cpus) {
     out.push('');
     out.push(
-      `> **Warning:** the load average exceeded the ${m.cpus} CPUs: other processes competed for CPU and disk during this run; absolute numbers are pessimistic and noisier (ratios are taken per round to limit the damage).`,
+      `> **Warning:** the load average exceeded the ${m.cpus} CPUs: other processes competed ` +
+        `for CPU and disk during this run; absolute numbers are pessimistic and noisier ` +
+        `(ratios are taken per round to limit the damage).`,
     );
   }
   out.push('');
@@ -99,18 +102,27 @@ export function renderMarkdown(input: ReportInput): string {
     );
     out.push('');
     out.push(
-      '"before durable cells": median of the short probe run right before every durable cell, which is what each durable cell\'s "of limit" uses. "in place": 100-byte records overwriting successive pages of an already written file (no size change, no metadata journal commit) — what SQLite\'s WAL and LMDB\'s pages get, the limit their durable rows are held against, and what an append-only file never gets. "per 64-SET turn": appends of what one turn of 64 SETs writes under always, so one fdatasync is a whole group commit.',
+      '"before durable cells": median of the short probe run right before every durable cell, ' +
+        'which is what each durable cell\'s "of limit" uses. "in place": ' +
+        '100-byte records overwriting successive pages of an already written file (no size ' +
+        "change, no metadata journal commit) — what SQLite's WAL and LMDB's pages get, " +
+        'the limit their durable rows are held against, and what an append-only file ' +
+        'never gets. "per 64-SET turn": appends of what one turn of 64 SETs writes under ' +
+        'always, so one fdatasync is a whole group commit.',
     );
     out.push('');
   }
 
   if (input.writes !== null) {
     out.push(
-      'Columns: medians over rounds (max: the worst of all rounds). p50/p99/max: acknowledgment latency of each operation. ' +
-        'ops/fsync: operations per fdatasync (main-thread calls counted by a FileSystem wrapper + bio fsync jobs); in the mixed workload an LPOP ' +
-        'of an empty list writes nothing, so it can exceed 1 at 1 in flight. CPU µs/op: process CPU (all threads) per operation, including ' +
-        'the load generator (the "harness" rows show its share); for Redis, redis-server\'s CPU only. loop max (GC max): worst event-loop ' +
-        'delay and longest GC pause. of limit: see the disk limits. latency events: LATENCY LATEST with latency-monitor-threshold 1.',
+      'Columns: medians over rounds (max: the worst of all rounds). p50/p99/max: ' +
+        'acknowledgment latency of each operation. ops/fsync: operations per fdatasync ' +
+        '(main-thread calls counted by a FileSystem wrapper + bio fsync jobs); in the mixed ' +
+        'workload an LPOP of an empty list writes nothing, so it can exceed 1 at 1 in flight. ' +
+        'CPU µs/op: process CPU (all threads) per operation, including the load generator ' +
+        '(the "harness" rows show its share); for Redis, redis-server\'s CPU only. ' +
+        'loop max (GC max): worst event-loop delay and longest GC pause. of limit: ' +
+        'see the disk limits. latency events: LATENCY LATEST with latency-monitor-threshold 1.',
     );
     out.push('');
     for (const workload of WORKLOADS) {
@@ -125,9 +137,11 @@ export function renderMarkdown(input: ReportInput): string {
             a.inFlight - b.inFlight,
         );
       if (rows.length === 0) continue;
-      out.push(
-        `## Writes: ${workload === 'set' ? 'SET 16-byte key, 100-byte value' : 'mixed (SET/HSET/RPUSH/LPOP/SADD/ZADD)'}`,
-      );
+      const heading =
+        workload === 'set'
+          ? 'SET 16-byte key, 100-byte value'
+          : 'mixed (SET/HSET/RPUSH/LPOP/SADD/ZADD)';
+      out.push(`## Writes: ${heading}`);
       out.push('');
       out.push(
         table(
@@ -285,7 +299,8 @@ function loadRewriteSection(lr: LoadRewriteResult): string[] {
   const out: string[] = [];
   const ds = lr.dataset;
   out.push(
-    `## Load, memory and rewrite: ${ds.keys.toLocaleString('en-US')} mixed keys, ${(ds.aofBytes / 1e6).toFixed(1)} MB RESP AOF`,
+    `## Load, memory and rewrite: ${ds.keys.toLocaleString('en-US')} mixed keys, ` +
+      `${(ds.aofBytes / 1e6).toFixed(1)} MB RESP AOF`,
   );
   out.push('');
   const systems = ['aofkv', 'redis'] as const;
@@ -299,7 +314,8 @@ function loadRewriteSection(lr: LoadRewriteResult): string[] {
       fmtMs(median(runs.map((r) => r.loadMs))),
       median(runs.map((r) => r.mbPerSec)).toFixed(1),
       fmtCount(median(runs.map((r) => r.keysPerSec))),
-      `${median(runs.map((r) => r.bytesPerKey)).toFixed(0)}${s === 'aofkv' && !lr.gcExposed ? ' (no --expose-gc: approximate)' : ''}`,
+      `${median(runs.map((r) => r.bytesPerKey)).toFixed(0)}` +
+        (s === 'aofkv' && !lr.gcExposed ? ' (no --expose-gc: approximate)' : ''),
       s === 'aofkv'
         ? `${median(runs.map((r) => r.rssBytesPerKey ?? Number.NaN)).toFixed(0)} (RSS)`
         : 'used_memory − startup',
@@ -322,18 +338,24 @@ function loadRewriteSection(lr: LoadRewriteResult): string[] {
       fmtMs(median(runs.map((r) => r.durationMs))),
       fmtBytes(median(runs.map((r) => r.cowSizeBytes))),
       s === 'aofkv'
-        ? `${fmtMs(max(runs.map((r) => r.eventLoopMaxMs ?? Number.NaN)))}, GC max ${fmtMs(max(runs.map((r) => r.gc?.maxMs ?? Number.NaN)))} ` +
-          `(same load without rewrite: ${fmtMs(max(runs.map((r) => r.baselineEventLoopMaxMs ?? Number.NaN)))}, GC max ${fmtMs(max(runs.map((r) => r.baselineGc?.maxMs ?? Number.NaN)))})`
+        ? `${fmtMs(max(runs.map((r) => r.eventLoopMaxMs ?? Number.NaN)))}, GC max ` +
+          `${fmtMs(max(runs.map((r) => r.gc?.maxMs ?? Number.NaN)))} (same load without ` +
+          `rewrite: ${fmtMs(max(runs.map((r) => r.baselineEventLoopMaxMs ?? Number.NaN)))}, ` +
+          `GC max ${fmtMs(max(runs.map((r) => r.baselineGc?.maxMs ?? Number.NaN)))})`
         : '—',
       s === 'aofkv'
-        ? `${fmtMs(max(runs.map((r) => r.startMs ?? Number.NaN)))} / ${fmtMs(max(runs.map((r) => r.maxSliceMs ?? Number.NaN)))} (${Math.round(median(runs.map((r) => r.slices ?? Number.NaN)))} slices)`
+        ? `${fmtMs(max(runs.map((r) => r.startMs ?? Number.NaN)))} / ` +
+          `${fmtMs(max(runs.map((r) => r.maxSliceMs ?? Number.NaN)))} ` +
+          `(${Math.round(median(runs.map((r) => r.slices ?? Number.NaN)))} slices)`
         : '—',
       s === 'redis' ? fmtMs(median(runs.map((r) => r.forkMs ?? Number.NaN))) : '—',
       s === 'aofkv'
-        ? `${fmtBytes(median(runs.map((r) => r.rssGrowthBytes ?? Number.NaN)))} / ${fmtBytes(median(runs.map((r) => r.heapGrowthBytes ?? Number.NaN)))}`
+        ? `${fmtBytes(median(runs.map((r) => r.rssGrowthBytes ?? Number.NaN)))} / ` +
+          `${fmtBytes(median(runs.map((r) => r.heapGrowthBytes ?? Number.NaN)))}`
         : '—',
       s === 'aofkv'
-        ? `${fmtMs(median(runs.map((r) => r.loadP99Ms ?? Number.NaN)))} / ${fmtMs(max(runs.map((r) => r.loadMaxMs ?? Number.NaN)))}`
+        ? `${fmtMs(median(runs.map((r) => r.loadP99Ms ?? Number.NaN)))} / ` +
+          `${fmtMs(max(runs.map((r) => r.loadMaxMs ?? Number.NaN)))}`
         : '—',
     ]);
   }

@@ -1,8 +1,8 @@
 // DESIGN: study mode — watch Redis's everysec rules happen. The engine runs with a chosen fsync
 // delay and write rate while every AOF event is recorded:
-//   main thread   write(2) of aof_buf, postpone-start / postpone-continue (a write held back because
-//                 a background fsync is still pending), delayed-write (the write forced through
-//                 after 2 s: Redis's aof_delayed_fsync), fsync-submit, fsync-always
+//   main thread   write(2) of aof_buf, postpone-start / postpone-continue (a write held back
+//                 because a background fsync is still pending), delayed-write (the write forced
+//                 through after 2 s: Redis's aof_delayed_fsync), fsync-submit, fsync-always
 //   bio threads   submit / start / finish of every fsync and close job, with the pending count
 //   counters      pending aofFsync jobs and aof_buf bytes, sampled every few ms
 // Source: the engine's 'trace' events (EngineTraceEvent), the same API embedders use.
@@ -61,7 +61,8 @@ const STUDY_VALUE = 's'.repeat(100);
 
 export async function runStudy(o: StudyOptions): Promise<StudyOutcome> {
   progress(
-    `study: ${o.sim ? 'simulated' : 'real'} world, appendfsync ${o.policy}, fsync delay ${o.fsyncDelayMs} ms, ${o.rate} writes/s for ${o.seconds} s`,
+    `study: ${o.sim ? 'simulated' : 'real'} world, appendfsync ${o.policy}, ` +
+      `fsync delay ${o.fsyncDelayMs} ms, ${o.rate} writes/s for ${o.seconds} s`,
   );
   const result = o.sim ? await studySim(o) : await studyReal(o);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -390,7 +391,9 @@ export function timelineChart(result: StudyResult): string {
         areas.push([
           {
             xAxis: s(postponedAt),
-            name: `${forced ? 'forced after' : 'held'} ${((r.t - postponedAt) / 1000).toFixed(2)} s`,
+            name:
+              `${forced ? 'forced after' : 'held'} ` +
+              `${((r.t - postponedAt) / 1000).toFixed(2)} s`,
           },
           { xAxis: s(r.t) },
         ]);
@@ -402,9 +405,12 @@ export function timelineChart(result: StudyResult): string {
   return renderSvg(
     {
       title: {
-        text: `appendfsync ${o.policy}: fsync delay ${o.fsyncDelayMs} ms, ${o.rate} writes/s (${result.world === 'sim' ? 'simulated clock' : 'real disk + piscina bio'})`,
+        text:
+          `appendfsync ${o.policy}: fsync delay ${o.fsyncDelayMs} ms, ${o.rate} writes/s ` +
+          `(${result.world === 'sim' ? 'simulated clock' : 'real disk + piscina bio'})`,
         subtext:
-          'shaded: writes held back while a background fsync is pending (Redis postpones up to 2 s, then forces the write: aof_delayed_fsync)',
+          'shaded: writes held back while a background fsync is pending ' +
+          '(Redis postpones up to 2 s, then forces the write: aof_delayed_fsync)',
         left: 'center',
         textStyle: { fontSize: 14 },
         subtextStyle: { fontSize: 11 },
@@ -542,14 +548,18 @@ function summarize(result: StudyResult, dir: string): string {
   const lines: string[] = [];
   const o = result.options;
   lines.push(
-    `# Study: appendfsync ${o.policy}, fsync delay ${o.fsyncDelayMs} ms, ${o.rate} writes/s, ${o.seconds} s (${result.world})`,
+    `# Study: appendfsync ${o.policy}, fsync delay ${o.fsyncDelayMs} ms, ` +
+      `${o.rate} writes/s, ${o.seconds} s (${result.world})`,
   );
   lines.push('');
   lines.push(
-    `- commands: ${result.commandsIssued} issued, ${result.commandsAcked} acknowledged, slowest ack ${result.maxAckMs.toFixed(1)} ms`,
+    `- commands: ${result.commandsIssued} issued, ${result.commandsAcked} acknowledged, ` +
+      `slowest ack ${result.maxAckMs.toFixed(1)} ms`,
   );
   lines.push(
-    `- AOF write(2) calls: ${count('write')}; postponements started: ${count('postpone-start')}, continued: ${count('postpone-continue')}; delayed (forced) writes: ${count('delayed-write')}`,
+    `- AOF write(2) calls: ${count('write')}; postponements started: ` +
+      `${count('postpone-start')}, continued: ${count('postpone-continue')}; ` +
+      `delayed (forced) writes: ${count('delayed-write')}`,
   );
   lines.push(
     `- fsync jobs: ${jobs.length} submitted, durations ${
@@ -567,22 +577,27 @@ function summarize(result: StudyResult, dir: string): string {
     if (r.event.kind === 'postpone-start') startT = r.t;
     else if (r.event.kind === 'delayed-write' && startT !== null) {
       held.push(
-        `postponed at ${(startT / 1000).toFixed(3)} s → forced at ${(r.t / 1000).toFixed(3)} s (held ${((r.t - startT) / 1000).toFixed(2)} s)`,
+        `postponed at ${(startT / 1000).toFixed(3)} s → ` +
+          `forced at ${(r.t / 1000).toFixed(3)} s (held ${((r.t - startT) / 1000).toFixed(2)} s)`,
       );
       startT = null;
     } else if (r.event.kind === 'write') startT = null;
   }
   if (result.world === 'sim' && o.policy === 'always') {
     lines.push(
-      '- note: under always the engine fsyncs inline on the main thread; the simulated fsync duration applies to background (bio) fsyncs only, so always shows no delay here',
+      '- note: under always the engine fsyncs inline on the main thread; the simulated fsync ' +
+        'duration applies to background (bio) fsyncs only, so always shows no delay here',
     );
   }
-  lines.push(
-    `- 2-second rule: ${held.length === 0 ? 'no write was forced (no fsync outlasted the postponement window)' : held.join('; ')}`,
-  );
+  const rule =
+    held.length === 0
+      ? 'no write was forced (no fsync outlasted the postponement window)'
+      : held.join('; ');
+  lines.push(`- 2-second rule: ${rule}`);
   lines.push('');
   lines.push(
-    `Files: ${path.join(dir, 'timeline.svg')}, ${path.join(dir, 'trace.json')} (open in https://ui.perfetto.dev or chrome://tracing), ${path.join(dir, 'events.json')}`,
+    `Files: ${path.join(dir, 'timeline.svg')}, ${path.join(dir, 'trace.json')} ` +
+      `(open in https://ui.perfetto.dev or chrome://tracing), ${path.join(dir, 'events.json')}`,
   );
   return lines.join('\n');
 }

@@ -10,7 +10,9 @@ import { max, median } from './stats.ts';
 import { GROUP_COMMIT_TURN_BYTES } from './scenarios/limits.ts';
 import { SET_AOF_BYTES } from './workload.ts';
 
-/** A cell's medians over rounds: the per-round fields of WriteCell that are summarised, plus these. */
+/**
+ * A cell's medians over rounds: the per-round fields of WriteCell that are summarised, plus these.
+ */
 export type CellSummary = Pick<
   WriteCell,
   | 'system'
@@ -326,7 +328,8 @@ function groupCommitCeiling(w: WritesResult, limitOpsPerSec: number): string {
   const { ceiling, cpuBudgetUs } = groupCommitBound(limitOpsPerSec, turnRate);
   const of = (opsPerSec: number) => (opsPerSec / limitOpsPerSec).toFixed(2);
   const parts = [
-    `with ${turnLabel}, the disk alone allows ${fmt(ceiling(0))} ops/s = ${of(ceiling(0))} of the limit at zero CPU`,
+    `with ${turnLabel}, the disk alone allows ${fmt(ceiling(0))} ops/s = ` +
+      `${of(ceiling(0))} of the limit at zero CPU`,
   ];
   const offCpu = median(
     w.cells
@@ -337,7 +340,8 @@ function groupCommitCeiling(w: WritesResult, limitOpsPerSec: number): string {
   );
   if (Number.isFinite(offCpu))
     parts.push(
-      `${fmt(ceiling(offCpu))} ops/s = ${of(ceiling(offCpu))} at the AOF-off loop's CPU (${offCpu.toFixed(2)} µs/op)`,
+      `${fmt(ceiling(offCpu))} ops/s = ${of(ceiling(offCpu))} at the AOF-off ` +
+        `loop's CPU (${offCpu.toFixed(2)} µs/op)`,
     );
   parts.push(
     cpuBudgetUs > 0
@@ -364,7 +368,8 @@ function redisOnGroupCommitLimit(w: WritesResult): string {
     64,
   );
   return Number.isFinite(r.ratio)
-    ? `; redis-server always -P 16 -c 4 on the same measure in this run: ${fmt(r.ops)} ops/s = ${r.ratio.toFixed(2)} of its limit`
+    ? `; redis-server always -P 16 -c 4 on the same measure in this run: ` +
+        `${fmt(r.ops)} ops/s = ${r.ratio.toFixed(2)} of its limit`
     : '';
 }
 
@@ -383,7 +388,9 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
       description:
         'everysec SET @64 in flight ≥ 3× redis-benchmark -P 16 (-c 4 = 64 in flight), everysec',
       verdict: r.ratio >= 3 ? 'PASS' : 'MISS',
-      detail: `aofkv ${fmt(r.a)} ops/s vs Redis ${fmt(r.b)} ops/s = ${fx(r.ratio)} (need 3.00×)${inMemoryCeiling(w, {})}`,
+      detail:
+        `aofkv ${fmt(r.a)} ops/s vs Redis ${fmt(r.b)} ops/s = ${fx(r.ratio)} ` +
+        `(need 3.00×)${inMemoryCeiling(w, {})}`,
     });
   } else {
     targets.push({
@@ -404,9 +411,13 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
     if (Number.isFinite(r.ratio)) {
       targets.push({
         id: 'T1p',
-        description: `everysec SET, db.pipeline() ${PIPELINED_VARIANT.label} ≥ 3× redis-benchmark -P 16 -c 4 (both pipelined, 64 in flight)`,
+        description:
+          `everysec SET, db.pipeline() ${PIPELINED_VARIANT.label} ≥ 3× redis-benchmark ` +
+          `-P 16 -c 4 (both pipelined, 64 in flight)`,
         verdict: r.ratio >= 3 ? 'PASS' : 'MISS',
-        detail: `aofkv ${fmt(r.a)} ops/s vs Redis ${fmt(r.b)} ops/s = ${fx(r.ratio)} (need 3.00×)${inMemoryCeiling(w, { variant: PIPELINED_VARIANT.label })}`,
+        detail:
+          `aofkv ${fmt(r.a)} ops/s vs Redis ${fmt(r.b)} ops/s = ${fx(r.ratio)} ` +
+          `(need 3.00×)${inMemoryCeiling(w, { variant: PIPELINED_VARIANT.label })}`,
       });
     }
   }
@@ -429,7 +440,9 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
       const ok = r.ratio > 1;
       all &&= ok;
       parts.push(
-        `${p.system} ${p.mode}${p.durability !== durability ? ` (${p.durability}: weaker)` : ''}: ${fmt(r.a)} vs ${fmt(r.b)} = ${fx(r.ratio)} ${ok ? 'ahead' : 'BEHIND'}`,
+        `${p.system} ` +
+          `${p.mode}${p.durability !== durability ? ` (${p.durability}: weaker)` : ''}: ` +
+          `${fmt(r.a)} vs ${fmt(r.b)} = ${fx(r.ratio)} ${ok ? 'ahead' : 'BEHIND'}`,
       );
     }
     targets.push({ id, description, verdict: all ? 'PASS' : 'MISS', detail: parts.join('; ') });
@@ -451,7 +464,10 @@ function writeTargets(w: WritesResult, targets: TargetResult[]): void {
     id: 'T3',
     description: 'always SET @64 ≥ 0.5 × (64 × fdatasync/s, probed right before each cell)',
     verdict: Number.isFinite(f.ratio) ? (f.ratio >= 0.5 ? 'PASS' : 'MISS') : 'N/A',
-    detail: `aofkv ${fmt(f.ops)} ops/s vs limit ${fmt(f.limit)} ops/s = ${Number.isFinite(f.ratio) ? f.ratio.toFixed(2) : '—'} (need 0.50)${groupCommitCeiling(w, f.limit)}${redisOnGroupCommitLimit(w)}`,
+    detail:
+      `aofkv ${fmt(f.ops)} ops/s vs limit ${fmt(f.limit)} ops/s = ` +
+      `${Number.isFinite(f.ratio) ? f.ratio.toFixed(2) : '—'} ` +
+      `(need 0.50)${groupCommitCeiling(w, f.limit)}${redisOnGroupCommitLimit(w)}`,
   });
   ahead(
     'T4',
@@ -477,7 +493,9 @@ function loadTargets(lr: LoadRewriteResult, targets: TargetResult[]): void {
     detail:
       perRound.length === 0
         ? `aofkv ${a.toFixed(1)} MB/s; redis unavailable`
-        : `aofkv ${a.toFixed(1)} MB/s vs Redis ${redisMb.toFixed(1)} MB/s = ${fx(ratio)} (need 2.00×; ${lr.dataset.keys.toLocaleString('en-US')} keys, ${(lr.dataset.aofBytes / 1e6).toFixed(0)} MB)`,
+        : `aofkv ${a.toFixed(1)} MB/s vs Redis ${redisMb.toFixed(1)} MB/s = ${fx(ratio)} ` +
+          `(need 2.00×; ${lr.dataset.keys.toLocaleString('en-US')} keys, ` +
+          `${(lr.dataset.aofBytes / 1e6).toFixed(0)} MB)`,
   });
   const runs = lr.rewrites.filter((r) => r.system === 'aofkv');
   const worst = max(runs.map((r) => r.eventLoopMaxMs ?? Number.NaN));
@@ -489,11 +507,16 @@ function loadTargets(lr: LoadRewriteResult, targets: TargetResult[]): void {
   targets.push({
     id: 'T6',
     description:
-      'BGREWRITEAOF: no event-loop turn over 50 ms (monitorEventLoopDelay max, under a 64-in-flight SET load)',
+      'BGREWRITEAOF: no event-loop turn over 50 ms (monitorEventLoopDelay max, ' +
+      'under a 64-in-flight SET load)',
     verdict: Number.isFinite(worst) ? (worst <= 50 ? 'PASS' : 'MISS') : 'N/A',
     detail:
-      `worst ${Number.isFinite(worst) ? worst.toFixed(1) : '—'} ms over ${runs.length} rewrite(s) of ${lr.dataset.keys.toLocaleString('en-US')} keys (per round: ${stallsPerRound} ms); ` +
-      `longest GC pause in those windows ${Number.isFinite(gcWorst) ? gcWorst.toFixed(1) : '—'} ms, BGREWRITEAOF start ${Number.isFinite(startWorst) ? startWorst.toFixed(1) : '—'} ms, ` +
-      `longest walk slice ${Number.isFinite(sliceWorst) ? sliceWorst.toFixed(1) : '—'} ms; the same load without a rewrite: ${Number.isFinite(baseWorst) ? baseWorst.toFixed(1) : '—'} ms`,
+      `worst ${Number.isFinite(worst) ? worst.toFixed(1) : '—'} ms over ${runs.length} ` +
+      `rewrite(s) of ${lr.dataset.keys.toLocaleString('en-US')} keys (per round: ` +
+      `${stallsPerRound} ms); longest GC pause in those windows ` +
+      `${Number.isFinite(gcWorst) ? gcWorst.toFixed(1) : '—'} ms, BGREWRITEAOF start ` +
+      `${Number.isFinite(startWorst) ? startWorst.toFixed(1) : '—'} ms, longest walk slice ` +
+      `${Number.isFinite(sliceWorst) ? sliceWorst.toFixed(1) : '—'} ms; the same load ` +
+      `without a rewrite: ${Number.isFinite(baseWorst) ? baseWorst.toFixed(1) : '—'} ms`,
   });
 }

@@ -169,7 +169,9 @@ function kvWriteOf(op: Op, names: KeyNames): KvWrite {
   }
 }
 
-/** A peer's operation: the workload's next op, rendered as a key-value write and handed to `write`. */
+/**
+ * A peer's operation: the workload's next op, rendered as a key-value write and handed to `write`.
+ */
 export function kvOpMaker(
   workload: Workload,
   seed: number,

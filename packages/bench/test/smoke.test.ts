@@ -71,18 +71,21 @@ interface ResultsJson {
 }
 
 describe('pnpm bench command line', () => {
-  it('--help prints the usage; a wrong option or value is one line and the usage, exit code 2', async () => {
-    const help = await runMain(['--help'], 60_000);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage:\n {2}pnpm bench \[--quick\]/);
-    const bad = await runMain(['--bogus'], 60_000);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^pnpm bench: Unknown option '--bogus'/);
-    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    const value = await runMain(['profile', '--target', 'disk'], 60_000);
-    expect(value.code).toBe(2);
-    expect(value.stderr).toMatch(/^pnpm bench: --target must be write, load or rewrite/);
-  });
+  it(
+    '--help prints the usage; a wrong ' + 'option or value is one line and the usage, exit code 2',
+    async () => {
+      const help = await runMain(['--help'], 60_000);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage:\n {2}pnpm bench \[--quick\]/);
+      const bad = await runMain(['--bogus'], 60_000);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^pnpm bench: Unknown option '--bogus'/);
+      expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      const value = await runMain(['profile', '--target', 'disk'], 60_000);
+      expect(value.code).toBe(2);
+      expect(value.stderr).toMatch(/^pnpm bench: --target must be write, load or rewrite/);
+    },
+  );
 });
 
 describe('pnpm bench --quick', () => {
@@ -198,7 +201,8 @@ describe('helpers', () => {
 
   it('parses redis-benchmark --csv output', () => {
     const csv =
-      '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n' +
+      '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",' +
+      '"p95_latency_ms","p99_latency_ms","max_latency_ms"\n' +
       '"SET","69108.50","0.904","0.048","0.239","3.735","8.319","176.255"\n';
     expect(parseBenchmarkCsv(csv)).toEqual({
       rps: 69108.5,

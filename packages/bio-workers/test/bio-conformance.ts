@@ -229,19 +229,23 @@ export function runBioConformance(name: string, factory: BioHarnessFactory): voi
         expect(finishOf(events, 'aofFsync', devNull).error).toBe('fdatasync: EINVAL');
       });
 
-      it('resetFsyncStatus clears a recorded failure (startAppendOnly); a later failure sets it again', async () => {
-        const fd = files.open();
-        harness.failFsyncs('EIO', 1);
-        bio.submitFsync(fd);
-        await bio.drain();
-        expect(bio.fsyncStatus()).toEqual({ ok: false, errno: 5, code: 'EIO' });
-        bio.resetFsyncStatus();
-        expect(bio.fsyncStatus()).toEqual({ ok: true });
-        harness.failFsyncs('ENOSPC', 1);
-        bio.submitFsync(fd);
-        await bio.drain();
-        expect(bio.fsyncStatus()).toEqual({ ok: false, errno: 28, code: 'ENOSPC' });
-      });
+      it(
+        'resetFsyncStatus clears a recorded failure ' +
+          '(startAppendOnly); a later failure sets it again',
+        async () => {
+          const fd = files.open();
+          harness.failFsyncs('EIO', 1);
+          bio.submitFsync(fd);
+          await bio.drain();
+          expect(bio.fsyncStatus()).toEqual({ ok: false, errno: 5, code: 'EIO' });
+          bio.resetFsyncStatus();
+          expect(bio.fsyncStatus()).toEqual({ ok: true });
+          harness.failFsyncs('ENOSPC', 1);
+          bio.submitFsync(fd);
+          await bio.drain();
+          expect(bio.fsyncStatus()).toEqual({ ok: false, errno: 28, code: 'ENOSPC' });
+        },
+      );
 
       it('treats EBADF as success even after a failure (bio.c takes the OK branch)', async () => {
         const fd = files.open();

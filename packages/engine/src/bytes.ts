@@ -1,8 +1,8 @@
 // DESIGN: keys and values are binary-safe. Inside the engine every byte string is a JS string whose
-// code units are the bytes (0..255), i.e. a "latin1 string" (`Bin`). V8 stores such strings one byte
-// per character, Map lookups on them are fast, and comparing two of them with < orders them exactly
-// like memcmp orders the bytes, which is what Redis does for lexicographic ranges and sorting.
-// Conversions happen only at the API edge (toBin / binToUtf8) and when bytes go to disk.
+// code units are the bytes (0..255), i.e. a "latin1 string" (`Bin`). V8 stores such strings one
+// byte per character, Map lookups on them are fast, and comparing two of them with < orders them
+// exactly like memcmp orders the bytes, which is what Redis does for lexicographic ranges and
+// sorting. Conversions happen only at the API edge (toBin / binToUtf8) and when bytes go to disk.
 
 /** A byte string: each UTF-16 code unit holds one byte (0..255). */
 export type Bin = string;
@@ -139,7 +139,8 @@ export function parseDouble(s: string): number | null {
   const len = s.length;
   if (len === 0 || len > 5000) return null;
   const c0 = s.charCodeAt(0);
-  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null; // isspace: strtod would skip it, Redis refuses
+  // isspace: strtod would skip it, Redis refuses
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
   if (!FLOAT_RE.test(s)) {
     const lower = s.toLowerCase();
     if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity')
@@ -182,11 +183,14 @@ function formatDouble17gNearest(d: number): string {
 export function formatDouble17g(d: number): string {
   if (Number.isSafeInteger(d) && d !== 0) return String(d);
   const s = formatDouble17gNearest(d);
-  if (!Number.isFinite(d) || d === 0 || Number.isInteger(d)) return s; // integers >= 2^53 are even: no tie
+  // integers >= 2^53 are even: no tie
+  if (!Number.isFinite(d) || d === 0 || Number.isInteger(d)) return s;
   return roundTieToEven(d) ?? s;
 }
 
-/** The %.17g text when `d`'s exact decimal expansion is a tie whose 17th digit is even, else null. */
+/**
+ * The %.17g text when `d`'s exact decimal expansion is a tie whose 17th digit is even, else null.
+ */
 function roundTieToEven(d: number): string | null {
   const e18 = d.toExponential(17); // 18 significant digits, exact when the expansion has 18
   const ePos = e18.indexOf('e');

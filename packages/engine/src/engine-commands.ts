@@ -58,7 +58,8 @@ function bgrewriteaof(engine: Engine): Reply {
       return new StatusReply('Background append only file rewriting started');
     case 'failed':
       return new ErrorReply(
-        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        "ERR Can't execute an AOF background rewriting. " +
+          'Please check the server logs for more information.',
       );
   }
 }
@@ -74,7 +75,8 @@ function latencyCommand(engine: Engine, argv: readonly Bin[]): Reply {
   }
   if (sub === 'reset') return monitor.reset(argv.slice(2));
   return new ErrorReply(
-    `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try LATENCY HELP.`,
+    `ERR unknown subcommand or wrong number of arguments for ` +
+      `'${argv[1]!.slice(0, 128)}'. Try LATENCY HELP.`,
   );
 }
 
@@ -133,7 +135,8 @@ function configSet(engine: Engine, argv: readonly Bin[]): Reply {
       fail(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
     if (!o.mutable)
       fail(
-        `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`,
+        `ERR CONFIG SET failed (possibly related to argument '${name}') - ` +
+          `can't set immutable config`,
       );
     // Redis DENY_LOADING_CONFIG: the LOADING error takes precedence over a plain ERR.
     if (o.denyLoading === true && engine.server.loading)
@@ -145,7 +148,8 @@ function configSet(engine: Engine, argv: readonly Bin[]): Reply {
       value = parseOptionText(o, argv[i + 1]!);
     } catch (err) {
       fail(
-        `ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`,
+        `ERR CONFIG SET failed (possibly related to argument '${name}') - ` +
+          `${(err as Error).message}`,
       );
     }
     changes.push({ key: o.key, value, name });

@@ -71,7 +71,9 @@ export interface EngineOptions extends Partial<EngineConfig> {
   rewriteScheduler?: RewriteScheduler;
   /** Where a load pauses (simulations pause DEBUG LOADAOF at exact points). */
   loadScheduler?: LoadScheduler;
-  /** Where a rewrite writes its base (default: a writer thread on the real disk, inline otherwise). */
+  /**
+   * Where a rewrite writes its base (default: a writer thread on the real disk, inline otherwise).
+   */
   makeSnapshotSink?: () => SnapshotSink;
   /**
    * Called while the AOF loads (at start-up and on DEBUG LOADAOF): once when loading starts, after

@@ -1,8 +1,9 @@
 // DESIGN: Server is the single-threaded command executor, the embedded analogue of Redis's
 // processCommand() + call() + propagatePendingCommands(). It owns the databases, the command table,
 // client transaction state (MULTI/EXEC/WATCH) and the propagation batch. It knows nothing about
-// files: every write that must reach the AOF leaves through the PropagationSink (feedAppendOnlyFile),
-// and the decision to refuse writes after a disk error comes from the WriteGate (MISCONF).
+// files: every write that must reach the AOF leaves through the PropagationSink
+// (feedAppendOnlyFile), and the decision to refuse writes after a disk error comes from the
+// WriteGate (MISCONF).
 //
 // One "execution unit" (a command, or a whole EXEC, or one active-expire deletion) collects the
 // commands to propagate; when the unit ends they are fed to the sink, wrapped in MULTI/EXEC when

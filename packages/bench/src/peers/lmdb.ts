@@ -1,7 +1,8 @@
 // lmdb-js 3.x: a memory-mapped B+tree. Puts are batched per event turn into one transaction on a
 // writer thread. Durability modes (guide §5):
 //   overlappingSync:false   the put promise resolves after the commit was synced: durable
-//   default (overlapping)   the put resolves at commit, the fsync follows (db.flushed): bounded loss
+//   default (overlapping)   the put resolves at commit, the fsync follows (db.flushed):
+//                           bounded loss
 //   noSync:true             never synced: OS-buffered
 import { kvOpMaker, type Workload } from '../workload.ts';
 import type { Durability, WindowCounters, WriteSystem } from '../systems/types.ts';

@@ -249,7 +249,8 @@ export function startBackgroundBenchmark(o: RedisBenchmarkOptions): { stop: () =
 export function parseBenchmarkCsv(
   text: string,
 ): Omit<RedisBenchmarkResult, 'requests' | 'wallMs'> | null {
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+  // "p99_latency_ms","max_latency_ms"
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const header = lines.find((l) => l.startsWith('"test"'));
   const row = lines.find((l) => l.startsWith('"SET'));

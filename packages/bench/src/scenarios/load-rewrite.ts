@@ -111,7 +111,8 @@ export async function runLoadRewrite(
   const t0 = performance.now();
   const ds = await generateDataset(path.join(root, 'dataset'), config.keys);
   progress(
-    `load: ${(ds.aofBytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `load: ${(ds.aofBytes / 1e6).toFixed(1)} MB in ` +
+      `${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const redis = config.skipRedis
     ? ({ ok: false, reason: 'skipped (--skip)' } as const)

@@ -114,7 +114,8 @@ export async function runRdbLoad(
 
 export function rdbLoadSection(r: RdbLoadResult): string {
   const lines = [
-    `## RDB base load: ${r.keys.toLocaleString('en-US')} mixed keys, ${(r.rdbBytes / 1e6).toFixed(1)} MB RDB v10 file`,
+    `## RDB base load: ${r.keys.toLocaleString('en-US')} mixed keys, ` +
+      `${(r.rdbBytes / 1e6).toFixed(1)} MB RDB v10 file`,
     '',
     '| system | rounds | load time | MB/s | keys/s |',
     '|---|---|---|---|---|',
@@ -123,7 +124,9 @@ export function rdbLoadSection(r: RdbLoadResult): string {
     const runs = r.runs.filter((x) => x.system === system);
     if (runs.length === 0) continue;
     lines.push(
-      `| ${system} | ${runs.length} | ${median(runs.map((x) => x.loadMs)).toFixed(0)} ms | ${median(runs.map((x) => x.mbPerSec)).toFixed(1)} | ${Math.round(median(runs.map((x) => x.keysPerSec))).toLocaleString('en-US')} |`,
+      `| ${system} | ${runs.length} | ${median(runs.map((x) => x.loadMs)).toFixed(0)} ms | ` +
+        `${median(runs.map((x) => x.mbPerSec)).toFixed(1)} | ` +
+        `${Math.round(median(runs.map((x) => x.keysPerSec))).toLocaleString('en-US')} |`,
     );
   }
   const a = median(r.runs.filter((x) => x.system === 'aofkv').map((x) => x.mbPerSec));

@@ -105,7 +105,9 @@ export interface RedisVariant {
   clients: number;
   inFlight: number;
 }
-/** The shape the issue's targets compare against: redis-benchmark -P 16, 4 clients = 64 in flight. */
+/**
+ * The shape the issue's targets compare against: redis-benchmark -P 16, 4 clients = 64 in flight.
+ */
 export const REDIS_PIPELINED: RedisVariant = {
   label: '-P 16 -c 4',
   pipeline: 16,
@@ -358,7 +360,8 @@ export async function runWrites(baseDir: string, config: WritesConfig): Promise<
         done++;
         if (done % 25 === 1)
           progress(
-            `writes: round ${round}/${config.rounds}, slice ${done}/${roundJobs.length}: ${jobName(job)}`,
+            `writes: round ${round}/${config.rounds}, ` +
+              `slice ${done}/${roundJobs.length}: ${jobName(job)}`,
           );
         syncDisk();
         if (job.kind === 'limits') {

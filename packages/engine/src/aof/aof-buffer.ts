@@ -15,7 +15,8 @@ import { latin1Write, type Bin } from '../bytes.ts';
 
 /** Keep aof_buf's allocation after a write while it is below this (Redis: 4000 bytes). */
 export const AOF_BUF_REUSE_LIMIT_BYTES = 64 * 1024;
-const INITIAL_CAPACITY_BYTES = 2048; // below the reuse limit, so a quiet buffer is never reallocated
+// below the reuse limit, so a quiet buffer is never reallocated
+const INITIAL_CAPACITY_BYTES = 2048;
 /** Copying char by char beats the latin1Write call overhead below this length (measured). */
 const SHORT_ARG_BYTES = 48;
 

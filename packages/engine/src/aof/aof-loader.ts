@@ -1,7 +1,8 @@
 // DESIGN: Redis loadAppendOnlyFiles / loadSingleAppendOnlyFile (spec §7.2–§7.4). Every file of the
 // manifest's load order (base, then INCRs) is replayed through the normal command executor with
 // the server in loading mode: nothing propagates, nothing expires. Outcomes and messages follow
-// Redis; each fatal outcome is a typed AofLoadError naming the file, the byte offset and what to do.
+// Redis; each fatal outcome is a typed AofLoadError naming the file, the byte offset and what to
+// do.
 //
 // Deliberate deviation: Redis physically truncates a damaged non-last file before failing; we
 // fail without touching it (the spec calls that an upstream quirk), so a failed start never edits
@@ -75,7 +76,9 @@ export interface LoaderDeps {
   loadRdb: ((reader: RespFileReader, fileName: string) => Promise<void>) | null;
   /** Where the replay pauses (default: TimedLoadScheduler). */
   scheduler?: LoadScheduler;
-  /** Asked after every pause: true stops the load with ERR_ENGINE_CLOSED (close() while loading). */
+  /**
+   * Asked after every pause: true stops the load with ERR_ENGINE_CLOSED (close() while loading).
+   */
   aborted?: () => boolean;
 }
 
@@ -194,7 +197,8 @@ export async function loadSingleAppendOnlyFile(
       if (deps.loadRdb === null) {
         throw new AofLoadError(
           'ERR_NOT_SUPPORTED',
-          `${fileName} is an RDB file (aof-use-rdb-preamble); loading RDB bases is not supported yet`,
+          `${fileName} is an RDB file (aof-use-rdb-preamble); loading ` +
+            `RDB bases is not supported yet`,
           fileName,
           0,
         );
@@ -287,7 +291,8 @@ async function replayResp(
       deps.log('warning', `Unknown command '${argv[0]}' reading the append only file ${fileName}`);
       throw new AofLoadError(
         'ERR_AOF_UNKNOWN_COMMAND',
-        `Unknown command '${argv[0]}' reading the append only file ${fileName} at offset ${commandStart}`,
+        `Unknown command '${argv[0]}' reading the append only file ` +
+          `${fileName} at offset ${commandStart}`,
         fileName,
         commandStart,
       );
@@ -334,7 +339,8 @@ function badArity(deps: LoaderDeps, name: string, fileName: string, offset: numb
 function formatError(fileName: string, offset: number): AofLoadError {
   return new AofLoadError(
     'ERR_AOF_BAD_FORMAT',
-    `Bad file format reading the append only file ${fileName} at offset ${offset}: ${CHECK_AOF_HINT.split(', or set')[0]}`,
+    `Bad file format reading the append only file ${fileName} at offset ${offset}: ` +
+      `${CHECK_AOF_HINT.split(', or set')[0]}`,
     fileName,
     offset,
   );
@@ -379,7 +385,8 @@ function unexpectedEof(
   if (deps.loadTruncated && !isLast) {
     throw new AofLoadError(
       'ERR_AOF_LOAD',
-      `Fatal error: the truncated file ${fileName} is not the last file (damage at offset ${offset}); ` +
+      `Fatal error: the truncated file ${fileName} is not the last file ` +
+        `(damage at offset ${offset}); ` +
         'only the last file of the manifest may be truncated. Repair it with `aofkv check-aof`.',
       fileName,
       offset,
@@ -387,7 +394,8 @@ function unexpectedEof(
   }
   throw new AofLoadError(
     'ERR_AOF_TRUNCATED',
-    `Unexpected end of file reading the append only file ${fileName} at offset ${offset}. ${CHECK_AOF_HINT}`,
+    `Unexpected end of file reading the append only file ${fileName} at offset ` +
+      `${offset}. ${CHECK_AOF_HINT}`,
     fileName,
     offset,
   );

@@ -490,7 +490,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       this.rewriter.schedule();
       this.deps.log(
         'warning',
-        'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.',
+        'AOF was enabled during a transaction. An AOF background was ' +
+          'scheduled to start when possible.',
       );
     } else if (!this.rewriter.start()) {
       this.moveTo({ kind: 'off' });
@@ -524,7 +525,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       // files that are not its own (see AofDirectory.inDoubt). The cron restores it first.
       throw new EngineError(
         'ERR_AOF_MANIFEST',
-        `DEBUG LOADAOF refused: the AOF manifest on disk is in doubt after a failed write (${strerror(doubt)}); ` +
+        `DEBUG LOADAOF refused: the AOF manifest on disk is in doubt ` +
+          `after a failed write (${strerror(doubt)}); ` +
           'retry once writes are accepted again',
       );
     }
@@ -536,7 +538,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       if (this.writer.bufferedBytes > 0) {
         throw new EngineError(
           'ERR_AOF_WRITE',
-          `DEBUG LOADAOF refused: the AOF buffer could not be written (${denied ?? 'write error'}); ` +
+          `DEBUG LOADAOF refused: the AOF buffer could not be written ` +
+            `(${denied ?? 'write error'}); ` +
             'reloading now would drop writes that are not on disk',
         );
       }

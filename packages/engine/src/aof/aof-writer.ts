@@ -357,7 +357,8 @@ export class AofWriter {
       if (canLog) {
         this.deps.log(
           'warning',
-          `Short write while writing to the AOF file: (nwritten=${written}, expected=${this.buf.length})`,
+          `Short write while writing to the AOF file: (nwritten=${written}, ` +
+            `expected=${this.buf.length})`,
         );
       }
       kept = this.removeShortWrite(canLog) ? 0 : written;

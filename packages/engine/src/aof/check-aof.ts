@@ -63,7 +63,8 @@ export async function checkAof(
       ((reader, fileName) => checkRdbPreamble(reader, fileName, (line) => io.out(line))),
   };
   let filePath: string;
-  // `-y` answers the --fix prompt in advance (our addition for scripts); it is not counted as an argument.
+  // `-y` answers the --fix prompt in advance (our addition for scripts); it is not counted as an
+  // argument.
   const yes = args.includes('-y') || args.includes('--yes');
   const rest = args.filter((a) => a !== '-y' && a !== '--yes');
   if (rest.length === 1) filePath = rest[0]!;
@@ -214,7 +215,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 function logPrefix(): string {
   const d = new Date();
   const two = (n: number) => String(n).padStart(2, '0');
-  const date = `${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  const date =
+    `${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.` +
+    `${String(d.getMilliseconds()).padStart(3, '0')}`;
   return `${process.pid}:C ${date} # `;
 }
 
@@ -358,7 +362,8 @@ async function finishSingle(
     return 'ok';
   }
   state.io.out(
-    `AOF analyzed: filename=${name}, size=${size}, ok_up_to=${okUpTo}, ok_up_to_line=${state.line}, diff=${diff}`,
+    `AOF analyzed: filename=${name}, size=${size}, ok_up_to=${okUpTo}, ` +
+      `ok_up_to_line=${state.line}, diff=${diff}`,
   );
   if (diff === 0) return 'ok';
   if (!state.fix) {
@@ -414,11 +419,13 @@ function processAnnotation(
   }
   if (!isLast) {
     state.io.out(
-      `Failed to truncate AOF ${filePath} to timestamp ${state.toTimestamp} to offset ${epos} because it is not the last file.`,
+      `Failed to truncate AOF ${filePath} to timestamp ${state.toTimestamp} to offset ` +
+        `${epos} because it is not the last file.`,
     );
     state.io.out(
-      'If you insist, please delete all files after this file according to the manifest file and delete the ' +
-        'corresponding records in manifest file manually. Then re-run aofkv check-aof.',
+      'If you insist, please delete all files after this file according to the ' +
+        'manifest file and delete the corresponding records in manifest file manually. ' +
+        'Then re-run aofkv check-aof.',
     );
     exit(1);
   }

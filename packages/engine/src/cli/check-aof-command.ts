@@ -10,8 +10,9 @@ import { checkAof, type CheckIo } from '../aof/check-aof.ts';
 import { NodeFileSystem } from '../io/node-file-system.ts';
 import { writeText, type CliIo } from './io.ts';
 
-export const CHECK_AOF_USAGE = `Usage: aofkv check-aof [--fix | --truncate-to-timestamp T] [-y] <file.manifest | file.aof>
-
+export const CHECK_AOF_USAGE =
+  'Usage: aofkv check-aof [--fix | --truncate-to-timestamp T] [-y] <file.manifest | file.aof>\n' +
+  `
 Checks a multi-part AOF (give the manifest) or a single pre-7.0 AOF file the way redis-check-aof
 7.0 does, with the same report and exit code (0: valid or repaired, 1: not valid or not repaired).
   --fix                        cut the last file back to its last complete command (asks first)

@@ -90,7 +90,8 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
       const next = args[token.index + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
         throw new CliUsageError(
-          `option ${token.rawName} needs a value (write ${token.rawName}=VALUE for a value that starts with '--')`,
+          `option ${token.rawName} needs a value (write ${token.rawName}=VALUE ` +
+            `for a value that starts with '--')`,
         );
       }
       text = next;

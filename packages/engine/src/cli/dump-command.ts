@@ -9,8 +9,9 @@ import { DUMP_FORMAT, dumpKeyspace } from './dump.ts';
 import { writeText, type CliIo } from './io.ts';
 import { loadProgressDisplay } from './load-progress.ts';
 
-export const DUMP_USAGE = `Usage: aofkv dump [--dir DIR] [--appenddirname NAME] [--appendfilename NAME]
-
+export const DUMP_USAGE =
+  'Usage: aofkv dump [--dir DIR] [--appenddirname NAME] [--appendfilename NAME]\n' +
+  `
 Loads the data directory DIR (default ./data) without modifying any file and prints the whole
 keyspace as canonical JSON (format "${DUMP_FORMAT}") on stdout.
 `;

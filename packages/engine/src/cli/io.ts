@@ -24,7 +24,9 @@ export interface CliIo {
 /** A subcommand: resolves with the process exit code. */
 export type SubcommandRun = (args: readonly string[], io: CliIo) => Promise<number>;
 
-/** Write bytes (a Bin, written as latin1 so every byte passes unchanged), honouring backpressure. */
+/**
+ * Write bytes (a Bin, written as latin1 so every byte passes unchanged), honouring backpressure.
+ */
 export async function writeBytes(out: CliOutput, bytes: Bin | Buffer): Promise<void> {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
   if (buf.length === 0) return;

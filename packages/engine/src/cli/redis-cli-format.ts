@@ -2,7 +2,8 @@
 // byte string (Bin); the caller writes it as latin1 bytes so binary data survives unchanged.
 //
 // Two modes, chosen by redis-cli from isatty(stdout):
-//   tty  (cliFormatReplyTTY)   OK | "quoted" | (integer) 5 | (nil) | (empty array) | (error) ERR ...
+//   tty  (cliFormatReplyTTY)   OK | "quoted" | (integer) 5 | (nil) | (empty array) |
+//                              (error) ERR ...
 //                              arrays numbered "1) ", nested ones indented under their index;
 //   raw  (cliFormatReplyRaw)   bytes as they are, integers as digits, nil as nothing, array
 //                              elements joined by "\n" (nested arrays flattened), errors followed

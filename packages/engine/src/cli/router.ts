@@ -32,7 +32,10 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
 export function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((c) => c.name.length));
   const lines = SUBCOMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: aofkv <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'aofkv <command> --help' for the options of a command.\n`;
+  return (
+    `Usage: aofkv <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n` +
+    `Run 'aofkv <command> --help' for the options of a command.\n`
+  );
 }
 
 /** Run `aofkv <argv...>`; resolves with the exit code. */

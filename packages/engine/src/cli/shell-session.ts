@@ -25,7 +25,10 @@ export interface SessionOptions {
   readonly write: (bytes: Bin) => Promise<void>;
   /** Where notes about unsupported redis-cli features go (stderr). */
   readonly warn: (text: string) => Promise<void>;
-  /** Milliseconds clock for the "(0.53s)" slow-command note of the TTY mode (default performance.now). */
+  /**
+   * Milliseconds clock for the "(0.53s)" slow-command note of the TTY mode (default
+   * performance.now).
+   */
   readonly nowMs?: () => number;
   /** Interrupts a long repeat ("1000000 incr n") between two commands. */
   readonly signal?: AbortSignal;
@@ -96,7 +99,8 @@ export class ShellSession {
       return 'continue';
     }
     if (argv.length === 1 && first === 'clear') {
-      await write('\x1b[H\x1b[2J'); // linenoiseClearScreen writes this even when stdout is not a TTY
+      // linenoiseClearScreen writes this even when stdout is not a TTY
+      await write('\x1b[H\x1b[2J');
       return 'continue';
     }
     await this.issue(argv.slice(skip), repeat);

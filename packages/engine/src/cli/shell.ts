@@ -17,8 +17,9 @@ import { loadProgressDisplay } from './load-progress.ts';
 import type { OutputMode } from './redis-cli-format.ts';
 import { ShellSession } from './shell-session.ts';
 
-export const SHELL_USAGE = `Usage: aofkv shell [--dir DIR] [--raw | --no-raw] [--<redis-config-name> VALUE ...]
-
+export const SHELL_USAGE =
+  'Usage: aofkv shell [--dir DIR] [--raw | --no-raw] [--<redis-config-name> VALUE ...]\n' +
+  `
 A redis-cli compatible shell on an embedded engine whose data lives in DIR (default ./data,
 created if missing). Any Redis configuration directive the engine knows can be given the way
 redis-server takes it, e.g. --appendonly yes --appendfsync always --aof-use-rdb-preamble no.

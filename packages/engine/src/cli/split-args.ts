@@ -12,7 +12,9 @@
 
 import type { Bin } from '../bytes.ts';
 
-/** The arguments of `line`, or null when the quoting is invalid (redis-cli: "Invalid argument(s)"). */
+/**
+ * The arguments of `line`, or null when the quoting is invalid (redis-cli: "Invalid argument(s)").
+ */
 export function splitArgs(line: Bin): Bin[] | null {
   const nul = line.indexOf('\0');
   const s = nul === -1 ? line : line.slice(0, nul);

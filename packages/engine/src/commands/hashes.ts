@@ -33,7 +33,7 @@ function storeField(
   c.dirty();
 }
 
-// ---- HSET HMSET HSETNX ---------------------------------------------------------------------------
+// ---- HSET HMSET HSETNX --------------------------------------------------------------------------
 
 /** Redis hsetCommand; HMSET differs only in replying +OK. */
 function hsetGeneric(c: CommandContext, argv: readonly Bin[], name: 'hset' | 'hmset'): Reply {
@@ -64,7 +64,7 @@ function hsetnx(c: CommandContext, argv: readonly Bin[]): Reply {
   return 1;
 }
 
-// ---- Reads ---------------------------------------------------------------------------------------
+// ---- Reads --------------------------------------------------------------------------------------
 
 function hget(c: CommandContext, argv: readonly Bin[]): Reply {
   return getHash(c.db, argv[1]!)?.map.get(argv[2]!) ?? null;
@@ -108,7 +108,7 @@ function hgetallGeneric(
   return out;
 }
 
-// ---- HDEL ----------------------------------------------------------------------------------------
+// ---- HDEL ---------------------------------------------------------------------------------------
 
 /** Redis hdelCommand: stops at the field that empties the hash, then deletes the key. */
 function hdel(c: CommandContext, argv: readonly Bin[]): Reply {
@@ -117,7 +117,7 @@ function hdel(c: CommandContext, argv: readonly Bin[]): Reply {
   return hash === undefined ? 0 : removeMembers(c, key, hash.map, argv);
 }
 
-// ---- HINCRBY HINCRBYFLOAT ------------------------------------------------------------------------
+// ---- HINCRBY HINCRBYFLOAT -----------------------------------------------------------------------
 
 /** Redis hincrbyCommand: 64-bit arithmetic; the stored value must be a strict integer. */
 function hincrby(c: CommandContext, argv: readonly Bin[]): Reply {

@@ -61,7 +61,7 @@ function normalizeRange(start: number, end: number, len: number): [number, numbe
   return [start, end + 1];
 }
 
-// ---- LPUSH RPUSH LPUSHX RPUSHX (Redis pushGenericCommand) ----------------------------------------
+// ---- LPUSH RPUSH LPUSHX RPUSHX (Redis pushGenericCommand) ---------------------------------------
 
 function pushGeneric(
   c: CommandContext,
@@ -83,7 +83,7 @@ function pushGeneric(
   return list.length;
 }
 
-// ---- LPOP RPOP (Redis popGenericCommand) ---------------------------------------------------------
+// ---- LPOP RPOP (Redis popGenericCommand) --------------------------------------------------------
 
 function popGeneric(c: CommandContext, argv: readonly Bin[], end: End): Reply {
   if (argv.length > 3) fail(wrongArity(end === 'head' ? 'lpop' : 'rpop'));
@@ -104,7 +104,7 @@ function popGeneric(c: CommandContext, argv: readonly Bin[], end: End): Reply {
   return popped;
 }
 
-// ---- Reads ---------------------------------------------------------------------------------------
+// ---- Reads --------------------------------------------------------------------------------------
 
 function llen(c: CommandContext, argv: readonly Bin[]): Reply {
   return getList(c.db, argv[1]!)?.length ?? 0;
@@ -128,7 +128,7 @@ function lindex(c: CommandContext, argv: readonly Bin[]): Reply {
   return list.at(index) ?? null;
 }
 
-// ---- LSET LREM LTRIM LINSERT ---------------------------------------------------------------------
+// ---- LSET LREM LTRIM LINSERT --------------------------------------------------------------------
 
 /** Redis lsetCommand: "no such key" and WRONGTYPE come before the index is parsed. */
 function lset(c: CommandContext, argv: readonly Bin[]): Reply {
@@ -204,7 +204,7 @@ function linsert(c: CommandContext, argv: readonly Bin[]): Reply {
   return list.length;
 }
 
-// ---- LMOVE RPOPLPUSH (Redis lmoveGenericCommand) -------------------------------------------------
+// ---- LMOVE RPOPLPUSH (Redis lmoveGenericCommand) ------------------------------------------------
 
 function lmoveGeneric(c: CommandContext, src: Bin, dst: Bin, from: End, to: End): Reply {
   const srcList = getList(c.db, src);
@@ -234,7 +234,7 @@ function rpoplpush(c: CommandContext, argv: readonly Bin[]): Reply {
   return lmoveGeneric(c, argv[1]!, argv[2]!, 'tail', 'head');
 }
 
-// ---- LPOS ----------------------------------------------------------------------------------------
+// ---- LPOS ---------------------------------------------------------------------------------------
 
 interface LposOptions {
   /** 1-based match to start from; counted from the tail when fromTail. */
@@ -302,7 +302,7 @@ function lpos(c: CommandContext, argv: readonly Bin[]): Reply {
   return count === -1 ? null : found;
 }
 
-// ---- LMPOP (Redis lmpopGenericCommand / mpopGenericCommand) --------------------------------------
+// ---- LMPOP (Redis lmpopGenericCommand / mpopGenericCommand) -------------------------------------
 
 function lmpop(c: CommandContext, argv: readonly Bin[]): Reply {
   const numkeys = argLongAtLeast(argv[1]!, 1, 'ERR numkeys should be greater than 0');

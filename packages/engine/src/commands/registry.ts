@@ -1,4 +1,5 @@
-// The command table: every command module contributes a list of specs; lookup is by lower-case name.
+// The command table: every command module contributes a list of specs; lookup is by lower-case
+// name.
 import type { CommandSpec } from './types.ts';
 import { stringCommands } from './strings.ts';
 import { keyCommands } from './keys.ts';

@@ -27,7 +27,7 @@ const SRANDMEMBER_SUB_STRATEGY_MUL = 3;
 /** Largest reply we can build: a JS array holds at most 2^32 - 1 elements. */
 const MAX_REPLY_ELEMENTS = 2 ** 32 - 1;
 
-// ---- SADD SREM SMOVE -----------------------------------------------------------------------------
+// ---- SADD SREM SMOVE ----------------------------------------------------------------------------
 
 function sadd(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
@@ -80,7 +80,7 @@ function smove(c: CommandContext, argv: readonly Bin[]): Reply {
   return 1;
 }
 
-// ---- Reads ---------------------------------------------------------------------------------------
+// ---- Reads --------------------------------------------------------------------------------------
 
 function sismember(c: CommandContext, argv: readonly Bin[]): Reply {
   return getSet(c.db, argv[1]!)?.members.has(argv[2]!) === true ? 1 : 0;
@@ -103,7 +103,7 @@ function smembers(c: CommandContext, argv: readonly Bin[]): Reply {
   return getSet(c.db, argv[1]!)?.members.toArray() ?? [];
 }
 
-// ---- SPOP ----------------------------------------------------------------------------------------
+// ---- SPOP ---------------------------------------------------------------------------------------
 
 /** A new member collection holding `items` added in order (Redis setTypeCreate + setTypeAdd). */
 function buildMembers(items: Iterable<Bin>): SetMembers {
@@ -192,7 +192,7 @@ function spop(c: CommandContext, argv: readonly Bin[]): Reply {
   return spopOne(c, argv[1]!);
 }
 
-// ---- SRANDMEMBER ---------------------------------------------------------------------------------
+// ---- SRANDMEMBER --------------------------------------------------------------------------------
 
 /** Redis getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): only LLONG_MIN is out of range. */
 function parseSrandCount(s: Bin): number {
@@ -251,7 +251,7 @@ function srandmember(c: CommandContext, argv: readonly Bin[]): Reply {
   return set.members.random(() => c.server.random())!;
 }
 
-// ---- SINTER SUNION SDIFF and the *STORE variants -------------------------------------------------
+// ---- SINTER SUNION SDIFF and the *STORE variants ------------------------------------------------
 
 /** Look every key up in order (WRONGTYPE on the first non-set); null for a missing key. */
 function lookupSets(c: CommandContext, keys: readonly Bin[]): (SetMembers | null)[] {

@@ -2,11 +2,11 @@
 // MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT SETRANGE GETRANGE SUBSTR.
 //
 // Replies, error texts, validation order and what reaches the AOF follow Redis 7.0.15. In 7.0 the
-// command itself rewrites its argv into an absolute, replay-safe form (spec §2.3): every TTL becomes
-// `SET k v PXAT <abs-ms>` or `PEXPIREAT k <abs-ms>`, INCRBYFLOAT becomes `SET k <result> KEEPTTL`.
-// Words the server substitutes are upper-case (Redis shared objects); client-typed words keep their
-// case. Each handler validates everything before its first mutation, so a failing command leaves
-// the dataset untouched.
+// command itself rewrites its argv into an absolute, replay-safe form (spec §2.3): every TTL
+// becomes `SET k v PXAT <abs-ms>` or `PEXPIREAT k <abs-ms>`, INCRBYFLOAT becomes
+// `SET k <result> KEEPTTL`. Words the server substitutes are upper-case (Redis shared objects);
+// client-typed words keep their case. Each handler validates everything before its first mutation,
+// so a failing command leaves the dataset untouched.
 
 import { LLONG_MAX, LLONG_MIN, parseLongLong, parseSafeInt, type Bin } from '../bytes.ts';
 import type { Db } from '../keyspace/db.ts';

@@ -58,7 +58,9 @@ export interface CommandContext {
   readonly argv: readonly Bin[];
   /** server.dirty += count (default 1): the command changed the dataset. */
   dirty(count?: number): void;
-  /** Replace the argv to propagate (Redis rewriteClientCommandVector / replaceClientCommandVector). */
+  /**
+   * Replace the argv to propagate (Redis rewriteClientCommandVector / replaceClientCommandVector).
+   */
   rewriteArgv(argv: Bin[]): void;
   /** Queue an extra command for the AOF (Redis alsoPropagate), in this unit's batch. */
   alsoPropagate(dbId: number, argv: Bin[]): void;

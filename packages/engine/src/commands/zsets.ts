@@ -106,7 +106,9 @@ function parseDecimal(s: string, i: number): number {
   return v;
 }
 
-/** Hex float after "0x": hex digits [. hex digits] [p [sign] digits]. Null when no digit follows. */
+/**
+ * Hex float after "0x": hex digits [. hex digits] [p [sign] digits]. Null when no digit follows.
+ */
 function parseHexFloat(s: string, i: number): number | null {
   let mant = 0n;
   let exp = 0;
@@ -230,7 +232,10 @@ function parseLexRange(minArg: Bin, maxArg: Bin): LexRange {
   return { min, max };
 }
 
-/** Redis getRangeLongFromObjectOrReply(min, LONG_MAX, msg): msg for non-integers too. Clamped to 2^53. */
+/**
+ * Redis getRangeLongFromObjectOrReply(min, LONG_MAX, msg): msg for non-integers too. Clamped to
+ * 2^53.
+ */
 function argLongAtLeast(s: Bin, min: number, message: string): number {
   const v = parseLongLong(s);
   if (v === null || v < BigInt(min)) fail(message);
@@ -654,7 +659,9 @@ function zmpop(c: CommandContext, argv: readonly Bin[]): Reply {
 type SetOp = 'union' | 'inter' | 'diff';
 type Aggregate = 'sum' | 'min' | 'max';
 
-/** An input of a set operation (Redis zsetopsrc): a sorted set, a plain set (score 1) or nothing. */
+/**
+ * An input of a set operation (Redis zsetopsrc): a sorted set, a plain set (score 1) or nothing.
+ */
 interface OpSource {
   z: RZSet | undefined;
   s: ReadonlySet<Bin> | undefined;
@@ -868,7 +875,10 @@ function randomDistinctRanks(c: CommandContext, size: number, count: number): nu
   return [...picked];
 }
 
-/** The most elements one reply may hold here (Redis would try to build any size and run out of memory). */
+/**
+ * The most elements one reply may hold here (Redis would try to build any size and run out of
+ * memory).
+ */
 const MAX_RANDOM_REPLY = 2 ** 31 - 1;
 
 /** Redis zrandmemberCommand / zrandmemberWithCountCommand. Replies in random order. */

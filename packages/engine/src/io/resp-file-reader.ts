@@ -119,7 +119,10 @@ export class RespFileReader {
     return end - start;
   }
 
-  /** fread() of exactly n bytes by offset: where they start in `buffer`, or -1 if the file ends first. */
+  /**
+   * fread() of exactly n bytes by offset: where they start in `buffer`, or -1 if the file ends
+   * first.
+   */
   nextExact(n: number): number {
     if (this.position + n > this.fileSize) {
       this.position = this.fileSize;

@@ -31,7 +31,9 @@ export function toExpireMs(v: number | bigint): ExpireMs {
 export interface CopyOnWrite {
   /** Save `key`'s current state before it changes (idempotent; cheap once written). */
   beforeChange(db: Db, key: Bin): void;
-  /** True when `db`'s tables belong to the snapshot: the Db must replace them instead of clearing. */
+  /**
+   * True when `db`'s tables belong to the snapshot: the Db must replace them instead of clearing.
+   */
   ownsTables(db: Db): boolean;
 }
 

@@ -42,13 +42,18 @@ export class RList implements Iterable<Bin> {
     return this.len;
   }
 
-  /** Element at logical index 0 <= i < length, else undefined. Negative indexes are not accepted. */
+  /**
+   * Element at logical index 0 <= i < length, else undefined. Negative indexes are not accepted.
+   */
   at(i: number): Bin | undefined {
     if (i < 0 || i >= this.len) return undefined;
     return this.buf[(this.head + i) & this.mask];
   }
 
-  /** Replace the element at 0 <= i < length; false when out of range (Redis quicklistReplaceAtIndex). */
+  /**
+   * Replace the element at 0 <= i < length; false when out of range (Redis
+   * quicklistReplaceAtIndex).
+   */
   set(i: number, value: Bin): boolean {
     if (i < 0 || i >= this.len) return false;
     this.buf[(this.head + i) & this.mask] = value;

@@ -56,7 +56,8 @@ function roundToLongDouble(neg: boolean, n: bigint, e: number, sticky: boolean):
   let mant = n;
   let exp = e;
   if (shift > 0) {
-    if (shift > bits) return { kind: 'finite', neg, mant: 0n, exp: 0 }; // below half the smallest subnormal
+    // below half the smallest subnormal
+    if (shift > bits) return { kind: 'finite', neg, mant: 0n, exp: 0 };
     const s = BigInt(shift);
     mant = n >> s;
     const rest = n - (mant << s);

@@ -187,8 +187,9 @@ export class RZSet implements Iterable<[Bin, number]> {
   }
 
   /**
-   * Insert `member` or move it to `score` (Redis zsetAdd without flags: the caller decides NX/XX/GT/LT).
-   * Returns true when the member is new. An unchanged score (-0 equals 0, as in C) is a no-op.
+   * Insert `member` or move it to `score` (Redis zsetAdd without flags: the caller decides
+   * NX/XX/GT/LT). Returns true when the member is new. An unchanged score (-0 equals 0, as in C) is
+   * a no-op.
    */
   add(member: Bin, score: number): boolean {
     const cur = this.dict.get(member);
@@ -247,7 +248,8 @@ export class RZSet implements Iterable<[Bin, number]> {
 
   /**
    * Visit `count` entries starting at ascending rank `from`, walking up the order, or down it when
-   * `reverse`; stops at either end or when `fn` returns false. The visitor must not modify this set.
+   * `reverse`; stops at either end or when `fn` returns false. The visitor must not modify this
+   * set.
    */
   visit(from: number, count: number, reverse: boolean, fn: ZVisitor): void {
     if (count <= 0 || from < 0 || from >= this.size) return;
@@ -356,7 +358,10 @@ export class RZSet implements Iterable<[Bin, number]> {
     return last < 0 ? this.size - first : last + 1 - first;
   }
 
-  /** Remove the entries of a lex range; returns how many (zzlDeleteRangeByLex / zslDeleteRangeByLex). */
+  /**
+   * Remove the entries of a lex range; returns how many (zzlDeleteRangeByLex /
+   * zslDeleteRangeByLex).
+   */
   deleteLexRange(range: LexRange): number {
     // The skiplist variant skips the extreme-members test, the listpack one does not.
     const first = this.lexFirstRank(range, this.listpack);
@@ -366,7 +371,9 @@ export class RZSet implements Iterable<[Bin, number]> {
 
   // ---- removal by rank, pops ------------------------------------------------------------------
 
-  /** Remove the entries with ascending ranks in [lo, hi); returns how many (zslDeleteRangeByRank). */
+  /**
+   * Remove the entries with ascending ranks in [lo, hi); returns how many (zslDeleteRangeByRank).
+   */
   deleteRankRange(lo: number, hi: number): number {
     if (lo < 0) lo = 0;
     if (hi > this.size) hi = this.size;
@@ -561,7 +568,10 @@ export class RZSet implements Iterable<[Bin, number]> {
     if (leaf.n > LEAF_CAP) this.splitLeaf(leaf);
   }
 
-  /** Redis zslUpdateScore: in place when the order is kept inside the leaf, else remove and reinsert. */
+  /**
+   * Redis zslUpdateScore: in place when the order is kept inside the leaf, else remove and
+   * reinsert.
+   */
   private moveKey(member: Bin, oldScore: number, score: number): void {
     this.locateKey(oldScore, member);
     const leaf = foundLeaf;
@@ -605,7 +615,10 @@ export class RZSet implements Iterable<[Bin, number]> {
     this.rebalanceAfterRemoval();
   }
 
-  /** Split an overfull leaf in two and register the right half in the parent (path of the last descent). */
+  /**
+   * Split an overfull leaf in two and register the right half in the parent (path of the last
+   * descent).
+   */
   private splitLeaf(leaf: Leaf): void {
     const right = new Leaf();
     const half = leaf.n >>> 1;
@@ -686,7 +699,9 @@ export class RZSet implements Iterable<[Bin, number]> {
     );
   }
 
-  /** After a removal along the last descent's path: merge underfull nodes into a sibling, bottom-up. */
+  /**
+   * After a removal along the last descent's path: merge underfull nodes into a sibling, bottom-up.
+   */
   private rebalanceAfterRemoval(): void {
     let child: BNode = foundLeaf;
     for (let d = pathLen - 1; d >= 0; d--) {
@@ -793,7 +808,10 @@ export class RZSet implements Iterable<[Bin, number]> {
     return lexGteMin(last.members[last.n - 1]!, min) && lexLteMax(this.firstLeaf.members[0]!, max);
   }
 
-  /** How many members from rank `from` on satisfy the range's maximum, up to the first that does not. */
+  /**
+   * How many members from rank `from` on satisfy the range's maximum, up to the first that does
+   * not.
+   */
   private lexRunLength(from: number, range: LexRange): number {
     let count = 0;
     this.visitWhile(from, (member) => {
@@ -840,7 +858,10 @@ function sumSizes(node: Inner): number {
   return total;
 }
 
-/** Append `right`'s children to `left`; `sep` (right's bound in the parent) becomes their first bound. */
+/**
+ * Append `right`'s children to `left`; `sep` (right's bound in the parent) becomes their first
+ * bound.
+ */
 function mergeInners(left: Inner, right: Inner, sepScore: number, sepMember: Bin): void {
   for (let i = 0; i < right.n; i++) {
     left.children.push(right.children[i]!);
@@ -883,7 +904,9 @@ function balanceLeaves(parent: Inner, li: number, left: Leaf, right: Leaf): void
   parent.sepMembers[li + 1] = right.members[0]!;
 }
 
-/** balanceLeaves for inner nodes: children move with their bounds, rotating through the parent's. */
+/**
+ * balanceLeaves for inner nodes: children move with their bounds, rotating through the parent's.
+ */
 function balanceInners(parent: Inner, li: number, left: Inner, right: Inner): void {
   let moved = 0;
   if (left.n < right.n) {

@@ -7,7 +7,9 @@
 // let one step consume 8 input bytes with 8 lookups instead of 8 dependent table steps; a CRC
 // over a multi-GB RDB must not be the bottleneck of loading it.
 
-/** The reflected form of 0xad93d23594c935a9 (bit order reversed), used by the LSB-first algorithm. */
+/**
+ * The reflected form of 0xad93d23594c935a9 (bit order reversed), used by the LSB-first algorithm.
+ */
 const POLY_REFLECTED_HI = 0x95ac9329;
 const POLY_REFLECTED_LO = 0xac4bc9b5;
 

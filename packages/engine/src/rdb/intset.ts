@@ -17,7 +17,8 @@ export function decodeIntset(buf: Buffer, start: number, end: number, out: Bin[]
     throw new BlobFormatError(`intset has invalid encoding ${width}`, 0);
   const length = buf.readUInt32LE(start + 4);
   if (HEADER_SIZE + length * width !== size) {
-    const reason = `intset header says ${length} elements of ${width} bytes but the blob has ${size} bytes`;
+    const reason =
+      `intset header says ${length} elements of ${width} bytes ` + `but the blob has ${size} bytes`;
     throw new BlobFormatError(reason, 4);
   }
   let p = start + HEADER_SIZE;

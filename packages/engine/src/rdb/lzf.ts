@@ -66,7 +66,8 @@ export function lzfCompress(
 ): Buffer | null {
   const inLen = end - start;
   if (inLen <= 0 || maxOut <= 0) return null;
-  // `scratch` (at least maxOut bytes) avoids an allocation per call; the result is then a view of it.
+  // `scratch` (at least maxOut bytes) avoids an allocation per call; the result is then a view of
+  // it.
   const out =
     scratch !== undefined && scratch.length >= maxOut ? scratch : Buffer.allocUnsafe(maxOut);
   // Positions are stored + 1 so that 0 means "empty". The table is not cleared between calls

@@ -160,7 +160,9 @@ export class RdbParser {
       const why = this.impossibleCount === null ? '' : ` (${this.impossibleCount})`;
       return new RdbError({
         offset: err.offset,
-        reason: `unexpected end of file: ${err.wanted} more bytes needed, ${err.available} left${why}`,
+        reason:
+          `unexpected end of file: ${err.wanted} more bytes needed, ` +
+          `${err.available} left${why}`,
         kind: 'eof',
         fileName: this.fileName,
         key: this.key,
@@ -556,7 +558,8 @@ export class RdbParser {
     }
     if (ulen > clen * LZF_MAX_RATIO) {
       this.fail(
-        `compressed string claims ${ulen} bytes from ${clen} compressed bytes, more than LZF can produce`,
+        `compressed string claims ${ulen} bytes from ${clen} compressed bytes, ` +
+          `more than LZF can produce`,
         at,
       );
     }
@@ -994,7 +997,8 @@ class KeyspaceLoad implements RdbVisitor {
     const header = code.slice(0, Math.max(0, code.indexOf('\n'))) || code.slice(0, 80);
     this.log(
       'warning',
-      `Skipping a function library in ${this.fileName} (aofkv has no FUNCTION support): ${printableKey(header)}`,
+      `Skipping a function library in ${this.fileName} ` +
+        `(aofkv has no FUNCTION support): ${printableKey(header)}`,
     );
   }
 

@@ -54,7 +54,9 @@ export interface RdbWriteOptions {
   ctimeSec: number;
   /** Aux `used-mem` in bytes (Redis reports zmalloc_used_memory); default: this process's RSS. */
   usedMem?: number;
-  /** LZF-compress strings longer than 20 bytes when it saves space (rdbcompression, default true). */
+  /**
+   * LZF-compress strings longer than 20 bytes when it saves space (rdbcompression, default true).
+   */
   compression?: boolean;
   /** Aux `redis-ver` (default "7.0.15", the version whose format this is). */
   redisVer?: string;

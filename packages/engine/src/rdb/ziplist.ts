@@ -56,7 +56,8 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
       break; // 0xFF inside the blob: an early terminator, reported below
     }
     if (prevlen !== prevSize) {
-      const reason = `ziplist entry says the previous entry has ${prevlen} bytes, it has ${prevSize}`;
+      const reason =
+        `ziplist entry says the previous entry has ${prevlen} bytes, ` + `it has ${prevSize}`;
       throw new BlobFormatError(reason, entryStart - start);
     }
     p = decodeEntryBody(buf, p, last, start, out);
@@ -67,7 +68,8 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
   if (p !== last)
     throw new BlobFormatError('ziplist entries do not end at the terminator', p - start);
   if (prevStart !== -1 && prevStart - start !== zltail) {
-    const reason = `ziplist tail offset ${zltail} does not point at the last entry (${prevStart - start})`;
+    const reason =
+      `ziplist tail offset ${zltail} does not point at the last entry ` + `(${prevStart - start})`;
     throw new BlobFormatError(reason, 4);
   }
   if (declared !== COUNT_UNKNOWN && declared !== count) {

@@ -34,71 +34,87 @@ async function reloadAndCompare(s: SimEngine): Promise<void> {
 }
 
 describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
-  it('opens and persists a new INCR at the start, then base 2 + incr 2 after success, history deleted', async () => {
-    const s = await setup();
-    const db = s.engine.db(0);
-    await db.set('k1', 'v1');
-    await db.rpush('list', 'a', 'b', 'c');
-    expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
-    // Persisted before switching: a crash now leaves base 1, incr 1, incr 2 — all loadable.
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.1.base.aof seq 1 type b\n' +
-        'file appendonly.aof.1.incr.aof seq 1 type i\n' +
-        'file appendonly.aof.2.incr.aof seq 2 type i\n',
-    );
-    await db.set('k2', 'during');
-    await s.finishRewrite();
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-    );
-    const files = s.fs.readdir(s.aofDir);
-    expect(files).not.toContain('appendonly.aof.1.base.aof');
-    expect(files).not.toContain('appendonly.aof.1.incr.aof');
-    expect(s.fs.readdir('/data').filter((n) => n.startsWith('temp-'))).toEqual([]);
-    const info = s.engine.aof!.info();
-    expect(info.aof_rewrites).toBe(1);
-    expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(info.aof_base_size).toBe(
-      s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length +
-        inspectAof(s.engine).writer.incrSizeBytes,
-    );
-    await reloadAndCompare(s);
-  });
+  it(
+    'opens and persists a new INCR at the start, ' +
+      'then base 2 + incr 2 after success, history deleted',
+    async () => {
+      const s = await setup();
+      const db = s.engine.db(0);
+      await db.set('k1', 'v1');
+      await db.rpush('list', 'a', 'b', 'c');
+      expect(await db.command('bgrewriteaof')).toBe(
+        'Background append only file rewriting started',
+      );
+      // Persisted before switching: a crash now leaves base 1, incr 1, incr 2 — all loadable.
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      await db.set('k2', 'during');
+      await s.finishRewrite();
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.2.base.aof seq 2 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      const files = s.fs.readdir(s.aofDir);
+      expect(files).not.toContain('appendonly.aof.1.base.aof');
+      expect(files).not.toContain('appendonly.aof.1.incr.aof');
+      expect(s.fs.readdir('/data').filter((n) => n.startsWith('temp-'))).toEqual([]);
+      const info = s.engine.aof!.info();
+      expect(info.aof_rewrites).toBe(1);
+      expect(info.aof_last_bgrewrite_status).toBe('ok');
+      expect(info.aof_base_size).toBe(
+        s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).length +
+          inspectAof(s.engine).writer.incrSizeBytes,
+      );
+      await reloadAndCompare(s);
+    },
+  );
 
-  it('with aof-use-rdb-preamble (the default) the new base is an RDB file that reloads to the same data', async () => {
-    const s = await openSimEngine({ autoAofRewritePercentage: 0 });
-    const db = s.engine.db(2);
-    await db.set('k', 'v');
-    await db.zadd('z', '-0', 'neg-zero', 'inf', 'top', 1.5, 'm');
-    await db.hset('h', 'f', 'v');
-    expect(manifestText(s)).toMatch(/^file appendonly\.aof\.1\.base\.rdb seq 1 type b\n/);
-    await db.command('bgrewriteaof');
-    await db.set('after', '1');
-    await s.finishRewrite();
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-    );
-    expect(
-      s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.rdb`).subarray(0, 9).toString(),
-    ).toBe('REDIS0010');
-    await reloadAndCompare(s);
-    // (A -0 score reloads as 0 from a small zset's RDB encoding, exactly as in Redis 7.0.15.)
-    expect(await db.command('zscore', 'z', 'top')).toBe('inf');
-  });
+  it(
+    'with aof-use-rdb-preamble (the default) the new ' +
+      'base is an RDB file that reloads to the same data',
+    async () => {
+      const s = await openSimEngine({ autoAofRewritePercentage: 0 });
+      const db = s.engine.db(2);
+      await db.set('k', 'v');
+      await db.zadd('z', '-0', 'neg-zero', 'inf', 'top', 1.5, 'm');
+      await db.hset('h', 'f', 'v');
+      expect(manifestText(s)).toMatch(/^file appendonly\.aof\.1\.base\.rdb seq 1 type b\n/);
+      await db.command('bgrewriteaof');
+      await db.set('after', '1');
+      await s.finishRewrite();
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.2.base.rdb seq 2 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      expect(
+        s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.rdb`).subarray(0, 9).toString(),
+      ).toBe('REDIS0010');
+      await reloadAndCompare(s);
+      // (A -0 score reloads as 0 from a small zset's RDB encoding, exactly as in Redis 7.0.15.)
+      expect(await db.command('zscore', 'z', 'top')).toBe('inf');
+    },
+  );
 
-  it('every new INCR file begins with a SELECT, and the RESP base starts with #TS: when timestamps are on', async () => {
-    const s = await setup({ aofTimestampEnabled: true });
-    const db = s.engine.db(4);
-    await db.set('a', '1');
-    await db.command('bgrewriteaof');
-    s.clock.advance(1000); // #TS: is written at most once per second, new INCR or not
-    await db.set('b', '2');
-    await s.finishRewrite();
-    const incr = s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.incr.aof`).toString('latin1');
-    expect(incr).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n\$1\r\n4\r\n/);
-    const base = s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).toString('latin1');
-    expect(base).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n\$1\r\n4\r\n\*3\r\n\$3\r\nSET\r\n/);
-  });
+  it(
+    'every new INCR file begins with a SELECT, ' +
+      'and the RESP base starts with #TS: when timestamps are on',
+    async () => {
+      const s = await setup({ aofTimestampEnabled: true });
+      const db = s.engine.db(4);
+      await db.set('a', '1');
+      await db.command('bgrewriteaof');
+      s.clock.advance(1000); // #TS: is written at most once per second, new INCR or not
+      await db.set('b', '2');
+      await s.finishRewrite();
+      const incr = s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.incr.aof`).toString('latin1');
+      expect(incr).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n\$1\r\n4\r\n/);
+      const base = s.fs.fileContent(`${s.aofDir}/appendonly.aof.2.base.aof`).toString('latin1');
+      expect(base).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n\$1\r\n4\r\n\*3\r\n\$3\r\nSET\r\n/);
+    },
+  );
 
   it('BGREWRITEAOF is refused if already in progress', async () => {
     const s = await setup();
@@ -121,42 +137,48 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     return s.currentIncrPath();
   }
 
-  it('with many unsynced bytes the start lets bio fsync the old INCR first, then switches', async () => {
-    const s = await setup();
-    const db = s.engine.db(0);
-    const oldIncr = await writeUnsynced(s);
-    const before = manifestText(s);
-    const reply = db.command('bgrewriteaof');
-    // Same turn: bio has fsynced the old INCR; the manifest does not name a new INCR yet, and the
-    // rewrite counts as in progress.
-    expect(s.fs.durableContent(oldIncr)).toEqual(s.fs.fileContent(oldIncr));
-    expect(manifestText(s)).toBe(before);
-    expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
-    await expect(db.command('bgrewriteaof')).rejects.toThrow('already in progress');
-    expect(await reply).toBe('Background append only file rewriting started');
-    expect(manifestText(s)).toContain('appendonly.aof.2.incr.aof seq 2 type i');
-    await db.set('after', 'switch');
-    await s.finishRewrite();
-    expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
-    await reloadAndCompare(s);
-  });
+  it(
+    'with many unsynced bytes the start lets ' + 'bio fsync the old INCR first, then switches',
+    async () => {
+      const s = await setup();
+      const db = s.engine.db(0);
+      const oldIncr = await writeUnsynced(s);
+      const before = manifestText(s);
+      const reply = db.command('bgrewriteaof');
+      // Same turn: bio has fsynced the old INCR; the manifest does not name a new INCR yet, and the
+      // rewrite counts as in progress.
+      expect(s.fs.durableContent(oldIncr)).toEqual(s.fs.fileContent(oldIncr));
+      expect(manifestText(s)).toBe(before);
+      expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
+      await expect(db.command('bgrewriteaof')).rejects.toThrow('already in progress');
+      expect(await reply).toBe('Background append only file rewriting started');
+      expect(manifestText(s)).toContain('appendonly.aof.2.incr.aof seq 2 type i');
+      await db.set('after', 'switch');
+      await s.finishRewrite();
+      expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
+      await reloadAndCompare(s);
+    },
+  );
 
-  it('turning AOF off while the start waits for its fsync cancels it: no new INCR, no failure', async () => {
-    const s = await setup();
-    const db = s.engine.db(0);
-    await writeUnsynced(s);
-    const before = manifestText(s);
-    const reply = db.command('bgrewriteaof');
-    const off = db.command('config', 'set', 'appendonly', 'no');
-    expect(await reply).toBe('Background append only file rewriting started');
-    expect(await off).toBe('OK');
-    await s.engine.aof!.waitForRewrite();
-    expect(manifestText(s)).toBe(before);
-    const info = s.engine.aof!.info();
-    expect(info.aof_rewrites).toBe(0);
-    expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(info.aof_rewrite_in_progress).toBe(0);
-  });
+  it(
+    'turning AOF off while the start waits for ' + 'its fsync cancels it: no new INCR, no failure',
+    async () => {
+      const s = await setup();
+      const db = s.engine.db(0);
+      await writeUnsynced(s);
+      const before = manifestText(s);
+      const reply = db.command('bgrewriteaof');
+      const off = db.command('config', 'set', 'appendonly', 'no');
+      expect(await reply).toBe('Background append only file rewriting started');
+      expect(await off).toBe('OK');
+      await s.engine.aof!.waitForRewrite();
+      expect(manifestText(s)).toBe(before);
+      const info = s.engine.aof!.info();
+      expect(info.aof_rewrites).toBe(0);
+      expect(info.aof_last_bgrewrite_status).toBe('ok');
+      expect(info.aof_rewrite_in_progress).toBe(0);
+    },
+  );
 
   it('MULTI with BGREWRITEAOF: answers scheduled, and the cron starts it', async () => {
     const s = await setup();
@@ -202,37 +224,42 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     expect(s.engine.aof!.info().aof_rewrites_consecutive_failures).toBe(0);
   });
 
-  it('AOF will trigger limit when AOFRW fails many times; a manual BGREWRITEAOF still runs', async () => {
-    const s = await setup({ autoAofRewritePercentage: 1, autoAofRewriteMinSize: 100 });
-    const logs: string[] = [];
-    s.engine.on('log', (_level: string, message: string) => logs.push(message));
-    const db = s.engine.db(0);
-    const fault = s.fs.faults.add({
-      op: 'write',
-      error: 'EIO',
-      persistent: true,
-      pathIncludes: 'temp-rewriteaof-bg',
-    });
-    await db.set('k', 'x'.repeat(200));
-    for (let i = 0; i < 3; i++) {
-      s.tick(); // growth is over 1%: automatic rewrite
+  it(
+    'AOF will trigger limit when AOFRW fails ' + 'many times; a manual BGREWRITEAOF still runs',
+    async () => {
+      const s = await setup({ autoAofRewritePercentage: 1, autoAofRewriteMinSize: 100 });
+      const logs: string[] = [];
+      s.engine.on('log', (_level: string, message: string) => logs.push(message));
+      const db = s.engine.db(0);
+      const fault = s.fs.faults.add({
+        op: 'write',
+        error: 'EIO',
+        persistent: true,
+        pathIncludes: 'temp-rewriteaof-bg',
+      });
+      await db.set('k', 'x'.repeat(200));
+      for (let i = 0; i < 3; i++) {
+        s.tick(); // growth is over 1%: automatic rewrite
+        expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
+        await s.finishRewrite();
+      }
+      s.tick();
+      expect(inspectAof(s.engine).rewrite.inProgress).toBe(false);
+      expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
+      s.tick();
+      expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
+      s.clock.advance(60_000);
+      s.tick(); // the 1-minute back-off has passed: one more automatic attempt
       expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
       await s.finishRewrite();
-    }
-    s.tick();
-    expect(inspectAof(s.engine).rewrite.inProgress).toBe(false);
-    expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
-    s.tick();
-    expect(logs.filter((l) => l.includes('triggered the limit'))).toHaveLength(1);
-    s.clock.advance(60_000);
-    s.tick(); // the 1-minute back-off has passed: one more automatic attempt
-    expect(inspectAof(s.engine).rewrite.inProgress).toBe(true);
-    await s.finishRewrite();
-    fault.remove();
-    expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
-    await s.finishRewrite();
-    expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
-  });
+      fault.remove();
+      expect(await db.command('bgrewriteaof')).toBe(
+        'Background append only file rewriting started',
+      );
+      await s.finishRewrite();
+      expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
+    },
+  );
 
   it("AOF rewrite doesn't open new aof when AOF turn off", async () => {
     const s = await setup();
@@ -252,29 +279,33 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     );
   });
 
-  it('AOF enable/disable auto gc: history stays in this exact order, then goes at once', async () => {
-    const s = await setup({ aofDisableAutoGc: true });
-    const db = s.engine.db(0);
-    await db.set('k', 'v');
-    for (let i = 0; i < 2; i++) {
-      await db.command('bgrewriteaof');
-      await s.finishRewrite();
-    }
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.3.base.aof seq 3 type b\n' +
-        'file appendonly.aof.2.incr.aof seq 2 type h\n' +
-        'file appendonly.aof.2.base.aof seq 2 type h\n' +
-        'file appendonly.aof.1.incr.aof seq 1 type h\n' +
-        'file appendonly.aof.1.base.aof seq 1 type h\n' +
-        'file appendonly.aof.3.incr.aof seq 3 type i\n',
-    );
-    expect(s.fs.readdir(s.aofDir)).toContain('appendonly.aof.1.base.aof');
-    await db.command('config', 'set', 'aof-disable-auto-gc', 'no');
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
-    );
-    expect(s.fs.readdir(s.aofDir)).not.toContain('appendonly.aof.1.base.aof');
-  });
+  it(
+    'AOF enable/disable auto gc: ' + 'history stays in this exact order, then goes at once',
+    async () => {
+      const s = await setup({ aofDisableAutoGc: true });
+      const db = s.engine.db(0);
+      await db.set('k', 'v');
+      for (let i = 0; i < 2; i++) {
+        await db.command('bgrewriteaof');
+        await s.finishRewrite();
+      }
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.3.base.aof seq 3 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type h\n' +
+          'file appendonly.aof.2.base.aof seq 2 type h\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type h\n' +
+          'file appendonly.aof.1.base.aof seq 1 type h\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
+      );
+      expect(s.fs.readdir(s.aofDir)).toContain('appendonly.aof.1.base.aof');
+      await db.command('config', 'set', 'aof-disable-auto-gc', 'no');
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.3.base.aof seq 3 type b\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
+      );
+      expect(s.fs.readdir(s.aofDir)).not.toContain('appendonly.aof.1.base.aof');
+    },
+  );
 
   it('AOF can produce consecutive sequence number after reload', async () => {
     const s = await setup();
@@ -290,76 +321,93 @@ describe('aof rewrite: manifest and files (Redis 7.0 multi-part)', () => {
     );
   });
 
-  it('AOF will open a temporary INCR AOF to accumulate data until the first AOFRW success when AOF is dynamically enabled', async () => {
-    const s = await setup({ appendonly: false });
-    const logs: string[] = [];
-    s.engine.on('log', (_l: string, m: string) => logs.push(m));
-    const db = s.engine.db(0);
-    await db.set('before', '1');
-    const fault = s.fs.faults.add({
-      op: 'write',
-      error: 'EIO',
-      persistent: true,
-      pathIncludes: 'temp-rewriteaof-bg',
-    });
-    await db.command('config', 'set', 'appendonly', 'yes');
-    await db.set('during', '1'); // buffered for the temp INCR
-    expect(s.fs.readdir(s.aofDir)).toContain('temp-appendonly.aof.incr');
-    await s.finishRewrite();
-    expect(logs.filter((l) => l.includes('Removing the temp incr aof file'))).toHaveLength(1);
-    expect(s.fs.stat(`${s.aofDir}/appendonly.aof.manifest`)).toBeNull();
-    expect(inspectAof(s.engine).state).toBe('wait-rewrite');
-    fault.remove();
-    s.tick(); // rescheduled automatically
-    await db.set('after', '1');
-    await s.finishRewrite();
-    expect(inspectAof(s.engine).state).toBe('on');
-    expect(manifestText(s)).toBe(
-      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-    );
-    await db.set('on', '1');
-    await reloadAndCompare(s);
-    expect(await db.get('during')).toBe('1');
-    expect(await db.get('after')).toBe('1');
-  });
+  it(
+    'AOF will open a temporary INCR AOF to accumulate data until ' +
+      'the first AOFRW success when AOF is dynamically enabled',
+    async () => {
+      const s = await setup({ appendonly: false });
+      const logs: string[] = [];
+      s.engine.on('log', (_l: string, m: string) => logs.push(m));
+      const db = s.engine.db(0);
+      await db.set('before', '1');
+      const fault = s.fs.faults.add({
+        op: 'write',
+        error: 'EIO',
+        persistent: true,
+        pathIncludes: 'temp-rewriteaof-bg',
+      });
+      await db.command('config', 'set', 'appendonly', 'yes');
+      await db.set('during', '1'); // buffered for the temp INCR
+      expect(s.fs.readdir(s.aofDir)).toContain('temp-appendonly.aof.incr');
+      await s.finishRewrite();
+      expect(logs.filter((l) => l.includes('Removing the temp incr aof file'))).toHaveLength(1);
+      expect(s.fs.stat(`${s.aofDir}/appendonly.aof.manifest`)).toBeNull();
+      expect(inspectAof(s.engine).state).toBe('wait-rewrite');
+      fault.remove();
+      s.tick(); // rescheduled automatically
+      await db.set('after', '1');
+      await s.finishRewrite();
+      expect(inspectAof(s.engine).state).toBe('on');
+      expect(manifestText(s)).toBe(
+        'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
+      await db.set('on', '1');
+      await reloadAndCompare(s);
+      expect(await db.get('during')).toBe('1');
+      expect(await db.get('after')).toBe('1');
+    },
+  );
 
-  it('turning AOF on while a rewrite started with AOF off runs: OK, that one is killed and the first rewrite starts at once', async () => {
-    const s = await setup({ appendonly: false });
-    const db = s.engine.db(0);
-    await db.set('a', '1');
-    expect(await db.command('bgrewriteaof')).toBe('Background append only file rewriting started');
-    expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
-    // As Redis (killAppendOnlyChild, then rewriteAppendOnlyFileBackground): the new rewrite runs
-    // now and feeds its temp INCR, nothing waits for the cron.
-    const started = s.engine.aof!.info();
-    expect([started.aof_rewrite_in_progress, started.aof_rewrite_scheduled]).toEqual([1, 0]);
-    expect(s.inspect().state).toBe('wait-rewrite');
-    await db.set('b', '2'); // in the first rewrite's temp INCR
-    await s.finishRewrite();
-    await db.set('c', '3');
-    const info = s.engine.aof!.info();
-    expect(info.aof_enabled).toBe(1);
-    expect(info.aof_last_bgrewrite_status).toBe('ok');
-    expect(manifestText(s)).toMatch(
-      /^file appendonly\.aof\.1\.base\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/,
-    );
-    await reloadAndCompare(s);
-    expect(await db.command('mget', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
-  });
+  it(
+    'turning AOF on while a rewrite started with AOF off runs: OK, ' +
+      'that one is killed and the first rewrite starts at once',
+    async () => {
+      const s = await setup({ appendonly: false });
+      const db = s.engine.db(0);
+      await db.set('a', '1');
+      expect(await db.command('bgrewriteaof')).toBe(
+        'Background append only file rewriting started',
+      );
+      expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
+      // As Redis (killAppendOnlyChild, then rewriteAppendOnlyFileBackground): the new rewrite runs
+      // now and feeds its temp INCR, nothing waits for the cron.
+      const started = s.engine.aof!.info();
+      expect([started.aof_rewrite_in_progress, started.aof_rewrite_scheduled]).toEqual([1, 0]);
+      expect(s.inspect().state).toBe('wait-rewrite');
+      await db.set('b', '2'); // in the first rewrite's temp INCR
+      await s.finishRewrite();
+      await db.set('c', '3');
+      const info = s.engine.aof!.info();
+      expect(info.aof_enabled).toBe(1);
+      expect(info.aof_last_bgrewrite_status).toBe('ok');
+      expect(manifestText(s)).toMatch(
+        new RegExp(
+          String.raw`^file appendonly\.aof\.1\.base\.aof seq 1 type b\n` +
+            String.raw`file appendonly\.aof\.1\.incr\.aof seq 1 type i\n$`,
+        ),
+      );
+      await reloadAndCompare(s);
+      expect(await db.command('mget', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
+    },
+  );
 
-  it('Turning off AOF kills the background writing child if any (not counted as a failure)', async () => {
-    const s = await setup();
-    const logs: string[] = [];
-    s.engine.on('log', (_l: string, m: string) => logs.push(m));
-    const db = s.engine.db(0);
-    await db.set('k', 'v');
-    await db.command('bgrewriteaof');
-    await db.command('config', 'set', 'appendonly', 'no');
-    await s.engine.aof!.waitForRewrite();
-    expect(logs.some((l) => /Killing.*AOF.*child/.test(l))).toBe(true);
-    expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
-    expect(s.fs.readdir('/data').filter((n) => n.startsWith('temp-'))).toEqual([]);
-  });
+  it(
+    'Turning off AOF kills the background writing ' + 'child if any (not counted as a failure)',
+    async () => {
+      const s = await setup();
+      const logs: string[] = [];
+      s.engine.on('log', (_l: string, m: string) => logs.push(m));
+      const db = s.engine.db(0);
+      await db.set('k', 'v');
+      await db.command('bgrewriteaof');
+      await db.command('config', 'set', 'appendonly', 'no');
+      await s.engine.aof!.waitForRewrite();
+      expect(logs.some((l) => /Killing.*AOF.*child/.test(l))).toBe(true);
+      expect(s.engine.aof!.info().aof_last_bgrewrite_status).toBe('ok');
+      expect(s.fs.readdir('/data').filter((n) => n.startsWith('temp-'))).toEqual([]);
+    },
+  );
 });
 
 describe('aof rewrite: extra memory (aof_last_cow_size)', () => {
@@ -398,17 +446,20 @@ describe('aof rewrite: extra memory (aof_last_cow_size)', () => {
 });
 
 describe('aof rewrite: expiry times', () => {
-  it('keeps expiry times beyond 2^53 ms exact through the INCR, a rewrite and a reload', async () => {
-    const s = await setup();
-    const db = s.engine.db(0);
-    await db.set('a', '1', 'PXAT', '9223372036854775806');
-    await db.set('b', '1', 'PXAT', '92233720368547758');
-    await db.command('bgrewriteaof');
-    await s.finishRewrite();
-    await s.engine.debugLoadAof();
-    expect(await db.command('pexpiretime', 'a')).toBe(9223372036854775806n);
-    expect(await db.command('pexpiretime', 'b')).toBe(92233720368547758n);
-  });
+  it(
+    'keeps expiry times beyond 2^53 ms exact ' + 'through the INCR, a rewrite and a reload',
+    async () => {
+      const s = await setup();
+      const db = s.engine.db(0);
+      await db.set('a', '1', 'PXAT', '9223372036854775806');
+      await db.set('b', '1', 'PXAT', '92233720368547758');
+      await db.command('bgrewriteaof');
+      await s.finishRewrite();
+      await s.engine.debugLoadAof();
+      expect(await db.command('pexpiretime', 'a')).toBe(9223372036854775806n);
+      expect(await db.command('pexpiretime', 'b')).toBe(92233720368547758n);
+    },
+  );
 });
 
 describe('aof rewrite: encodings survive rewrite + reload (Redis aofrw.tcl)', () => {
@@ -554,7 +605,8 @@ describe('aof rewrite: point in time under a concurrent random workload', () => 
     process.env.SEED !== undefined
       ? [Number(process.env.SEED)]
       : Array.from({ length: Number(process.env.REWRITE_SEEDS ?? 40) }, (_, i) => 1000 + i);
-  it(`base + new INCR equals the live dataset (${seeds.length} seeds; SEED=n to replay)`, async () => {
+  const replay = `${seeds.length} seeds; SEED=n to replay`;
+  it(`base + new INCR equals the live dataset (${replay})`, async () => {
     for (const seed of seeds) await concurrentWorkloadRun(seed);
   });
   // Redis unit/aofrw.tcl: a write load during BGREWRITEAOF, then the digest before and after

@@ -2,15 +2,16 @@
 // aofkv; every reply and the final keyspace of all 16 databases must match (see runner.ts for the
 // comparison rules, generator.ts for what is generated).
 //
-//   npx vitest run --project engine test/differential              20 seeds × 400 commands per stream
-//   DIFF_SEEDS=200 DIFF_OPS=2000 npx vitest run ...                 longer
-//   SEED=7 DIFF_STREAM=lists npx vitest run ...                     replay one seed of one stream
-//   DIFF_SEED_BASE=1000                                             other seeds (default 1..DIFF_SEEDS)
-//   DIFF_REPORT=/tmp/diff.json                                      also write the mismatches as JSON
-//   DIFF_EXCLUDE=unwatch,lset                                       leave commands out (look past a known bug)
-//   DIFF_CHECK_EVERY=50                                             also compare the keyspace every ~50 commands
-//   DIFF_LOG=1                                                      write every seed's log to $TMPDIR/aofkv-diff-*.log
-//   DIFF_STATS=1                                                    print per-command ok/error reply counts
+//   npx vitest run --project engine test/differential  20 seeds × 400 commands per stream
+//   DIFF_SEEDS=200 DIFF_OPS=2000 npx vitest run ...    longer
+//   SEED=7 DIFF_STREAM=lists npx vitest run ...        replay one seed of one stream
+//   DIFF_SEED_BASE=1000                                other seeds (default 1..DIFF_SEEDS)
+//   DIFF_REPORT=/tmp/diff.json                         also write the mismatches as JSON
+//   DIFF_EXCLUDE=unwatch,lset                          leave commands out (look past a known bug)
+//   DIFF_CHECK_EVERY=50                                also compare the keyspace every ~50 commands
+//   DIFF_LOG=1                                         write every seed's log to
+//                                                      $TMPDIR/aofkv-diff-*.log
+//   DIFF_STATS=1                                       print per-command ok/error reply counts
 //
 // One stream per command family (only that family's commands, so a failure points at it), a
 // transactions stream (MULTI/EXEC/WATCH with a second client) and a mixed stream (everything,
@@ -207,7 +208,8 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
         byFamily.set(familyOf(name), [...(byFamily.get(familyOf(name)) ?? []), name]);
       const lines = [...byFamily].map(([f, names]) => `  ${f}: ${names.join(' ')}`);
       console.warn(
-        `differential: not yet implemented in aofkv (left out of the streams):\n${lines.join('\n')}`,
+        `differential: not yet implemented in aofkv (left out of the streams):\n` +
+          `${lines.join('\n')}`,
       );
     }
     expect(
@@ -217,7 +219,8 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
   });
 
   for (const kind of STREAMS) {
-    it(`${kind}: ${SEEDS.length} seed(s) × ${OPS} commands, every reply and the final keyspace match`, async (ctx) => {
+    it(`${kind}: ${SEEDS.length} seed(s) × ${OPS} commands, ` +
+      `every reply and the final keyspace match`, async (ctx) => {
       const mismatches: Mismatch[] = [];
       let steps = 0;
       for (const seed of SEEDS) {
@@ -234,7 +237,8 @@ describe.skipIf(!HAVE_REDIS)('differential: aofkv vs redis-server 7.0', () => {
           .join(', ');
         const report = mismatches.map(formatMismatch).join('\n\n');
         throw new Error(
-          `${mismatches.length} of ${SEEDS.length} seed(s) of the ${kind} stream mismatch (first failure per seed): ${summary}\n\n${report}`,
+          `${mismatches.length} of ${SEEDS.length} seed(s) of the ${kind} stream mismatch ` +
+            `(first failure per seed): ${summary}\n\n${report}`,
         );
       }
     }, 300_000);

@@ -596,7 +596,9 @@ const STRING_ENTRIES: Entry[] = [
   e('getrange', 'strings', 2, (g) => ['GETRANGE', g.key('string'), g.index(), g.index()]),
 ];
 
-/** Commands that create values of each type: used by the keys family to have something to manage. */
+/**
+ * Commands that create values of each type: used by the keys family to have something to manage.
+ */
 const CREATORS: Entry[] = [
   e('set', 'keys', 3, (g) => [
     'SET',

@@ -62,7 +62,9 @@ export interface SeedResult {
   mismatch: Mismatch | null;
 }
 
-/** Per command name: how many replies were errors / not errors (DIFF_STATS, to tune the generator). */
+/**
+ * Per command name: how many replies were errors / not errors (DIFF_STATS, to tune the generator).
+ */
 export const replyStats = new Map<string, { ok: number; err: number }>();
 
 const BATCH = 64;
@@ -79,9 +81,14 @@ export class DiffRunner {
     this.redisDump = redisDump;
   }
 
-  /** Commands left out of the streams even if aofkv knows them (DIFF_EXCLUDE: look past a known bug). */
+  /**
+   * Commands left out of the streams even if aofkv knows them (DIFF_EXCLUDE: look past a known
+   * bug).
+   */
   exclude: ReadonlySet<string> = new Set();
-  /** Also compare the whole keyspace about every N steps (DIFF_CHECK_EVERY; 0 = only at the end). */
+  /**
+   * Also compare the whole keyspace about every N steps (DIFF_CHECK_EVERY; 0 = only at the end).
+   */
   checkEvery = 0;
   /** Write the seed's command log even when it passes (DIFF_LOG=1). */
   alwaysLog = false;
@@ -241,7 +248,7 @@ class SeedRun {
     };
   }
 
-  // ---- Random commands ---------------------------------------------------------------------------
+  // ---- Random commands --------------------------------------------------------------------------
 
   private async special(index: number, step: Step): Promise<Mismatch | null> {
     const client = this.clients[step.client];
@@ -300,7 +307,8 @@ class SeedRun {
     const fail = (note: string) => this.mismatch(index, step, redis, aofkv, note);
     if (canon(normalize(['smembers'], pre.aofkv)) !== canon(normalize(['smembers'], pre.redis))) {
       return fail(
-        `state before the command already differed: redis ${show(pre.redis)} aofkv ${show(pre.aofkv)}`,
+        `state before the command already differed: ` +
+          `redis ${show(pre.redis)} aofkv ${show(pre.aofkv)}`,
       );
     }
     if (redis instanceof ErrorReply || aofkv instanceof ErrorReply || !sameShape(redis, aofkv)) {
@@ -311,7 +319,8 @@ class SeedRun {
     for (const m of picked) {
       if (!universe.has(m))
         return fail(
-          `aofkv returned ${show(m)}, which was not in the ${step.special === 'randomkey' ? 'keyspace' : 'set'} before`,
+          `aofkv returned ${show(m)}, which was not in the ` +
+            `${step.special === 'randomkey' ? 'keyspace' : 'set'} before`,
         );
     }
     const distinct =
@@ -337,7 +346,8 @@ class SeedRun {
         canon(normalize(['smembers'], post.aofkv)) !== canon(normalize(['smembers'], post.redis))
       ) {
         return fail(
-          `after SPOP (and re-syncing Redis to aofkv's choice) the sets differ: redis ${show(post.redis)} aofkv ${show(post.aofkv)}`,
+          `after SPOP (and re-syncing Redis to aofkv's choice) the sets differ: ` +
+            `redis ${show(post.redis)} aofkv ${show(post.aofkv)}`,
         );
       }
     }
@@ -437,7 +447,7 @@ class SeedRun {
     return { redis: redis!, aofkv: this.aofkv(this.dumpClient, argv) };
   }
 
-  // ---- Whole keyspace -----------------------------------------------------------------------------
+  // ---- Whole keyspace ---------------------------------------------------------------------------
 
   /**
    * Compare every key of every database: the key lists (KEYS *), then per key TYPE, PEXPIRETIME
@@ -519,17 +529,19 @@ class SeedRun {
     return null;
   }
 
-  // ---- Reporting ----------------------------------------------------------------------------------
+  // ---- Reporting --------------------------------------------------------------------------------
 
   async writeLog(m: Mismatch | null): Promise<string> {
     const file = path.join(os.tmpdir(), `aofkv-diff-${this.kind}-seed${this.seed}.log`);
     const outcome = m === null ? 'passed' : `failure at step ${m.index}`;
     const lines = [
-      `# aofkv differential log: stream ${this.kind}, seed ${this.seed}, ${this.ops} ops; ${outcome}`,
+      `# aofkv differential log: stream ${this.kind}, seed ${this.seed}, ` +
+        `${this.ops} ops; ${outcome}`,
     ];
     for (const l of this.log) {
       lines.push(
-        `#${l.index} [c${l.client}] ${showCommand(l.argv, 10_000)}${l.note ? `   (${l.note})` : ''}`,
+        `#${l.index} [c${l.client}] ` +
+          `${showCommand(l.argv, 10_000)}${l.note ? `   (${l.note})` : ''}`,
       );
       lines.push(`    redis: ${show(l.redis, 100_000)}`);
       if (canon(l.redis) !== canon(l.aofkv)) lines.push(`    aofkv: ${show(l.aofkv, 100_000)}`);
@@ -556,7 +568,8 @@ function sameShape(a: Reply, b: Reply): boolean {
 export function formatMismatch(m: Mismatch): string {
   const out = [
     `MISMATCH stream=${m.kind} seed=${m.seed} step=${m.index} client=${m.client}: ${m.note}`,
-    `  replay:  SEED=${m.seed} DIFF_STREAM=${m.kind} DIFF_OPS=${m.ops} npx vitest run --project engine test/differential`,
+    `  replay:  SEED=${m.seed} DIFF_STREAM=${m.kind} DIFF_OPS=${m.ops} npx vitest ` +
+      `run --project engine test/differential`,
     `  command: ${showCommand(m.argv)}`,
     `  redis:   ${show(m.redis)}`,
     `  aofkv:   ${show(m.aofkv)}`,
@@ -567,7 +580,8 @@ export function formatMismatch(m: Mismatch): string {
     for (const l of m.context) {
       const diff = canon(l.redis) !== canon(l.aofkv) ? `   aofkv: ${show(l.aofkv, 160)}` : '';
       out.push(
-        `    #${l.index} [c${l.client}] ${showCommand(l.argv, 60)} -> ${show(l.redis, 160)}${diff}${l.note ? ` (${l.note})` : ''}`,
+        `    #${l.index} [c${l.client}] ${showCommand(l.argv, 60)} -> ` +
+          `${show(l.redis, 160)}${diff}${l.note ? ` (${l.note})` : ''}`,
       );
     }
   }

@@ -138,13 +138,19 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
     await compare({ 'appendonly.aof': cat(valid, cmd('EXEC')) }, 'appendonly.aof');
   });
 
-  it('a payload not followed by CRLF, a wrong prefix, garbage and a truncated `*` line', async () => {
-    await compare({ 'appendonly.aof': cat(valid, '*1\r\n$4\r\nPINGxx') }, 'appendonly.aof');
-    await compare({ 'appendonly.aof': cat(valid, '*1\r\n#4\r\nPING\r\n') }, 'appendonly.aof');
-    await compare({ 'appendonly.aof': cat(valid, 'garbage\r\n') }, 'appendonly.aof');
-    await compare({ 'appendonly.aof': cat(valid, '*') }, 'appendonly.aof');
-    await compare({ 'appendonly.aof': cat(valid, '*2\r\n$999999999999\r\nabc') }, 'appendonly.aof');
-  });
+  it(
+    'a payload not followed by CRLF, a wrong prefix, ' + 'garbage and a truncated `*` line',
+    async () => {
+      await compare({ 'appendonly.aof': cat(valid, '*1\r\n$4\r\nPINGxx') }, 'appendonly.aof');
+      await compare({ 'appendonly.aof': cat(valid, '*1\r\n#4\r\nPING\r\n') }, 'appendonly.aof');
+      await compare({ 'appendonly.aof': cat(valid, 'garbage\r\n') }, 'appendonly.aof');
+      await compare({ 'appendonly.aof': cat(valid, '*') }, 'appendonly.aof');
+      await compare(
+        { 'appendonly.aof': cat(valid, '*2\r\n$999999999999\r\nabc') },
+        'appendonly.aof',
+      );
+    },
+  );
 
   it('an empty file is reported as empty', async () => {
     await compare({ 'appendonly.aof': '' }, 'appendonly.aof');
@@ -156,27 +162,32 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
         'appendonlydir/appendonly.aof.1.base.aof': valid,
         'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
         'appendonlydir/appendonly.aof.manifest':
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+          'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       'appendonlydir/appendonly.aof.manifest',
     );
     expect(r.stdout).toContain('All AOF files and manifest are valid');
   });
 
-  it('Test redis-check-aof only truncates the last file for Multi Part AOF in fix mode', async () => {
-    const r = await compare(
-      {
-        'appendonlydir/appendonly.aof.1.base.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')),
-        'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
-        'appendonlydir/appendonly.aof.manifest':
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      },
-      'appendonlydir/appendonly.aof.manifest',
-      ['--fix'],
-      'y\n',
-    );
-    expect(r.stdout).toMatch(/Failed to truncate AOF .* because it is not the last file/);
-  });
+  it(
+    'Test redis-check-aof only truncates the ' + 'last file for Multi Part AOF in fix mode',
+    async () => {
+      const r = await compare(
+        {
+          'appendonlydir/appendonly.aof.1.base.aof': cat(valid, cmd('MULTI'), cmd('set', 'a', 'b')),
+          'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
+          'appendonlydir/appendonly.aof.manifest':
+            'file appendonly.aof.1.base.aof seq 1 type b\n' +
+            'file appendonly.aof.1.incr.aof seq 1 type i\n',
+        },
+        'appendonlydir/appendonly.aof.manifest',
+        ['--fix'],
+        'y\n',
+      );
+      expect(r.stdout).toMatch(/Failed to truncate AOF .* because it is not the last file/);
+    },
+  );
 
   it('Truncate AOF to specific timestamp (all four cut points)', async () => {
     const ts = cat(
@@ -201,23 +212,28 @@ describe.skipIf(!hasTool)('check-aof: same output and exit code as redis-check-a
     ]);
   });
 
-  it('Test redis-check-aof only truncates the last file for Multi Part AOF in truncate-to-timestamp mode', async () => {
-    await compare(
-      {
-        'appendonlydir/appendonly.aof.1.base.aof': cat(
-          '#TS:1628217470\r\n',
-          cmd('set', 'a', '1'),
-          '#TS:1628217475\r\n',
-          cmd('set', 'b', '2'),
-        ),
-        'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
-        'appendonlydir/appendonly.aof.manifest':
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      },
-      'appendonlydir/appendonly.aof.manifest',
-      ['--truncate-to-timestamp', '1628217471'],
-    );
-  });
+  it(
+    'Test redis-check-aof only truncates the last file ' +
+      'for Multi Part AOF in truncate-to-timestamp mode',
+    async () => {
+      await compare(
+        {
+          'appendonlydir/appendonly.aof.1.base.aof': cat(
+            '#TS:1628217470\r\n',
+            cmd('set', 'a', '1'),
+            '#TS:1628217475\r\n',
+            cmd('set', 'b', '2'),
+          ),
+          'appendonlydir/appendonly.aof.1.incr.aof': cmd('set', 'k', 'v'),
+          'appendonlydir/appendonly.aof.manifest':
+            'file appendonly.aof.1.base.aof seq 1 type b\n' +
+            'file appendonly.aof.1.incr.aof seq 1 type i\n',
+        },
+        'appendonlydir/appendonly.aof.manifest',
+        ['--truncate-to-timestamp', '1628217471'],
+      );
+    },
+  );
 
   it('`file ""` in a manifest: its path is the AOF directory, which cannot be opened', async () => {
     // redis-check-aof 7.0 builds "<dir>/" (makePath), reads it as not-RDB, then fails to open it

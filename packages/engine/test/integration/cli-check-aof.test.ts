@@ -65,23 +65,27 @@ describe('aofkv check-aof', () => {
     expect(readFileSync(join(dir, INCR))).toEqual(truncated);
   });
 
-  it('--fix asks on stdin; "y" cuts the file back to its last complete command and the data dir loads again', async () => {
-    const { dir, manifest } = dataDir(truncated);
-    const r = await spawnCli(['check-aof', '--fix', manifest], 'y\n');
-    expect(r.code).toBe(0);
-    const out = r.stdout.toString();
-    expect(out).toContain('Continue? [y/N]: ');
-    expect(out).toContain('Successfully truncated AOF appendonly.aof.1.incr.aof');
-    expect(statSync(join(dir, INCR)).size).toBe(valid.length);
-    const engine = await openEngine({
-      dir,
-      aofLoadTruncated: false,
-      autoCron: false,
-      readOnly: true,
-    });
-    expect(await engine.db(0).get('bar')).toBe('world');
-    await engine.close();
-  });
+  it(
+    '--fix asks on stdin; "y" cuts the file back to its ' +
+      'last complete command and the data dir loads again',
+    async () => {
+      const { dir, manifest } = dataDir(truncated);
+      const r = await spawnCli(['check-aof', '--fix', manifest], 'y\n');
+      expect(r.code).toBe(0);
+      const out = r.stdout.toString();
+      expect(out).toContain('Continue? [y/N]: ');
+      expect(out).toContain('Successfully truncated AOF appendonly.aof.1.incr.aof');
+      expect(statSync(join(dir, INCR)).size).toBe(valid.length);
+      const engine = await openEngine({
+        dir,
+        aofLoadTruncated: false,
+        autoCron: false,
+        readOnly: true,
+      });
+      expect(await engine.db(0).get('bar')).toBe('world');
+      await engine.close();
+    },
+  );
 
   it('--fix with no answer (end of input) aborts with exit code 1', async () => {
     const { dir, manifest } = dataDir(truncated);
@@ -110,12 +114,15 @@ describe('aofkv check-aof', () => {
     expect(readFileSync(join(dir, INCR))).toEqual(cat('#TS:100\r\n', cmd('set', 'a', '1')));
   });
 
-  it('prints the usage with exit code 1 for a wrong command line, and with 0 for --help', async () => {
-    const bad = await runCliInProcess(['check-aof']);
-    expect(bad.code).toBe(1);
-    expect(bad.stdout.toString()).toMatch(/^Usage: aofkv check-aof /);
-    const help = await runCliInProcess(['check-aof', '--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout.toString()).toMatch(/^Usage: aofkv check-aof /);
-  });
+  it(
+    'prints the usage with exit code 1 for a wrong ' + 'command line, and with 0 for --help',
+    async () => {
+      const bad = await runCliInProcess(['check-aof']);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout.toString()).toMatch(/^Usage: aofkv check-aof /);
+      const help = await runCliInProcess(['check-aof', '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout.toString()).toMatch(/^Usage: aofkv check-aof /);
+    },
+  );
 });

@@ -219,8 +219,8 @@ function commandOf(line: string): string | null {
 const available = haveRedisServer() && haveRedisCli();
 if (!available) {
   console.warn(
-    'SKIPPED cli-differential: redis-server and redis-cli 7.0 are needed ' +
-      '(apt-get install -y redis-server redis-tools); the shell is NOT being compared with redis-cli',
+    'SKIPPED cli-differential: redis-server and redis-cli 7.0 are needed (apt-get ' +
+      'install -y redis-server redis-tools); the shell is NOT being compared with redis-cli',
   );
 }
 

@@ -59,58 +59,61 @@ async function snapshot(dir: string): Promise<Record<string, { bytes: string; mt
 }
 
 describe('aofkv dump', () => {
-  it('prints what the shell wrote, as canonical JSON, and leaves every file as it was', async () => {
-    const w = await spawnCli(['shell', '--dir', tmp, '--appendonly', 'yes'], WRITES);
-    expect(w.stderr).toBe('');
-    expect(w.code).toBe(0);
-    const before = await snapshot(tmp);
+  it(
+    'prints what the shell wrote, as canonical JSON, ' + 'and leaves every file as it was',
+    async () => {
+      const w = await spawnCli(['shell', '--dir', tmp, '--appendonly', 'yes'], WRITES);
+      expect(w.stderr).toBe('');
+      expect(w.code).toBe(0);
+      const before = await snapshot(tmp);
 
-    const d = await spawnCli(['dump', '--dir', tmp]);
-    expect(d.stderr).toBe('');
-    expect(d.code).toBe(0);
-    expect(await snapshot(tmp)).toEqual(before);
+      const d = await spawnCli(['dump', '--dir', tmp]);
+      expect(d.stderr).toBe('');
+      expect(d.code).toBe(0);
+      expect(await snapshot(tmp)).toEqual(before);
 
-    const text = d.stdout.toString('utf8');
-    expect(text.endsWith('}\n')).toBe(true);
-    const doc = JSON.parse(text) as { format: string; dbs: Record<string, Entry[]> };
-    expect(doc.format).toBe(DUMP_FORMAT);
-    expect(Object.keys(doc.dbs)).toEqual(Array.from({ length: 16 }, (_, i) => String(i)));
-    expect(doc.dbs['0']).toEqual([
-      { key: { base64: 'Yv8=' }, type: 'string', value: { base64: 'w6n/' }, expire_ms: null },
-      {
-        key: 'h',
-        type: 'hash',
-        value: [
-          ['f1', 'v1'],
-          ['f2', 'v2'],
-        ],
-        expire_ms: null,
-      },
-      { key: 'l', type: 'list', value: ['c', 'a', 'b'], expire_ms: null },
-      { key: 's', type: 'string', value: 'hello', expire_ms: 4102444800000 },
-      { key: 'set', type: 'set', value: ['10', '2', 'a', 'z'], expire_ms: null },
-      {
-        key: 'z',
-        type: 'zset',
-        value: [
-          ['j', '-inf'],
-          ['k', 0],
-          ['a', 1],
-          ['c', 1],
-          ['b', 2],
-          ['big', 1.5e300],
-          ['i', 'inf'],
-        ],
-        expire_ms: null,
-      },
-    ]);
-    expect(doc.dbs['5']).toEqual([
-      { key: 'x', type: 'string', value: '\ufeffbom', expire_ms: null },
-    ]);
-    expect(doc.dbs['15']).toEqual([
-      { key: 'counter', type: 'string', value: '1', expire_ms: null },
-    ]);
-  });
+      const text = d.stdout.toString('utf8');
+      expect(text.endsWith('}\n')).toBe(true);
+      const doc = JSON.parse(text) as { format: string; dbs: Record<string, Entry[]> };
+      expect(doc.format).toBe(DUMP_FORMAT);
+      expect(Object.keys(doc.dbs)).toEqual(Array.from({ length: 16 }, (_, i) => String(i)));
+      expect(doc.dbs['0']).toEqual([
+        { key: { base64: 'Yv8=' }, type: 'string', value: { base64: 'w6n/' }, expire_ms: null },
+        {
+          key: 'h',
+          type: 'hash',
+          value: [
+            ['f1', 'v1'],
+            ['f2', 'v2'],
+          ],
+          expire_ms: null,
+        },
+        { key: 'l', type: 'list', value: ['c', 'a', 'b'], expire_ms: null },
+        { key: 's', type: 'string', value: 'hello', expire_ms: 4102444800000 },
+        { key: 'set', type: 'set', value: ['10', '2', 'a', 'z'], expire_ms: null },
+        {
+          key: 'z',
+          type: 'zset',
+          value: [
+            ['j', '-inf'],
+            ['k', 0],
+            ['a', 1],
+            ['c', 1],
+            ['b', 2],
+            ['big', 1.5e300],
+            ['i', 'inf'],
+          ],
+          expire_ms: null,
+        },
+      ]);
+      expect(doc.dbs['5']).toEqual([
+        { key: 'x', type: 'string', value: '\ufeffbom', expire_ms: null },
+      ]);
+      expect(doc.dbs['15']).toEqual([
+        { key: 'counter', type: 'string', value: '1', expire_ms: null },
+      ]);
+    },
+  );
 
   it('follows --appenddirname and --appendfilename', async () => {
     const names = ['--appenddirname', 'aofs', '--appendfilename', 'mine.aof'];
@@ -130,7 +133,8 @@ describe('aofkv dump', () => {
     const d = await runCliInProcess(['dump', '--dir', tmp]);
     expect(d.code).toBe(0);
     expect(d.stdout.toString()).toBe(
-      `{"format":"${DUMP_FORMAT}","dbs":{${Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',')}}}\n`,
+      `{"format":"${DUMP_FORMAT}",` +
+        `"dbs":{${Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',')}}}\n`,
     );
     expect(await readdir(tmp)).toEqual([]);
   });
@@ -154,29 +158,33 @@ describe('aofkv dump', () => {
 const haveRedis = haveRedisServer();
 if (!haveRedis) {
   console.warn(
-    'SKIPPED cli-dump interop: redis-server 7.0 is not installed; the dump is NOT being compared with Redis',
+    'SKIPPED cli-dump interop: redis-server 7.0 is not installed; ' +
+      'the dump is NOT being compared with Redis',
   );
 }
 
 describe.skipIf(!haveRedis)('aofkv dump vs redis-server loading the same AOF', () => {
-  it('redis-server 7.0 loads the AOF the shell wrote into the same canonical keyspace', async () => {
-    const ours = path.join(tmp, 'ours');
-    const w = await spawnCli(['shell', '--dir', ours, '--appendonly', 'yes'], WRITES);
-    expect(w.code).toBe(0);
-    const d = await spawnCli(['dump', '--dir', ours]);
-    expect(d.code).toBe(0);
+  it(
+    'redis-server 7.0 loads the AOF the shell ' + 'wrote into the same canonical keyspace',
+    async () => {
+      const ours = path.join(tmp, 'ours');
+      const w = await spawnCli(['shell', '--dir', ours, '--appendonly', 'yes'], WRITES);
+      expect(w.code).toBe(0);
+      const d = await spawnCli(['dump', '--dir', ours]);
+      expect(d.code).toBe(0);
 
-    const theirs = path.join(tmp, 'theirs');
-    await cp(ours, theirs, { recursive: true });
-    const redis = await startRedis({ dir: theirs, args: ['--appendonly', 'yes'] });
-    try {
-      expect(d.stdout.toString('utf8')).toBe(
-        `${dumpKeyspace(await readRedisKeyspace(redis.client))}\n`,
-      );
-    } finally {
-      await redis.stop();
-    }
-  });
+      const theirs = path.join(tmp, 'theirs');
+      await cp(ours, theirs, { recursive: true });
+      const redis = await startRedis({ dir: theirs, args: ['--appendonly', 'yes'] });
+      try {
+        expect(d.stdout.toString('utf8')).toBe(
+          `${dumpKeyspace(await readRedisKeyspace(redis.client))}\n`,
+        );
+      } finally {
+        await redis.stop();
+      }
+    },
+  );
 });
 
 const hooks: KeyspaceHooks = {

@@ -10,6 +10,9 @@ import { runShell } from '../../src/cli/shell.ts';
 import { openSimEngine } from '../../src/testing/sim-engine.ts';
 import { MAIN_TS, REPO_ROOT, memoryIo, runCliInProcess, spawnCli } from './cli-helpers.ts';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's ESC sequences
+const ESC_SEQUENCES = /\x1b\[[0-9;]*[A-Za-z]/g;
+
 let tmp: string;
 
 beforeEach(async () => {
@@ -79,23 +82,27 @@ describe('aofkv shell (child process, piped stdin)', () => {
     expect(r.stdout).toEqual(Buffer.from([0xff, 0xfe, 0x80, 0x0a, 0x00, 0x0d, 0xc3, 0x0a]));
   });
 
-  it("persists writes in the AOF: a second session sees the first one's data; quit stops reading", async () => {
-    const first = await spawnCli(
-      ['shell', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'always'],
-      'set greeting "hi there"\nrpush l a b c\nquit\nset never 1\n',
-    );
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    expect(first.stdout.toString()).toBe('OK\n3\n');
-    expect(await readdir(tmp)).toEqual(['appendonlydir']);
+  it(
+    'persists writes in the AOF: a second session ' +
+      "sees the first one's data; quit stops reading",
+    async () => {
+      const first = await spawnCli(
+        ['shell', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'always'],
+        'set greeting "hi there"\nrpush l a b c\nquit\nset never 1\n',
+      );
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout.toString()).toBe('OK\n3\n');
+      expect(await readdir(tmp)).toEqual(['appendonlydir']);
 
-    const second = await spawnCli(
-      ['shell', '--dir', tmp, '--appendonly', 'yes'],
-      'get greeting\nlrange l 0 -1\nexists never\n',
-    );
-    expect(second.code).toBe(0);
-    expect(second.stdout.toString()).toBe('hi there\na\nb\nc\n0\n');
-  });
+      const second = await spawnCli(
+        ['shell', '--dir', tmp, '--appendonly', 'yes'],
+        'get greeting\nlrange l 0 -1\nexists never\n',
+      );
+      expect(second.code).toBe(0);
+      expect(second.stdout.toString()).toBe('hi there\na\nb\nc\n0\n');
+    },
+  );
 
   it('--no-raw prints the TTY format through a pipe', async () => {
     const r = await spawnCli(
@@ -106,62 +113,73 @@ describe('aofkv shell (child process, piped stdin)', () => {
     expect(r.stdout.toString()).toBe('"x"\n(error) ERR EXEC without MULTI\nPONG\n');
   });
 
-  it('exits 1 with a message naming the option for a bad config value, without creating the dir', async () => {
-    const dir = path.join(tmp, 'data');
-    const r = await spawnCli(['shell', '--dir', dir, '--appendfsync', 'sometimes'], 'ping\n');
-    expect(r.code).toBe(1);
-    expect(r.stdout.length).toBe(0);
-    expect(r.stderr).toContain("invalid value 'sometimes' for --appendfsync");
-    expect(await readdir(tmp)).toEqual([]);
-  });
+  it(
+    'exits 1 with a message naming the option ' +
+      'for a bad config value, without creating the dir',
+    async () => {
+      const dir = path.join(tmp, 'data');
+      const r = await spawnCli(['shell', '--dir', dir, '--appendfsync', 'sometimes'], 'ping\n');
+      expect(r.code).toBe(1);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr).toContain("invalid value 'sometimes' for --appendfsync");
+      expect(await readdir(tmp)).toEqual([]);
+    },
+  );
 
-  it('on SIGINT stops reading, closes the engine and exits 130; what was acknowledged is kept', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, 'shell', '--dir', tmp],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    const acknowledged = new Promise<void>((resolve) => {
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (out === 'OK\n') resolve();
+  it(
+    'on SIGINT stops reading, closes the engine and exits 130; ' + 'what was acknowledged is kept',
+    async () => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@aofkv/source', MAIN_TS, 'shell', '--dir', tmp],
+        {
+          cwd: REPO_ROOT,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      const acknowledged = new Promise<void>((resolve) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out === 'OK\n') resolve();
+        });
       });
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('close', (code) => resolve(code)),
-    );
-    child.stdin.write('set k v\n'); // stdin stays open: the shell is waiting for more
-    await acknowledged;
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    const again = await spawnCli(['shell', '--dir', tmp], 'get k\n');
-    expect(again.stdout.toString()).toBe('v\n');
-  });
+      const exited = new Promise<number | null>((resolve) =>
+        child.once('close', (code) => resolve(code)),
+      );
+      child.stdin.write('set k v\n'); // stdin stays open: the shell is waiting for more
+      await acknowledged;
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const again = await spawnCli(['shell', '--dir', tmp], 'get k\n');
+      expect(again.stdout.toString()).toBe('v\n');
+    },
+  );
 });
 
 describe('aofkv shell (in-process failure paths)', () => {
-  it('stops with exit code 1 when the AOF fails under appendfsync always; the failed write is not acknowledged', async () => {
-    const m = memoryIo('ping\nset a 1\nping\n');
-    const code = await runShell(['--appendfsync', 'always'], m.io, async (options) => {
-      const sim = await openSimEngine({
-        appendfsync: options.appendfsync,
-        logger: options.logger,
-        dir: '/data',
-        appendonly: true,
+  it(
+    'stops with exit code 1 when the AOF fails under appendfsync always; ' +
+      'the failed write is not acknowledged',
+    async () => {
+      const m = memoryIo('ping\nset a 1\nping\n');
+      const code = await runShell(['--appendfsync', 'always'], m.io, async (options) => {
+        const sim = await openSimEngine({
+          appendfsync: options.appendfsync,
+          logger: options.logger,
+          dir: '/data',
+          appendonly: true,
+        });
+        sim.fs.faults.add({ op: 'write', error: 'EIO' });
+        return sim.engine;
       });
-      sim.fs.faults.add({ op: 'write', error: 'EIO' });
-      return sim.engine;
-    });
-    expect(code).toBe(1);
-    expect(m.stdout().toString()).toBe('PONG\n');
-    // The AOF's own warnings come first (stderr), then the shell's reason for stopping.
-    expect(m.stderr()).toMatch(/^aofkv: Error writing to the AOF file/);
-    expect(m.stderr()).toMatch(/^aofkv shell: .*fatal AOF error/m);
-  });
+      expect(code).toBe(1);
+      expect(m.stdout().toString()).toBe('PONG\n');
+      // The AOF's own warnings come first (stderr), then the shell's reason for stopping.
+      expect(m.stderr()).toMatch(/^aofkv: Error writing to the AOF file/);
+      expect(m.stderr()).toMatch(/^aofkv shell: .*fatal AOF error/m);
+    },
+  );
 
   it('exits 1 with the reason when the data directory cannot be opened', async () => {
     const file = path.join(tmp, 'a-file');
@@ -174,43 +192,43 @@ describe('aofkv shell (in-process failure paths)', () => {
 });
 
 describe('aofkv shell (interactive: stdin is a terminal)', () => {
-  it('prompts like redis-cli, tracks SELECT and MULTI in the prompt, and keeps the history file', async () => {
-    const histfile = path.join(tmp, 'history');
-    // A terminal as readline sees one: streams with isTTY (no setRawMode, so no raw mode).
-    const stdin = Object.assign(new PassThrough(), { isTTY: true as const });
-    const m = memoryIo('', { AOFKV_HISTFILE: histfile });
-    const stdout = Object.assign(m.io.stdout, { isTTY: true as const });
-    const prompts = promptCounter(stdout);
-    const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], {
-      ...m.io,
-      stdin,
-      stdout,
-    });
-    // Type each line once the previous reply and the next prompt are on the screen, as a person
-    // would; lines typed ahead are echoed by readline before the replies arrive.
-    const lines = ['echo "a b"', 'select 3', 'multi', 'ping', 'exec', 'get nope', 'quit'];
-    for (let i = 0; i < lines.length; i++) {
-      await prompts.reach(i + 1);
-      stdin.write(`${lines[i]}\r`);
-    }
-    expect(await done).toBe(0);
-    // Without readline's cursor control sequences the screen reads like a redis-cli session.
-    const screen = m
-      .stdout()
-      .toString('latin1')
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's ESC sequences
-      .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-    expect(screen).toBe(
-      'aofkv> echo "a b"\r\n"a b"\n' +
-        'aofkv> select 3\r\nOK\n' +
-        'aofkv[3]> multi\r\nOK\n' +
-        'aofkv[3](TX)> ping\r\nQUEUED\n' +
-        'aofkv[3](TX)> exec\r\n1) PONG\n' +
-        'aofkv[3]> get nope\r\n(nil)\n' +
-        'aofkv[3]> quit\r\n',
-    );
-    expect(await readFile(histfile, 'utf8')).toBe(lines.map((l) => `${l}\n`).join(''));
-  });
+  it(
+    'prompts like redis-cli, ' +
+      'tracks SELECT and MULTI in the prompt, and keeps the history file',
+    async () => {
+      const histfile = path.join(tmp, 'history');
+      // A terminal as readline sees one: streams with isTTY (no setRawMode, so no raw mode).
+      const stdin = Object.assign(new PassThrough(), { isTTY: true as const });
+      const m = memoryIo('', { AOFKV_HISTFILE: histfile });
+      const stdout = Object.assign(m.io.stdout, { isTTY: true as const });
+      const prompts = promptCounter(stdout);
+      const done = runShell(['--dir', path.join(tmp, 'data'), '--appendonly', 'no'], {
+        ...m.io,
+        stdin,
+        stdout,
+      });
+      // Type each line once the previous reply and the next prompt are on the screen, as a person
+      // would; lines typed ahead are echoed by readline before the replies arrive.
+      const lines = ['echo "a b"', 'select 3', 'multi', 'ping', 'exec', 'get nope', 'quit'];
+      for (let i = 0; i < lines.length; i++) {
+        await prompts.reach(i + 1);
+        stdin.write(`${lines[i]}\r`);
+      }
+      expect(await done).toBe(0);
+      // Without readline's cursor control sequences the screen reads like a redis-cli session.
+      const screen = m.stdout().toString('latin1').replace(ESC_SEQUENCES, '');
+      expect(screen).toBe(
+        'aofkv> echo "a b"\r\n"a b"\n' +
+          'aofkv> select 3\r\nOK\n' +
+          'aofkv[3]> multi\r\nOK\n' +
+          'aofkv[3](TX)> ping\r\nQUEUED\n' +
+          'aofkv[3](TX)> exec\r\n1) PONG\n' +
+          'aofkv[3]> get nope\r\n(nil)\n' +
+          'aofkv[3]> quit\r\n',
+      );
+      expect(await readFile(histfile, 'utf8')).toBe(lines.map((l) => `${l}\n`).join(''));
+    },
+  );
 
   it('loads the history file and ends at end of input (Ctrl-D) with exit code 0', async () => {
     const histfile = path.join(tmp, 'history');

@@ -18,18 +18,22 @@ describe('build guards', () => {
     expect(engineModule.engineModuleUrl).toMatch(/\/packages\/engine\/src\/index\.ts$/);
   });
 
-  it('the built dist/ runs an engine, a rewrite on the writer thread and a reload with plain node', () => {
-    execFileSync(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/engine')],
-      {
-        cwd: root,
-        stdio: 'pipe',
-      },
-    );
-    const dir = mkdtempSync(join(tmpdir(), 'aofkv-dist-'));
-    try {
-      const script = `
+  it(
+    'the built dist/ runs an engine, a rewrite on the ' +
+      'writer thread and a reload with plain node',
+    () => {
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/engine')],
+        {
+          cwd: root,
+          stdio: 'pipe',
+        },
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'aofkv-dist-'));
+      try {
+        const script =
+          `
         import { openEngine } from '@aofkv/engine';
         const e = await openEngine({ dir: ${JSON.stringify(dir)}, appendfsync: 'always' });
         const db = e.db(0);
@@ -39,18 +43,20 @@ describe('build guards', () => {
         const status = e.aof.info().aof_last_bgrewrite_status;
         await e.close();
         const again = await openEngine({ dir: ${JSON.stringify(dir)} });
-        console.log(JSON.stringify({ status, size: await again.db(0).dbsize(), v: await again.db(0).get('k499') }));
+        console.log(JSON.stringify({ status, size: await again.db(0).dbsize(), ` +
+          `v: await again.db(0).get('k499') }));
         await again.close();
       `;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: join(root, 'packages/bench'), // a package that depends on @aofkv/engine
-        encoding: 'utf8',
-        env: { ...process.env, NODE_OPTIONS: '' },
-      });
-      expect(r.stderr).toBe('');
-      expect(JSON.parse(r.stdout.trim())).toEqual({ status: 'ok', size: 500, v: 'v499' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: join(root, 'packages/bench'), // a package that depends on @aofkv/engine
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: '' },
+        });
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout.trim())).toEqual({ status: 'ok', size: 500, v: 'v499' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -37,93 +37,105 @@ beforeAll(() => {
   writeFiles(dir, files);
   writeFileSync(
     join(dir, AOF_DIR, MANIFEST),
-    'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+    'file appendonly.aof.1.base.aof seq 1 type b\n' +
+      'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+      'file appendonly.aof.2.incr.aof seq 2 type i\n',
   );
   totalBytes = Object.values(files).reduce((n, b) => n + b.length, 0);
 });
 
 describe('openEngine onLoadProgress', () => {
-  it('reports loadedBytes growing from 0 to totalBytes, with the event loop turning in between', async () => {
-    const reports: LoadProgress[] = [];
-    let turns = 0;
-    let loading = true;
-    // Counts event-loop turns during the load: proof that the loader yields.
-    const tick = () => {
-      turns++;
-      if (loading) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const engine = await openEngine({
-      dir,
-      readOnly: true,
-      onLoadProgress: (p) => reports.push(p),
-    });
-    loading = false;
-    try {
-      expect(await engine.db(0).dbsize()).toBe(COMMANDS);
-      expect(reports[0]).toEqual({ loadedBytes: 0, totalBytes });
-      expect(reports.at(-1)).toEqual({ loadedBytes: totalBytes, totalBytes });
-      for (let i = 1; i < reports.length; i++) {
-        expect(reports[i]!.loadedBytes).toBeGreaterThanOrEqual(reports[i - 1]!.loadedBytes);
-        expect(reports[i]!.totalBytes).toBe(totalBytes);
-      }
-      // One report per 1024 commands, plus start, per-file ends and stop.
-      expect(new Set(reports.map((r) => r.loadedBytes)).size).toBeGreaterThan(COMMANDS / 1024 - 5);
-      expect(turns).toBeGreaterThan(1);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('INFO has loading:1 and the loading_* fields while a load runs; other commands get -LOADING', async () => {
-    let engine: Engine | null = null;
-    const samples: Record<string, string | number>[] = [];
-    const seen: LoadProgress[] = [];
-    // Set from inside the callback (an object, so TypeScript does not narrow it to its initial value).
-    const during: { get?: Promise<unknown>; info?: Promise<unknown> } = {};
-    engine = await openEngine({
-      dir,
-      autoCron: false,
-      // Ignored during the start-up load (no engine to ask yet); DEBUG LOADAOF below is observed.
-      onLoadProgress: (p) => {
-        if (engine === null) return;
-        seen.push(p);
-        const i = engine.aof!.info();
-        if (i.loading === 1) samples.push(i);
-        if (during.get === undefined && p.loadedBytes > 0 && p.loadedBytes < p.totalBytes) {
-          // Another client's commands in the middle of the load, as Redis's clients see them.
-          const db = engine.db(0);
-          during.get = db.command('get', 'key:0').catch((e: unknown) => e);
-          during.info = db.command('info', 'persistence');
+  it(
+    'reports loadedBytes growing from 0 to totalBytes, ' + 'with the event loop turning in between',
+    async () => {
+      const reports: LoadProgress[] = [];
+      let turns = 0;
+      let loading = true;
+      // Counts event-loop turns during the load: proof that the loader yields.
+      const tick = () => {
+        turns++;
+        if (loading) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const engine = await openEngine({
+        dir,
+        readOnly: true,
+        onLoadProgress: (p) => reports.push(p),
+      });
+      loading = false;
+      try {
+        expect(await engine.db(0).dbsize()).toBe(COMMANDS);
+        expect(reports[0]).toEqual({ loadedBytes: 0, totalBytes });
+        expect(reports.at(-1)).toEqual({ loadedBytes: totalBytes, totalBytes });
+        for (let i = 1; i < reports.length; i++) {
+          expect(reports[i]!.loadedBytes).toBeGreaterThanOrEqual(reports[i - 1]!.loadedBytes);
+          expect(reports[i]!.totalBytes).toBe(totalBytes);
         }
-      },
-    });
-    try {
-      await engine.debugLoadAof();
-      expect(samples.length).toBeGreaterThan(10);
-      const mid = samples.find(
-        (s) => Number(s.loading_loaded_bytes) > 0 && Number(s.loading_loaded_bytes) < totalBytes,
-      )!;
-      expect(mid).toBeDefined();
-      expect(mid.loading_total_bytes).toBe(totalBytes);
-      expect(mid.loading_loaded_perc).toMatch(/^\d+\.\d\d%$/);
-      expect(typeof mid.loading_eta_seconds).toBe('number');
-      expect(Math.abs(Number(mid.loading_start_time) - Date.now() / 1000)).toBeLessThan(60);
-      // The last report is the end of the load: loaded == total; then INFO says loading:0.
-      expect(seen.at(-1)).toEqual({ loadedBytes: totalBytes, totalBytes });
-      expect(engine.aof!.info().loading).toBe(0);
-      expect(engine.aof!.info().loading_total_bytes).toBeUndefined();
-      const getReply = await during.get;
-      expect(getReply).toBeInstanceOf(ReplyError);
-      expect((getReply as ReplyError).message).toBe(
-        'LOADING Redis is loading the dataset in memory',
-      );
-      expect(await during.info).toMatch(/\r\nloading:1\r\n[\s\S]*loading_total_bytes:\d+\r\n/);
-      expect(await engine.db(0).dbsize()).toBe(COMMANDS);
-    } finally {
-      await engine.close();
-    }
-  });
+        // One report per 1024 commands, plus start, per-file ends and stop.
+        expect(new Set(reports.map((r) => r.loadedBytes)).size).toBeGreaterThan(
+          COMMANDS / 1024 - 5,
+        );
+        expect(turns).toBeGreaterThan(1);
+      } finally {
+        await engine.close();
+      }
+    },
+  );
+
+  it(
+    'INFO has loading:1 and the loading_* fields ' +
+      'while a load runs; other commands get -LOADING',
+    async () => {
+      let engine: Engine | null = null;
+      const samples: Record<string, string | number>[] = [];
+      const seen: LoadProgress[] = [];
+      // Set from inside the callback (an object, so TypeScript does not narrow it to its initial
+      // value).
+      const during: { get?: Promise<unknown>; info?: Promise<unknown> } = {};
+      engine = await openEngine({
+        dir,
+        autoCron: false,
+        // Ignored during the start-up load (no engine to ask yet); DEBUG LOADAOF below is observed.
+        onLoadProgress: (p) => {
+          if (engine === null) return;
+          seen.push(p);
+          const i = engine.aof!.info();
+          if (i.loading === 1) samples.push(i);
+          if (during.get === undefined && p.loadedBytes > 0 && p.loadedBytes < p.totalBytes) {
+            // Another client's commands in the middle of the load, as Redis's clients see them.
+            const db = engine.db(0);
+            during.get = db.command('get', 'key:0').catch((e: unknown) => e);
+            during.info = db.command('info', 'persistence');
+          }
+        },
+      });
+      try {
+        await engine.debugLoadAof();
+        expect(samples.length).toBeGreaterThan(10);
+        const mid = samples.find(
+          (s) => Number(s.loading_loaded_bytes) > 0 && Number(s.loading_loaded_bytes) < totalBytes,
+        )!;
+        expect(mid).toBeDefined();
+        expect(mid.loading_total_bytes).toBe(totalBytes);
+        expect(mid.loading_loaded_perc).toMatch(/^\d+\.\d\d%$/);
+        expect(typeof mid.loading_eta_seconds).toBe('number');
+        expect(Math.abs(Number(mid.loading_start_time) - Date.now() / 1000)).toBeLessThan(60);
+        // The last report is the end of the load: loaded == total; then INFO says loading:0.
+        expect(seen.at(-1)).toEqual({ loadedBytes: totalBytes, totalBytes });
+        expect(engine.aof!.info().loading).toBe(0);
+        expect(engine.aof!.info().loading_total_bytes).toBeUndefined();
+        const getReply = await during.get;
+        expect(getReply).toBeInstanceOf(ReplyError);
+        expect((getReply as ReplyError).message).toBe(
+          'LOADING Redis is loading the dataset in memory',
+        );
+        expect(await during.info).toMatch(/\r\nloading:1\r\n[\s\S]*loading_total_bytes:\d+\r\n/);
+        expect(await engine.db(0).dbsize()).toBe(COMMANDS);
+      } finally {
+        await engine.close();
+      }
+    },
+  );
 });
 
 describe('commands while loading', () => {
@@ -195,24 +207,28 @@ describe('the CLI load progress bar', () => {
     expect(term.text().length).toBe(after);
   });
 
-  it('never draws for a load that finishes within the first second, nor when stderr is not a terminal', () => {
-    let now = 0;
-    const quick = fakeTerminal(true);
-    const a = loadProgressDisplay(quick.stream, { nowMs: () => now });
-    a.onLoadProgress({ loadedBytes: 0, totalBytes: 100 });
-    now = 900;
-    a.onLoadProgress({ loadedBytes: 100, totalBytes: 100 });
-    now = 1500; // the final report after the second: already complete, no bar
-    a.onLoadProgress({ loadedBytes: 100, totalBytes: 100 });
-    a.stop();
-    expect(quick.text()).toBe('');
+  it(
+    'never draws for a load that finishes within the first second, ' +
+      'nor when stderr is not a terminal',
+    () => {
+      let now = 0;
+      const quick = fakeTerminal(true);
+      const a = loadProgressDisplay(quick.stream, { nowMs: () => now });
+      a.onLoadProgress({ loadedBytes: 0, totalBytes: 100 });
+      now = 900;
+      a.onLoadProgress({ loadedBytes: 100, totalBytes: 100 });
+      now = 1500; // the final report after the second: already complete, no bar
+      a.onLoadProgress({ loadedBytes: 100, totalBytes: 100 });
+      a.stop();
+      expect(quick.text()).toBe('');
 
-    const pipe = fakeTerminal(false);
-    const b = loadProgressDisplay(pipe.stream, { nowMs: () => now });
-    b.onLoadProgress({ loadedBytes: 0, totalBytes: 100 });
-    now = 10_000;
-    b.onLoadProgress({ loadedBytes: 50, totalBytes: 100 });
-    b.stop();
-    expect(pipe.text()).toBe('');
-  });
+      const pipe = fakeTerminal(false);
+      const b = loadProgressDisplay(pipe.stream, { nowMs: () => now });
+      b.onLoadProgress({ loadedBytes: 0, totalBytes: 100 });
+      now = 10_000;
+      b.onLoadProgress({ loadedBytes: 50, totalBytes: 100 });
+      b.stop();
+      expect(pipe.text()).toBe('');
+    },
+  );
 });

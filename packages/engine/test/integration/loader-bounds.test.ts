@@ -99,33 +99,40 @@ async function expectRefused(incr: Buffer, code: string, aofLoadTruncated = true
 
 describe('loader: declared sizes beyond the file', () => {
   for (const declared of ['999999999999', '2000000000']) {
-    it(`\`$${declared}\` with 3 bytes behind it is a short read: cut with aofLoadTruncated, refused without`, async () => {
-      const damaged = cat(valid, `*2\r\n$3\r\nget\r\n$${declared}\r\nabc\r\n`);
-      const dir = dataDir(damaged);
-      const r = await load(dir, true);
-      expect(r.outcome.kind).toBe('up');
-      if (r.outcome.kind === 'up') {
-        expect(await r.outcome.engine.db(0).get('bar')).toBe('world');
-        await r.outcome.engine.close();
-      }
-      expect(statSync(join(dir, INCR)).size).toBe(valid.length);
-      expect(r.largestReadBuffer).toBeLessThanOrEqual(MB);
-      expect(r.rssGrowth).toBeLessThan(64 * MB);
+    it(
+      `\`$${declared}\` with 3 bytes behind it is a short read: ` +
+        `cut with aofLoadTruncated, refused without`,
+      async () => {
+        const damaged = cat(valid, `*2\r\n$3\r\nget\r\n$${declared}\r\nabc\r\n`);
+        const dir = dataDir(damaged);
+        const r = await load(dir, true);
+        expect(r.outcome.kind).toBe('up');
+        if (r.outcome.kind === 'up') {
+          expect(await r.outcome.engine.db(0).get('bar')).toBe('world');
+          await r.outcome.engine.close();
+        }
+        expect(statSync(join(dir, INCR)).size).toBe(valid.length);
+        expect(r.largestReadBuffer).toBeLessThanOrEqual(MB);
+        expect(r.rssGrowth).toBeLessThan(64 * MB);
 
-      const refused = await expectRefused(damaged, 'ERR_AOF_TRUNCATED', false);
-      expect(refused.outcome.kind === 'refused' && refused.outcome.error.message).toMatch(
-        /Unexpected end of file/,
-      );
-    });
+        const refused = await expectRefused(damaged, 'ERR_AOF_TRUNCATED', false);
+        expect(refused.outcome.kind === 'refused' && refused.outcome.error.message).toMatch(
+          /Unexpected end of file/,
+        );
+      },
+    );
   }
 
-  it('`*1000000` with one argument behind it is a short read, not a million-slot array', async () => {
-    const dir = dataDir(cat(valid, '*1000000\r\n$3\r\nget\r\n'));
-    const r = await load(dir, true);
-    expect(r.outcome.kind).toBe('up');
-    if (r.outcome.kind === 'up') await r.outcome.engine.close();
-    expect(statSync(join(dir, INCR)).size).toBe(valid.length);
-  });
+  it(
+    '`*1000000` with one argument behind it is a short read, ' + 'not a million-slot array',
+    async () => {
+      const dir = dataDir(cat(valid, '*1000000\r\n$3\r\nget\r\n'));
+      const r = await load(dir, true);
+      expect(r.outcome.kind).toBe('up');
+      if (r.outcome.kind === 'up') await r.outcome.engine.close();
+      expect(statSync(join(dir, INCR)).size).toBe(valid.length);
+    },
+  );
 });
 
 describe('loader: counts and lengths out of range are format errors', () => {
@@ -149,7 +156,8 @@ describe('loader: counts and lengths out of range are format errors', () => {
       const r = await expectRefused(cat(valid, tail), 'ERR_AOF_BAD_FORMAT');
       expect(r.outcome.kind === 'refused' && r.outcome.error.message).toMatch(
         new RegExp(
-          `Bad file format reading the append only file appendonly\\.aof\\.1\\.incr\\.aof at offset ${valid.length + badAt}:`,
+          `Bad file format reading the append only file ` +
+            `appendonly\\.aof\\.1\\.incr\\.aof at offset ${valid.length + badAt}:`,
         ),
       );
     });

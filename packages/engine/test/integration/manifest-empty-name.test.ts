@@ -64,7 +64,8 @@ describe('manifest naming the file "" (Redis accepts the line, the load fails)',
     });
 
     it(`${how}: an INCR named "" after a good one is a missing file`, async () => {
-      const manifest = `file ${BASE} seq 1 type b\nfile ${INCR1} seq 1 type i\nfile "" seq 2 type i\n`;
+      const manifest =
+        `file ${BASE} seq 1 type b\n` + `file ${INCR1} seq 1 type i\nfile "" seq 2 type i\n`;
       const dir = dataDir(manifest);
       expectMissingEmptyName(await refused(dir, { readOnly }));
       expect(readFileSync(join(dir, AOF_DIR, MANIFEST), 'latin1')).toBe(manifest);

@@ -531,7 +531,9 @@ describe('aof-multi-part.tcl', () => {
         [B1]: k1,
         [I2]: k2,
         [MANIFEST]:
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+          'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
       },
       /appendonly\.aof\.1\.incr\.aof .*No such file or directory/,
       'ERR_AOF_MISSING_FILE',
@@ -544,7 +546,8 @@ describe('aof-multi-part.tcl', () => {
         [INCR1]: k1,
         [I2]: k2,
         [MANIFEST]:
-          'file appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+          'file appendonly.aof.2.incr.aof seq 2 type i\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       /Found a non-monotonic sequence number/,
     );
@@ -556,7 +559,8 @@ describe('aof-multi-part.tcl', () => {
         [INCR1]: k1,
         [I3]: k2,
         [MANIFEST]:
-          'file appendonly.aof.1.incr.aof seq 1 type i\n\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+          'file appendonly.aof.1.incr.aof seq 1 type i\n\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
       },
       /Invalid AOF manifest file format/,
     );
@@ -569,23 +573,29 @@ describe('aof-multi-part.tcl', () => {
         [`${AOF_DIR}/appendonly.aof.2.base.aof`]: k1,
         [INCR1]: k2,
         [MANIFEST]:
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+          'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.2.base.aof seq 2 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       /Found duplicate base file information/,
     );
   });
 
-  it("Multi Part AOF can't load data when the manifest format is wrong (type unknown)", async () => {
-    await expectRefused(
-      {
-        [B1]: k1,
-        [INCR1]: k2,
-        [MANIFEST]:
-          'file appendonly.aof.1.base.aof seq 1 type x\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      },
-      /Unknown AOF file type/,
-    );
-  });
+  it(
+    "Multi Part AOF can't load data when the " + 'manifest format is wrong (type unknown)',
+    async () => {
+      await expectRefused(
+        {
+          [B1]: k1,
+          [INCR1]: k2,
+          [MANIFEST]:
+            'file appendonly.aof.1.base.aof seq 1 type x\n' +
+            'file appendonly.aof.1.incr.aof seq 1 type i\n',
+        },
+        /Unknown AOF file type/,
+      );
+    },
+  );
 
   it("Multi Part AOF can't load data when the manifest format is wrong (missing key)", async () => {
     await expectRefused(
@@ -593,46 +603,59 @@ describe('aof-multi-part.tcl', () => {
         [B1]: k1,
         [INCR1]: k2,
         [MANIFEST]:
-          'filx appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+          'filx appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       },
       /Invalid AOF manifest file format/,
     );
   });
 
-  it("Multi Part AOF can't load data when the manifest format is wrong (line too short)", async () => {
-    await expectRefused(
-      {
-        [B1]: k1,
-        [INCR1]: k2,
-        [MANIFEST]:
-          'file appendonly.aof.1.base.aof type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      },
-      /Invalid AOF manifest file format/,
-    );
-  });
+  it(
+    "Multi Part AOF can't load data when the " + 'manifest format is wrong (line too short)',
+    async () => {
+      await expectRefused(
+        {
+          [B1]: k1,
+          [INCR1]: k2,
+          [MANIFEST]:
+            'file appendonly.aof.1.base.aof type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        },
+        /Invalid AOF manifest file format/,
+      );
+    },
+  );
 
-  it("Multi Part AOF can't load data when the manifest format is wrong (line too long)", async () => {
-    await expectRefused(
-      {
-        [B1]: k1,
-        [INCR1]: k2,
-        [MANIFEST]: `file ${'a'.repeat(1100)}.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n`,
-      },
-      /The AOF manifest file contains too long line/,
-    );
-  });
+  it(
+    "Multi Part AOF can't load data when the " + 'manifest format is wrong (line too long)',
+    async () => {
+      await expectRefused(
+        {
+          [B1]: k1,
+          [INCR1]: k2,
+          [MANIFEST]:
+            `file ${'a'.repeat(1100)}.1.base.aof seq 1 type b\n` +
+            `file appendonly.aof.1.incr.aof seq 1 type i\n`,
+        },
+        /The AOF manifest file contains too long line/,
+      );
+    },
+  );
 
-  it("Multi Part AOF can't load data when the manifest format is wrong (odd parameter)", async () => {
-    await expectRefused(
-      {
-        [B1]: k1,
-        [INCR1]: k2,
-        [MANIFEST]:
-          'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i newkey\n',
-      },
-      /Invalid AOF manifest file format/,
-    );
-  });
+  it(
+    "Multi Part AOF can't load data when the " + 'manifest format is wrong (odd parameter)',
+    async () => {
+      await expectRefused(
+        {
+          [B1]: k1,
+          [INCR1]: k2,
+          [MANIFEST]:
+            'file appendonly.aof.1.base.aof seq 1 type b\n' +
+            'file appendonly.aof.1.incr.aof seq 1 type i newkey\n',
+        },
+        /Invalid AOF manifest file format/,
+      );
+    },
+  );
 
   it("Multi Part AOF can't load data when the manifest file is empty", async () => {
     await expectRefused({ [B1]: k1, [INCR1]: k2, [MANIFEST]: '' }, /Found an empty AOF manifest/);
@@ -671,7 +694,9 @@ describe('aof-multi-part.tcl', () => {
   it('Multi Part AOF can load data discontinuously increasing sequence', async () => {
     expect(
       await loadK123(
-        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+        'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
       ),
     ).toEqual(['v1', 'v2', 'v3']);
   });
@@ -679,7 +704,9 @@ describe('aof-multi-part.tcl', () => {
   it('Multi Part AOF can load data when manifest add new k-v', async () => {
     expect(
       await loadK123(
-        'file appendonly.aof.1.base.aof seq 1 type b newkey newvalue\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+        'file appendonly.aof.1.base.aof seq 1 type b newkey newvalue\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
       ),
     ).toEqual(['v1', 'v2', 'v3']);
   });
@@ -687,7 +714,9 @@ describe('aof-multi-part.tcl', () => {
   it('Multi Part AOF can load data when some AOFs are empty', async () => {
     expect(
       await loadK123(
-        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+        'file appendonly.aof.1.base.aof seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+          'file appendonly.aof.3.incr.aof seq 3 type i\n',
         Buffer.alloc(0),
       ),
     ).toEqual(['v1', null, 'v3']);
@@ -709,7 +738,9 @@ describe('aof-multi-part.tcl', () => {
     );
   }
 
-  /** After the upgrade a rewrite replaces base 1 with an RDB base 2 + INCR 2, and reloads the same. */
+  /**
+   * After the upgrade a rewrite replaces base 1 with an RDB base 2 + INCR 2, and reloads the same.
+   */
   async function expectRewriteAfterUpgrade(engine: Engine, dir: string): Promise<void> {
     expect(await engine.db(0).set('k4', 'v4')).toBe('OK');
     await engine.db(0).command('bgrewriteaof');
@@ -760,35 +791,42 @@ describe('aof-multi-part.tcl', () => {
     await engine.close();
   });
 
-  it('Multi Part AOF can be loaded correctly when both server dir and aof dir contain old AOF', async () => {
-    const dir = tmp.dir();
-    writeFiles(dir, {
-      'appendonly.aof': oldAof,
-      [MANIFEST]: 'file appendonly.aof seq 1 type b\n',
-      [`${AOF_DIR}/appendonly.aof`]: cat(
-        cmd('set', 'k4', 'v4'),
-        cmd('set', 'k5', 'v5'),
-        cmd('set', 'k6', 'v6'),
-      ),
-    });
-    const { engine } = await startAof(dir);
-    expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
-    expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
-    expect(exists(dir, 'appendonly.aof')).toBe(true);
-    expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
-    expect(readManifest(dir)).toBe(
-      'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-    );
-    await engine.close();
-  });
+  it(
+    'Multi Part AOF can be loaded correctly when ' + 'both server dir and aof dir contain old AOF',
+    async () => {
+      const dir = tmp.dir();
+      writeFiles(dir, {
+        'appendonly.aof': oldAof,
+        [MANIFEST]: 'file appendonly.aof seq 1 type b\n',
+        [`${AOF_DIR}/appendonly.aof`]: cat(
+          cmd('set', 'k4', 'v4'),
+          cmd('set', 'k5', 'v5'),
+          cmd('set', 'k6', 'v6'),
+        ),
+      });
+      const { engine } = await startAof(dir);
+      expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
+      expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
+      expect(exists(dir, 'appendonly.aof')).toBe(true);
+      expect(exists(dir, `${AOF_DIR}/appendonly.aof`)).toBe(true);
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
+      await engine.close();
+    },
+  );
 
-  it("Multi Part AOF can't load data when the manifest contains the old AOF file name but the file does not exist in server dir and aof dir", async () => {
-    await expectRefused(
-      { [MANIFEST]: 'file appendonly.aof seq 1 type b\n' },
-      /appendonly\.aof .*No such file or directory/,
-      'ERR_AOF_MISSING_FILE',
-    );
-  });
+  it(
+    "Multi Part AOF can't load data when the manifest contains the old " +
+      'AOF file name but the file does not exist in server dir and aof dir',
+    async () => {
+      await expectRefused(
+        { [MANIFEST]: 'file appendonly.aof seq 1 type b\n' },
+        /appendonly\.aof .*No such file or directory/,
+        'ERR_AOF_MISSING_FILE',
+      );
+    },
+  );
 
   describe('Multi Part AOF can upgrade when when two redis share the same server dir', () => {
     const dir = tmp.dir();
@@ -811,37 +849,45 @@ describe('aof-multi-part.tcl', () => {
       await redis2?.engine.close();
     });
 
-    it('Multi Part AOF can upgrade when when two redis share the same server dir (redis1)', async () => {
-      const { engine } = redis1;
-      expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
-      expect(await engine.db(0).exists('k4', 'k5', 'k6')).toBe(0);
-      expect(readManifest(dir)).toBe(
-        'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      );
-      await engine.db(0).command('bgrewriteaof');
-      await engine.aof!.waitForRewrite();
-      expect(await engine.db(0).set('k', 'v')).toBe('OK');
-      expect(readManifest(dir)).toBe(
-        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-      );
-      await expectStableReload(engine);
-    });
+    it(
+      'Multi Part AOF can upgrade when when two ' + 'redis share the same server dir (redis1)',
+      async () => {
+        const { engine } = redis1;
+        expect(await getAll(engine, ['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', 'v3']);
+        expect(await engine.db(0).exists('k4', 'k5', 'k6')).toBe(0);
+        expect(readManifest(dir)).toBe(
+          'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        );
+        await engine.db(0).command('bgrewriteaof');
+        await engine.aof!.waitForRewrite();
+        expect(await engine.db(0).set('k', 'v')).toBe('OK');
+        expect(readManifest(dir)).toBe(
+          'file appendonly.aof.2.base.rdb seq 2 type b\n' +
+            'file appendonly.aof.2.incr.aof seq 2 type i\n',
+        );
+        await expectStableReload(engine);
+      },
+    );
 
-    it('Multi Part AOF can upgrade when when two redis share the same server dir (redis2)', async () => {
-      const { engine } = redis2;
-      expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
-      expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
-      expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
-        'file appendonly.aof2 seq 1 type b\nfile appendonly.aof2.1.incr.aof seq 1 type i\n',
-      );
-      await engine.db(0).command('bgrewriteaof');
-      await engine.aof!.waitForRewrite();
-      expect(await engine.db(0).set('k', 'v')).toBe('OK');
-      expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
-        'file appendonly.aof2.2.base.rdb seq 2 type b\nfile appendonly.aof2.2.incr.aof seq 2 type i\n',
-      );
-      await expectStableReload(engine);
-    });
+    it(
+      'Multi Part AOF can upgrade when when two ' + 'redis share the same server dir (redis2)',
+      async () => {
+        const { engine } = redis2;
+        expect(await engine.db(0).exists('k1', 'k2', 'k3')).toBe(0);
+        expect(await getAll(engine, ['k4', 'k5', 'k6'])).toEqual(['v4', 'v5', 'v6']);
+        expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
+          'file appendonly.aof2 seq 1 type b\nfile appendonly.aof2.1.incr.aof seq 1 type i\n',
+        );
+        await engine.db(0).command('bgrewriteaof');
+        await engine.aof!.waitForRewrite();
+        expect(await engine.db(0).set('k', 'v')).toBe('OK');
+        expect(readManifest(dir, 'appendonly.aof2.manifest')).toBe(
+          'file appendonly.aof2.2.base.rdb seq 2 type b\n' +
+            'file appendonly.aof2.2.incr.aof seq 2 type i\n',
+        );
+        await expectStableReload(engine);
+      },
+    );
   });
 
   it('Multi Part AOF can handle appendfilename contains whitespaces', async () => {
@@ -853,7 +899,8 @@ describe('aof-multi-part.tcl', () => {
     await engine.db(0).command('bgrewriteaof');
     await engine.aof!.waitForRewrite();
     expect(readManifest(dir, `${name}.manifest`)).toBe(
-      'file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\nfile " file seq \\n\\n.aof .2.incr.aof" seq 2 type i\n',
+      'file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n' +
+        'file " file seq \\n\\n.aof .2.incr.aof" seq 2 type i\n',
     );
     await expectStableReload(engine);
     await engine.close();
@@ -918,7 +965,8 @@ describe('aof-multi-part.tcl', () => {
       })();
       await engine.aof!.waitForRewrite();
       expect(readManifest(dir)).toBe(
-        'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        'file appendonly.aof.1.base.rdb seq 1 type b\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       );
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(true);
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.incr.aof`)).toBe(true);
@@ -928,7 +976,8 @@ describe('aof-multi-part.tcl', () => {
       );
       await engine.aof!.waitForRewrite();
       expect(readManifest(dir)).toBe(
-        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+        'file appendonly.aof.2.base.rdb seq 2 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
       );
       // History files go at once here (unlinked on the main thread; only the close is in bio).
       expect(exists(dir, `${AOF_DIR}/appendonly.aof.1.base.rdb`)).toBe(false);

@@ -78,45 +78,51 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
   }
 
   for (const appendfsync of ['always', 'everysec', 'no'] as FsyncPolicy[]) {
-    it(`appendfsync ${appendfsync}: all types in 16 dbs with expiry and binary data, after restarts and a BGREWRITEAOF`, async () => {
-      const dir = tmp.dir(appendfsync);
-      const options = { appendfsync };
+    it(
+      `appendfsync ${appendfsync}: all types in 16 dbs with ` +
+        `expiry and binary data, after restarts and a BGREWRITEAOF`,
+      async () => {
+        const dir = tmp.dir(appendfsync);
+        const options = { appendfsync };
 
-      // Session 1: the empty start creates base 1 (0 bytes, RESP) and incr 1.
-      let engine = await open(dir, options);
-      await runOnEngine(engine, workloadPhase(1, now));
-      let expected = engineDump(engine);
-      await engine.close();
-      expect(readManifest(dir)).toBe(
-        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
-      );
-      await expectRedisLoadsSame(dir, expected);
+        // Session 1: the empty start creates base 1 (0 bytes, RESP) and incr 1.
+        let engine = await open(dir, options);
+        await runOnEngine(engine, workloadPhase(1, now));
+        let expected = engineDump(engine);
+        await engine.close();
+        expect(readManifest(dir)).toBe(
+          'file appendonly.aof.1.base.aof seq 1 type b\n' +
+            'file appendonly.aof.1.incr.aof seq 1 type i\n',
+        );
+        await expectRedisLoadsSame(dir, expected);
 
-      // Session 2 appends to incr 1, then rewrites: base 2 + incr 2, the history files deleted.
-      engine = await open(dir, options);
-      await runOnEngine(engine, workloadPhase(2, now));
-      expect(await engine.db(0).command('bgrewriteaof')).toBe(
-        'Background append only file rewriting started',
-      );
-      // Writes while the rewrite runs land in incr 2.
-      const during = runOnEngine(engine, workloadPhase(3, now));
-      await engine.aof!.waitForRewrite();
-      await during;
-      expected = engineDump(engine);
-      await engine.close();
-      expect(readManifest(dir)).toBe(
-        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-      );
-      await expectRedisLoadsSame(dir, expected);
+        // Session 2 appends to incr 1, then rewrites: base 2 + incr 2, the history files deleted.
+        engine = await open(dir, options);
+        await runOnEngine(engine, workloadPhase(2, now));
+        expect(await engine.db(0).command('bgrewriteaof')).toBe(
+          'Background append only file rewriting started',
+        );
+        // Writes while the rewrite runs land in incr 2.
+        const during = runOnEngine(engine, workloadPhase(3, now));
+        await engine.aof!.waitForRewrite();
+        await during;
+        expected = engineDump(engine);
+        await engine.close();
+        expect(readManifest(dir)).toBe(
+          'file appendonly.aof.2.base.aof seq 2 type b\n' +
+            'file appendonly.aof.2.incr.aof seq 2 type i\n',
+        );
+        await expectRedisLoadsSame(dir, expected);
 
-      // Session 3 on top of the rewritten directory.
-      engine = await open(dir, options);
-      expect(engineDump(engine)).toBe(expected);
-      await runOnEngine(engine, workloadPhase(4, now));
-      expected = engineDump(engine);
-      await engine.close();
-      await expectRedisLoadsSame(dir, expected);
-    });
+        // Session 3 on top of the rewritten directory.
+        engine = await open(dir, options);
+        expect(engineDump(engine)).toBe(expected);
+        await runOnEngine(engine, workloadPhase(4, now));
+        expected = engineDump(engine);
+        await engine.close();
+        await expectRedisLoadsSame(dir, expected);
+      },
+    );
   }
 
   it('custom appendfilename (with a space: quoted in the manifest) and appenddirname', async () => {
@@ -134,36 +140,47 @@ describe.skipIf(!HAVE_REDIS)('directories written by aofkv load in redis-server 
     await engine.close();
   });
 
-  it('#TS annotations (aofTimestampEnabled) and CONFIG SET appendonly no / yes (the rewrite on enable)', async () => {
-    const dir = tmp.dir('ts-toggle');
-    const engine = await open(dir, { aofTimestampEnabled: true, appendfsync: 'always' });
-    const db = engine.db(0);
-    await runOnEngine(engine, workloadPhase(1, now));
-    expect(await db.command('config', 'set', 'appendonly', 'no')).toBe('OK');
-    await runOnEngine(engine, workloadPhase(2, now)); // not in the AOF until the rewrite on enable
-    expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
-    await engine.aof!.waitForRewrite();
-    await runOnEngine(engine, workloadPhase(3, now));
-    const expected = engineDump(engine);
-    await engine.close();
-    expect(readManifest(dir)).toBe(
-      'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-    );
-    expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
-      /^#TS:\d+\r\n/,
-    );
-    await expectRedisLoadsSame(dir, expected);
-  });
+  it(
+    '#TS annotations (aofTimestampEnabled) and CONFIG ' +
+      'SET appendonly no / yes (the rewrite on enable)',
+    async () => {
+      const dir = tmp.dir('ts-toggle');
+      const engine = await open(dir, { aofTimestampEnabled: true, appendfsync: 'always' });
+      const db = engine.db(0);
+      await runOnEngine(engine, workloadPhase(1, now));
+      expect(await db.command('config', 'set', 'appendonly', 'no')).toBe('OK');
+      // not in the AOF until the rewrite on enable
+      await runOnEngine(engine, workloadPhase(2, now));
+      expect(await db.command('config', 'set', 'appendonly', 'yes')).toBe('OK');
+      await engine.aof!.waitForRewrite();
+      await runOnEngine(engine, workloadPhase(3, now));
+      const expected = engineDump(engine);
+      await engine.close();
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.2.base.aof seq 2 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      expect(readFileSync(join(dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
+        /^#TS:\d+\r\n/,
+      );
+      await expectRedisLoadsSame(dir, expected);
+    },
+  );
 
-  it('with the default RDB base (aof-use-rdb-preamble yes): base 2 is an RDB file Redis loads and checks', async () => {
-    const dir = tmp.dir('rdb-base');
-    const engine = await open(dir, { aofUseRdbPreamble: true, appendfsync: 'always' });
-    const expected = await phasesAroundRewrite(engine);
-    expect(readManifest(dir)).toBe(
-      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-    );
-    await expectRedisLoadsSame(dir, expected);
-  });
+  it(
+    'with the default RDB base (aof-use-rdb-preamble yes): ' +
+      'base 2 is an RDB file Redis loads and checks',
+    async () => {
+      const dir = tmp.dir('rdb-base');
+      const engine = await open(dir, { aofUseRdbPreamble: true, appendfsync: 'always' });
+      const expected = await phasesAroundRewrite(engine);
+      expect(readManifest(dir)).toBe(
+        'file appendonly.aof.2.base.rdb seq 2 type b\n' +
+          'file appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      await expectRedisLoadsSame(dir, expected);
+    },
+  );
 
   it('an empty data set: the 0-byte base and empty incr load as an empty keyspace', async () => {
     const dir = tmp.dir('empty');

@@ -43,7 +43,10 @@ interface Case {
   /** aof-load-truncated (Redis's default is yes). */
   loadTruncated?: boolean;
   expected: Expected;
-  /** File to give both checkers (relative to the data dir); omitted when checking proves nothing new. */
+  /**
+   * File to give both checkers (relative to the data dir); omitted when checking proves nothing
+   * new.
+   */
   check?: string;
 }
 
@@ -93,7 +96,9 @@ const manifestError = (redisReason: string): Expected => ({
 const CASES: Case[] = [
   // ---- damaged files (spec §7.3) ----
   {
-    name: 'truncated bulk payload, aof-load-truncated yes: loads the complete commands, cuts the tail',
+    name:
+      'truncated bulk payload, aof-load-truncated yes: ' +
+      'loads the complete commands, cuts the tail',
     files: incrOnly(cat(valid, cmd('set', 'cut', 'value').subarray(0, 27))),
     expected: { outcome: 'up', keys: ['bar', 'foo'] },
     check: MANIFEST_PATH,
@@ -129,12 +134,16 @@ const CASES: Case[] = [
     expected: truncatedEof(),
   },
   {
-    name: 'the very first command truncated: the file is cut to 0 bytes and the server starts empty',
+    name:
+      'the very first command truncated: the file is cut to 0 bytes and the server starts ' +
+      'empty',
     files: incrOnly(cmd('set', 'foo', 'hello').subarray(0, 20)),
     expected: { outcome: 'up', keys: [] },
   },
   {
-    name: 'unfinished MULTI, aof-load-truncated yes: the transaction is reverted and cut before MULTI',
+    name:
+      'unfinished MULTI, aof-load-truncated yes: ' +
+      'the transaction is reverted and cut before MULTI',
     files: incrOnly(cat(valid, cmd('multi'), cmd('set', 'inside', 'tx'))),
     expected: { outcome: 'up', keys: ['bar', 'foo'] },
     check: MANIFEST_PATH,
@@ -167,7 +176,9 @@ const CASES: Case[] = [
     expected: { outcome: 'up', keys: ['bar', 'foo'] },
   },
   {
-    name: 'a payload not followed by CRLF: the server loader does not look at those two bytes; the checker does',
+    name:
+      'a payload not followed by CRLF: the server loader does not ' +
+      'look at those two bytes; the checker does',
     files: incrOnly(cat(valid, '*3\r\n$3\r\nset\r\n$1\r\nx\r\n$1\r\nyXX')),
     expected: { outcome: 'up', keys: ['bar', 'foo', 'x'] },
     check: MANIFEST_PATH,
@@ -184,7 +195,9 @@ const CASES: Case[] = [
     check: MANIFEST_PATH,
   },
   {
-    name: 'a command that fails when replayed (WRONGTYPE) is skipped: the fake client ignores its error',
+    name:
+      'a command that fails when replayed (WRONGTYPE) is skipped: ' +
+      'the fake client ignores its error',
     files: incrOnly(
       cat(valid, cmd('lpush', 'foo', 'x'), cmd('incr', 'bar'), cmd('set', 'after', 'errors')),
     ),
@@ -210,7 +223,8 @@ const CASES: Case[] = [
   {
     name: 'manifest with a blank line',
     files: withManifest(
-      'file appendonly.aof.1.base.aof seq 1 type b\n\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      'file appendonly.aof.1.base.aof seq 1 type b\n\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
     ),
     expected: manifestError('Invalid AOF manifest file format'),
     check: MANIFEST_PATH,
@@ -218,7 +232,8 @@ const CASES: Case[] = [
   {
     name: 'manifest with a duplicate base',
     files: withManifest(
-      `file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.base.aof seq 1 type b\n${INCR_ONLY}`,
+      `file appendonly.aof.1.base.aof seq 1 type b\n` +
+        `file appendonly.aof.1.base.aof seq 1 type b\n${INCR_ONLY}`,
     ),
     expected: manifestError('Found duplicate base file information'),
     check: MANIFEST_PATH,
@@ -226,7 +241,9 @@ const CASES: Case[] = [
   {
     name: 'manifest with a non-monotonic incr sequence',
     files: withManifest(
-      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      'file appendonly.aof.1.base.aof seq 1 type b\n' +
+        'file appendonly.aof.2.incr.aof seq 2 type i\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
       {
         [`${AOF_DIR}/appendonly.aof.2.incr.aof`]: cmd('set', 'k4', 'v4'),
       },
@@ -277,7 +294,8 @@ const CASES: Case[] = [
   {
     name: 'manifest with an odd number of tokens',
     files: withManifest(
-      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i newkey\n',
+      'file appendonly.aof.1.base.aof seq 1 type b\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i newkey\n',
     ),
     expected: manifestError('Invalid AOF manifest file format'),
     check: MANIFEST_PATH,
@@ -292,7 +310,8 @@ const CASES: Case[] = [
   {
     name: 'manifest with a non-numeric seq (atoll gives 0: missing)',
     files: withManifest(
-      'file appendonly.aof.1.base.aof seq one type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      'file appendonly.aof.1.base.aof seq one type b\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
     ),
     expected: manifestError('Invalid AOF manifest file format'),
   },
@@ -306,7 +325,9 @@ const CASES: Case[] = [
     files: {
       [BASE]: baseData,
       [MANIFEST_PATH]:
-        'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+        'file appendonly.aof.1.base.aof seq 1 type b\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n' +
+        'file appendonly.aof.2.incr.aof seq 2 type i\n',
       [`${AOF_DIR}/appendonly.aof.2.incr.aof`]: incrData,
     },
     expected: {
@@ -332,7 +353,8 @@ const CASES: Case[] = [
   {
     name: 'manifest naming a file with `../` (a path, not a file name)',
     files: withManifest(
-      'file ../appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      'file ../appendonly.aof.1.base.aof seq 1 type b\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
     ),
     expected: manifestError("File can't be a path, just a filename"),
     check: MANIFEST_PATH,
@@ -340,9 +362,12 @@ const CASES: Case[] = [
 
   // ---- manifests both accept (Appendix A) ----
   {
-    name: 'accepted manifest variants: comment line, CRLF, quoted name, upper-case and unknown keys, `type incr`',
+    name:
+      'accepted manifest variants: comment line, CRLF, quoted name, ' +
+      'upper-case and unknown keys, `type incr`',
     files: withManifest(
-      '# a comment\r\nFILE "appendonly.aof.1.base.aof" SEQ 1 TYPE base newkey newvalue\r\nfile appendonly.aof.1.incr.aof seq 1 type incr\r\n',
+      '# a comment\r\nFILE "appendonly.aof.1.base.aof" SEQ 1 TYPE base newkey newvalue\r\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type incr\r\n',
     ),
     expected: { outcome: 'up', keys: ['k1', 'k2', 'k3'] },
     check: MANIFEST_PATH,
@@ -362,9 +387,14 @@ const CASES: Case[] = [
     expected: { outcome: 'up', keys: ['k1', 'k2', 'k3'] },
   },
   {
-    name: 'history entries left in the manifest: the files are deleted at start and the manifest rewritten',
+    name:
+      'history entries left in the manifest: the files are ' +
+      'deleted at start and the manifest rewritten',
     files: withManifest(
-      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.0.base.aof seq 5 type h\nfile appendonly.aof.0.incr.aof seq 7 type h\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      'file appendonly.aof.1.base.aof seq 1 type b\n' +
+        'file appendonly.aof.0.base.aof seq 5 type h\n' +
+        'file appendonly.aof.0.incr.aof seq 7 type h\n' +
+        'file appendonly.aof.1.incr.aof seq 1 type i\n',
       { [`${AOF_DIR}/appendonly.aof.0.incr.aof`]: cmd('set', 'old', 'history') },
     ),
     expected: { outcome: 'up', keys: ['k1', 'k2', 'k3'] },
@@ -497,37 +527,42 @@ describe.skipIf(!HAVE_REDIS)(
       });
     }
 
-    // Deliberate deviation (aof-loader.ts header): Redis physically truncates a damaged file that is
-    // not the last one and then exits anyway; aofkv refuses without editing any file.
-    it('a truncated file that is not the last one: both refuse; Redis has cut it, aofkv has not (deliberate)', async () => {
-      const damagedBase = cat(baseData, cmd('set', 'cut', 'value').subarray(0, 27));
-      const files = { [BASE]: damagedBase, [INCR]: incrData, [MANIFEST_PATH]: BASE_AND_INCR };
-      const [ours, theirs] = fixture(files);
-      const a = await aofkvOutcome(ours, { aofLoadTruncated: true });
-      const r = await redisOutcome(theirs, { loadTruncated: true });
-      expect(r.kind).toBe('exited');
-      if (r.kind === 'exited') expect(r.log).toMatch(/the truncated file is not the last file/);
-      expect(a.kind).toBe('refused');
-      if (a.kind === 'refused') {
-        expect(a.error.code).toBe('ERR_AOF_LOAD');
-        expect(a.error.message).toMatch(
-          /the truncated file appendonly\.aof\.1\.base\.aof is not the last file/,
-        );
-      }
-      expect(filesOf(theirs)[`${AOF_DIR}/appendonly.aof.1.base.aof`]).toEqual(baseData);
-      expect(filesOf(ours)[`${AOF_DIR}/appendonly.aof.1.base.aof`]).toEqual(damagedBase);
-    });
+    // Deliberate deviation (aof-loader.ts header): Redis physically truncates a damaged file that
+    // is not the last one and then exits anyway; aofkv refuses without editing any file.
+    it(
+      'a truncated file that is not the last one: both refuse; ' +
+        'Redis has cut it, aofkv has not (deliberate)',
+      async () => {
+        const damagedBase = cat(baseData, cmd('set', 'cut', 'value').subarray(0, 27));
+        const files = { [BASE]: damagedBase, [INCR]: incrData, [MANIFEST_PATH]: BASE_AND_INCR };
+        const [ours, theirs] = fixture(files);
+        const a = await aofkvOutcome(ours, { aofLoadTruncated: true });
+        const r = await redisOutcome(theirs, { loadTruncated: true });
+        expect(r.kind).toBe('exited');
+        if (r.kind === 'exited') expect(r.log).toMatch(/the truncated file is not the last file/);
+        expect(a.kind).toBe('refused');
+        if (a.kind === 'refused') {
+          expect(a.error.code).toBe('ERR_AOF_LOAD');
+          expect(a.error.message).toMatch(
+            /the truncated file appendonly\.aof\.1\.base\.aof is not the last file/,
+          );
+        }
+        expect(filesOf(theirs)[`${AOF_DIR}/appendonly.aof.1.base.aof`]).toEqual(baseData);
+        expect(filesOf(ours)[`${AOF_DIR}/appendonly.aof.1.base.aof`]).toEqual(damagedBase);
+      },
+    );
 
     // BUG (check-aof.ts, reported): redis-check-aof prints a bad manifest through serverLog —
     // "<pid>:C <date> # " + "\n*** FATAL AOF MANIFEST FILE ERROR ***\n", "... # Reading the
     // manifest file, at line N", "... # >>> '<line>'", "... # <reason>", each followed by a blank
-    // line — while aofkv check-aof prints "# Bad AOF manifest format", "# >>> N: <line>", "# <reason>"
-    // (and names the line even for "too long line", where Redis names none). Same verdict and exit
-    // code (asserted above), different text. Un-skip once the layout matches
+    // line — while aofkv check-aof prints "# Bad AOF manifest format", "# >>> N: <line>",
+    // "# <reason>" (and names the line even for "too long line", where Redis names none). Same
+    // verdict and exit code (asserted above), different text. Un-skip once the layout matches
     // (the pid/date prefix normalised away).
     it('check-aof prints a bad manifest with the same lines as redis-check-aof', async () => {
       const files = withManifest(
-        'file appendonly.aof.1.base.aof seq 1 type b\n\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+        'file appendonly.aof.1.base.aof seq 1 type b\n\n' +
+          'file appendonly.aof.1.incr.aof seq 1 type i\n',
       );
       const [ours, theirs] = fixture(files);
       const mine = await runOurCheckAof([join(ours, MANIFEST_PATH)]);

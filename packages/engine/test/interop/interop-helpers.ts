@@ -50,10 +50,13 @@ export function haveRedisTools(): boolean {
   );
 }
 
-/** Say loudly that a suite is not run, so a green run without Redis is not mistaken for coverage. */
+/**
+ * Say loudly that a suite is not run, so a green run without Redis is not mistaken for coverage.
+ */
 export function warnSkipped(suite: string): void {
   console.warn(
-    `SKIPPED ${suite}: redis-server / redis-check-aof 7.0 are not installed; nothing is compared with Redis`,
+    `SKIPPED ${suite}: redis-server / redis-check-aof 7.0 are not installed; ` +
+      `nothing is compared with Redis`,
   );
 }
 
@@ -320,7 +323,8 @@ export async function aofkvOutcome(
     const engine = await openEngine({
       dir,
       autoCron: false,
-      // A RESP base when one is created, as redis-server is started here (--aof-use-rdb-preamble no).
+      // A RESP base when one is created, as redis-server is started here (--aof-use-rdb-preamble
+      // no).
       aofUseRdbPreamble: false,
       logger: (_level, message) => logs.push(message),
       ...options,

@@ -33,7 +33,10 @@ if (!HAVE_REDIS) warnSkipped('redis-server → aofkv interop');
 const tmp = tempRoot('redis-to-aofkv-');
 afterAll(() => tmp.remove());
 
-/** The live server's keyspace must be what aofkv loads from a copy of its directory (both ways of opening). */
+/**
+ * The live server's keyspace must be what aofkv loads from a copy of its directory (both ways of
+ * opening).
+ */
 async function expectAofkvLoadsSame(redis: RedisInstance): Promise<string> {
   const expected = await redisKeyspaceDump(redis.client);
   // With appendfsync always every acknowledged write is in the file; no rewrite is running (the
@@ -64,52 +67,60 @@ async function waitForNextRedisSecond(redis: RedisInstance): Promise<void> {
 describe.skipIf(!HAVE_REDIS)('directories written by redis-server 7.0.15 load in aofkv', () => {
   const now = Date.now();
 
-  it('all types in 16 dbs, expiry, MULTI/EXEC, #TS annotations, across a BGREWRITEAOF', async () => {
-    const redis = await startRedisOnDir(tmp.dir('redis-ts'), { timestamps: true });
-    try {
-      await runOnRedis(redis.client, workloadPhase(1, now));
-      // The start-up base's forced #TS used up this second: #TS lines appear in the INCR from the
-      // next second on, so write again once the server's clock has moved.
-      await waitForNextRedisSecond(redis);
-      await runOnRedis(redis.client, [['SET', 'next-second', '1']]);
-      await expectAofkvLoadsSame(redis);
-      const incr = readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.1.incr.aof'), 'latin1');
-      expect(incr).toMatch(/\n#TS:\d+\r\n/); // the annotations really are there
+  it(
+    'all types in 16 dbs, expiry, MULTI/EXEC, ' + '#TS annotations, across a BGREWRITEAOF',
+    async () => {
+      const redis = await startRedisOnDir(tmp.dir('redis-ts'), { timestamps: true });
+      try {
+        await runOnRedis(redis.client, workloadPhase(1, now));
+        // The start-up base's forced #TS used up this second: #TS lines appear in the INCR from the
+        // next second on, so write again once the server's clock has moved.
+        await waitForNextRedisSecond(redis);
+        await runOnRedis(redis.client, [['SET', 'next-second', '1']]);
+        await expectAofkvLoadsSame(redis);
+        const incr = readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.1.incr.aof'), 'latin1');
+        expect(incr).toMatch(/\n#TS:\d+\r\n/); // the annotations really are there
 
-      // The RESP base Redis writes (with its forced #TS first line), then a new INCR.
-      expect(await call(redis.client, 'BGREWRITEAOF')).toBeTruthy();
-      await waitForRedisRewrite(redis.client);
-      await runOnRedis(redis.client, workloadPhase(2, now));
-      expect(readManifest(redis.dir)).toBe(
-        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-      );
-      expect(readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(
-        /^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/,
-      );
-      await expectAofkvLoadsSame(redis);
-    } finally {
-      await redis.stop();
-    }
-  });
+        // The RESP base Redis writes (with its forced #TS first line), then a new INCR.
+        expect(await call(redis.client, 'BGREWRITEAOF')).toBeTruthy();
+        await waitForRedisRewrite(redis.client);
+        await runOnRedis(redis.client, workloadPhase(2, now));
+        expect(readManifest(redis.dir)).toBe(
+          'file appendonly.aof.2.base.aof seq 2 type b\n' +
+            'file appendonly.aof.2.incr.aof seq 2 type i\n',
+        );
+        expect(
+          readFileSync(join(redis.dir, AOF_DIR, 'appendonly.aof.2.base.aof'), 'latin1'),
+        ).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/);
+        await expectAofkvLoadsSame(redis);
+      } finally {
+        await redis.stop();
+      }
+    },
+  );
 
-  it('after CONFIG SET appendonly no / yes: the rewrite on enable and the INCR after it', async () => {
-    const redis = await startRedisOnDir(tmp.dir('redis-toggle'));
-    try {
-      await runOnRedis(redis.client, workloadPhase(1, now));
-      await call(redis.client, 'CONFIG', 'SET', 'appendonly', 'no');
-      // Written while the AOF is off: only the rewrite on re-enable can bring these to disk.
-      await runOnRedis(redis.client, workloadPhase(2, now));
-      await call(redis.client, 'CONFIG', 'SET', 'appendonly', 'yes');
-      await waitForRedisRewrite(redis.client);
-      await runOnRedis(redis.client, workloadPhase(3, now));
-      expect(readManifest(redis.dir)).toBe(
-        'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
-      );
-      await expectAofkvLoadsSame(redis);
-    } finally {
-      await redis.stop();
-    }
-  });
+  it(
+    'after CONFIG SET appendonly no / yes: ' + 'the rewrite on enable and the INCR after it',
+    async () => {
+      const redis = await startRedisOnDir(tmp.dir('redis-toggle'));
+      try {
+        await runOnRedis(redis.client, workloadPhase(1, now));
+        await call(redis.client, 'CONFIG', 'SET', 'appendonly', 'no');
+        // Written while the AOF is off: only the rewrite on re-enable can bring these to disk.
+        await runOnRedis(redis.client, workloadPhase(2, now));
+        await call(redis.client, 'CONFIG', 'SET', 'appendonly', 'yes');
+        await waitForRedisRewrite(redis.client);
+        await runOnRedis(redis.client, workloadPhase(3, now));
+        expect(readManifest(redis.dir)).toBe(
+          'file appendonly.aof.2.base.aof seq 2 type b\n' +
+            'file appendonly.aof.2.incr.aof seq 2 type i\n',
+        );
+        await expectAofkvLoadsSame(redis);
+      } finally {
+        await redis.stop();
+      }
+    },
+  );
 
   it('everysec, after a clean shutdown and a restart of redis-server', async () => {
     const dir = tmp.dir('redis-restart');

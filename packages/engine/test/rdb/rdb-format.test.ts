@@ -249,76 +249,84 @@ describe('RDB reader: object types', () => {
     ]);
   });
 
-  it('reads quicklist v2 (18): PACKED and PLAIN nodes, LZF-compressed nodes, empty nodes skipped', () => {
-    const lp = encodeListpack(['a'.repeat(30), 'b'.repeat(30), '1', '2']);
-    const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
-    const file = header()
-      .key(RdbType.LIST_QUICKLIST_2, 'ql')
-      .len(4)
-      .len(2)
-      .str(encodeListpack(['x', '-7']))
-      .len(1)
-      .str('a plain node holds one big element')
-      .len(2)
-      .u8(0xc3)
-      .len(packed.length)
-      .len(lp.length)
-      .raw(packed)
-      .len(2)
-      .str(encodeListpack([]))
-      .end();
-    expect((valueOfKey(file, 'ql') as RList).toArray()).toEqual([
-      'x',
-      '-7',
-      'a plain node holds one big element',
-      'a'.repeat(30),
-      'b'.repeat(30),
-      '1',
-      '2',
-    ]);
-  });
+  it(
+    'reads quicklist v2 (18): PACKED and PLAIN nodes, ' +
+      'LZF-compressed nodes, empty nodes skipped',
+    () => {
+      const lp = encodeListpack(['a'.repeat(30), 'b'.repeat(30), '1', '2']);
+      const packed = lzfCompress(lp, 0, lp.length, lp.length)!;
+      const file = header()
+        .key(RdbType.LIST_QUICKLIST_2, 'ql')
+        .len(4)
+        .len(2)
+        .str(encodeListpack(['x', '-7']))
+        .len(1)
+        .str('a plain node holds one big element')
+        .len(2)
+        .u8(0xc3)
+        .len(packed.length)
+        .len(lp.length)
+        .raw(packed)
+        .len(2)
+        .str(encodeListpack([]))
+        .end();
+      expect((valueOfKey(file, 'ql') as RList).toArray()).toEqual([
+        'x',
+        '-7',
+        'a plain node holds one big element',
+        'a'.repeat(30),
+        'b'.repeat(30),
+        '1',
+        '2',
+      ]);
+    },
+  );
 
-  it('reads the pre-7.0 types: ziplist list (10) / zset (12) / hash (13), quicklist v1 (14), zipmap (9)', () => {
-    const file = header()
-      .key(RdbType.LIST_ZIPLIST, 'zl')
-      .str(encodeZiplist(['a', '1', '-100000', 'bb']))
-      .key(RdbType.ZSET_ZIPLIST, 'zz')
-      .str(encodeZiplist(['one', '1', 'two', '2.5']))
-      .key(RdbType.HASH_ZIPLIST, 'zh')
-      .str(encodeZiplist(['f1', 'v1', 'f2', '99']))
-      .key(RdbType.LIST_QUICKLIST, 'q1')
-      .len(3)
-      .str(encodeZiplist(['p', 'q']))
-      .str(encodeZiplist([]))
-      .str(encodeZiplist(['7']))
-      .key(RdbType.HASH_ZIPMAP, 'zm')
-      .str(
-        encodeZipmap(
-          [
-            ['k', 'v'],
-            ['k2', 'v2'],
-          ],
-          2,
-        ),
-      )
-      .end();
-    const { dbs } = loadBuffer(file);
-    const d = dbs[0]!.dict;
-    expect((d.get('zl') as RList).toArray()).toEqual(['a', '1', '-100000', 'bb']);
-    expect([...(d.get('zz') as RZSet)]).toEqual([
-      ['one', 1],
-      ['two', 2.5],
-    ]);
-    expect([...(d.get('zh') as RHash).map]).toEqual([
-      ['f1', 'v1'],
-      ['f2', '99'],
-    ]);
-    expect((d.get('q1') as RList).toArray()).toEqual(['p', 'q', '7']);
-    expect([...(d.get('zm') as RHash).map]).toEqual([
-      ['k', 'v'],
-      ['k2', 'v2'],
-    ]);
-  });
+  it(
+    'reads the pre-7.0 types: ziplist list (10) / zset ' +
+      '(12) / hash (13), quicklist v1 (14), zipmap (9)',
+    () => {
+      const file = header()
+        .key(RdbType.LIST_ZIPLIST, 'zl')
+        .str(encodeZiplist(['a', '1', '-100000', 'bb']))
+        .key(RdbType.ZSET_ZIPLIST, 'zz')
+        .str(encodeZiplist(['one', '1', 'two', '2.5']))
+        .key(RdbType.HASH_ZIPLIST, 'zh')
+        .str(encodeZiplist(['f1', 'v1', 'f2', '99']))
+        .key(RdbType.LIST_QUICKLIST, 'q1')
+        .len(3)
+        .str(encodeZiplist(['p', 'q']))
+        .str(encodeZiplist([]))
+        .str(encodeZiplist(['7']))
+        .key(RdbType.HASH_ZIPMAP, 'zm')
+        .str(
+          encodeZipmap(
+            [
+              ['k', 'v'],
+              ['k2', 'v2'],
+            ],
+            2,
+          ),
+        )
+        .end();
+      const { dbs } = loadBuffer(file);
+      const d = dbs[0]!.dict;
+      expect((d.get('zl') as RList).toArray()).toEqual(['a', '1', '-100000', 'bb']);
+      expect([...(d.get('zz') as RZSet)]).toEqual([
+        ['one', 1],
+        ['two', 2.5],
+      ]);
+      expect([...(d.get('zh') as RHash).map]).toEqual([
+        ['f1', 'v1'],
+        ['f2', '99'],
+      ]);
+      expect((d.get('q1') as RList).toArray()).toEqual(['p', 'q', '7']);
+      expect([...(d.get('zm') as RHash).map]).toEqual([
+        ['k', 'v'],
+        ['k2', 'v2'],
+      ]);
+    },
+  );
 
   it('handles opcodes: expiry (ms and s), IDLE, FREQ, RESIZEDB, unknown AUX, several dbs', () => {
     const past = Date.now() - 3_600_000;
@@ -383,7 +391,8 @@ describe('RDB reader: object types', () => {
     expect(summary.emptyKeysSkipped).toBe(2);
     expect([...dbs[0]!.dict.keys()]).toEqual(['k']);
     expect(logs).toContain(
-      'warning: Skipping a function library in test.rdb (aofkv has no FUNCTION support): #!lua name=mylib',
+      'warning: Skipping a function library in test.rdb ' +
+        '(aofkv has no FUNCTION support): #!lua name=mylib',
     );
     expect(logs).toContain('notice: rdbLoadObject skipping empty key: empty-set');
   });
@@ -402,58 +411,63 @@ describe('RDB reader: object types', () => {
     }
   });
 
-  it('plugs into the AOF loader: an old-style preamble AOF (RDB + RESP tail) loads both parts', async () => {
-    const rdb = header()
-      .expireMs(Date.now() - 1000)
-      .key(0, 'from-rdb')
-      .str('1')
-      .selectDb(2)
-      .key(RdbType.LIST, 'l')
-      .len(1)
-      .str('x')
-      .end();
-    const tail = Buffer.from(
-      '*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\ny\r\n*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n2\r\n',
-      'latin1',
-    );
-    const fs = new SimFileSystem();
-    fs.mkdir('/d');
-    const fd = fs.open('/d/appendonly.aof', 'write-truncate');
-    const content = Buffer.concat([rdb, tail]);
-    fs.write(fd, content, 0, content.length);
-    fs.close(fd);
-    const server = new Server({
-      databases: 16,
-      nowMs: () => Date.now(),
-      random: Math.random,
-      lazyfreeLazyExpire: () => false,
-      lazyfreeLazyUserDel: () => false,
-    });
-    const progress = new LoadingProgress();
-    progress.start(content.length, Date.now());
-    server.loading = true;
-    const deps: LoaderDeps = {
-      fs,
-      server,
-      log: () => {},
-      loadTruncated: false,
-      truncateOnDisk: false,
-      progress,
-      nowMs: () => Date.now(),
-      loadRdb: async (reader, fileName) => {
-        await loadRdbIntoServer(reader, fileName, server);
-      },
-    };
-    expect(await loadSingleAppendOnlyFile(deps, '/d', 'appendonly.aof', true)).toEqual({
-      kind: 'ok',
-    });
-    server.loading = false;
-    expect(server.dbs[0]!.dict.get('from-rdb')).toBe('1');
-    expect(server.dbs[0]!.expires.has('from-rdb')).toBe(true); // already expired, kept by the load
-    expect((server.dbs[2]!.dict.get('l') as RList).toArray()).toEqual(['x', 'y']);
-    expect(server.dbs[2]!.dict.get('tail')).toBe('2');
-    expect(progress.loadedBytes).toBe(content.length);
-  });
+  it(
+    'plugs into the AOF loader: an old-style preamble AOF ' + '(RDB + RESP tail) loads both parts',
+    async () => {
+      const rdb = header()
+        .expireMs(Date.now() - 1000)
+        .key(0, 'from-rdb')
+        .str('1')
+        .selectDb(2)
+        .key(RdbType.LIST, 'l')
+        .len(1)
+        .str('x')
+        .end();
+      const tail = Buffer.from(
+        '*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\ny\r\n*3\r\n' +
+          '$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n2\r\n',
+        'latin1',
+      );
+      const fs = new SimFileSystem();
+      fs.mkdir('/d');
+      const fd = fs.open('/d/appendonly.aof', 'write-truncate');
+      const content = Buffer.concat([rdb, tail]);
+      fs.write(fd, content, 0, content.length);
+      fs.close(fd);
+      const server = new Server({
+        databases: 16,
+        nowMs: () => Date.now(),
+        random: Math.random,
+        lazyfreeLazyExpire: () => false,
+        lazyfreeLazyUserDel: () => false,
+      });
+      const progress = new LoadingProgress();
+      progress.start(content.length, Date.now());
+      server.loading = true;
+      const deps: LoaderDeps = {
+        fs,
+        server,
+        log: () => {},
+        loadTruncated: false,
+        truncateOnDisk: false,
+        progress,
+        nowMs: () => Date.now(),
+        loadRdb: async (reader, fileName) => {
+          await loadRdbIntoServer(reader, fileName, server);
+        },
+      };
+      expect(await loadSingleAppendOnlyFile(deps, '/d', 'appendonly.aof', true)).toEqual({
+        kind: 'ok',
+      });
+      server.loading = false;
+      expect(server.dbs[0]!.dict.get('from-rdb')).toBe('1');
+      // already expired, kept by the load
+      expect(server.dbs[0]!.expires.has('from-rdb')).toBe(true);
+      expect((server.dbs[2]!.dict.get('l') as RList).toArray()).toEqual(['x', 'y']);
+      expect(server.dbs[2]!.dict.get('tail')).toBe('2');
+      expect(progress.loadedBytes).toBe(content.length);
+    },
+  );
 
   it('loads asynchronously with yields and progress', async () => {
     const b = header();
@@ -534,7 +548,10 @@ describe('RDB reader: damaged input gives ERR_RDB with the offset', () => {
     expect(
       loadError(header().key(RdbType.LIST, 'l').len(0x7fffffff).str('a').str('b').body()).message,
     ).toMatch(
-      /unexpected end of file: 1 more bytes needed, 0 left \(the list declares 2147483647 elements but only 4 bytes remained after its count\)/,
+      new RegExp(
+        String.raw`unexpected end of file: 1 more bytes needed, 0 left \(the list declares ` +
+          String.raw`2147483647 elements but only 4 bytes remained after its count\)`,
+      ),
     );
     expect(loadError(header().key(RdbType.HASH, 'h').len(1000).body()).message).toMatch(
       /the hash declares 1000 elements/,
@@ -742,39 +759,49 @@ describe('RDB writer', () => {
     );
   });
 
-  it('keeps -0 in a big (skiplist) zset and turns it into 0 in a small one, as Redis does on load', () => {
-    const dbs = makeDbs();
-    const big = new RZSet(false);
-    for (let i = 0; i < 200; i++) big.add(`m${i}`, i + 1);
-    big.add('neg0', -0);
-    big.add('inf', Infinity);
-    big.add('ninf', -Infinity);
-    const small = new RZSet(false);
-    small.add('neg0', -0);
-    dbs[0]!.dict.set('\x00\xff', big);
-    dbs[0]!.dict.set('small', small);
-    const { dbs: back } = loadBuffer(encodeRdb(dbs, WRITE_OPTIONS));
-    const loaded = back[0]!.dict.get('\x00\xff') as RZSet;
-    expect(loaded.encoding).toBe('skiplist');
-    expect(Object.is(loaded.score('neg0'), -0)).toBe(true);
-    expect(loaded.score('inf')).toBe(Infinity);
-    expect(loaded.score('ninf')).toBe(-Infinity);
-    // Redis converts a loaded skiplist that fits to listpack, which stores -0 as 0 (checked on 7.0.15).
-    const smallBack = back[0]!.dict.get('small') as RZSet;
-    expect(smallBack.encoding).toBe('listpack');
-    expect(Object.is(smallBack.score('neg0'), 0)).toBe(true);
-  });
+  it(
+    'keeps -0 in a big (skiplist) zset and ' +
+      'turns it into 0 in a small one, as Redis does on load',
+    () => {
+      const dbs = makeDbs();
+      const big = new RZSet(false);
+      for (let i = 0; i < 200; i++) big.add(`m${i}`, i + 1);
+      big.add('neg0', -0);
+      big.add('inf', Infinity);
+      big.add('ninf', -Infinity);
+      const small = new RZSet(false);
+      small.add('neg0', -0);
+      dbs[0]!.dict.set('\x00\xff', big);
+      dbs[0]!.dict.set('small', small);
+      const { dbs: back } = loadBuffer(encodeRdb(dbs, WRITE_OPTIONS));
+      const loaded = back[0]!.dict.get('\x00\xff') as RZSet;
+      expect(loaded.encoding).toBe('skiplist');
+      expect(Object.is(loaded.score('neg0'), -0)).toBe(true);
+      expect(loaded.score('inf')).toBe(Infinity);
+      expect(loaded.score('ninf')).toBe(-Infinity);
+      // Redis converts a loaded skiplist that fits to listpack, which stores -0 as 0 (checked on
+      // 7.0.15).
+      const smallBack = back[0]!.dict.get('small') as RZSet;
+      expect(smallBack.encoding).toBe('listpack');
+      expect(Object.is(smallBack.score('neg0'), 0)).toBe(true);
+    },
+  );
 
-  it('uses int encoding for canonical 32-bit integers and LZF for long compressible strings', () => {
-    const dbs = makeDbs();
-    dbs[0]!.dict.set('a', '-2147483648');
-    dbs[0]!.dict.set('b', 'y'.repeat(1000));
-    const file = encodeRdb(dbs, WRITE_OPTIONS);
-    expect(file.includes(Buffer.from([0x00, 0x01, 0x61, 0xc2, 0x00, 0x00, 0x00, 0x80]))).toBe(true);
-    expect(file.length).toBeLessThan(200);
-    const raw = encodeRdb(dbs, { ...WRITE_OPTIONS, compression: false });
-    expect(raw.length).toBeGreaterThan(1000);
-  });
+  it(
+    'uses int encoding for canonical 32-bit ' + 'integers and LZF for long compressible strings',
+    () => {
+      const dbs = makeDbs();
+      dbs[0]!.dict.set('a', '-2147483648');
+      dbs[0]!.dict.set('b', 'y'.repeat(1000));
+      const file = encodeRdb(dbs, WRITE_OPTIONS);
+      expect(file.includes(Buffer.from([0x00, 0x01, 0x61, 0xc2, 0x00, 0x00, 0x00, 0x80]))).toBe(
+        true,
+      );
+      expect(file.length).toBeLessThan(200);
+      const raw = encodeRdb(dbs, { ...WRITE_OPTIONS, compression: false });
+      expect(raw.length).toBeGreaterThan(1000);
+    },
+  );
 
   it('writes the same keyspace from plain entries (the rewrite thread path)', () => {
     fc.assert(
@@ -784,7 +811,8 @@ describe('RDB writer', () => {
         const chunks: Buffer[] = [];
         for (const db of dbs) {
           for (const [k, v] of db.dict) {
-            // Through a structured clone, as through msgpackr to the writer thread: plain data only.
+            // Through a structured clone, as through msgpackr to the writer thread: plain data
+            // only.
             enc.add(structuredClone(toPlainEntry(db.id, k, v, db.expires.get(k) ?? -1)));
             if (enc.pendingBytes >= flushAt) chunks.push(enc.takeChunk());
           }

@@ -59,13 +59,16 @@ describe('K1: check-aof --fix and an annotation without its newline', () => {
     expect(await strictLoad(fs)).toBe(1);
   });
 
-  it('an annotation longer than one 1023-byte line is cut whole, not after its first piece', async () => {
-    const long = Buffer.from(`##${'x'.repeat(5000)}\r\n`);
-    const fs = diskWith(Buffer.concat([SET('a'), long, SET('b')]));
-    expect(await fix(fs)).toBe(0);
-    expect(fs.fileContent(INCR)).toEqual(SET('a'));
-    expect(await strictLoad(fs)).toBe(1);
-  });
+  it(
+    'an annotation longer than one 1023-byte line is cut whole, ' + 'not after its first piece',
+    async () => {
+      const long = Buffer.from(`##${'x'.repeat(5000)}\r\n`);
+      const fs = diskWith(Buffer.concat([SET('a'), long, SET('b')]));
+      expect(await fix(fs)).toBe(0);
+      expect(fs.fileContent(INCR)).toEqual(SET('a'));
+      expect(await strictLoad(fs)).toBe(1);
+    },
+  );
 });
 
 describe('K2: redis-check-rdb reads a FUNCTION2 library', () => {

@@ -14,34 +14,42 @@ describe('regressions found by the crash-safety suites (fixed)', () => {
   // load and reverted with it: acknowledged writes are lost, even under appendfsync always.
   // Redis 7.0 has the same bug (loadSingleAppendOnlyFile's uxeof path); Valkey fixed it in
   // valkey-io/valkey#4342 by truncating before MULTI.
-  it('a write acknowledged under always survives two restarts after a torn MULTI tail', async () => {
-    const first = await openSimEngine({ appendfsync: 'always', aofLoadTruncated: true });
-    const { fs, clock } = first;
-    const db = first.engine.db(0);
-    await db.set('before', '1');
-    await db.multi().set('a', '1').set('b', '2').exec();
-    const path = first.currentIncrPath();
-    const full = fs.fileContent(path);
-    // A crash that kept the transaction's write only up to the middle of `SET b 2`.
-    const cut = full.length - Buffer.from('$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n').length;
-    await first.engine.close();
-    fs.truncate(path, cut);
+  it(
+    'a write acknowledged under always survives ' + 'two restarts after a torn MULTI tail',
+    async () => {
+      const first = await openSimEngine({ appendfsync: 'always', aofLoadTruncated: true });
+      const { fs, clock } = first;
+      const db = first.engine.db(0);
+      await db.set('before', '1');
+      await db.multi().set('a', '1').set('b', '2').exec();
+      const path = first.currentIncrPath();
+      const full = fs.fileContent(path);
+      // A crash that kept the transaction's write only up to the middle of `SET b 2`.
+      const cut = full.length - Buffer.from('$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n').length;
+      await first.engine.close();
+      fs.truncate(path, cut);
 
-    const second = await openSimEngine({
-      fs,
-      clock,
-      appendfsync: 'always',
-      aofLoadTruncated: true,
-    });
-    expect(await second.engine.db(0).get('a')).toBe(null); // the torn transaction is not applied
-    await second.engine.db(0).set('acked', 'yes'); // acknowledged: written and fdatasync'ed
-    await second.engine.close();
+      const second = await openSimEngine({
+        fs,
+        clock,
+        appendfsync: 'always',
+        aofLoadTruncated: true,
+      });
+      expect(await second.engine.db(0).get('a')).toBe(null); // the torn transaction is not applied
+      await second.engine.db(0).set('acked', 'yes'); // acknowledged: written and fdatasync'ed
+      await second.engine.close();
 
-    const third = await openSimEngine({ fs, clock, appendfsync: 'always', aofLoadTruncated: true });
-    expect(await third.engine.db(0).get('before')).toBe('1');
-    expect(await third.engine.db(0).get('acked')).toBe('yes'); // fails: the write was reverted
-    await third.engine.close();
-  });
+      const third = await openSimEngine({
+        fs,
+        clock,
+        appendfsync: 'always',
+        aofLoadTruncated: true,
+      });
+      expect(await third.engine.db(0).get('before')).toBe('1');
+      expect(await third.engine.db(0).get('acked')).toBe('yes'); // fails: the write was reverted
+      await third.engine.close();
+    },
+  );
 
   // BUG (bad-input suite; no workaround needed, the outcomes stay typed): the manifest parser
   // refuses names containing "/" or "\\" (aof-manifest.ts parseManifest, as Redis's
@@ -79,25 +87,28 @@ describe('regressions found by the crash-safety suites (fixed)', () => {
   // written is swallowed into the annotation, the file stops loading (ERR_AOF_BAD_FORMAT) and
   // `check-aof --fix` cuts every write made since: acknowledged writes are lost under always.
   // Redis 7.0 behaves the same (fgets + `if (buf[0] == '#') continue`).
-  it('a write acknowledged after a restart that followed a torn #TS annotation survives', async () => {
-    const first = await openSimEngine({ appendfsync: 'always', aofTimestampEnabled: true });
-    const { fs, clock } = first;
-    await first.engine.db(0).set('before', '1');
-    const path = first.currentIncrPath();
-    await first.engine.close();
-    const fd = fs.open(path, 'append'); // a crash tore the next turn's `#TS:...\r\n` annotation
-    const torn = Buffer.from('#TS:17000', 'latin1');
-    fs.write(fd, torn, 0, torn.length);
-    fs.fdatasync(fd);
-    fs.close(fd);
+  it(
+    'a write acknowledged after a restart that ' + 'followed a torn #TS annotation survives',
+    async () => {
+      const first = await openSimEngine({ appendfsync: 'always', aofTimestampEnabled: true });
+      const { fs, clock } = first;
+      await first.engine.db(0).set('before', '1');
+      const path = first.currentIncrPath();
+      await first.engine.close();
+      const fd = fs.open(path, 'append'); // a crash tore the next turn's `#TS:...\r\n` annotation
+      const torn = Buffer.from('#TS:17000', 'latin1');
+      fs.write(fd, torn, 0, torn.length);
+      fs.fdatasync(fd);
+      fs.close(fd);
 
-    const second = await openSimEngine({ fs, clock, appendfsync: 'always' });
-    await second.engine.db(0).set('acked', 'yes');
-    await second.engine.close();
+      const second = await openSimEngine({ fs, clock, appendfsync: 'always' });
+      await second.engine.db(0).set('acked', 'yes');
+      await second.engine.close();
 
-    const third = await openSimEngine({ fs, clock, appendfsync: 'always' }); // fails: bad format
-    expect(await third.engine.db(0).get('before')).toBe('1');
-    expect(await third.engine.db(0).get('acked')).toBe('yes');
-    await third.engine.close();
-  });
+      const third = await openSimEngine({ fs, clock, appendfsync: 'always' }); // fails: bad format
+      expect(await third.engine.db(0).get('before')).toBe('1');
+      expect(await third.engine.db(0).get('acked')).toBe('yes');
+      await third.engine.close();
+    },
+  );
 });

@@ -166,7 +166,10 @@ async function checkRewriteEnded(run: Run): Promise<void> {
   }
 }
 
-/** State for a rewrite row: data in several dbs, a first rewrite done, more writes, a rewrite running. */
+/**
+ * State for a rewrite row: data in several dbs, a first rewrite done, more writes, a rewrite
+ * running.
+ */
 async function prepareRunningRewrite(run: Run): Promise<void> {
   await run.driver.start();
   await workTurns(run, 3);
@@ -183,7 +186,9 @@ async function prepareRunningRewrite(run: Run): Promise<void> {
 
 const REWRITE_SCENARIOS: Scenario[] = [
   {
-    name: 'rewrite start (BGREWRITEAOF: flush, fdatasync old INCR, new INCR, manifest, switch, temp base)',
+    name:
+      'rewrite start (BGREWRITEAOF: flush, fdatasync old INCR, ' +
+      'new INCR, manifest, switch, temp base)',
     policy: 'everysec',
     async prepare(run) {
       await run.driver.start();
@@ -408,9 +413,11 @@ async function countdown(
       if (injected === 0) return n - 1;
     } catch (failure) {
       const trace = run.driver.trace.join('\n  ');
+      const detail =
+        failure instanceof Error ? (failure.stack ?? failure.message) : String(failure);
       throw new Error(
-        `${scenario.name}: fault #${n} (${error}, ${persistent ? 'persistent' : 'once'}) broke a check: ` +
-          `${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}\n  ${trace}`,
+        `${scenario.name}: fault #${n} (${error}, ${persistent ? 'persistent' : 'once'}) ` +
+          `broke a check: ${detail}\n  ${trace}`,
       );
     } finally {
       await run.driver.dispose();
@@ -419,20 +426,24 @@ async function countdown(
   throw new Error(`${scenario.name}: still injecting faults after ${MAX_COUNTDOWN} calls`);
 }
 
-describe('fault countdown: each I/O call of a step fails in turn; outcomes are documented, nothing guaranteed is lost', () => {
-  afterAll(() => book.flush());
+describe(
+  'fault countdown: each I/O call of a step fails in turn; ' +
+    'outcomes are documented, nothing guaranteed is lost',
+  () => {
+    afterAll(() => book.flush());
 
-  for (const scenario of SCENARIOS) {
-    for (const error of ['EIO', 'ENOSPC'] as const) {
-      for (const persistent of [false, true]) {
-        const mode = persistent ? 'from then on' : 'once';
-        it(`${scenario.name}: the n-th call fails with ${error} ${mode}`, async () => {
-          const calls = await countdown(scenario, error, persistent);
-          book.add('scenarioVariants');
-          // The step really performs I/O: otherwise the countdown would prove nothing.
-          expect(calls).toBeGreaterThan(0);
-        });
+    for (const scenario of SCENARIOS) {
+      for (const error of ['EIO', 'ENOSPC'] as const) {
+        for (const persistent of [false, true]) {
+          const mode = persistent ? 'from then on' : 'once';
+          it(`${scenario.name}: the n-th call fails with ${error} ${mode}`, async () => {
+            const calls = await countdown(scenario, error, persistent);
+            book.add('scenarioVariants');
+            // The step really performs I/O: otherwise the countdown would prove nothing.
+            expect(calls).toBeGreaterThan(0);
+          });
+        }
       }
     }
-  }
-});
+  },
+);

@@ -345,7 +345,8 @@ function describePlan(run: number, policy: FsyncPolicy, plan: KillPlan): string 
     toggle: `after the reply to configuration change #${k}`,
     'aof-off': `${plan.after} acknowledgements into appendonly-no period #${k}`,
     'aof-yes': `after the reply to appendonly yes #${k}`,
-    'first-rewrite': `${plan.after} acknowledgements into the first rewrite after appendonly yes #${k}`,
+    'first-rewrite':
+      `${plan.after} acknowledgements into the first rewrite ` + `after appendonly yes #${k}`,
     'first-done': `when the first rewrite after appendonly yes #${k} finished`,
   };
   const toggles = plan.toggleSeed === 0 ? '' : `, CONFIG SET toggles (seed ${plan.toggleSeed})`;

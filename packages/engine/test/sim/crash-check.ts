@@ -37,8 +37,9 @@
 //                                    to that file;
 //   loadedBytes >  common prefix  →  the loader accepted bytes the engine never wrote (a torn write
 //                                    whose garbage or zero-filled hole still parses: the format has
-//                                    no checksum, Redis is the same). Then only the bytes before the
-//                                    damage are trustworthy, and they must still cover the floor.
+//                                    no checksum, Redis is the same). Then only the bytes before
+//                                    the damage are trustworthy, and they must still cover the
+//                                    floor.
 // A file that is not the last one and did not load in full is a GAP unless every later file
 // loaded no command: the keyspace would be "prefix of Fj, then Fj+1" — no prefix of the history.
 
@@ -184,7 +185,9 @@ export class DurabilityTracker {
     return this.#current?.fileName ?? null;
   }
 
-  /** Names of the INCR files this incarnation knows (any of them may be in a recovered manifest). */
+  /**
+   * Names of the INCR files this incarnation knows (any of them may be in a recovered manifest).
+   */
   get fileNames(): string[] {
     return [...this.#segments.keys()];
   }
@@ -269,7 +272,8 @@ export class DurabilityTracker {
             `but the writer's stream ends at ${fromSizeBytes} + ${bufferedBytes} buffered`,
         );
       }
-      // Units entirely within the old file's bytes stay there; the rest move, shifted, to the new file.
+      // Units entirely within the old file's bytes stay there; the rest move, shifted, to the new
+      // file.
       const keep = old.marks.filter((m) => m.offsetBytes <= fromSizeBytes);
       moved = old.marks.slice(keep.length);
       startUnits = keep[keep.length - 1]?.units ?? old.startUnits;
@@ -481,8 +485,9 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
     `${floor} units were guaranteed (the floor ends at ${tracker.describeUnits(floor)})`;
   const { incrFiles } = evidence;
   // No INCR at all: a manifest of a base alone (a rewrite while the AOF was off), reloaded by
-  // DEBUG LOADAOF with the AOF still off. What the base holds: known from the base itself (a rewrite of this lineage installed it, or
-  // the incarnation began with it), else from the first INCR's start.
+  // DEBUG LOADAOF with the AOF still off. What the base holds: known from the base itself (a
+  // rewrite of this lineage installed it, or the incarnation began with it), else from the first
+  // INCR's start.
   const baseUnits = evidence.baseFile === null ? undefined : tracker.baseUnits(evidence.baseFile);
   const firstIsNew =
     incrFiles.length === 0 || evidence.files.get(incrFiles[0]!)?.createdAtOpen === true;
@@ -490,7 +495,8 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
   const startUnits = baseUnits ?? firstStart ?? (evidence.baseFile === null ? 0 : undefined);
   if (startUnits === undefined) {
     throw new Error(
-      `the recovered manifest names ${evidence.baseFile} and ${incrFiles[0] ?? 'no INCR'}, which this lineage never wrote`,
+      `the recovered manifest names ${evidence.baseFile} and ${incrFiles[0] ?? 'no INCR'}, ` +
+        `which this lineage never wrote`,
     );
   }
   let units = startUnits;
@@ -513,7 +519,8 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       // rewrite's start failed or was cut after the manifest's rename): nothing was written to it.
       if (ev.loadedCommandsEnd > 0) {
         throw new Error(
-          `the recovered manifest names ${name}, which this lineage never wrote, and it loaded commands`,
+          `the recovered manifest names ${name}, which this lineage never wrote, ` +
+            `and it loaded commands`,
         );
       }
       files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
@@ -524,8 +531,9 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       // Later files may follow a file that lost its tail only if they hold no command at all.
       if (ev.loadedCommandsEnd > 0) {
         return violation(
-          `GAP: ${cutShort} did not load in full (it lost un-synced bytes), yet the later INCR ${name} ` +
-            `loaded ${ev.loadedCommandsEnd} bytes of commands: the keyspace is no prefix of the history`,
+          `GAP: ${cutShort} did not load in full (it lost un-synced bytes), ` +
+            `yet the later INCR ${name} loaded ${ev.loadedCommandsEnd} bytes of commands: ` +
+            `the keyspace is no prefix of the history`,
         );
       }
       files.push({ fileName: name, startUnits: units, sizeBytes: ev.loadedBytes });
@@ -542,8 +550,8 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
       const trustedUnits = segment.unitsAt(trustedBytes);
       if (trustedUnits === null || trustedUnits < floor) {
         return violation(
-          `bytes the engine never wrote were loaded from offset ${trustedBytes} of ${name}, before the end ` +
-            `of the guaranteed units: ${floorText()}`,
+          `bytes the engine never wrote were loaded from offset ${trustedBytes} of ${name}, ` +
+            `before the end of the guaranteed units: ${floorText()}`,
         );
       }
       const candidateUnits =
@@ -563,7 +571,8 @@ export function judgeRecovery(tracker: DurabilityTracker, evidence: RecoveryEvid
   }
   if (units < floor) {
     return violation(
-      `recovered ${units} units but ${floorText()}; ${tracker.ackedFrom(units)} acknowledged units lost`,
+      `recovered ${units} units but ${floorText()}; ` +
+        `${tracker.ackedFrom(units)} acknowledged units lost`,
     );
   }
   return { kind: 'prefix', units, floor, files };

@@ -78,9 +78,14 @@ export interface DriverFigures {
   rewritesFailed: number;
   /** Crashes of an engine whose rewrite was running (or whose done handler was cut short). */
   crashesDuringRewrite: number;
-  /** Recoveries whose manifest listed more than one INCR file (a rewrite started and did not finish). */
+  /**
+   * Recoveries whose manifest listed more than one INCR file (a rewrite started and did not
+   * finish).
+   */
   recoveriesMultiIncr: number;
-  /** Completed rewrites whose new base, loaded alone, was compared with the model (point in time). */
+  /**
+   * Completed rewrites whose new base, loaded alone, was compared with the model (point in time).
+   */
   basesChecked: number;
   /** CONFIG SET appendonly / appendfsync / aof-use-rdb-preamble that succeeded. */
   configSets: number;
@@ -150,7 +155,9 @@ export interface DriverOptions {
   figures: DriverFigures;
   /** Called with true while recovering (faults belong to the running engine, not to recovery). */
   muteFaults: (muted: boolean) => void;
-  /** False while a completed rewrite's base must not be checked (a power cut killed the process). */
+  /**
+   * False while a completed rewrite's base must not be checked (a power cut killed the process).
+   */
   checkBases?: () => boolean;
   /** Commands between two pauses of DEBUG LOADAOF (default: no pauses in simulated time). */
   loadPauseEvery?: number;
@@ -176,7 +183,9 @@ function firstOfExec(results: [ReplyError | null, unknown][] | null): unknown {
   return first[1];
 }
 
-/** How a rewrite is asked for: BGREWRITEAOF alone, riding in a turn of units, or MULTI-scheduled. */
+/**
+ * How a rewrite is asked for: BGREWRITEAOF alone, riding in a turn of units, or MULTI-scheduled.
+ */
 export type RewriteRequest = 'command' | 'in-turn' | 'scheduled';
 
 /** What a turn's acknowledgements were worth: the policy and AOF state they were made under. */
@@ -203,7 +212,9 @@ export class Driver {
   #rdbPreamble: boolean | undefined;
   readonly figures: DriverFigures;
   readonly trace: string[] = [];
-  /** Set when a recovery loaded bytes the engine never wrote: this lineage can't be judged further. */
+  /**
+   * Set when a recovery loaded bytes the engine never wrote: this lineage can't be judged further.
+   */
   lineageEnded = false;
   readonly #options: DriverOptions;
   #machine: SimMachine | null = null;
@@ -362,7 +373,8 @@ export class Driver {
     const outcomes = all.map((s, i) => this.#account(s.unit, s.refused, s.index, real[i]!, ack));
     if (!fatalBefore && this.#fatalSeen && outcomes.includes('acked')) {
       throw new Error(
-        'a reply was delivered in the turn of a fatal stop (after the fatal error, no reply may resolve)',
+        'a reply was delivered in the turn of a fatal stop (after the ' +
+          'fatal error, no reply may resolve)',
       );
     }
     for (const s of closing) await this.#checkOutOfMulti(s.handle!);
@@ -479,7 +491,8 @@ export class Driver {
     const diff = diffDumps(expected, actual);
     if (diff !== null) {
       throw new Error(
-        `the new base ${baseName} is not the dataset of its rewrite's start (${units} units)\n${diff}`,
+        `the new base ${baseName} is not the dataset of its rewrite's start (${units} units)\n` +
+          `${diff}`,
       );
     }
   }
@@ -564,7 +577,8 @@ export class Driver {
     const modelText = replyText(model);
     if (realText !== modelText) {
       throw new Error(
-        `reply differs from the model for ${describeUnit(unit)}: engine ${realText}, model ${modelText}`,
+        `reply differs from the model for ${describeUnit(unit)}: ` +
+          `engine ${realText}, model ${modelText}`,
       );
     }
   }
@@ -792,7 +806,8 @@ export class Driver {
     )
       return;
     // Recorded, not thrown: an exception here would surface inside the engine as a failed call.
-    this.#violation = `after the fatal stop the engine still changed the AOF: ${event.op} ${event.path}`;
+    this.#violation =
+      `after the fatal stop the engine still changed the AOF: ${event.op} ` + `${event.path}`;
   }
 
   /** Throws what onFsOp recorded (called by the simulator after every step). */
@@ -807,7 +822,8 @@ export class Driver {
   #beginIncarnation(files: readonly IncarnationFile[], units = this.#m.length): void {
     const machine = this.machine;
     const view = this.#inspect();
-    // While the AOF is off or waits for its first rewrite, the writer feeds no file of the manifest.
+    // While the AOF is off or waits for its first rewrite, the writer feeds no file of the
+    // manifest.
     const appending = view.state === 'on' || view.state === 'loading';
     const last = files[files.length - 1];
     let fd = -1;
@@ -844,7 +860,8 @@ export class Driver {
       if (!current()) return;
       const name = event.toPath === null ? null : this.#fileNameOf(event.toPath);
       this.log(
-        `switch to ${name ?? 'no file (AOF off)'} (old INCR ends at ${event.fromSizeBytes}, ${event.bufferedBytes} bytes buffered)`,
+        `switch to ${name ?? 'no file (AOF off)'} (old INCR ends at ${event.fromSizeBytes}, ` +
+          `${event.bufferedBytes} bytes buffered)`,
       );
       tracker.switchIncr(event.fromFd, event.fromSizeBytes, event.toFd, name, event.bufferedBytes);
     };
@@ -978,7 +995,9 @@ export class Driver {
     return new Set([...text.matchAll(/^file (\S+) seq \d+ type i$/gm)].map((m) => m[1]!));
   }
 
-  /** Starts a new engine on the crashed disk and judges it. The open may throw (start-up faults). */
+  /**
+   * Starts a new engine on the crashed disk and judges it. The open may throw (start-up faults).
+   */
   async recover(): Promise<Verdict> {
     const pending = this.#pending;
     if (pending === null) throw new Error('recover() without a crash');
@@ -986,7 +1005,8 @@ export class Driver {
     this.#adopt(await this.#reopen());
     if (this.#badArity !== null) {
       throw new Error(
-        `the loader accepted SET with one argument in ${this.#badArity.file} at ${this.#badArity.offset}`,
+        `the loader accepted SET with one ` +
+          `argument in ${this.#badArity.file} at ${this.#badArity.offset}`,
       );
     }
     this.#pending = null;
@@ -1081,9 +1101,10 @@ export class Driver {
    * Opens the engine again, repairing what the loader refuses the way an operator would:
    * damaged framing (ERR_AOF_BAD_FORMAT) gets `check-aof --fix`; what check-aof cannot see, because
    * it checks the RESP framing only (like redis-check-aof) — an unknown command name made of torn
-   * bytes, a command with the wrong number of arguments, or a frame the loader rejects and check-aof
-   * accepts (`*0`) — gets the file cut by hand at the command start the error names. Each repair
-   * is counted. A wrong-arity command injected on purpose must be refused exactly where it is.
+   * bytes, a command with the wrong number of arguments, or a frame the loader rejects and
+   * check-aof accepts (`*0`) — gets the file cut by hand at the command start the error names. Each
+   * repair is counted. A wrong-arity command injected on purpose must be refused exactly where it
+   * is.
    */
   async #reopen(): Promise<SimMachine> {
     let fixedOffset: number | null = null;

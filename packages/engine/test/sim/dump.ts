@@ -60,7 +60,9 @@ function assertNever(value: never): never {
   throw new Error(`unexpected value: ${String(value)}`);
 }
 
-/** Null when equal; otherwise a short human-readable difference (at most `limit` lines each way). */
+/**
+ * Null when equal; otherwise a short human-readable difference (at most `limit` lines each way).
+ */
 export function diffDumps(expected: DumpLine[], actual: DumpLine[], limit = 6): string | null {
   const expectedSet = new Set(expected);
   const actualSet = new Set(actual);

@@ -407,11 +407,11 @@ class Simulation {
     const { policy, crash, faults, exactFsync, rewrite, lifecycle, databases } = this.config;
     return new SimulationFailure(
       this.seed,
-      `seed ${this.seed} failed (replay: SEED=${this.seed} npx vitest run --project engine test/sim)\n` +
-        `policy=${policy} exactFsync=${exactFsync} crash=${JSON.stringify(crash)}\n` +
+      `seed ${this.seed} failed (replay: SEED=${this.seed} npx vitest run --project engine ` +
+        `test/sim)\npolicy=${policy} exactFsync=${exactFsync} crash=${JSON.stringify(crash)}\n` +
         `faults=${JSON.stringify(faults)}\nrewrite=${JSON.stringify(rewrite)}\n` +
-        `databases=${databases} lifecycle=${JSON.stringify(lifecycle)}\n` +
-        `${reason}\nlast steps:\n  ${this.#driver.trace.join('\n  ')}`,
+        `databases=${databases} lifecycle=${JSON.stringify(lifecycle)}\n${reason}\n` +
+        `last steps:\n  ${this.#driver.trace.join('\n  ')}`,
     );
   }
 
@@ -455,7 +455,8 @@ class Simulation {
         e.offsetBytes !== undefined ? ` @${e.offsetBytes}+${e.resultBytes}/${e.lengthBytes}` : '';
       const dest = e.dest !== undefined ? ` -> ${e.dest}` : '';
       driver.log(
-        `fs #${e.callIndex} ${e.op} ${e.path}${dest}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`,
+        `fs #${e.callIndex} ${e.op} ` +
+          `${e.path}${dest}${detail}${e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`,
       );
     };
     return driver;
@@ -597,7 +598,9 @@ class Simulation {
     }
     const key = `cut${site[0]!.toUpperCase()}${site.slice(1)}` as `cut${Capitalize<CutSite>}`;
     this.figures[key]++;
-    const where = `${call.op} ${call.path ?? `fd ${call.fd}`}${call.dest !== undefined ? ` -> ${call.dest}` : ''}`;
+    const where =
+      `${call.op} ` +
+      `${call.path ?? `fd ${call.fd}`}${call.dest !== undefined ? ` -> ${call.dest}` : ''}`;
     this.#driver.log(`POWER CUT at call #${call.callIndex} (${where})`);
     this.#cut = null;
     await this.#recover(() =>
@@ -655,7 +658,9 @@ class Simulation {
     return this.#driver.running && !this.#driver.stopped;
   }
 
-  /** A dead process, under always: sometimes close() it first (it must write nothing), then crash. */
+  /**
+   * A dead process, under always: sometimes close() it first (it must write nothing), then crash.
+   */
   async #afterFatalStop(): Promise<void> {
     this.figures.fatalStops++;
     if (this.#schedule.chance(this.config.lifecycle.closeAfterFatal)) {
@@ -727,12 +732,15 @@ class Simulation {
     );
   }
 
-  /** An async failure nobody awaited (a fatal error escaping as a rejected promise) fails the seed. */
+  /**
+   * An async failure nobody awaited (a fatal error escaping as a rejected promise) fails the seed.
+   */
   #assertNoUnhandledRejection(): void {
     const reason = this.unhandledRejections[0];
     if (reason !== undefined)
       throw new Error(
-        `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+        `unhandled rejection: ` +
+          `${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
       );
   }
 

@@ -38,19 +38,23 @@ describe('aof_buf: RESP encoding (Redis catAppendOnlyGenericCommand)', () => {
     expect(b.view().toString('latin1')).toBe(expected);
   });
 
-  it("keeps a small allocation after a write and drops a large one (Redis's rule, 64 KiB limit)", () => {
-    const b = new AofBuffer();
-    b.appendCommand(['SET', 'k', 'v']);
-    const small = b.capacity;
-    expect(small).toBeLessThan(AOF_BUF_REUSE_LIMIT_BYTES);
-    b.resetAfterWrite();
-    expect(b.capacity).toBe(small);
-    b.appendCommand(['SET', 'k', 'v'.repeat(100_000)]);
-    expect(b.capacity).toBeGreaterThanOrEqual(AOF_BUF_REUSE_LIMIT_BYTES);
-    b.resetAfterWrite();
-    expect(b.length).toBe(0);
-    expect(b.capacity).toBeLessThan(AOF_BUF_REUSE_LIMIT_BYTES);
-  });
+  it(
+    'keeps a small allocation after a write and ' +
+      "drops a large one (Redis's rule, 64 KiB limit)",
+    () => {
+      const b = new AofBuffer();
+      b.appendCommand(['SET', 'k', 'v']);
+      const small = b.capacity;
+      expect(small).toBeLessThan(AOF_BUF_REUSE_LIMIT_BYTES);
+      b.resetAfterWrite();
+      expect(b.capacity).toBe(small);
+      b.appendCommand(['SET', 'k', 'v'.repeat(100_000)]);
+      expect(b.capacity).toBeGreaterThanOrEqual(AOF_BUF_REUSE_LIMIT_BYTES);
+      b.resetAfterWrite();
+      expect(b.length).toBe(0);
+      expect(b.capacity).toBeLessThan(AOF_BUF_REUSE_LIMIT_BYTES);
+    },
+  );
 
   it('consume() drops a written prefix and keeps the rest', () => {
     const b = new AofBuffer();

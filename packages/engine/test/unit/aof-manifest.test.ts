@@ -20,8 +20,10 @@ function reason(text: string): string {
 describe('aof manifest: reader (Redis aofLoadManifestFromFile)', () => {
   it('loads base, history and incr lines in any order and sets the sequence counters', () => {
     const m = parseManifest(
-      'file appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.base.aof seq 1 type h\n' +
-        'file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+      'file appendonly.aof.2.incr.aof seq 2 type i\n' +
+        'file appendonly.aof.1.base.aof seq 1 type h\n' +
+        'file appendonly.aof.3.base.rdb seq 3 type b\n' +
+        'file appendonly.aof.3.incr.aof seq 3 type i\n',
     );
     expect(m.base?.fileName).toBe('appendonly.aof.3.base.rdb');
     expect(m.currBaseFileSeq).toBe(3);
@@ -32,7 +34,8 @@ describe('aof manifest: reader (Redis aofLoadManifestFromFile)', () => {
 
   it('accepts comments, CRLF endings, upper-case keys, unknown keys and "type incr"', () => {
     const m = parseManifest(
-      '# a comment\r\nFILE a.1.base.aof SEQ 1 TYPE base newkey newvalue\r\nfile "a b.1.incr.aof" Seq 1 type incr\r\n',
+      '# a comment\r\nFILE a.1.base.aof SEQ 1 TYPE base newkey newvalue\r\n' +
+        'file "a b.1.incr.aof" Seq 1 type incr\r\n',
     );
     expect(m.base?.fileName).toBe('a.1.base.aof');
     expect(m.incrList[0]?.fileName).toBe('a b.1.incr.aof');
@@ -106,14 +109,18 @@ describe('aof manifest: writer (Redis getAofManifestAsString)', () => {
     );
   });
 
-  it('quotes and escapes names with spaces and specials exactly as Redis (test "appendfilename contains whitespaces")', () => {
-    const m = new AofManifest();
-    const names = { aofDir: '/x', fileName: ' file seq \n\n.aof ' };
-    m.currBaseFileSeq = 1;
-    newBaseFile(m, names, true);
-    expect(m.toString()).toBe('file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n');
-    expect(parseManifest(m.toString()).base?.fileName).toBe(' file seq \n\n.aof .2.base.rdb');
-  });
+  it(
+    'quotes and escapes names with spaces and specials exactly as Redis ' +
+      '(test "appendfilename contains whitespaces")',
+    () => {
+      const m = new AofManifest();
+      const names = { aofDir: '/x', fileName: ' file seq \n\n.aof ' };
+      m.currBaseFileSeq = 1;
+      newBaseFile(m, names, true);
+      expect(m.toString()).toBe('file " file seq \\n\\n.aof .2.base.rdb" seq 2 type b\n');
+      expect(parseManifest(m.toString()).base?.fileName).toBe(' file seq \n\n.aof .2.base.rdb');
+    },
+  );
 
   it('quotes an empty name, so the line it writes has six tokens and reads back', () => {
     // Redis 7.0.15 writes `file  seq 5 type h` (sdsneedsrepr("") is false), which its own reader

@@ -33,11 +33,14 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
     expect(parsed.flags.size).toBe(0);
   });
 
-  it('accepts names case-insensitively like CONFIG SET, and the last of a repeated option wins', () => {
-    expect(
-      parseCommandArgs(['--APPENDFSYNC', 'No', '--appendfsync', 'everysec'], shell).config,
-    ).toEqual({ appendfsync: 'everysec' });
-  });
+  it(
+    'accepts names case-insensitively like CONFIG SET, ' + 'and the last of a repeated option wins',
+    () => {
+      expect(
+        parseCommandArgs(['--APPENDFSYNC', 'No', '--appendfsync', 'everysec'], shell).config,
+      ).toEqual({ appendfsync: 'everysec' });
+    },
+  );
 
   it('takes the next argument as the value even when it starts with one dash', () => {
     expect(() => parseCommandArgs(['--hz', '-1'], shell)).toThrow(
@@ -56,7 +59,8 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
     const cases: [string[], string][] = [
       [
         ['--appendfsync', 'sometimes'],
-        "invalid value 'sometimes' for --appendfsync: argument(s) must be one of the following: always, everysec, no",
+        "invalid value 'sometimes' for --appendfsync: argument(s) must be one of the " +
+          'following: always, everysec, no',
       ],
       [
         ['--appendonly', 'maybe'],
@@ -68,7 +72,8 @@ describe('parseCommandArgs: --<redis-config-name> VALUE', () => {
       ],
       [
         ['--no-such-option', '1'],
-        "unknown option '--no-such-option': not an option of 'aofkv shell' nor a Redis config option this engine knows",
+        "unknown option '--no-such-option': not an option of 'aofkv shell' " +
+          'nor a Redis config option this engine knows',
       ],
       [['-x'], "unknown option '-x'"],
       [['--dir'], 'option --dir needs a value'],
@@ -112,15 +117,18 @@ describe('aofkv command router', () => {
     expect(r.stderr).toContain("aofkv: unknown command 'nope'");
   });
 
-  it('reports a bad option with the subcommand name and exit code 1, before opening anything', async () => {
-    const r = await runCliInProcess(['shell', '--appendfsync', 'sometimes']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      "aofkv shell: invalid value 'sometimes' for --appendfsync: argument(s) must be one of the following: always, everysec, no\n" +
-        "Run 'aofkv shell --help' for usage.\n",
-    );
-    expect(r.stdout.length).toBe(0);
-  });
+  it(
+    'reports a bad option with the subcommand ' + 'name and exit code 1, before opening anything',
+    async () => {
+      const r = await runCliInProcess(['shell', '--appendfsync', 'sometimes']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        "aofkv shell: invalid value 'sometimes' for --appendfsync: argument(s) must be one " +
+          "of the following: always, everysec, no\nRun 'aofkv shell --help' for usage.\n",
+      );
+      expect(r.stdout.length).toBe(0);
+    },
+  );
 
   it('subcommand --help lists the options', async () => {
     const shellHelp = await runCliInProcess(['shell', '--help']);

@@ -22,7 +22,8 @@ describe('dumpKeyspace', () => {
   it('lists all databases, even empty, in numeric order', () => {
     const json = dumpKeyspace(dbs());
     expect(json).toBe(
-      `{"format":"${DUMP_FORMAT}","dbs":{${Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',')}}}`,
+      `{"format":"${DUMP_FORMAT}",` +
+        `"dbs":{${Array.from({ length: 16 }, (_, i) => `"${i}":[]`).join(',')}}}`,
     );
   });
 
@@ -99,7 +100,8 @@ describe('dumpKeyspace', () => {
     all[0]!.dict.set('z', z);
     const json = dumpKeyspace(all);
     expect(json).toContain(
-      '"value":[["j","-inf"],["negzero",0],["tiny",5e-324],["big",1.7976931348623157e+308],["i","inf"]]',
+      '"value":[["j","-inf"],["negzero",0],["tiny",5e-324],["big",' +
+        '1.7976931348623157e+308],["i","inf"]]',
     );
   });
 

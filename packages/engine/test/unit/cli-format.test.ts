@@ -110,14 +110,20 @@ const OBSERVED: Observed[] = [
         .slice(1)
         .map((l, i) => `   ${String(i + 2).padStart(2)}) "${l}"\n`)
         .join('') +
-      '2) (nil)\n3) (empty array)\n4) (error) ERR value is not an integer or out of range\n5) PONG\n',
+      '2) (nil)\n3) (empty array)\n' +
+      '4) (error) ERR value is not an integer or out of range\n5) PONG\n',
   },
   {
     what: 'three levels of nesting',
     command: `eval "return {1,{2,{3,'a'}},{}}" 0`,
     reply: [1, [2, [3, 'a']], []],
     raw: '1\n2\n3\na\n\n',
-    tty: '1) (integer) 1\n2) 1) (integer) 2\n   2) 1) (integer) 3\n      2) "a"\n3) (empty array)\n',
+    tty:
+      '1) (integer) 1\n' +
+      '2) 1) (integer) 2\n' +
+      '   2) 1) (integer) 3\n' +
+      '      2) "a"\n' +
+      '3) (empty array)\n',
   },
   {
     what: 'nested arrays under a two-wide index column',
@@ -180,25 +186,28 @@ describe('redis-cli reply formatting (observed from redis-cli 7.0.15)', () => {
   });
 });
 
-describe('redis-cli reply formatting (from redis-cli.c, not observable through redis-server)', () => {
-  it('TTY mode prints statuses and errors as C strings: cut at the first NUL', () => {
-    // cliFormatReplyTTY uses sdscat(r->str) and "%s"; the raw mode uses the length. Redis's own
-    // replies never contain NUL in a status or error, so this cannot be captured from a server.
-    expect(formatTty(new StatusReply('a\0b'), '')).toBe('a\n');
-    expect(formatTty(new ErrorReply('ERR a\0b'), '')).toBe('(error) ERR a\n');
-    expect(formatRaw(new StatusReply('a\0b'))).toBe('a\0b');
-    expect(formatRaw(new ErrorReply('ERR a\0b'))).toBe('ERR a\0b\n');
-  });
+describe(
+  'redis-cli reply formatting (from redis-cli.c, ' + 'not observable through redis-server)',
+  () => {
+    it('TTY mode prints statuses and errors as C strings: cut at the first NUL', () => {
+      // cliFormatReplyTTY uses sdscat(r->str) and "%s"; the raw mode uses the length. Redis's own
+      // replies never contain NUL in a status or error, so this cannot be captured from a server.
+      expect(formatTty(new StatusReply('a\0b'), '')).toBe('a\n');
+      expect(formatTty(new ErrorReply('ERR a\0b'), '')).toBe('(error) ERR a\n');
+      expect(formatRaw(new StatusReply('a\0b'))).toBe('a\0b');
+      expect(formatRaw(new ErrorReply('ERR a\0b'))).toBe('ERR a\0b\n');
+    });
 
-  it('quotes every byte outside 0x20..0x7e as a lower-case \\xHH escape', () => {
-    let all = '';
-    for (let b = 0; b < 256; b++) all += String.fromCharCode(b);
-    const quoted = quoteBytes(all);
-    expect(quoted).toMatch(/^"[\x20-\x7e]*"$/);
-    expect(quoted).toContain('\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\a\\b\\t\\n\\x0b\\x0c\\r\\x0e');
-    expect(quoted).toContain(' !\\"#');
-    expect(quoted).toContain('[\\\\]');
-    expect(quoted).toContain('}~\\x7f\\x80\\x81');
-    expect(quoted.endsWith('\\xfe\\xff"')).toBe(true);
-  });
-});
+    it('quotes every byte outside 0x20..0x7e as a lower-case \\xHH escape', () => {
+      let all = '';
+      for (let b = 0; b < 256; b++) all += String.fromCharCode(b);
+      const quoted = quoteBytes(all);
+      expect(quoted).toMatch(/^"[\x20-\x7e]*"$/);
+      expect(quoted).toContain('\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\a\\b\\t\\n\\x0b\\x0c\\r\\x0e');
+      expect(quoted).toContain(' !\\"#');
+      expect(quoted).toContain('[\\\\]');
+      expect(quoted).toContain('}~\\x7f\\x80\\x81');
+      expect(quoted.endsWith('\\xfe\\xff"')).toBe(true);
+    });
+  },
+);

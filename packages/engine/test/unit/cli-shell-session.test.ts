@@ -61,11 +61,14 @@ describe('ShellSession', () => {
     expect(t.out()).toBe("ERR unknown command '3', with args beginning with: \n\n");
   });
 
-  it('prints "Invalid argument(s)" for bad quoting and ignores blank lines (observed)', async () => {
-    const t = session();
-    await t.run('set "unbalanced', '', '   ', '\r', 'echo "a"b', '\0ping');
-    expect(t.out()).toBe('Invalid argument(s)\nInvalid argument(s)\n');
-  });
+  it(
+    'prints "Invalid argument(s)" for bad ' + 'quoting and ignores blank lines (observed)',
+    async () => {
+      const t = session();
+      await t.run('set "unbalanced', '', '   ', '\r', 'echo "a"b', '\0ping');
+      expect(t.out()).toBe('Invalid argument(s)\nInvalid argument(s)\n');
+    },
+  );
 
   it('quit and exit end the session, in any case and with arguments', async () => {
     const t = session();

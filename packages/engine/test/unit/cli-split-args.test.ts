@@ -16,8 +16,10 @@ describe('splitArgs (sdssplitargs)', () => {
     expect(splitArgs(String.raw`set x "a\x00b\xff\n"`)).toEqual(['set', 'x', 'a\x00b\xff\n']);
     expect(splitArgs(String.raw`echo "\n\r\t\b\a\\\""`)).toEqual(['echo', '\n\r\t\b\x07\\"']);
     expect(splitArgs(String.raw`echo "\xZZ\q"`)).toEqual(['echo', 'xZZq']); // observed
-    expect(splitArgs(String.raw`echo "\x4"`)).toEqual(['echo', 'x4']); // one hex digit is not enough
-    expect(splitArgs(String.raw`echo "\XAB\xaB"`)).toEqual(['echo', 'XAB\xab']); // only lower-case x
+    // one hex digit is not enough
+    expect(splitArgs(String.raw`echo "\x4"`)).toEqual(['echo', 'x4']);
+    // only lower-case x
+    expect(splitArgs(String.raw`echo "\XAB\xaB"`)).toEqual(['echo', 'XAB\xab']);
     expect(splitArgs('echo "a b"')).toEqual(['echo', 'a b']);
     expect(splitArgs('echo ""')).toEqual(['echo', '']);
   });
@@ -35,12 +37,15 @@ describe('splitArgs (sdssplitargs)', () => {
     expect(splitArgs("echo ab'c d'")).toEqual(['echo', 'abc d']);
   });
 
-  it('a closing quote must be followed by a blank or the end (observed: echo "a"b is invalid)', () => {
-    expect(splitArgs('echo "a"b')).toBeNull(); // observed
-    expect(splitArgs("echo 'a'b")).toBeNull();
-    expect(splitArgs('echo "a"\tb')).toEqual(['echo', 'a', 'b']);
-    expect(splitArgs('echo "a"\x0bb')).toEqual(['echo', 'a', 'b']); // \v is isspace()
-  });
+  it(
+    'a closing quote must be followed by a blank or the end ' + '(observed: echo "a"b is invalid)',
+    () => {
+      expect(splitArgs('echo "a"b')).toBeNull(); // observed
+      expect(splitArgs("echo 'a'b")).toBeNull();
+      expect(splitArgs('echo "a"\tb')).toEqual(['echo', 'a', 'b']);
+      expect(splitArgs('echo "a"\x0bb')).toEqual(['echo', 'a', 'b']); // \v is isspace()
+    },
+  );
 
   it('unbalanced quotes are an error (observed: set "unbalanced)', () => {
     expect(splitArgs('set "unbalanced')).toBeNull(); // observed
@@ -49,15 +54,23 @@ describe('splitArgs (sdssplitargs)', () => {
     expect(splitArgs("set 'escaped quote\\'")).toBeNull();
   });
 
-  it('\\v and \\f separate only between tokens, not inside one (observed: echo a<VT>b printed a<VT>b)', () => {
-    expect(splitArgs('echo a\x0bb')).toEqual(['echo', 'a\x0bb']); // observed
-    expect(splitArgs('echo \x0b\x0ca')).toEqual(['echo', 'a']);
-  });
+  it(
+    '\\v and \\f separate only between tokens, ' +
+      'not inside one (observed: echo a<VT>b printed a<VT>b)',
+    () => {
+      expect(splitArgs('echo a\x0bb')).toEqual(['echo', 'a\x0bb']); // observed
+      expect(splitArgs('echo \x0b\x0ca')).toEqual(['echo', 'a']);
+    },
+  );
 
-  it('stops at the first NUL byte, like the C string it works on (observed: "ping a\\0 b" echoed a)', () => {
-    expect(splitArgs('ping a\x00 b')).toEqual(['ping', 'a']); // observed
-    expect(splitArgs('echo "a\x00b"')).toBeNull(); // the quote is left open at the NUL
-  });
+  it(
+    'stops at the first NUL byte, ' +
+      'like the C string it works on (observed: "ping a\\0 b" echoed a)',
+    () => {
+      expect(splitArgs('ping a\x00 b')).toEqual(['ping', 'a']); // observed
+      expect(splitArgs('echo "a\x00b"')).toBeNull(); // the quote is left open at the NUL
+    },
+  );
 
   it('keeps raw non-ASCII bytes unchanged', () => {
     expect(splitArgs('set \xc3\xa9 \xff\xfe')).toEqual(['set', '\xc3\xa9', '\xff\xfe']);

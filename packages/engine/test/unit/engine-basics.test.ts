@@ -35,12 +35,15 @@ describe('engine basics', () => {
     await expect(db.command('PING')).rejects.toMatchObject({ code: 'ERR_ENGINE_CLOSED' });
   });
 
-  it('close() called twice returns the same promise: the second caller waits for the first', async () => {
-    const engine = await openEngine({ appendonly: false });
-    const first = engine.close();
-    expect(engine.close()).toBe(first);
-    await first;
-  });
+  it(
+    'close() called twice returns the same promise: ' + 'the second caller waits for the first',
+    async () => {
+      const engine = await openEngine({ appendonly: false });
+      const first = engine.close();
+      expect(engine.close()).toBe(first);
+      await first;
+    },
+  );
 
   it('validates options and names the bad one', async () => {
     await expect(openEngine({ appendfsync: 'sometimes' as never })).rejects.toThrow(/appendfsync/);
@@ -50,17 +53,21 @@ describe('engine basics', () => {
 });
 
 describe('command lookup (Redis lookupCommand)', () => {
-  it('finds a command in any letter case, and keeps answering right past its cache of spellings', async () => {
-    const e = await openEngine({ appendonly: false });
-    const server = e.server;
-    expect(server.lookupCommand('SeT')?.name).toBe('set');
-    expect(server.lookupCommand('set')).toBe(server.lookupCommand('SET'));
-    expect(server.lookupCommand('nosuchcommand')).toBeUndefined();
-    // More distinct spellings than are remembered: later ones are looked up without the cache.
-    for (let i = 0; i < 5000; i++) expect(server.lookupCommand(`unknown${i}`)).toBeUndefined();
-    expect(server.lookupCommand('GeT')?.name).toBe('get');
-    expect(server.lookupCommand('unknown4999')).toBeUndefined();
-    await expect(e.db(0).command('InCr', 'n')).resolves.toBe(1);
-    await e.close();
-  });
+  it(
+    'finds a command in any letter case, ' +
+      'and keeps answering right past its cache of spellings',
+    async () => {
+      const e = await openEngine({ appendonly: false });
+      const server = e.server;
+      expect(server.lookupCommand('SeT')?.name).toBe('set');
+      expect(server.lookupCommand('set')).toBe(server.lookupCommand('SET'));
+      expect(server.lookupCommand('nosuchcommand')).toBeUndefined();
+      // More distinct spellings than are remembered: later ones are looked up without the cache.
+      for (let i = 0; i < 5000; i++) expect(server.lookupCommand(`unknown${i}`)).toBeUndefined();
+      expect(server.lookupCommand('GeT')?.name).toBe('get');
+      expect(server.lookupCommand('unknown4999')).toBeUndefined();
+      await expect(e.db(0).command('InCr', 'n')).resolves.toBe(1);
+      await e.close();
+    },
+  );
 });

@@ -22,18 +22,21 @@ beforeEach(async () => {
 const propagated = (): string[][] => h.aof();
 
 describe('HSET HMSET HSETNX', () => {
-  it('HSET replies the number of new fields; HMSET replies OK; both propagate every time', async () => {
-    expect(await db.command('HSET', 'h', 'f', 'v', 'f', 'v')).toBe(1);
-    expect(await db.command('HSET', 'h', 'f', 'v')).toBe(0);
-    expect(await db.command('HMSET', 'h', 'f', 'v', 'g', 'w')).toBe('OK');
-    expect(await db.command('HGETALL', 'h')).toEqual(['f', 'v', 'g', 'w']);
-    // Redis adds (argc-2)/2 to dirty whatever changed, so a no-op HSET still reaches the AOF.
-    expect(propagated()).toEqual([
-      ['HSET', 'h', 'f', 'v', 'f', 'v'],
-      ['HSET', 'h', 'f', 'v'],
-      ['HMSET', 'h', 'f', 'v', 'g', 'w'],
-    ]);
-  });
+  it(
+    'HSET replies the number of new fields; ' + 'HMSET replies OK; both propagate every time',
+    async () => {
+      expect(await db.command('HSET', 'h', 'f', 'v', 'f', 'v')).toBe(1);
+      expect(await db.command('HSET', 'h', 'f', 'v')).toBe(0);
+      expect(await db.command('HMSET', 'h', 'f', 'v', 'g', 'w')).toBe('OK');
+      expect(await db.command('HGETALL', 'h')).toEqual(['f', 'v', 'g', 'w']);
+      // Redis adds (argc-2)/2 to dirty whatever changed, so a no-op HSET still reaches the AOF.
+      expect(propagated()).toEqual([
+        ['HSET', 'h', 'f', 'v', 'f', 'v'],
+        ['HSET', 'h', 'f', 'v'],
+        ['HMSET', 'h', 'f', 'v', 'g', 'w'],
+      ]);
+    },
+  );
 
   it('refuse an odd number of arguments with the arity error of the command typed', async () => {
     await expect(db.command('HSET', 'h', 'f', 'v', 'f2')).rejects.toThrow(
@@ -56,15 +59,18 @@ describe('HSET HMSET HSETNX', () => {
     expect(propagated()).toEqual([['HSETNX', 'h', 'f', 'v']]);
   });
 
-  it('keep fields in insertion order, an overwritten field keeping its place (listpack order)', async () => {
-    await db.command('HSET', 'h', 'a', '1', 'b', '2', 'c', '3');
-    await db.command('HSET', 'h', 'a', 'x');
-    await db.command('HDEL', 'h', 'b');
-    await db.command('HSET', 'h', 'b', '4');
-    expect(await db.command('HKEYS', 'h')).toEqual(['a', 'c', 'b']);
-    expect(await db.command('HVALS', 'h')).toEqual(['x', '3', '4']);
-    expect(await db.command('HGETALL', 'h')).toEqual(['a', 'x', 'c', '3', 'b', '4']);
-  });
+  it(
+    'keep fields in insertion order, an overwritten ' + 'field keeping its place (listpack order)',
+    async () => {
+      await db.command('HSET', 'h', 'a', '1', 'b', '2', 'c', '3');
+      await db.command('HSET', 'h', 'a', 'x');
+      await db.command('HDEL', 'h', 'b');
+      await db.command('HSET', 'h', 'b', '4');
+      expect(await db.command('HKEYS', 'h')).toEqual(['a', 'c', 'b']);
+      expect(await db.command('HVALS', 'h')).toEqual(['x', '3', '4']);
+      expect(await db.command('HGETALL', 'h')).toEqual(['a', 'x', 'c', '3', 'b', '4']);
+    },
+  );
 
   it('are binary-safe in fields and values', async () => {
     const field = Buffer.from([0xff, 0x00, 0x0d, 0x0a]);
@@ -119,16 +125,19 @@ describe('reads', () => {
 });
 
 describe('HDEL', () => {
-  it('counts removed fields, deletes the emptied hash and propagates only real deletions', async () => {
-    await db.command('HSET', 'h', 'f', 'v', 'g', 'w', 'n', 'x');
-    propagated();
-    expect(await db.command('HDEL', 'h', 'nope')).toBe(0);
-    expect(await db.command('HDEL', 'none', 'f')).toBe(0);
-    expect(propagated()).toEqual([]);
-    expect(await db.command('HDEL', 'h', 'f', 'f', 'g', 'n')).toBe(3);
-    expect(e.server.dbs[0]!.dict.has('h')).toBe(false);
-    expect(propagated()).toEqual([['HDEL', 'h', 'f', 'f', 'g', 'n']]);
-  });
+  it(
+    'counts removed fields, ' + 'deletes the emptied hash and propagates only real deletions',
+    async () => {
+      await db.command('HSET', 'h', 'f', 'v', 'g', 'w', 'n', 'x');
+      propagated();
+      expect(await db.command('HDEL', 'h', 'nope')).toBe(0);
+      expect(await db.command('HDEL', 'none', 'f')).toBe(0);
+      expect(propagated()).toEqual([]);
+      expect(await db.command('HDEL', 'h', 'f', 'f', 'g', 'n')).toBe(3);
+      expect(e.server.dbs[0]!.dict.has('h')).toBe(false);
+      expect(propagated()).toEqual([['HDEL', 'h', 'f', 'f', 'g', 'n']]);
+    },
+  );
 });
 
 describe('HINCRBY', () => {
@@ -237,7 +246,10 @@ describe('HINCRBYFLOAT', () => {
   it('goes beyond the double range like the x87 long double does', async () => {
     const once = await db.command('HINCRBYFLOAT', 'h', 'big', '1e308');
     expect(once).toBe(
-      `99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048`,
+      `999999999999999999966858796558456456605600998474155672077970479949217348688380618721001` +
+        `269218885393204467472250540132231521347495939605835974208144301964187679591000196031907` +
+        `786631096045071066679391533957889389145605435630612683649016186302170865892534448816237` +
+        `91300855757318142424510452728255046343928578048`,
     );
     const twice = (await db.command('HINCRBYFLOAT', 'h', 'big', '1e308')) as string;
     expect(twice).toHaveLength(309);

@@ -27,18 +27,21 @@ function scanAll(
 }
 
 describe('DEL / UNLINK / EXISTS / TYPE', () => {
-  it('DEL counts deleted keys once each and propagates only when it deleted something', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('MSET', 'a', '1', 'b', '2', 'c', '3');
-    aof();
-    expect(run('DEL', 'a', 'b', 'nope', 'a')).toBe(2);
-    expect(run('UNLINK', 'c', 'c')).toBe(1);
-    expect(run('DEL', 'nope')).toBe(0);
-    expect(aof()).toEqual([
-      ['DEL', 'a', 'b', 'nope', 'a'],
-      ['UNLINK', 'c', 'c'],
-    ]);
-  });
+  it(
+    'DEL counts deleted keys once each and ' + 'propagates only when it deleted something',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('MSET', 'a', '1', 'b', '2', 'c', '3');
+      aof();
+      expect(run('DEL', 'a', 'b', 'nope', 'a')).toBe(2);
+      expect(run('UNLINK', 'c', 'c')).toBe(1);
+      expect(run('DEL', 'nope')).toBe(0);
+      expect(aof()).toEqual([
+        ['DEL', 'a', 'b', 'nope', 'a'],
+        ['UNLINK', 'c', 'c'],
+      ]);
+    },
+  );
 
   it('an already expired key is expired (its DEL propagates) and does not count', async () => {
     const { run, aof, advance } = await openCommandEngine();
@@ -94,93 +97,111 @@ describe('EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT', () => {
     expect(run('TTL', 'k')).toBe(-1);
   });
 
-  it('names the command in overflow errors; absolute ms accept the whole 64-bit range', async () => {
-    const { run } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    expect(run('PEXPIRE', 'k', '9223372036854770000')).toEqual(
-      err("ERR invalid expire time in 'pexpire' command"),
-    );
-    expect(run('EXPIREAT', 'k', '9223372036854776')).toEqual(
-      err("ERR invalid expire time in 'expireat' command"),
-    );
-    expect(run('PEXPIREAT', 'k', '9223372036854775808')).toEqual(NOT_INT);
-    expect(run('PEXPIREAT', 'k', '9223372036854770000')).toBe(1);
-    expect(run('EXISTS', 'k')).toBe(1);
-  });
+  it(
+    'names the command in overflow errors; ' + 'absolute ms accept the whole 64-bit range',
+    async () => {
+      const { run } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      expect(run('PEXPIRE', 'k', '9223372036854770000')).toEqual(
+        err("ERR invalid expire time in 'pexpire' command"),
+      );
+      expect(run('EXPIREAT', 'k', '9223372036854776')).toEqual(
+        err("ERR invalid expire time in 'expireat' command"),
+      );
+      expect(run('PEXPIREAT', 'k', '9223372036854775808')).toEqual(NOT_INT);
+      expect(run('PEXPIREAT', 'k', '9223372036854770000')).toBe(1);
+      expect(run('EXISTS', 'k')).toBe(1);
+    },
+  );
 
-  it('propagates PEXPIREAT k <abs-ms>, keeping the option word as typed; PEXPIREAT is unchanged', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    aof();
-    expect(run('expire', 'k', '100', 'nx')).toBe(1);
-    expect(run('PEXPIRE', 'k', '200000', 'Gt')).toBe(1);
-    expect(run('EXPIREAT', 'k', '99999999999')).toBe(1);
-    expect(run('pexpireat', 'k', '99999999998000', 'lt')).toBe(1);
-    expect(aof()).toEqual([
-      ['PEXPIREAT', 'k', String(T0 + 100_000), 'nx'],
-      ['PEXPIREAT', 'k', String(T0 + 200_000), 'Gt'],
-      ['PEXPIREAT', 'k', '99999999999000'],
-      ['pexpireat', 'k', '99999999998000', 'lt'],
-    ]);
-  });
-
-  it('a time not in the future deletes the key and propagates DEL (UNLINK with lazyfree-lazy-expire)', async () => {
-    const { run, aof } = await openCommandEngine();
-    for (const args of [
-      ['EXPIRE', 'k', '-1'],
-      ['PEXPIRE', 'k', '0'],
-      ['EXPIREAT', 'k', '1'],
-      ['PEXPIREAT', 'k', String(T0)],
-    ]) {
+  it(
+    'propagates PEXPIREAT k <abs-ms>, ' +
+      'keeping the option word as typed; PEXPIREAT is unchanged',
+    async () => {
+      const { run, aof } = await openCommandEngine();
       run('SET', 'k', 'v');
       aof();
-      expect(run(...args), args.join(' ')).toBe(1);
-      expect(run('EXISTS', 'k')).toBe(0);
+      expect(run('expire', 'k', '100', 'nx')).toBe(1);
+      expect(run('PEXPIRE', 'k', '200000', 'Gt')).toBe(1);
+      expect(run('EXPIREAT', 'k', '99999999999')).toBe(1);
+      expect(run('pexpireat', 'k', '99999999998000', 'lt')).toBe(1);
+      expect(aof()).toEqual([
+        ['PEXPIREAT', 'k', String(T0 + 100_000), 'nx'],
+        ['PEXPIREAT', 'k', String(T0 + 200_000), 'Gt'],
+        ['PEXPIREAT', 'k', '99999999999000'],
+        ['pexpireat', 'k', '99999999998000', 'lt'],
+      ]);
+    },
+  );
+
+  it(
+    'a time not in the future deletes the key and propagates DEL ' +
+      '(UNLINK with lazyfree-lazy-expire)',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      for (const args of [
+        ['EXPIRE', 'k', '-1'],
+        ['PEXPIRE', 'k', '0'],
+        ['EXPIREAT', 'k', '1'],
+        ['PEXPIREAT', 'k', String(T0)],
+      ]) {
+        run('SET', 'k', 'v');
+        aof();
+        expect(run(...args), args.join(' ')).toBe(1);
+        expect(run('EXISTS', 'k')).toBe(0);
+        expect(aof()).toEqual([['DEL', 'k']]);
+      }
+      const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
+      lazy.run('SET', 'k', 'v');
+      lazy.aof();
+      expect(lazy.run('PEXPIREAT', 'k', '-9223372036854770000')).toBe(1);
+      expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
+    },
+  );
+
+  it(
+    'while loading the AOF a past time sets the ' + 'TTL instead of deleting (checkAlreadyExpired)',
+    async () => {
+      const { e, run, aof } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      aof();
+      // Replay runs on the fake AOF client, the only one served while loading.
+      const loader = e.server.createAofClient();
+      e.server.loading = true;
+      expect(e.server.execute(loader, ['EXPIREAT', 'k', '1'])).toBe(1);
+      expect(e.server.dbs[0]!.size).toBe(1);
+      e.server.loading = false;
+      expect(run('EXISTS', 'k')).toBe(0); // expires on the first lookup after loading
       expect(aof()).toEqual([['DEL', 'k']]);
-    }
-    const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
-    lazy.run('SET', 'k', 'v');
-    lazy.aof();
-    expect(lazy.run('PEXPIREAT', 'k', '-9223372036854770000')).toBe(1);
-    expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
-  });
+    },
+  );
 
-  it('while loading the AOF a past time sets the TTL instead of deleting (checkAlreadyExpired)', async () => {
-    const { e, run, aof } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    aof();
-    // Replay runs on the fake AOF client, the only one served while loading.
-    const loader = e.server.createAofClient();
-    e.server.loading = true;
-    expect(e.server.execute(loader, ['EXPIREAT', 'k', '1'])).toBe(1);
-    expect(e.server.dbs[0]!.size).toBe(1);
-    e.server.loading = false;
-    expect(run('EXISTS', 'k')).toBe(0); // expires on the first lookup after loading
-    expect(aof()).toEqual([['DEL', 'k']]);
-  });
-
-  it('NX / XX / GT / LT: a missing TTL is infinite; a refused update answers 0 and propagates nothing', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    aof();
-    expect(run('EXPIRE', 'k', '100', 'XX')).toBe(0);
-    expect(run('EXPIRE', 'k', '100', 'GT')).toBe(0); // nothing is greater than infinite
-    expect(run('EXPIRE', 'k', '100', 'LT')).toBe(1); // anything is less than infinite
-    expect(run('EXPIRE', 'k', '50', 'NX')).toBe(0);
-    expect(run('EXPIRE', 'k', '100', 'GT')).toBe(0); // equal is not greater
-    expect(run('EXPIRE', 'k', '100', 'LT')).toBe(0); // equal is not less
-    expect(run('EXPIRE', 'k', '101', 'gt')).toBe(1);
-    expect(run('EXPIRE', 'k', '99', 'lt', 'LT')).toBe(1);
-    expect(run('EXPIRE', 'k', '98', 'XX', 'LT')).toBe(1);
-    expect(run('TTL', 'k')).toBe(98);
-    expect(run('EXPIRE', 'missing', '100')).toBe(0);
-    expect(aof()).toEqual([
-      ['PEXPIREAT', 'k', String(T0 + 100_000), 'LT'],
-      ['PEXPIREAT', 'k', String(T0 + 101_000), 'gt'],
-      ['PEXPIREAT', 'k', String(T0 + 99_000), 'lt', 'LT'],
-      ['PEXPIREAT', 'k', String(T0 + 98_000), 'XX', 'LT'],
-    ]);
-  });
+  it(
+    'NX / XX / GT / LT: a missing TTL is infinite; a refused ' +
+      'update answers 0 and propagates nothing',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      aof();
+      expect(run('EXPIRE', 'k', '100', 'XX')).toBe(0);
+      expect(run('EXPIRE', 'k', '100', 'GT')).toBe(0); // nothing is greater than infinite
+      expect(run('EXPIRE', 'k', '100', 'LT')).toBe(1); // anything is less than infinite
+      expect(run('EXPIRE', 'k', '50', 'NX')).toBe(0);
+      expect(run('EXPIRE', 'k', '100', 'GT')).toBe(0); // equal is not greater
+      expect(run('EXPIRE', 'k', '100', 'LT')).toBe(0); // equal is not less
+      expect(run('EXPIRE', 'k', '101', 'gt')).toBe(1);
+      expect(run('EXPIRE', 'k', '99', 'lt', 'LT')).toBe(1);
+      expect(run('EXPIRE', 'k', '98', 'XX', 'LT')).toBe(1);
+      expect(run('TTL', 'k')).toBe(98);
+      expect(run('EXPIRE', 'missing', '100')).toBe(0);
+      expect(aof()).toEqual([
+        ['PEXPIREAT', 'k', String(T0 + 100_000), 'LT'],
+        ['PEXPIREAT', 'k', String(T0 + 101_000), 'gt'],
+        ['PEXPIREAT', 'k', String(T0 + 99_000), 'lt', 'LT'],
+        ['PEXPIREAT', 'k', String(T0 + 98_000), 'XX', 'LT'],
+      ]);
+    },
+  );
 });
 
 describe('TTL / PTTL / EXPIRETIME / PEXPIRETIME / PERSIST', () => {
@@ -291,22 +312,25 @@ describe('MOVE', () => {
     expect(fedSince()).toEqual([[0, ['MOVE', 'k', '1']]]);
   });
 
-  it('an expired key of the same name in the target is deleted there first (DEL in that db)', async () => {
-    const { run, fedSince, advance } = await openCommandEngine();
-    run('SELECT', '1');
-    run('SET', 'k', 'old', 'PX', '1');
-    run('SELECT', '0');
-    run('SET', 'k', 'new');
-    advance(2);
-    fedSince();
-    expect(run('MOVE', 'k', '1')).toBe(1);
-    expect(fedSince()).toEqual([
-      [1, ['MULTI']],
-      [1, ['DEL', 'k']],
-      [0, ['MOVE', 'k', '1']],
-      [0, ['EXEC']],
-    ]);
-  });
+  it(
+    'an expired key of the same name in the ' + 'target is deleted there first (DEL in that db)',
+    async () => {
+      const { run, fedSince, advance } = await openCommandEngine();
+      run('SELECT', '1');
+      run('SET', 'k', 'old', 'PX', '1');
+      run('SELECT', '0');
+      run('SET', 'k', 'new');
+      advance(2);
+      fedSince();
+      expect(run('MOVE', 'k', '1')).toBe(1);
+      expect(fedSince()).toEqual([
+        [1, ['MULTI']],
+        [1, ['DEL', 'k']],
+        [0, ['MOVE', 'k', '1']],
+        [0, ['EXEC']],
+      ]);
+    },
+  );
 
   it('errors: same db, index out of range, not an integer, outside the int range', async () => {
     const { run } = await openCommandEngine();
@@ -323,19 +347,23 @@ describe('MOVE', () => {
 });
 
 describe('COPY', () => {
-  it('copies value and TTL in the same db; REPLACE overwrites, otherwise an existing key answers 0', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('SET', 'src', 'v', 'PX', '5000');
-    run('SET', 'dst', 'old');
-    aof();
-    expect(run('COPY', 'src', 'dst')).toBe(0);
-    expect(run('COPY', 'src', 'dst', 'replace')).toBe(1);
-    expect(run('GET', 'dst')).toBe('v');
-    expect(run('PTTL', 'dst')).toBe(5000);
-    expect(run('PTTL', 'src')).toBe(5000);
-    expect(run('COPY', 'nope', 'dst', 'REPLACE')).toBe(0);
-    expect(aof()).toEqual([['COPY', 'src', 'dst', 'replace']]);
-  });
+  it(
+    'copies value and TTL in the same db; ' +
+      'REPLACE overwrites, otherwise an existing key answers 0',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('SET', 'src', 'v', 'PX', '5000');
+      run('SET', 'dst', 'old');
+      aof();
+      expect(run('COPY', 'src', 'dst')).toBe(0);
+      expect(run('COPY', 'src', 'dst', 'replace')).toBe(1);
+      expect(run('GET', 'dst')).toBe('v');
+      expect(run('PTTL', 'dst')).toBe(5000);
+      expect(run('PTTL', 'src')).toBe(5000);
+      expect(run('COPY', 'nope', 'dst', 'REPLACE')).toBe(0);
+      expect(aof()).toEqual([['COPY', 'src', 'dst', 'replace']]);
+    },
+  );
 
   it('copies to another db with DB n', async () => {
     const { run } = await openCommandEngine();
@@ -347,27 +375,30 @@ describe('COPY', () => {
     expect(run('GET', 'k')).toBe('v');
   });
 
-  it('makes deep copies: changing the copy or the source later does not affect the other', async () => {
-    const { run } = await openCommandEngine();
-    run('RPUSH', 'l', 'a', 'b');
-    run('HSET', 'h', 'f', '1');
-    run('SADD', 's', 'x');
-    run('ZADD', 'z', '1', 'm');
-    run('COPY', 'l', 'l2');
-    run('COPY', 'h', 'h2');
-    run('COPY', 's', 's2');
-    run('COPY', 'z', 'z2');
-    run('RPUSH', 'l', 'c');
-    run('HSET', 'h2', 'g', '2');
-    run('SADD', 's', 'y');
-    run('ZADD', 'z2', '5', 'm', '2', 'n');
-    expect(run('LRANGE', 'l2', '0', '-1')).toEqual(['a', 'b']);
-    expect(run('HLEN', 'h')).toBe(1);
-    expect(run('SCARD', 's2')).toBe(1);
-    expect(run('ZCARD', 'z')).toBe(1);
-    expect(run('ZSCORE', 'z', 'm')).toBe('1');
-    expect(run('TYPE', 'z2')).toEqual(new StatusReply('zset'));
-  });
+  it(
+    'makes deep copies: changing the copy or the ' + 'source later does not affect the other',
+    async () => {
+      const { run } = await openCommandEngine();
+      run('RPUSH', 'l', 'a', 'b');
+      run('HSET', 'h', 'f', '1');
+      run('SADD', 's', 'x');
+      run('ZADD', 'z', '1', 'm');
+      run('COPY', 'l', 'l2');
+      run('COPY', 'h', 'h2');
+      run('COPY', 's', 's2');
+      run('COPY', 'z', 'z2');
+      run('RPUSH', 'l', 'c');
+      run('HSET', 'h2', 'g', '2');
+      run('SADD', 's', 'y');
+      run('ZADD', 'z2', '5', 'm', '2', 'n');
+      expect(run('LRANGE', 'l2', '0', '-1')).toEqual(['a', 'b']);
+      expect(run('HLEN', 'h')).toBe(1);
+      expect(run('SCARD', 's2')).toBe(1);
+      expect(run('ZCARD', 'z')).toBe(1);
+      expect(run('ZSCORE', 'z', 'm')).toBe('1');
+      expect(run('TYPE', 'z2')).toEqual(new StatusReply('zset'));
+    },
+  );
 
   it('errors: same key in the same db, bad DB argument, unknown option', async () => {
     const { run } = await openCommandEngine();
@@ -419,21 +450,25 @@ describe('KEYS', () => {
 });
 
 describe('SCAN', () => {
-  it('validates the cursor like strtoul: sign, leading zeros and "" pass; junk, spaces and 2^64 fail', async () => {
-    const { run } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    const invalid = err('ERR invalid cursor');
-    for (const bad of ['abc', ' 0', '0 ', '1.5', '+', '-', '18446744073709551616', '0x10']) {
-      expect(run('SCAN', bad), JSON.stringify(bad)).toEqual(invalid);
-    }
-    for (const ok of ['0', '', '00', '-0', '+0']) {
-      expect(run('SCAN', ok), JSON.stringify(ok)).toEqual(['0', ['k']]);
-    }
-    // Valid cursors that are not ours restart the iteration.
-    for (const unknown of ['-1', '18446744073709551615', '123456']) {
-      expect(run('SCAN', unknown), unknown).toEqual(['0', ['k']]);
-    }
-  });
+  it(
+    'validates the cursor like strtoul: sign, ' +
+      'leading zeros and "" pass; junk, spaces and 2^64 fail',
+    async () => {
+      const { run } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      const invalid = err('ERR invalid cursor');
+      for (const bad of ['abc', ' 0', '0 ', '1.5', '+', '-', '18446744073709551616', '0x10']) {
+        expect(run('SCAN', bad), JSON.stringify(bad)).toEqual(invalid);
+      }
+      for (const ok of ['0', '', '00', '-0', '+0']) {
+        expect(run('SCAN', ok), JSON.stringify(ok)).toEqual(['0', ['k']]);
+      }
+      // Valid cursors that are not ours restart the iteration.
+      for (const unknown of ['-1', '18446744073709551615', '123456']) {
+        expect(run('SCAN', unknown), unknown).toEqual(['0', ['k']]);
+      }
+    },
+  );
 
   it('validates options: COUNT ≥ 1 and an integer, MATCH/TYPE need a value', async () => {
     const { run } = await openCommandEngine();
@@ -455,41 +490,49 @@ describe('SCAN', () => {
     expect(keys.sort()).toEqual(['a', 'b', 'c']);
   });
 
-  it('returns every key present for the whole scan exactly once despite concurrent writes', async () => {
-    const { run } = await openCommandEngine();
-    for (let i = 0; i < 100; i++) run('SET', `stable:${i}`, 'v');
-    for (let i = 0; i < 50; i++) run('SET', `doomed:${i}`, 'v');
-    const seen: string[] = [];
-    let cursor = '0';
-    let round = 0;
-    do {
-      const [next, batch] = run('SCAN', cursor, 'COUNT', '7') as [string, string[]];
-      seen.push(...batch);
-      cursor = next;
-      // Between calls: delete some keys, add new ones, overwrite stable ones.
-      run('DEL', `doomed:${round}`);
-      run('SET', `added:${round}`, 'v');
-      run('SET', `stable:${round}`, 'changed');
-      round++;
-    } while (cursor !== '0' && round < 1000);
-    expect(cursor).toBe('0');
-    const stable = seen.filter((k) => k.startsWith('stable:'));
-    expect(stable.length).toBe(100);
-    expect(new Set(stable).size).toBe(100);
-    expect(new Set(seen).size).toBe(seen.length);
-  });
+  it(
+    'returns every key present for the whole ' + 'scan exactly once despite concurrent writes',
+    async () => {
+      const { run } = await openCommandEngine();
+      for (let i = 0; i < 100; i++) run('SET', `stable:${i}`, 'v');
+      for (let i = 0; i < 50; i++) run('SET', `doomed:${i}`, 'v');
+      const seen: string[] = [];
+      let cursor = '0';
+      let round = 0;
+      do {
+        const [next, batch] = run('SCAN', cursor, 'COUNT', '7') as [string, string[]];
+        seen.push(...batch);
+        cursor = next;
+        // Between calls: delete some keys, add new ones, overwrite stable ones.
+        run('DEL', `doomed:${round}`);
+        run('SET', `added:${round}`, 'v');
+        run('SET', `stable:${round}`, 'changed');
+        round++;
+      } while (cursor !== '0' && round < 1000);
+      expect(cursor).toBe('0');
+      const stable = seen.filter((k) => k.startsWith('stable:'));
+      expect(stable.length).toBe(100);
+      expect(new Set(stable).size).toBe(100);
+      expect(new Set(seen).size).toBe(seen.length);
+    },
+  );
 
-  it('hands out a fresh cursor per call: replaying an old or unknown cursor restarts, never skips', async () => {
-    const { run } = await openCommandEngine();
-    for (const k of ['k0', 'k1', 'k2', 'k3']) run('SET', k, 'v');
-    const [c1, b1] = run('SCAN', '0', 'COUNT', '1') as [string, string[]];
-    expect(b1).toEqual(['k0']);
-    const [c2, b2] = run('SCAN', c1, 'COUNT', '1') as [string, string[]];
-    expect(b2).toEqual(['k1']);
-    expect(c2).not.toBe(c1);
-    expect(run('SCAN', c1, 'COUNT', '1')).toEqual([expect.any(String), ['k0']]); // replayed: restart
-    expect(run('SCAN', c2, 'COUNT', '1')).toEqual([expect.any(String), ['k2']]);
-  });
+  it(
+    'hands out a fresh cursor per call: ' +
+      'replaying an old or unknown cursor restarts, never skips',
+    async () => {
+      const { run } = await openCommandEngine();
+      for (const k of ['k0', 'k1', 'k2', 'k3']) run('SET', k, 'v');
+      const [c1, b1] = run('SCAN', '0', 'COUNT', '1') as [string, string[]];
+      expect(b1).toEqual(['k0']);
+      const [c2, b2] = run('SCAN', c1, 'COUNT', '1') as [string, string[]];
+      expect(b2).toEqual(['k1']);
+      expect(c2).not.toBe(c1);
+      // replayed: restart
+      expect(run('SCAN', c1, 'COUNT', '1')).toEqual([expect.any(String), ['k0']]);
+      expect(run('SCAN', c2, 'COUNT', '1')).toEqual([expect.any(String), ['k2']]);
+    },
+  );
 
   it('keeps at most 1024 open cursors per db, forgetting the least recently used', async () => {
     const { run } = await openCommandEngine();
@@ -498,7 +541,8 @@ describe('SCAN', () => {
     const second = (run('SCAN', '0', 'COUNT', '1') as [string, string[]])[0];
     for (let i = 0; i < 1023; i++) run('SCAN', '0', 'COUNT', '1');
     expect(run('SCAN', second, 'COUNT', '1')).toEqual([expect.any(String), ['k1']]); // still open
-    expect(run('SCAN', first, 'COUNT', '1')).toEqual([expect.any(String), ['k0']]); // evicted: restart
+    // evicted: restart
+    expect(run('SCAN', first, 'COUNT', '1')).toEqual([expect.any(String), ['k0']]);
   });
 
   it('a cursor from before SWAPDB restarts on the db it is used with', async () => {
@@ -512,35 +556,41 @@ describe('SCAN', () => {
     expect(run('SCAN', cursor, 'COUNT', '1')).toEqual([expect.any(String), ['b0']]);
   });
 
-  it('filters by MATCH and TYPE (case-insensitive), and deletes expired keys it meets', async () => {
-    const { run, aof, advance } = await openCommandEngine();
-    run('MSET', 'user:1', 'a', 'user:2', 'b');
-    run('RPUSH', 'user:list', 'x');
-    run('SET', 'user:gone', 'v', 'PX', '1');
-    advance(2);
-    aof();
-    expect(scanAll(run, 'MATCH', 'user:*', 'COUNT', '100').keys.sort()).toEqual([
-      'user:1',
-      'user:2',
-      'user:list',
-    ]);
-    expect(aof()).toEqual([['DEL', 'user:gone']]);
-    expect(scanAll(run, 'TYPE', 'LIST').keys).toEqual(['user:list']);
-    expect(scanAll(run, 'TYPE', 'string', 'MATCH', '*2').keys).toEqual(['user:2']);
-    expect(scanAll(run, 'TYPE', 'nosuchtype').keys).toEqual([]);
-    expect(scanAll(run, 'MATCH', '*', 'COUNT', '1').keys.length).toBe(3);
-  });
+  it(
+    'filters by MATCH and TYPE ' + '(case-insensitive), and deletes expired keys it meets',
+    async () => {
+      const { run, aof, advance } = await openCommandEngine();
+      run('MSET', 'user:1', 'a', 'user:2', 'b');
+      run('RPUSH', 'user:list', 'x');
+      run('SET', 'user:gone', 'v', 'PX', '1');
+      advance(2);
+      aof();
+      expect(scanAll(run, 'MATCH', 'user:*', 'COUNT', '100').keys.sort()).toEqual([
+        'user:1',
+        'user:2',
+        'user:list',
+      ]);
+      expect(aof()).toEqual([['DEL', 'user:gone']]);
+      expect(scanAll(run, 'TYPE', 'LIST').keys).toEqual(['user:list']);
+      expect(scanAll(run, 'TYPE', 'string', 'MATCH', '*2').keys).toEqual(['user:2']);
+      expect(scanAll(run, 'TYPE', 'nosuchtype').keys).toEqual([]);
+      expect(scanAll(run, 'MATCH', '*', 'COUNT', '1').keys.length).toBe(3);
+    },
+  );
 
-  it('TYPE none returns an expired key that its own type lookup just deleted (Redis 7.0 quirk)', async () => {
-    const { run, aof, advance } = await openCommandEngine();
-    run('SET', 'live', 'v');
-    run('SET', 'gone', 'v', 'PX', '1');
-    advance(2);
-    aof();
-    expect(run('SCAN', '0', 'TYPE', 'none')).toEqual(['0', ['gone']]);
-    expect(aof()).toEqual([['DEL', 'gone']]);
-    expect(run('DBSIZE')).toBe(1);
-  });
+  it(
+    'TYPE none returns an expired key that its ' + 'own type lookup just deleted (Redis 7.0 quirk)',
+    async () => {
+      const { run, aof, advance } = await openCommandEngine();
+      run('SET', 'live', 'v');
+      run('SET', 'gone', 'v', 'PX', '1');
+      advance(2);
+      aof();
+      expect(run('SCAN', '0', 'TYPE', 'none')).toEqual(['0', ['gone']]);
+      expect(aof()).toEqual([['DEL', 'gone']]);
+      expect(run('DBSIZE')).toBe(1);
+    },
+  );
 });
 
 describe('RANDOMKEY', () => {

@@ -157,66 +157,79 @@ describe('LSET LREM LTRIM LINSERT', () => {
     propagated();
   });
 
-  it('LSET replaces by index; "no such key" and WRONGTYPE come before the index is parsed', async () => {
-    expect(await db.command('LSET', 'k', -1, 'z')).toBe('OK');
-    expect(await db.command('LINDEX', 'k', 6)).toBe('z');
-    await expect(db.command('LSET', 'k', 7, 'x')).rejects.toThrow('ERR index out of range');
-    await expect(db.command('LSET', 'k', 'x', 'y')).rejects.toThrow(NOT_INT);
-    await expect(db.command('LSET', 'none', 'x', 'y')).rejects.toThrow('ERR no such key');
-    await db.command('HSET', 'h', 'f', 'v');
-    await expect(db.command('LSET', 'h', 'x', 'y')).rejects.toThrow(WRONGTYPE);
-    expect(propagated()).toEqual([
-      ['LSET', 'k', '-1', 'z'],
-      ['HSET', 'h', 'f', 'v'],
-    ]);
-  });
+  it(
+    'LSET replaces by index; ' + '"no such key" and WRONGTYPE come before the index is parsed',
+    async () => {
+      expect(await db.command('LSET', 'k', -1, 'z')).toBe('OK');
+      expect(await db.command('LINDEX', 'k', 6)).toBe('z');
+      await expect(db.command('LSET', 'k', 7, 'x')).rejects.toThrow('ERR index out of range');
+      await expect(db.command('LSET', 'k', 'x', 'y')).rejects.toThrow(NOT_INT);
+      await expect(db.command('LSET', 'none', 'x', 'y')).rejects.toThrow('ERR no such key');
+      await db.command('HSET', 'h', 'f', 'v');
+      await expect(db.command('LSET', 'h', 'x', 'y')).rejects.toThrow(WRONGTYPE);
+      expect(propagated()).toEqual([
+        ['LSET', 'k', '-1', 'z'],
+        ['HSET', 'h', 'f', 'v'],
+      ]);
+    },
+  );
 
-  it('LREM removes from the head, the tail, or everywhere, and deletes an emptied list', async () => {
-    expect(await db.command('LREM', 'k', 1, 'a')).toBe(1);
-    expect(await list('k')).toEqual(['b', 'c', 'a', 'b', 'c', 'a']);
-    expect(await db.command('LREM', 'k', -1, 'b')).toBe(1);
-    expect(await list('k')).toEqual(['b', 'c', 'a', 'c', 'a']);
-    expect(await db.command('LREM', 'k', 0, 'a')).toBe(2);
-    expect(await list('k')).toEqual(['b', 'c', 'c']);
-    expect(await db.command('LREM', 'k', 0, 'zz')).toBe(0);
-    expect(await db.command('LREM', 'none', 0, 'a')).toBe(0);
-    await expect(db.command('LREM', 'none', 'x', 'a')).rejects.toThrow(NOT_INT);
-    expect(await db.command('LREM', 'k', -5, 'c')).toBe(2);
-    expect(await db.command('LREM', 'k', 0, 'b')).toBe(1);
-    expect(e.server.dbs[0]!.dict.has('k')).toBe(false);
-    expect(propagated()).toEqual([
-      ['LREM', 'k', '1', 'a'],
-      ['LREM', 'k', '-1', 'b'],
-      ['LREM', 'k', '0', 'a'],
-      ['LREM', 'k', '-5', 'c'],
-      ['LREM', 'k', '0', 'b'],
-    ]);
-  });
+  it(
+    'LREM removes from the head, ' + 'the tail, or everywhere, and deletes an emptied list',
+    async () => {
+      expect(await db.command('LREM', 'k', 1, 'a')).toBe(1);
+      expect(await list('k')).toEqual(['b', 'c', 'a', 'b', 'c', 'a']);
+      expect(await db.command('LREM', 'k', -1, 'b')).toBe(1);
+      expect(await list('k')).toEqual(['b', 'c', 'a', 'c', 'a']);
+      expect(await db.command('LREM', 'k', 0, 'a')).toBe(2);
+      expect(await list('k')).toEqual(['b', 'c', 'c']);
+      expect(await db.command('LREM', 'k', 0, 'zz')).toBe(0);
+      expect(await db.command('LREM', 'none', 0, 'a')).toBe(0);
+      await expect(db.command('LREM', 'none', 'x', 'a')).rejects.toThrow(NOT_INT);
+      expect(await db.command('LREM', 'k', -5, 'c')).toBe(2);
+      expect(await db.command('LREM', 'k', 0, 'b')).toBe(1);
+      expect(e.server.dbs[0]!.dict.has('k')).toBe(false);
+      expect(propagated()).toEqual([
+        ['LREM', 'k', '1', 'a'],
+        ['LREM', 'k', '-1', 'b'],
+        ['LREM', 'k', '0', 'a'],
+        ['LREM', 'k', '-5', 'c'],
+        ['LREM', 'k', '0', 'b'],
+      ]);
+    },
+  );
 
-  it('LTRIM keeps the range, deletes an emptied list, and propagates only when it removed something', async () => {
-    expect(await db.command('LTRIM', 'k', 0, -1)).toBe('OK');
-    expect(await db.command('LTRIM', 'k', 0, 100)).toBe('OK');
-    expect(await db.command('LTRIM', 'none', 0, 1)).toBe('OK');
-    expect(propagated()).toEqual([]);
-    expect(await db.command('LTRIM', 'k', 1, -2)).toBe('OK');
-    expect(await list('k')).toEqual(['b', 'c', 'a', 'b', 'c']);
-    expect(await db.command('LTRIM', 'k', 5, 1)).toBe('OK');
-    expect(e.server.dbs[0]!.dict.has('k')).toBe(false);
-    await expect(db.command('LTRIM', 'none', 'x', 1)).rejects.toThrow(NOT_INT);
-    expect(propagated()).toEqual([
-      ['LTRIM', 'k', '1', '-2'],
-      ['LTRIM', 'k', '5', '1'],
-    ]);
-  });
+  it(
+    'LTRIM keeps the range, deletes an emptied list, ' +
+      'and propagates only when it removed something',
+    async () => {
+      expect(await db.command('LTRIM', 'k', 0, -1)).toBe('OK');
+      expect(await db.command('LTRIM', 'k', 0, 100)).toBe('OK');
+      expect(await db.command('LTRIM', 'none', 0, 1)).toBe('OK');
+      expect(propagated()).toEqual([]);
+      expect(await db.command('LTRIM', 'k', 1, -2)).toBe('OK');
+      expect(await list('k')).toEqual(['b', 'c', 'a', 'b', 'c']);
+      expect(await db.command('LTRIM', 'k', 5, 1)).toBe('OK');
+      expect(e.server.dbs[0]!.dict.has('k')).toBe(false);
+      await expect(db.command('LTRIM', 'none', 'x', 1)).rejects.toThrow(NOT_INT);
+      expect(propagated()).toEqual([
+        ['LTRIM', 'k', '1', '-2'],
+        ['LTRIM', 'k', '5', '1'],
+      ]);
+    },
+  );
 
-  it('LTRIM signals WATCH even when it removed nothing (Redis always calls signalModifiedKey)', async () => {
-    const watcher = e.db(0);
-    await watcher.command('WATCH', 'k');
-    await db.command('LTRIM', 'k', 0, -1);
-    await watcher.command('MULTI');
-    await watcher.command('LLEN', 'k');
-    expect(await watcher.command('EXEC')).toBeNull();
-  });
+  it(
+    'LTRIM signals WATCH even when it removed nothing ' + '(Redis always calls signalModifiedKey)',
+    async () => {
+      const watcher = e.db(0);
+      await watcher.command('WATCH', 'k');
+      await db.command('LTRIM', 'k', 0, -1);
+      await watcher.command('MULTI');
+      await watcher.command('LLEN', 'k');
+      expect(await watcher.command('EXEC')).toBeNull();
+    },
+  );
 
   it('a LINSERT that found no pivot leaves WATCH intact', async () => {
     const watcher = e.db(0);
@@ -227,50 +240,60 @@ describe('LSET LREM LTRIM LINSERT', () => {
     expect(await watcher.command('EXEC')).toEqual([7]);
   });
 
-  it('LINSERT checks BEFORE|AFTER first, replies -1 for a missing pivot and 0 for a missing key', async () => {
-    await expect(db.command('LINSERT', 'none', 'middle', 'a', 'b')).rejects.toThrow(
-      'ERR syntax error',
-    );
-    expect(await db.command('LINSERT', 'none', 'before', 'a', 'b')).toBe(0);
-    expect(await db.command('LINSERT', 'k', 'BEFORE', 'zz', 'x')).toBe(-1);
-    expect(await db.command('LINSERT', 'k', 'BEFORE', 'b', 'x')).toBe(8);
-    expect(await db.command('LINSERT', 'k', 'after', 'a', 'y')).toBe(9);
-    expect(await list('k')).toEqual(['a', 'y', 'x', 'b', 'c', 'a', 'b', 'c', 'a']);
-    await db.command('HSET', 'h', 'f', 'v');
-    await expect(db.command('LINSERT', 'h', 'before', 'a', 'b')).rejects.toThrow(WRONGTYPE);
-    expect(propagated()).toEqual([
-      ['LINSERT', 'k', 'BEFORE', 'b', 'x'],
-      ['LINSERT', 'k', 'after', 'a', 'y'],
-      ['HSET', 'h', 'f', 'v'],
-    ]);
-  });
+  it(
+    'LINSERT checks BEFORE|AFTER first, ' +
+      'replies -1 for a missing pivot and 0 for a missing key',
+    async () => {
+      await expect(db.command('LINSERT', 'none', 'middle', 'a', 'b')).rejects.toThrow(
+        'ERR syntax error',
+      );
+      expect(await db.command('LINSERT', 'none', 'before', 'a', 'b')).toBe(0);
+      expect(await db.command('LINSERT', 'k', 'BEFORE', 'zz', 'x')).toBe(-1);
+      expect(await db.command('LINSERT', 'k', 'BEFORE', 'b', 'x')).toBe(8);
+      expect(await db.command('LINSERT', 'k', 'after', 'a', 'y')).toBe(9);
+      expect(await list('k')).toEqual(['a', 'y', 'x', 'b', 'c', 'a', 'b', 'c', 'a']);
+      await db.command('HSET', 'h', 'f', 'v');
+      await expect(db.command('LINSERT', 'h', 'before', 'a', 'b')).rejects.toThrow(WRONGTYPE);
+      expect(propagated()).toEqual([
+        ['LINSERT', 'k', 'BEFORE', 'b', 'x'],
+        ['LINSERT', 'k', 'after', 'a', 'y'],
+        ['HSET', 'h', 'f', 'v'],
+      ]);
+    },
+  );
 
-  it('LINSERT inserts next to the first pivot from the head, on either side of the middle', async () => {
-    const items = Array.from({ length: 40 }, (_, i) => `e${i}`);
-    await db.command('RPUSH', 'big', ...items);
-    await db.command('LINSERT', 'big', 'before', 'e3', 'p');
-    await db.command('LINSERT', 'big', 'after', 'e36', 'q');
-    const expected = [...items];
-    expected.splice(3, 0, 'p');
-    expected.splice(expected.indexOf('e36') + 1, 0, 'q');
-    expect(await list('big')).toEqual(expected);
-  });
+  it(
+    'LINSERT inserts next to the first pivot ' + 'from the head, on either side of the middle',
+    async () => {
+      const items = Array.from({ length: 40 }, (_, i) => `e${i}`);
+      await db.command('RPUSH', 'big', ...items);
+      await db.command('LINSERT', 'big', 'before', 'e3', 'p');
+      await db.command('LINSERT', 'big', 'after', 'e36', 'q');
+      const expected = [...items];
+      expected.splice(3, 0, 'p');
+      expected.splice(expected.indexOf('e36') + 1, 0, 'q');
+      expect(await list('big')).toEqual(expected);
+    },
+  );
 });
 
 describe('LMOVE RPOPLPUSH', () => {
-  it('move one element between lists, creating the destination and deleting an emptied source', async () => {
-    await db.command('RPUSH', 'src', 'a', 'b');
-    expect(await db.command('LMOVE', 'src', 'dst', 'left', 'right')).toBe('a');
-    expect(await db.command('RPOPLPUSH', 'src', 'dst')).toBe('b');
-    expect(await list('dst')).toEqual(['b', 'a']);
-    expect(e.server.dbs[0]!.dict.has('src')).toBe(false);
-    expect(await db.command('RPOPLPUSH', 'src', 'dst')).toBeNull();
-    expect(propagated()).toEqual([
-      ['RPUSH', 'src', 'a', 'b'],
-      ['LMOVE', 'src', 'dst', 'left', 'right'],
-      ['RPOPLPUSH', 'src', 'dst'],
-    ]);
-  });
+  it(
+    'move one element between lists, ' + 'creating the destination and deleting an emptied source',
+    async () => {
+      await db.command('RPUSH', 'src', 'a', 'b');
+      expect(await db.command('LMOVE', 'src', 'dst', 'left', 'right')).toBe('a');
+      expect(await db.command('RPOPLPUSH', 'src', 'dst')).toBe('b');
+      expect(await list('dst')).toEqual(['b', 'a']);
+      expect(e.server.dbs[0]!.dict.has('src')).toBe(false);
+      expect(await db.command('RPOPLPUSH', 'src', 'dst')).toBeNull();
+      expect(propagated()).toEqual([
+        ['RPUSH', 'src', 'a', 'b'],
+        ['LMOVE', 'src', 'dst', 'left', 'right'],
+        ['RPOPLPUSH', 'src', 'dst'],
+      ]);
+    },
+  );
 
   it('rotate a list onto itself', async () => {
     await db.command('RPUSH', 'k', 'a', 'b', 'c');
@@ -347,20 +370,23 @@ describe('LPOS', () => {
 });
 
 describe('LMPOP', () => {
-  it('pops from the first non-empty list and propagates LPOP/RPOP with the popped count', async () => {
-    await db.command('RPUSH', 'l', 'a', 'b', 'c');
-    propagated();
-    expect(await db.command('LMPOP', 2, 'none', 'l', 'RIGHT', 'COUNT', 2)).toEqual([
-      'l',
-      ['c', 'b'],
-    ]);
-    expect(await db.command('LMPOP', 2, 'none', 'l', 'left', 'count', 10)).toEqual(['l', ['a']]);
-    expect(raw('LMPOP', '1', 'l', 'left')).toBe(NIL_ARRAY);
-    expect(propagated()).toEqual([
-      ['RPOP', 'l', '2'],
-      ['LPOP', 'l', '1'],
-    ]);
-  });
+  it(
+    'pops from the first non-empty list and ' + 'propagates LPOP/RPOP with the popped count',
+    async () => {
+      await db.command('RPUSH', 'l', 'a', 'b', 'c');
+      propagated();
+      expect(await db.command('LMPOP', 2, 'none', 'l', 'RIGHT', 'COUNT', 2)).toEqual([
+        'l',
+        ['c', 'b'],
+      ]);
+      expect(await db.command('LMPOP', 2, 'none', 'l', 'left', 'count', 10)).toEqual(['l', ['a']]);
+      expect(raw('LMPOP', '1', 'l', 'left')).toBe(NIL_ARRAY);
+      expect(propagated()).toEqual([
+        ['RPOP', 'l', '2'],
+        ['LPOP', 'l', '1'],
+      ]);
+    },
+  );
 
   it('validates numkeys, direction and COUNT with the Redis texts', async () => {
     await db.command('RPUSH', 'l', 'a');
@@ -391,12 +417,15 @@ describe('LMPOP', () => {
     expect(await list('l')).toEqual(['a']);
   });
 
-  it('stops at the first key of the wrong type, but never looks past the list it pops', async () => {
-    await db.command('HSET', 'h', 'f', 'v');
-    await db.command('RPUSH', 'l', 'a');
-    await expect(db.command('LMPOP', 2, 'none', 'h', 'left')).rejects.toThrow(WRONGTYPE);
-    expect(await db.command('LMPOP', 2, 'l', 'h', 'left')).toEqual(['l', ['a']]);
-  });
+  it(
+    'stops at the first key of the wrong type, ' + 'but never looks past the list it pops',
+    async () => {
+      await db.command('HSET', 'h', 'f', 'v');
+      await db.command('RPUSH', 'l', 'a');
+      await expect(db.command('LMPOP', 2, 'none', 'h', 'left')).rejects.toThrow(WRONGTYPE);
+      expect(await db.command('LMPOP', 2, 'l', 'h', 'left')).toEqual(['l', ['a']]);
+    },
+  );
 });
 
 describe('list state across many operations', () => {

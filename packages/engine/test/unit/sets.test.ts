@@ -124,48 +124,58 @@ describe('reply order and encoding', () => {
 });
 
 describe('SPOP', () => {
-  it('without count pops one member and propagates SREM; the last one deletes the key', async () => {
-    await db.command('SADD', 's', 'a', 'b');
-    propagated();
-    const first = (await db.command('SPOP', 's')) as string;
-    const second = (await db.command('SPOP', 's')) as string;
-    expect([first, second].sort()).toEqual(['a', 'b']);
-    expect(e.server.dbs[0]!.dict.has('s')).toBe(false);
-    expect(raw('SPOP', 's')).toBeNull();
-    expect(propagated()).toEqual([
-      ['SREM', 's', first],
-      ['SREM', 's', second],
-    ]);
-  });
+  it(
+    'without count pops one member and propagates SREM; ' + 'the last one deletes the key',
+    async () => {
+      await db.command('SADD', 's', 'a', 'b');
+      propagated();
+      const first = (await db.command('SPOP', 's')) as string;
+      const second = (await db.command('SPOP', 's')) as string;
+      expect([first, second].sort()).toEqual(['a', 'b']);
+      expect(e.server.dbs[0]!.dict.has('s')).toBe(false);
+      expect(raw('SPOP', 's')).toBeNull();
+      expect(propagated()).toEqual([
+        ['SREM', 's', first],
+        ['SREM', 's', second],
+      ]);
+    },
+  );
 
-  it('with a small count propagates one SREM per popped member, MULTI-wrapped when more than one', async () => {
-    const all = 'abcdefghij'.split('');
-    await db.command('SADD', 's', ...all);
-    propagated();
-    const one = (await db.command('SPOP', 's', 1)) as string[];
-    expect(one).toHaveLength(1);
-    expect(propagated()).toEqual([['SREM', 's', one[0]!]]);
-    const three = (await db.command('SPOP', 's', 3)) as string[];
-    expect(new Set(three).size).toBe(3);
-    expect(propagated()).toEqual([['MULTI'], ...three.map((m) => ['SREM', 's', m]), ['EXEC']]);
-    const left = sorted(await db.command('SMEMBERS', 's'));
-    expect(left).toEqual(all.filter((m) => !one.includes(m) && !three.includes(m)));
-  });
+  it(
+    'with a small count propagates one SREM per popped member, ' +
+      'MULTI-wrapped when more than one',
+    async () => {
+      const all = 'abcdefghij'.split('');
+      await db.command('SADD', 's', ...all);
+      propagated();
+      const one = (await db.command('SPOP', 's', 1)) as string[];
+      expect(one).toHaveLength(1);
+      expect(propagated()).toEqual([['SREM', 's', one[0]!]]);
+      const three = (await db.command('SPOP', 's', 3)) as string[];
+      expect(new Set(three).size).toBe(3);
+      expect(propagated()).toEqual([['MULTI'], ...three.map((m) => ['SREM', 's', m]), ['EXEC']]);
+      const left = sorted(await db.command('SMEMBERS', 's'));
+      expect(left).toEqual(all.filter((m) => !one.includes(m) && !three.includes(m)));
+    },
+  );
 
-  it('with a count close to the size rebuilds the set from the kept members and keeps the TTL', async () => {
-    const all = Array.from({ length: 12 }, (_, i) => String(i + 1));
-    await db.command('SADD', 's', ...all, 'x');
-    const when = Date.now() + 100_000;
-    e.server.dbs[0]!.setExpire('s', when);
-    propagated();
-    // remaining 1 * 5 <= 12: Redis's "create a new set" strategy.
-    const popped = (await db.command('SPOP', 's', 12)) as string[];
-    expect(popped).toHaveLength(12);
-    const kept = (await db.command('SMEMBERS', 's')) as string[];
-    expect(sorted([...popped, ...kept])).toEqual(sorted([...all, 'x']));
-    expect(propagated()).toEqual([['MULTI'], ...popped.map((m) => ['SREM', 's', m]), ['EXEC']]);
-    expect(e.server.dbs[0]!.getExpire('s')).toBe(when);
-  });
+  it(
+    'with a count close to the size rebuilds the ' + 'set from the kept members and keeps the TTL',
+    async () => {
+      const all = Array.from({ length: 12 }, (_, i) => String(i + 1));
+      await db.command('SADD', 's', ...all, 'x');
+      const when = Date.now() + 100_000;
+      e.server.dbs[0]!.setExpire('s', when);
+      propagated();
+      // remaining 1 * 5 <= 12: Redis's "create a new set" strategy.
+      const popped = (await db.command('SPOP', 's', 12)) as string[];
+      expect(popped).toHaveLength(12);
+      const kept = (await db.command('SMEMBERS', 's')) as string[];
+      expect(sorted([...popped, ...kept])).toEqual(sorted([...all, 'x']));
+      expect(propagated()).toEqual([['MULTI'], ...popped.map((m) => ['SREM', 's', m]), ['EXEC']]);
+      expect(e.server.dbs[0]!.getExpire('s')).toBe(when);
+    },
+  );
 
   it('with count >= size returns everything and propagates DEL', async () => {
     await db.command('SADD', 's', '3', '2', '1');
@@ -175,19 +185,23 @@ describe('SPOP', () => {
     expect(propagated()).toEqual([['DEL', 's']]);
   });
 
-  it('count 0 and a missing key reply an empty array and propagate nothing; bad counts fail first', async () => {
-    await db.command('SADD', 's', 'a');
-    await db.command('RPUSH', 'l', 'x');
-    propagated();
-    expect(await db.command('SPOP', 's', 0)).toEqual([]);
-    expect(await db.command('SPOP', 'none', 2)).toEqual([]);
-    expect(await db.command('SPOP', 'none', 0)).toEqual([]);
-    await expect(db.command('SPOP', 's', -1)).rejects.toThrow(POSITIVE);
-    await expect(db.command('SPOP', 'l', 'x')).rejects.toThrow(POSITIVE);
-    await expect(db.command('SPOP', 's', 1, 2)).rejects.toThrow('ERR syntax error');
-    expect(propagated()).toEqual([]);
-    expect(await db.command('SCARD', 's')).toBe(1);
-  });
+  it(
+    'count 0 and a missing key reply an empty array ' +
+      'and propagate nothing; bad counts fail first',
+    async () => {
+      await db.command('SADD', 's', 'a');
+      await db.command('RPUSH', 'l', 'x');
+      propagated();
+      expect(await db.command('SPOP', 's', 0)).toEqual([]);
+      expect(await db.command('SPOP', 'none', 2)).toEqual([]);
+      expect(await db.command('SPOP', 'none', 0)).toEqual([]);
+      await expect(db.command('SPOP', 's', -1)).rejects.toThrow(POSITIVE);
+      await expect(db.command('SPOP', 'l', 'x')).rejects.toThrow(POSITIVE);
+      await expect(db.command('SPOP', 's', 1, 2)).rejects.toThrow('ERR syntax error');
+      expect(propagated()).toEqual([]);
+      expect(await db.command('SCARD', 's')).toBe(1);
+    },
+  );
 });
 
 describe('SRANDMEMBER', () => {
@@ -324,20 +338,23 @@ describe('SINTERSTORE SUNIONSTORE SDIFFSTORE', () => {
     ]);
   });
 
-  it('an empty result deletes an existing destination and propagates the command as typed', async () => {
-    await db.command('SADD', 'd', 'old');
-    propagated();
-    expect(await db.command('SINTERSTORE', 'd', 's', 'none')).toBe(0);
-    expect(e.server.dbs[0]!.dict.has('d')).toBe(false);
-    // Again, on the now missing destination: nothing changed, nothing propagated.
-    expect(await db.command('SINTERSTORE', 'd', 's', 'none')).toBe(0);
-    expect(propagated()).toEqual([['SINTERSTORE', 'd', 's', 'none']]);
-    await db.command('SADD', 'd', 'old');
-    propagated();
-    expect(await db.command('SDIFFSTORE', 'd', 's', 's')).toBe(0);
-    expect(await db.command('SUNIONSTORE', 'd', 'none')).toBe(0);
-    expect(propagated()).toEqual([['SDIFFSTORE', 'd', 's', 's']]);
-  });
+  it(
+    'an empty result deletes an existing ' + 'destination and propagates the command as typed',
+    async () => {
+      await db.command('SADD', 'd', 'old');
+      propagated();
+      expect(await db.command('SINTERSTORE', 'd', 's', 'none')).toBe(0);
+      expect(e.server.dbs[0]!.dict.has('d')).toBe(false);
+      // Again, on the now missing destination: nothing changed, nothing propagated.
+      expect(await db.command('SINTERSTORE', 'd', 's', 'none')).toBe(0);
+      expect(propagated()).toEqual([['SINTERSTORE', 'd', 's', 'none']]);
+      await db.command('SADD', 'd', 'old');
+      propagated();
+      expect(await db.command('SDIFFSTORE', 'd', 's', 's')).toBe(0);
+      expect(await db.command('SUNIONSTORE', 'd', 'none')).toBe(0);
+      expect(propagated()).toEqual([['SDIFFSTORE', 'd', 's', 's']]);
+    },
+  );
 
   it('refuse a source of another type without touching the destination', async () => {
     await db.command('SADD', 'd', 'old');

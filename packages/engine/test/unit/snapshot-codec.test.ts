@@ -61,18 +61,22 @@ const allBytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).j
 const bin = (n: number, c = 'x') => c.repeat(n);
 
 describe('SnapshotEncoder → decodeSnapshotChunk', () => {
-  it('strings of every byte value, and lengths at each header boundary (ASCII and 2-byte UTF-8)', () => {
-    const lengths = [
-      0, 1, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 32767, 32768, 65535, 65536, 70000,
-    ];
-    const items: [number, string, RedisValue, ExpireMs][] = [[0, allBytes, allBytes, -1]];
-    for (const n of lengths) {
-      items.push([1, `a${n}`, bin(n), -1]);
-      items.push([2, bin(n, 'é'), bin(n, '\xff'), -1]);
-    }
-    // A tiny initial buffer makes every entry grow it.
-    roundTrip(items, 8);
-  });
+  it(
+    'strings of every byte value, ' +
+      'and lengths at each header boundary (ASCII and 2-byte UTF-8)',
+    () => {
+      const lengths = [
+        0, 1, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 32767, 32768, 65535, 65536, 70000,
+      ];
+      const items: [number, string, RedisValue, ExpireMs][] = [[0, allBytes, allBytes, -1]];
+      for (const n of lengths) {
+        items.push([1, `a${n}`, bin(n), -1]);
+        items.push([2, bin(n, 'é'), bin(n, '\xff'), -1]);
+      }
+      // A tiny initial buffer makes every entry grow it.
+      roundTrip(items, 8);
+    },
+  );
 
   it('lists, sets (intset and hashtable), hashes and zsets, at array header boundaries', () => {
     const items: [number, string, RedisValue, ExpireMs][] = [];
@@ -106,23 +110,27 @@ describe('SnapshotEncoder → decodeSnapshotChunk', () => {
     roundTrip(items);
   });
 
-  it('expiry times: none, 0, around 2^32, the largest safe integer, negatives, and bigints beyond 2^53', () => {
-    const times: ExpireMs[] = [
-      -1,
-      0,
-      1,
-      2 ** 32 - 1,
-      2 ** 32,
-      1_795_000_000_000,
-      Number.MAX_SAFE_INTEGER,
-      -2,
-      -(2 ** 40),
-      2n ** 53n + 1n,
-      2n ** 63n - 1n,
-      -(2n ** 63n),
-    ];
-    roundTrip(times.map((t, i): [number, string, RedisValue, ExpireMs] => [0, `k${i}`, 'v', t]));
-  });
+  it(
+    'expiry times: none, 0, around 2^32, ' +
+      'the largest safe integer, negatives, and bigints beyond 2^53',
+    () => {
+      const times: ExpireMs[] = [
+        -1,
+        0,
+        1,
+        2 ** 32 - 1,
+        2 ** 32,
+        1_795_000_000_000,
+        Number.MAX_SAFE_INTEGER,
+        -2,
+        -(2 ** 40),
+        2n ** 53n + 1n,
+        2n ** 63n - 1n,
+        -(2n ** 63n),
+      ];
+      roundTrip(times.map((t, i): [number, string, RedisValue, ExpireMs] => [0, `k${i}`, 'v', t]));
+    },
+  );
 
   it('db ids at every MessagePack unsigned-integer boundary, up to INT_MAX (databases max)', () => {
     // databases accepts up to INT_MAX, so a db id is any uint32 below 2^31: positive fixint up

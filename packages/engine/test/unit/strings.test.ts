@@ -77,23 +77,27 @@ describe('GET / SET', () => {
     expect(run('PEXPIRETIME', 'k')).toBe(now + 20_000);
   });
 
-  it('validates the time: "invalid expire time" for ≤ 0 and 64-bit overflow, before any change', async () => {
-    const { run } = await openCommandEngine();
-    run('SET', 'k', 'old');
-    const invalid = err("ERR invalid expire time in 'set' command");
-    expect(run('SET', 'k', 'v', 'EX', '0')).toEqual(invalid);
-    expect(run('SET', 'k', 'v', 'PX', '-1')).toEqual(invalid);
-    expect(run('SET', 'k', 'v', 'EXAT', '0')).toEqual(invalid);
-    expect(run('SET', 'k', 'v', 'EX', '9223372036854775')).toEqual(invalid); // ×1000 + now overflows
-    expect(run('SET', 'k', 'v', 'EX', '9223372036854776')).toEqual(invalid); // ×1000 overflows
-    expect(run('SET', 'k', 'v', 'PX', '9223372036854775807')).toEqual(invalid); // + now overflows
-    expect(run('SET', 'k', 'v', 'EX', 'abc')).toEqual(NOT_INT);
-    expect(run('SET', 'k', 'v', 'EX', '1.5')).toEqual(NOT_INT);
-    expect(run('GET', 'k')).toBe('old');
-    // Absolute times are not offset by now, so the largest values are fine.
-    expect(run('SET', 'k', 'v', 'EXAT', '9223372036854775')).toEqual(OK);
-    expect(run('SET', 'k', 'v', 'PXAT', '9223372036854775807')).toEqual(OK);
-  });
+  it(
+    'validates the time: "invalid expire time" ' + 'for ≤ 0 and 64-bit overflow, before any change',
+    async () => {
+      const { run } = await openCommandEngine();
+      run('SET', 'k', 'old');
+      const invalid = err("ERR invalid expire time in 'set' command");
+      expect(run('SET', 'k', 'v', 'EX', '0')).toEqual(invalid);
+      expect(run('SET', 'k', 'v', 'PX', '-1')).toEqual(invalid);
+      expect(run('SET', 'k', 'v', 'EXAT', '0')).toEqual(invalid);
+      // ×1000 + now overflows
+      expect(run('SET', 'k', 'v', 'EX', '9223372036854775')).toEqual(invalid);
+      expect(run('SET', 'k', 'v', 'EX', '9223372036854776')).toEqual(invalid); // ×1000 overflows
+      expect(run('SET', 'k', 'v', 'PX', '9223372036854775807')).toEqual(invalid); // + now overflows
+      expect(run('SET', 'k', 'v', 'EX', 'abc')).toEqual(NOT_INT);
+      expect(run('SET', 'k', 'v', 'EX', '1.5')).toEqual(NOT_INT);
+      expect(run('GET', 'k')).toBe('old');
+      // Absolute times are not offset by now, so the largest values are fine.
+      expect(run('SET', 'k', 'v', 'EXAT', '9223372036854775')).toEqual(OK);
+      expect(run('SET', 'k', 'v', 'PXAT', '9223372036854775807')).toEqual(OK);
+    },
+  );
 
   it('EX/PX/EXAT/PXAT set the TTL, KEEPTTL keeps it, a plain SET drops it', async () => {
     const { run, now } = await openCommandEngine();
@@ -109,14 +113,17 @@ describe('GET / SET', () => {
     expect(run('TTL', 'k')).toBe(-1);
   });
 
-  it('a key reads as missing once its time has passed (now > when), not at the exact ms', async () => {
-    const { run, advance } = await openCommandEngine();
-    run('SET', 'k', 'v', 'PX', '100');
-    advance(100);
-    expect(run('GET', 'k')).toBe('v');
-    advance(1);
-    expect(run('GET', 'k')).toBeNull();
-  });
+  it(
+    'a key reads as missing once its time has passed ' + '(now > when), not at the exact ms',
+    async () => {
+      const { run, advance } = await openCommandEngine();
+      run('SET', 'k', 'v', 'PX', '100');
+      advance(100);
+      expect(run('GET', 'k')).toBe('v');
+      advance(1);
+      expect(run('GET', 'k')).toBeNull();
+    },
+  );
 });
 
 describe('SET family propagation (what the AOF receives)', () => {
@@ -144,15 +151,18 @@ describe('SET family propagation (what the AOF receives)', () => {
     ]);
   });
 
-  it('SET ... GET without a TTL propagates without every GET word; other words keep their case', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('set', 'k', 'v', 'Get', 'gEt', 'keepttl');
-    run('SET', 'get', 'get', 'GET'); // key and value named "get" stay
-    expect(aof()).toEqual([
-      ['set', 'k', 'v', 'keepttl'],
-      ['SET', 'get', 'get'],
-    ]);
-  });
+  it(
+    'SET ... GET without a TTL propagates without every GET word; ' + 'other words keep their case',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('set', 'k', 'v', 'Get', 'gEt', 'keepttl');
+      run('SET', 'get', 'get', 'GET'); // key and value named "get" stay
+      expect(aof()).toEqual([
+        ['set', 'k', 'v', 'keepttl'],
+        ['SET', 'get', 'get'],
+      ]);
+    },
+  );
 
   it('a SET prevented by NX/XX propagates nothing', async () => {
     const { run, aof } = await openCommandEngine();
@@ -164,13 +174,17 @@ describe('SET family propagation (what the AOF receives)', () => {
     expect(aof()).toEqual([]);
   });
 
-  it('a past EXAT still stores the key and propagates SET ... PXAT <past>; the expiry DEL follows', async () => {
-    const { run, aof } = await openCommandEngine();
-    expect(run('SET', 'k', 'v', 'EXAT', '1')).toEqual(OK);
-    expect(aof()).toEqual([['SET', 'k', 'v', 'PXAT', '1000']]);
-    expect(run('GET', 'k')).toBeNull();
-    expect(aof()).toEqual([['DEL', 'k']]);
-  });
+  it(
+    'a past EXAT still stores the key and propagates SET ... ' +
+      'PXAT <past>; the expiry DEL follows',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      expect(run('SET', 'k', 'v', 'EXAT', '1')).toEqual(OK);
+      expect(aof()).toEqual([['SET', 'k', 'v', 'PXAT', '1000']]);
+      expect(run('GET', 'k')).toBeNull();
+      expect(aof()).toEqual([['DEL', 'k']]);
+    },
+  );
 
   it('overwriting a lazily expired key puts its DEL in the same batch (MULTI/EXEC)', async () => {
     const { run, aof, advance } = await openCommandEngine();
@@ -217,22 +231,25 @@ describe('SET family propagation (what the AOF receives)', () => {
     expect(run('GETSET', 'l', 'x')).toEqual(WRONGTYPE);
   });
 
-  it('GETDEL returns and deletes; propagates DEL, or UNLINK with lazyfree-lazy-user-del', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    aof();
-    expect(run('GETDEL', 'k')).toBe('v');
-    expect(run('GETDEL', 'k')).toBeNull();
-    expect(aof()).toEqual([['DEL', 'k']]);
-    const lazy = await openCommandEngine({ lazyfreeLazyUserDel: true });
-    lazy.run('SET', 'k', 'v');
-    lazy.aof();
-    lazy.run('GETDEL', 'k');
-    expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
-    lazy.run('RPUSH', 'l', 'a');
-    expect(lazy.run('GETDEL', 'l')).toEqual(WRONGTYPE);
-    expect(lazy.run('EXISTS', 'l')).toBe(1);
-  });
+  it(
+    'GETDEL returns and deletes; ' + 'propagates DEL, or UNLINK with lazyfree-lazy-user-del',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      aof();
+      expect(run('GETDEL', 'k')).toBe('v');
+      expect(run('GETDEL', 'k')).toBeNull();
+      expect(aof()).toEqual([['DEL', 'k']]);
+      const lazy = await openCommandEngine({ lazyfreeLazyUserDel: true });
+      lazy.run('SET', 'k', 'v');
+      lazy.aof();
+      lazy.run('GETDEL', 'k');
+      expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
+      lazy.run('RPUSH', 'l', 'a');
+      expect(lazy.run('GETDEL', 'l')).toEqual(WRONGTYPE);
+      expect(lazy.run('EXISTS', 'l')).toBe(1);
+    },
+  );
 });
 
 describe('GETEX', () => {
@@ -262,19 +279,23 @@ describe('GETEX', () => {
     ]);
   });
 
-  it('a past EXAT/PXAT deletes the key after replying; DEL, or UNLINK with lazyfree-lazy-expire', async () => {
-    const { run, aof, now } = await openCommandEngine();
-    run('SET', 'k', 'v');
-    aof();
-    expect(run('GETEX', 'k', 'PXAT', String(now))).toBe('v'); // "now" counts as past
-    expect(run('EXISTS', 'k')).toBe(0);
-    expect(aof()).toEqual([['DEL', 'k']]);
-    const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
-    lazy.run('SET', 'k', 'v');
-    lazy.aof();
-    expect(lazy.run('GETEX', 'k', 'EXAT', '1')).toBe('v');
-    expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
-  });
+  it(
+    'a past EXAT/PXAT deletes the key after replying; ' +
+      'DEL, or UNLINK with lazyfree-lazy-expire',
+    async () => {
+      const { run, aof, now } = await openCommandEngine();
+      run('SET', 'k', 'v');
+      aof();
+      expect(run('GETEX', 'k', 'PXAT', String(now))).toBe('v'); // "now" counts as past
+      expect(run('EXISTS', 'k')).toBe(0);
+      expect(aof()).toEqual([['DEL', 'k']]);
+      const lazy = await openCommandEngine({ lazyfreeLazyExpire: true });
+      lazy.run('SET', 'k', 'v');
+      lazy.aof();
+      expect(lazy.run('GETEX', 'k', 'EXAT', '1')).toBe('v');
+      expect(lazy.aof()).toEqual([['UNLINK', 'k']]);
+    },
+  );
 
   it('PERSIST propagates PERSIST k only when a TTL was removed', async () => {
     const { run, aof } = await openCommandEngine();
@@ -477,23 +498,26 @@ describe('INCR / DECR / INCRBY / DECRBY', () => {
 });
 
 describe('INCRBYFLOAT', () => {
-  it('matches redis-server digits (x87 long double) and propagates SET k <result> KEEPTTL', async () => {
-    const { run, aof } = await openCommandEngine();
-    run('SET', 'f', '10.50');
-    run('EXPIRE', 'f', '100');
-    aof();
-    expect(run('INCRBYFLOAT', 'f', '0.1')).toBe('10.6');
-    expect(run('incrbyfloat', 'f', '5.0e3')).toBe('5010.60000000000000009');
-    expect(run('INCRBYFLOAT', 'f', '0x10')).toBe('5026.60000000000000009');
-    expect(run('TTL', 'f')).toBe(100);
-    expect(run('INCRBYFLOAT', 'new', '3.0e3')).toBe('3000');
-    expect(aof()).toEqual([
-      ['SET', 'f', '10.6', 'KEEPTTL'],
-      ['SET', 'f', '5010.60000000000000009', 'KEEPTTL'],
-      ['SET', 'f', '5026.60000000000000009', 'KEEPTTL'],
-      ['SET', 'new', '3000', 'KEEPTTL'],
-    ]);
-  });
+  it(
+    'matches redis-server digits ' + '(x87 long double) and propagates SET k <result> KEEPTTL',
+    async () => {
+      const { run, aof } = await openCommandEngine();
+      run('SET', 'f', '10.50');
+      run('EXPIRE', 'f', '100');
+      aof();
+      expect(run('INCRBYFLOAT', 'f', '0.1')).toBe('10.6');
+      expect(run('incrbyfloat', 'f', '5.0e3')).toBe('5010.60000000000000009');
+      expect(run('INCRBYFLOAT', 'f', '0x10')).toBe('5026.60000000000000009');
+      expect(run('TTL', 'f')).toBe(100);
+      expect(run('INCRBYFLOAT', 'new', '3.0e3')).toBe('3000');
+      expect(aof()).toEqual([
+        ['SET', 'f', '10.6', 'KEEPTTL'],
+        ['SET', 'f', '5010.60000000000000009', 'KEEPTTL'],
+        ['SET', 'f', '5026.60000000000000009', 'KEEPTTL'],
+        ['SET', 'new', '3000', 'KEEPTTL'],
+      ]);
+    },
+  );
 
   it('errors: invalid float (incl. NaN and spaces), non-finite result, wrong type', async () => {
     const { run, aof } = await openCommandEngine();
@@ -529,25 +553,28 @@ describe('arity and WATCH', () => {
     expect(run('GETEX')).toEqual(err("ERR wrong number of arguments for 'getex' command"));
   });
 
-  it('in-place modifications (APPEND, SETRANGE, INCRBYFLOAT, GETEX PERSIST) invalidate WATCH', async () => {
-    const { e } = await openCommandEngine();
-    const writes = [
-      ['APPEND', 'k', 'x'],
-      ['SETRANGE', 'k', '0', 'y'],
-      ['INCRBYFLOAT', 'k', '1'],
-      ['GETEX', 'k', 'PERSIST'],
-    ];
-    for (const write of [...writes, null]) {
-      const watcher = e.server.createClient(0);
-      const other = e.server.createClient(0);
-      e.server.execute(other, ['SET', 'k', '1', 'EX', '100']);
-      e.server.execute(watcher, ['WATCH', 'k']);
-      if (write !== null) e.server.execute(other, write);
-      e.server.execute(watcher, ['MULTI']);
-      e.server.execute(watcher, ['PING']);
-      const result = e.server.execute(watcher, ['EXEC']);
-      if (write === null) expect(result).toEqual([new StatusReply('PONG')]);
-      else expect(result, write.join(' ')).toBe(NIL_ARRAY);
-    }
-  });
+  it(
+    'in-place modifications (APPEND, SETRANGE, ' + 'INCRBYFLOAT, GETEX PERSIST) invalidate WATCH',
+    async () => {
+      const { e } = await openCommandEngine();
+      const writes = [
+        ['APPEND', 'k', 'x'],
+        ['SETRANGE', 'k', '0', 'y'],
+        ['INCRBYFLOAT', 'k', '1'],
+        ['GETEX', 'k', 'PERSIST'],
+      ];
+      for (const write of [...writes, null]) {
+        const watcher = e.server.createClient(0);
+        const other = e.server.createClient(0);
+        e.server.execute(other, ['SET', 'k', '1', 'EX', '100']);
+        e.server.execute(watcher, ['WATCH', 'k']);
+        if (write !== null) e.server.execute(other, write);
+        e.server.execute(watcher, ['MULTI']);
+        e.server.execute(watcher, ['PING']);
+        const result = e.server.execute(watcher, ['EXEC']);
+        if (write === null) expect(result).toEqual([new StatusReply('PONG')]);
+        else expect(result, write.join(' ')).toBe(NIL_ARRAY);
+      }
+    },
+  );
 });

@@ -56,7 +56,9 @@ function inScore(s: number, r: ScoreRange): boolean {
   return (r.minex ? s > r.min : s >= r.min) && (r.maxex ? s < r.max : s <= r.max);
 }
 
-/** Reference for visitScoreRange: filter, then offset/limit like Redis (negative offset: nothing). */
+/**
+ * Reference for visitScoreRange: filter, then offset/limit like Redis (negative offset: nothing).
+ */
 function modelScoreRange(
   entries: Entry[],
   r: ScoreRange,
@@ -117,99 +119,111 @@ function checkAgainstModel(
 }
 
 describe('RZSet against a sorted-array model', () => {
-  it('agrees on rank, order and score ranges through thousands of random inserts, updates and removals', () => {
-    const rnd = prng(20240611);
-    const z = new RZSet(false); // skiplist encoding: scores are stored exactly, -0 included
-    const model = new Model();
-    // Few distinct scores, so equal scores ordered by member bytes are exercised constantly.
-    const scorePool = [-Infinity, -1e300, -3, -1.5, -0, 0, 0.5, 1, 2, 3, 7, 1e300, Infinity];
-    const memberOf = (i: number): string =>
-      i % 17 === 0 ? `\xff${i}` : i % 13 === 0 ? `\x00${i}` : `m${i}`;
-    const phases = [
-      { ops: 6000, insert: 0.8, universe: 8000 }, // grow: splits of leaves and inner nodes
-      { ops: 6000, insert: 0.5, universe: 8000 }, // churn: moves, in-place updates
-      { ops: 9000, insert: 0.1, universe: 8000 }, // shrink: merges, balancing, root collapse
-      { ops: 3000, insert: 0.6, universe: 300 }, // small again
-    ];
-    for (const phase of phases) {
-      for (let op = 0; op < phase.ops; op++) {
-        const member = memberOf(Math.floor(rnd() * phase.universe));
-        if (rnd() < phase.insert) {
-          const score = scorePool[Math.floor(rnd() * scorePool.length)]!;
-          const wasNew = !model.scores.has(member);
-          expect(z.add(member, score)).toBe(wasNew);
-          model.set(
-            member,
-            wasNew || model.scores.get(member) !== score ? score : model.scores.get(member)!,
-          );
-        } else {
-          expect(z.delete(member)).toBe(model.scores.has(member));
-          model.delete(member);
+  it(
+    'agrees on rank, order and score ranges through ' +
+      'thousands of random inserts, updates and removals',
+    () => {
+      const rnd = prng(20240611);
+      const z = new RZSet(false); // skiplist encoding: scores are stored exactly, -0 included
+      const model = new Model();
+      // Few distinct scores, so equal scores ordered by member bytes are exercised constantly.
+      const scorePool = [-Infinity, -1e300, -3, -1.5, -0, 0, 0.5, 1, 2, 3, 7, 1e300, Infinity];
+      const memberOf = (i: number): string =>
+        i % 17 === 0 ? `\xff${i}` : i % 13 === 0 ? `\x00${i}` : `m${i}`;
+      const phases = [
+        { ops: 6000, insert: 0.8, universe: 8000 }, // grow: splits of leaves and inner nodes
+        { ops: 6000, insert: 0.5, universe: 8000 }, // churn: moves, in-place updates
+        { ops: 9000, insert: 0.1, universe: 8000 }, // shrink: merges, balancing, root collapse
+        { ops: 3000, insert: 0.6, universe: 300 }, // small again
+      ];
+      for (const phase of phases) {
+        for (let op = 0; op < phase.ops; op++) {
+          const member = memberOf(Math.floor(rnd() * phase.universe));
+          if (rnd() < phase.insert) {
+            const score = scorePool[Math.floor(rnd() * scorePool.length)]!;
+            const wasNew = !model.scores.has(member);
+            expect(z.add(member, score)).toBe(wasNew);
+            model.set(
+              member,
+              wasNew || model.scores.get(member) !== score ? score : model.scores.get(member)!,
+            );
+          } else {
+            expect(z.delete(member)).toBe(model.scores.has(member));
+            model.delete(member);
+          }
+          if (op % 1500 === 0) checkAgainstModel(z, model, rnd, scorePool);
         }
-        if (op % 1500 === 0) checkAgainstModel(z, model, rnd, scorePool);
+        checkAgainstModel(z, model, rnd, scorePool);
       }
-      checkAgainstModel(z, model, rnd, scorePool);
-    }
-  });
+    },
+  );
 
-  it('stays consistent under bulk range deletions at both ends, in the middle, and small score moves', () => {
-    const rnd = prng(12345);
-    const z = new RZSet(false);
-    const model = new Map<string, number>();
-    const put = (m: string, s: number): void => {
-      z.add(m, s);
-      model.set(m, s);
-    };
-    for (let i = 0; i < 30000; i++) put(`b${i}`, Math.floor(rnd() * 1e6));
-    for (let round = 0; round < 200; round++) {
-      // Remove a run of ranks spanning several leaves, at the front (the underfull node is a
-      // first child), the back (a last child) or anywhere: whole subtrees empty, nodes are merged
-      // with or rebalanced against a sibling, the root collapses. The model drops what the
-      // structure reports for those ranks; the final comparison catches any disagreement.
-      const k = 50 + Math.floor(rnd() * 600);
-      const where = rnd();
-      const lo =
-        where < 0.4 ? 0 : where < 0.8 ? Math.max(0, z.size - k) : Math.floor(rnd() * z.size);
-      const doomed: string[] = [];
-      z.visit(lo, k, false, (m) => doomed.push(m));
-      expect(z.deleteRankRange(lo, lo + k)).toBe(doomed.length);
-      for (const m of doomed) model.delete(m);
-      for (let j = 0; j < 250; j++) put(`x${Math.floor(rnd() * 1e9)}`, Math.floor(rnd() * 1e6));
-      // Nudge scores: most moves stay between the neighbours and are done in place.
-      for (let j = 0; j < 100 && z.size > 0; j++) {
-        const e = z.at(Math.floor(rnd() * z.size))!;
-        put(e.member, e.score + (rnd() < 0.8 ? 1e-7 : (rnd() - 0.5) * 1e5));
+  it(
+    'stays consistent under bulk range deletions at both ' +
+      'ends, in the middle, and small score moves',
+    () => {
+      const rnd = prng(12345);
+      const z = new RZSet(false);
+      const model = new Map<string, number>();
+      const put = (m: string, s: number): void => {
+        z.add(m, s);
+        model.set(m, s);
+      };
+      for (let i = 0; i < 30000; i++) put(`b${i}`, Math.floor(rnd() * 1e6));
+      for (let round = 0; round < 200; round++) {
+        // Remove a run of ranks spanning several leaves, at the front (the underfull node is a
+        // first child), the back (a last child) or anywhere: whole subtrees empty, nodes are merged
+        // with or rebalanced against a sibling, the root collapses. The model drops what the
+        // structure reports for those ranks; the final comparison catches any disagreement.
+        const k = 50 + Math.floor(rnd() * 600);
+        const where = rnd();
+        const lo =
+          where < 0.4 ? 0 : where < 0.8 ? Math.max(0, z.size - k) : Math.floor(rnd() * z.size);
+        const doomed: string[] = [];
+        z.visit(lo, k, false, (m) => doomed.push(m));
+        expect(z.deleteRankRange(lo, lo + k)).toBe(doomed.length);
+        for (const m of doomed) model.delete(m);
+        for (let j = 0; j < 250; j++) put(`x${Math.floor(rnd() * 1e9)}`, Math.floor(rnd() * 1e6));
+        // Nudge scores: most moves stay between the neighbours and are done in place.
+        for (let j = 0; j < 100 && z.size > 0; j++) {
+          const e = z.at(Math.floor(rnd() * z.size))!;
+          put(e.member, e.score + (rnd() < 0.8 ? 1e-7 : (rnd() - 0.5) * 1e5));
+        }
+        z.assertValid();
       }
+      const expected = [...model].sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
+      const actual = [...z];
+      expect(actual.length).toBe(expected.length);
+      const firstDiff = actual.findIndex(
+        (e, i) => e[0] !== expected[i]![0] || e[1] !== expected[i]![1],
+      );
+      expect(firstDiff).toBe(-1);
+      for (let i = 0; i < actual.length; i += 997) expect(z.rank(actual[i]![0])).toBe(i);
+    },
+  );
+
+  it(
+    'moves entries when scores change, in place or across leaves, ' +
+      'keeping -0 distinct in skiplist mode',
+    () => {
+      const z = new RZSet(false);
+      for (let i = 0; i < 1000; i++) z.add(`k${i}`, i);
+      z.add('k500', 500.5); // stays between its neighbours
+      z.add('k10', 2000); // jumps to the end
+      z.add('k999', -1); // jumps to the start
+      z.add('k1', -0);
       z.assertValid();
-    }
-    const expected = [...model].sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
-    const actual = [...z];
-    expect(actual.length).toBe(expected.length);
-    const firstDiff = actual.findIndex(
-      (e, i) => e[0] !== expected[i]![0] || e[1] !== expected[i]![1],
-    );
-    expect(firstDiff).toBe(-1);
-    for (let i = 0; i < actual.length; i += 997) expect(z.rank(actual[i]![0])).toBe(i);
-  });
-
-  it('moves entries when scores change, in place or across leaves, keeping -0 distinct in skiplist mode', () => {
-    const z = new RZSet(false);
-    for (let i = 0; i < 1000; i++) z.add(`k${i}`, i);
-    z.add('k500', 500.5); // stays between its neighbours
-    z.add('k10', 2000); // jumps to the end
-    z.add('k999', -1); // jumps to the start
-    z.add('k1', -0);
-    z.assertValid();
-    expect(z.rank('k999')).toBe(0);
-    expect(z.rank('k10')).toBe(999);
-    expect(z.rank('k500')).toBe(500);
-    expect(Object.is(z.score('k1'), -0)).toBe(true);
-    // -0 equals 0: the same member "moved" to 0 is unchanged, the order ties break by member.
-    expect(z.add('k1', 0)).toBe(false);
-    expect(Object.is(z.score('k1'), -0)).toBe(true);
-    expect(z.at(1)).toEqual({ member: 'k0', score: 0 });
-    expect(z.at(2)!.member).toBe('k1');
-  });
+      expect(z.rank('k999')).toBe(0);
+      expect(z.rank('k10')).toBe(999);
+      expect(z.rank('k500')).toBe(500);
+      expect(Object.is(z.score('k1'), -0)).toBe(true);
+      // -0 equals 0: the same member "moved" to 0 is unchanged, the order ties break by member.
+      expect(z.add('k1', 0)).toBe(false);
+      expect(Object.is(z.score('k1'), -0)).toBe(true);
+      expect(z.at(1)).toEqual({ member: 'k0', score: 0 });
+      expect(z.at(2)!.member).toBe('k1');
+    },
+  );
 
   it('deletes rank and score ranges and pops from both ends', () => {
     const rnd = prng(7);
@@ -335,24 +349,29 @@ describe('RZSet lex ranges', () => {
     }
   });
 
-  it('reproduces the listpack algorithm on mixed scores (values checked on redis-server 7.0.15)', () => {
-    // ZADD k 1 b 2 a 3 d 4 c: order by score is b a d c.
-    const z = new RZSet();
-    z.add('b', 1);
-    z.add('a', 2);
-    z.add('d', 3);
-    z.add('c', 4);
-    expect(members(z, lex('[a', '[c'))).toEqual(['b', 'a']);
-    expect(members(z, lex('[c', '+'))).toEqual(['d', 'c']);
-    expect(members(z, lex('-', '[b'), 0, -1, true)).toEqual(['a', 'b']); // ZREVRANGEBYLEX k [b -
-    expect(members(z, lex('[b', '+'), 0, -1, true)).toEqual(['c', 'd']); // ZREVRANGEBYLEX k + [b
-    expect(z.countInLexRange(lex('[a', '[c'))).toBe(2);
-    expect(z.countInLexRange(lex('-', '[b'))).toBe(2);
-    // The range must overlap [first member, last member] in score order, here [b, c]: [d is past c.
-    expect(members(z, lex('[d', '+'))).toEqual([]);
-    expect(z.deleteLexRange(lex('[a', '[b'))).toBe(2);
-    expect([...z].map(([m]) => m)).toEqual(['d', 'c']);
-  });
+  it(
+    'reproduces the listpack algorithm on mixed scores ' +
+      '(values checked on redis-server 7.0.15)',
+    () => {
+      // ZADD k 1 b 2 a 3 d 4 c: order by score is b a d c.
+      const z = new RZSet();
+      z.add('b', 1);
+      z.add('a', 2);
+      z.add('d', 3);
+      z.add('c', 4);
+      expect(members(z, lex('[a', '[c'))).toEqual(['b', 'a']);
+      expect(members(z, lex('[c', '+'))).toEqual(['d', 'c']);
+      expect(members(z, lex('-', '[b'), 0, -1, true)).toEqual(['a', 'b']); // ZREVRANGEBYLEX k [b -
+      expect(members(z, lex('[b', '+'), 0, -1, true)).toEqual(['c', 'd']); // ZREVRANGEBYLEX k + [b
+      expect(z.countInLexRange(lex('[a', '[c'))).toBe(2);
+      expect(z.countInLexRange(lex('-', '[b'))).toBe(2);
+      // The range must overlap [first member, last member] in score order, here [b, c]: [d is past
+      // c.
+      expect(members(z, lex('[d', '+'))).toEqual([]);
+      expect(z.deleteLexRange(lex('[a', '[b'))).toBe(2);
+      expect([...z].map(([m]) => m)).toEqual(['d', 'c']);
+    },
+  );
 
   it('treats "-" and "+" as infinite bounds and empty ranges as empty', () => {
     const z = new RZSet();
@@ -364,7 +383,8 @@ describe('RZSet lex ranges', () => {
     expect(members(z, lex('[b', '[b'))).toEqual(['b']);
     expect(members(z, lex('(b', '[b'))).toEqual([]);
     expect(members(z, lex('[c', '[a'))).toEqual([]);
-    expect(members(z, lex('(', '+'))).toEqual(['a', 'b', 'c']); // "(" is the empty string, exclusive
+    // "(" is the empty string, exclusive
+    expect(members(z, lex('(', '+'))).toEqual(['a', 'b', 'c']);
     expect(z.countInLexRange(lex('[a', '(c'))).toBe(2);
   });
 });
@@ -385,24 +405,28 @@ describe('RZSet encoding (listpack vs skiplist, as Redis 7.0 would choose)', () 
     expect(z.encoding).toBe('skiplist'); // never converts back by itself
   });
 
-  it('converts on a member longer than 64 bytes and converts back only via convertToListpackIfFits', () => {
-    const z = new RZSet();
-    z.add('x'.repeat(64), 1);
-    expect(z.encoding).toBe('listpack');
-    z.add('y'.repeat(65), -0);
-    expect(z.encoding).toBe('skiplist');
-    expect(Object.is(z.score('y'.repeat(65)), -0)).toBe(true);
-    z.convertToListpackIfFits(); // a 65-byte member does not fit
-    expect(z.encoding).toBe('skiplist');
-    z.delete('y'.repeat(65));
-    z.add('z', -0);
-    z.convertToListpackIfFits();
-    expect(z.encoding).toBe('listpack');
-    expect(Object.is(z.score('z'), 0)).toBe(true);
-    expect([...z]).toEqual([
-      ['z', 0],
-      ['x'.repeat(64), 1],
-    ]);
-    expect(z.clone().encoding).toBe('listpack');
-  });
+  it(
+    'converts on a member longer than 64 bytes and ' +
+      'converts back only via convertToListpackIfFits',
+    () => {
+      const z = new RZSet();
+      z.add('x'.repeat(64), 1);
+      expect(z.encoding).toBe('listpack');
+      z.add('y'.repeat(65), -0);
+      expect(z.encoding).toBe('skiplist');
+      expect(Object.is(z.score('y'.repeat(65)), -0)).toBe(true);
+      z.convertToListpackIfFits(); // a 65-byte member does not fit
+      expect(z.encoding).toBe('skiplist');
+      z.delete('y'.repeat(65));
+      z.add('z', -0);
+      z.convertToListpackIfFits();
+      expect(z.encoding).toBe('listpack');
+      expect(Object.is(z.score('z'), 0)).toBe(true);
+      expect([...z]).toEqual([
+        ['z', 0],
+        ['x'.repeat(64), 1],
+      ]);
+      expect(z.clone().encoding).toBe('listpack');
+    },
+  );
 });

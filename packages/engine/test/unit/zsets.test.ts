@@ -74,31 +74,35 @@ function zsetValue(key: string): RZSet | undefined {
 
 describe('ZADD', () => {
   it('counts added members, or added + updated with CH', async () => {
-    expect(await cmd('ZADD', 'z', 1, 'a', 2, 'b', 3, 'a')).toBe(2); // the last score of a repeated member wins
+    // the last score of a repeated member wins
+    expect(await cmd('ZADD', 'z', 1, 'a', 2, 'b', 3, 'a')).toBe(2);
     expect(await cmd('ZSCORE', 'z', 'a')).toBe('3');
     expect(await cmd('ZADD', 'z', 1, 'a', 2, 'b')).toBe(0);
     expect(await cmd('ZADD', 'z', 'CH', 5, 'a', 2, 'b', 7, 'c')).toBe(2);
     expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual(['b', '2', 'a', '5', 'c', '7']);
   });
 
-  it('applies NX, XX, GT and LT per element (GT/LT never prevent adding a new member)', async () => {
-    await cmd('ZADD', 'z', 1, 'a', 5, 'b');
-    expect(await cmd('ZADD', 'z', 'NX', 9, 'a', 3, 'c')).toBe(1);
-    expect(await cmd('ZADD', 'z', 'XX', 'CH', 9, 'a', 3, 'd')).toBe(1);
-    expect(await cmd('ZADD', 'z', 'GT', 'CH', 1, 'a', 10, 'b', 1, 'e')).toBe(2);
-    expect(await cmd('ZADD', 'z', 'LT', 'CH', 100, 'b', 0, 'c')).toBe(1);
-    expect(await cmd('ZADD', 'z', 'XX', 'GT', 'CH', 20, 'a', 20, 'zz')).toBe(1);
-    expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual([
-      'c',
-      '0',
-      'e',
-      '1',
-      'b',
-      '10',
-      'a',
-      '20',
-    ]);
-  });
+  it(
+    'applies NX, XX, GT and LT per element ' + '(GT/LT never prevent adding a new member)',
+    async () => {
+      await cmd('ZADD', 'z', 1, 'a', 5, 'b');
+      expect(await cmd('ZADD', 'z', 'NX', 9, 'a', 3, 'c')).toBe(1);
+      expect(await cmd('ZADD', 'z', 'XX', 'CH', 9, 'a', 3, 'd')).toBe(1);
+      expect(await cmd('ZADD', 'z', 'GT', 'CH', 1, 'a', 10, 'b', 1, 'e')).toBe(2);
+      expect(await cmd('ZADD', 'z', 'LT', 'CH', 100, 'b', 0, 'c')).toBe(1);
+      expect(await cmd('ZADD', 'z', 'XX', 'GT', 'CH', 20, 'a', 20, 'zz')).toBe(1);
+      expect(await cmd('ZRANGE', 'z', 0, -1, 'WITHSCORES')).toEqual([
+        'c',
+        '0',
+        'e',
+        '1',
+        'b',
+        '10',
+        'a',
+        '20',
+      ]);
+    },
+  );
 
   it('with INCR returns the new score, or nil when NX/XX/GT/LT aborted it', async () => {
     expect(await cmd('ZADD', 'z', 'INCR', 'NX', 1, 'a')).toBe('1');
@@ -137,7 +141,8 @@ describe('ZADD', () => {
     );
     expect(await err('ZADD', 'z', 1, 'a', 'x', 'b')).toBe(NOT_FLOAT);
     expect(await cmd('EXISTS', 'z')).toBe(0); // "a" was not added before the bad score was seen
-    expect(await err('ZADD', 'str', 'x', 'a')).toBe(NOT_FLOAT); // the score is checked before the type
+    // the score is checked before the type
+    expect(await err('ZADD', 'str', 'x', 'a')).toBe(NOT_FLOAT);
     expect(await err('ZADD', 'str', 1, 'a')).toBe(WRONGTYPE);
     expect(await err('ZINCRBY', 'z', 'x', 'a')).toBe(NOT_FLOAT);
     expect(await err('ZINCRBY', 'str', 1, 'a')).toBe(WRONGTYPE);
@@ -188,41 +193,45 @@ describe('scores', () => {
     ]);
   });
 
-  it('parse like Redis string2d: hex and infinities yes; spaces, NaN, overflow and underflow to 0 no', async () => {
-    for (const ok of [
-      '0x1p3',
-      '-0x10',
-      '0x.8',
-      '.5',
-      '5.',
-      '+5',
-      '-.5e1',
-      'INFINITY',
-      '+inf',
-      '-Infinity',
-      '3e-324',
-    ]) {
-      expect(await cmd('ZADD', 'ok', ok, `m${ok}`)).toBe(1);
-    }
-    expect(await cmd('ZSCORE', 'ok', 'm0x.8')).toBe('0.5');
-    expect(await cmd('ZSCORE', 'ok', 'm3e-324')).toBe('4.9406564584124654e-324');
-    for (const bad of [
-      ' 1',
-      '1 ',
-      '',
-      'nan',
-      '1e400',
-      '1e-400',
-      '2e-324',
-      '0x',
-      '0x1p',
-      '1e',
-      '1.5e-3x',
-      '0x1p-1080',
-    ]) {
-      expect(await err('ZADD', 'bad', bad, 'm')).toBe(NOT_FLOAT);
-    }
-  });
+  it(
+    'parse like Redis string2d: hex and infinities yes; ' +
+      'spaces, NaN, overflow and underflow to 0 no',
+    async () => {
+      for (const ok of [
+        '0x1p3',
+        '-0x10',
+        '0x.8',
+        '.5',
+        '5.',
+        '+5',
+        '-.5e1',
+        'INFINITY',
+        '+inf',
+        '-Infinity',
+        '3e-324',
+      ]) {
+        expect(await cmd('ZADD', 'ok', ok, `m${ok}`)).toBe(1);
+      }
+      expect(await cmd('ZSCORE', 'ok', 'm0x.8')).toBe('0.5');
+      expect(await cmd('ZSCORE', 'ok', 'm3e-324')).toBe('4.9406564584124654e-324');
+      for (const bad of [
+        ' 1',
+        '1 ',
+        '',
+        'nan',
+        '1e400',
+        '1e-400',
+        '2e-324',
+        '0x',
+        '0x1p',
+        '1e',
+        '1.5e-3x',
+        '0x1p-1080',
+      ]) {
+        expect(await err('ZADD', 'bad', bad, 'm')).toBe(NOT_FLOAT);
+      }
+    },
+  );
 
   it('keep -0 only in a skiplist-encoded set: a listpack (small set) stores it as 0', async () => {
     expect(await cmd('ZADD', 'small', '-0', 'm')).toBe(1);
@@ -300,47 +309,55 @@ describe('ZRANGE and its older forms', () => {
       'd',
       'e',
     ]);
-    expect(await cmd('ZRANGE', 'z', 0, -1, 'LIMIT', 5, -1)).toEqual(['a', 'b', 'c', 'd', 'e']); // count -1 = no LIMIT
+    // count -1 = no LIMIT
+    expect(await cmd('ZRANGE', 'z', 0, -1, 'LIMIT', 5, -1)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(await cmd('ZRANGE', 'nokey', 0, -1)).toEqual([]);
   });
 
-  it('takes score ranges with exclusive bounds, infinities, LIMIT and REV (bounds given max first)', async () => {
-    expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE')).toEqual(['b', 'c']);
-    expect(await cmd('ZRANGE', 'z', '(-inf', '(+inf', 'BYSCORE')).toEqual([
-      'a',
-      'b',
-      'c',
-      'd',
-      'e',
-    ]);
-    expect(await cmd('ZRANGE', 'z', '(1', 5, 'BYSCORE', 'LIMIT', 1, -5)).toEqual(['c', 'd', 'e']); // negative count: all
-    expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE', 'LIMIT', -1, 2)).toEqual([]); // negative offset: nothing
-    expect(
-      await cmd('ZRANGE', 'z', 5, '(1', 'BYSCORE', 'REV', 'LIMIT', 1, 2, 'WITHSCORES'),
-    ).toEqual(['d', '4', 'c', '3']);
-    expect(await cmd('ZRANGEBYSCORE', 'z', 2, 4, 'LIMIT', 0, 2, 'WITHSCORES')).toEqual([
-      'b',
-      '2',
-      'c',
-      '3',
-    ]);
-    expect(await cmd('ZREVRANGEBYSCORE', 'z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 1, 2)).toEqual(
-      ['d', '4', 'c', '3'],
-    );
-    expect(await cmd('ZREVRANGEBYSCORE', 'z', 1, 2)).toEqual([]);
-    // zslParseRange uses plain strtod: "" is 0, leading spaces and hex are fine, NUL ends the string.
-    expect(await cmd('ZRANGE', 'z', '', 1, 'BYSCORE')).toEqual(['a']);
-    expect(await cmd('ZRANGE', 'z', '(', 1, 'BYSCORE')).toEqual(['a']);
-    expect(await cmd('ZRANGE', 'z', ' 1', '0x2', 'BYSCORE')).toEqual(['a', 'b']);
-    expect(await cmd('ZRANGE', 'z', '1e400', '-1e400', 'BYSCORE', 'REV')).toEqual([
-      'e',
-      'd',
-      'c',
-      'b',
-      'a',
-    ]);
-    expect(await cmd('ZCOUNT', 'z', '1\x00abc', 5)).toBe(5);
-  });
+  it(
+    'takes score ranges with exclusive bounds, ' +
+      'infinities, LIMIT and REV (bounds given max first)',
+    async () => {
+      expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE')).toEqual(['b', 'c']);
+      expect(await cmd('ZRANGE', 'z', '(-inf', '(+inf', 'BYSCORE')).toEqual([
+        'a',
+        'b',
+        'c',
+        'd',
+        'e',
+      ]);
+      // negative count: all
+      expect(await cmd('ZRANGE', 'z', '(1', 5, 'BYSCORE', 'LIMIT', 1, -5)).toEqual(['c', 'd', 'e']);
+      // negative offset: nothing
+      expect(await cmd('ZRANGE', 'z', '(1', 3, 'BYSCORE', 'LIMIT', -1, 2)).toEqual([]);
+      expect(
+        await cmd('ZRANGE', 'z', 5, '(1', 'BYSCORE', 'REV', 'LIMIT', 1, 2, 'WITHSCORES'),
+      ).toEqual(['d', '4', 'c', '3']);
+      expect(await cmd('ZRANGEBYSCORE', 'z', 2, 4, 'LIMIT', 0, 2, 'WITHSCORES')).toEqual([
+        'b',
+        '2',
+        'c',
+        '3',
+      ]);
+      expect(
+        await cmd('ZREVRANGEBYSCORE', 'z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 1, 2),
+      ).toEqual(['d', '4', 'c', '3']);
+      expect(await cmd('ZREVRANGEBYSCORE', 'z', 1, 2)).toEqual([]);
+      // zslParseRange uses plain strtod: "" is 0, leading spaces and hex are fine, NUL ends the
+      // string.
+      expect(await cmd('ZRANGE', 'z', '', 1, 'BYSCORE')).toEqual(['a']);
+      expect(await cmd('ZRANGE', 'z', '(', 1, 'BYSCORE')).toEqual(['a']);
+      expect(await cmd('ZRANGE', 'z', ' 1', '0x2', 'BYSCORE')).toEqual(['a', 'b']);
+      expect(await cmd('ZRANGE', 'z', '1e400', '-1e400', 'BYSCORE', 'REV')).toEqual([
+        'e',
+        'd',
+        'c',
+        'b',
+        'a',
+      ]);
+      expect(await cmd('ZCOUNT', 'z', '1\x00abc', 5)).toBe(5);
+    },
+  );
 
   it('takes lex ranges', async () => {
     await cmd('ZADD', 'l', 0, 'a', 0, 'b', 0, 'c', 0, 'd', 0, 'e');
@@ -383,7 +400,8 @@ describe('ZRANGE and its older forms', () => {
     }
     for (const bad of ['a', '-x', ''])
       expect(await err('ZRANGEBYLEX', 'z', bad, '+')).toBe(MINMAX_LEX);
-    expect(await err('ZRANGE', 'str', 'x', 1)).toBe(NOT_INT); // the range is parsed before the type check
+    // the range is parsed before the type check
+    expect(await err('ZRANGE', 'str', 'x', 1)).toBe(NOT_INT);
     expect(await err('ZRANGE', 'str', 0, -1)).toBe(WRONGTYPE);
     expect(await err('ZCOUNT', 'str', 'x', 1)).toBe(MINMAX_FLOAT);
     expect(await err('ZCOUNT', 'str', 1, 2)).toBe(WRONGTYPE);
@@ -413,34 +431,40 @@ describe('ZPOPMIN ZPOPMAX ZMPOP', () => {
     expect(raw('ZPOPMIN', 'nokey')).toEqual([]);
   });
 
-  it('check the count before the type, with the "must be positive" text for non-integers too', async () => {
-    expect(await err('ZPOPMIN', 'z', -1)).toBe(POSITIVE);
-    expect(await err('ZPOPMIN', 'z', 'x')).toBe(POSITIVE);
-    expect(await err('ZPOPMIN', 'str', -1)).toBe(POSITIVE);
-    expect(await err('ZPOPMIN', 'str', 0)).toBe(WRONGTYPE);
-    expect(await err('ZPOPMAX', 'z', 1, 2)).toBe(SYNTAX);
-  });
+  it(
+    'check the count before the type, ' + 'with the "must be positive" text for non-integers too',
+    async () => {
+      expect(await err('ZPOPMIN', 'z', -1)).toBe(POSITIVE);
+      expect(await err('ZPOPMIN', 'z', 'x')).toBe(POSITIVE);
+      expect(await err('ZPOPMIN', 'str', -1)).toBe(POSITIVE);
+      expect(await err('ZPOPMIN', 'str', 0)).toBe(WRONGTYPE);
+      expect(await err('ZPOPMAX', 'z', 1, 2)).toBe(SYNTAX);
+    },
+  );
 
-  it('ZMPOP pops from the first non-empty key and replies [key, [[member, score], ...]]', async () => {
-    expect(await cmd('ZMPOP', 2, 'nokey', 'z', 'MIN', 'COUNT', 2)).toEqual([
-      'z',
-      [
-        ['a', '1'],
-        ['b', '2'],
-      ],
-    ]);
-    expect(await cmd('ZMPOP', 1, 'z', 'max')).toEqual(['z', [['e', '5']]]);
-    expect(raw('ZMPOP', 1, 'nokey', 'MIN')).toBe(NIL_ARRAY);
-    expect(await cmd('ZMPOP', 2, 'z', 'str', 'MIN', 'COUNT', 10)).toEqual([
-      'z',
-      [
-        ['c', '3'],
-        ['d', '4'],
-      ],
-    ]);
-    expect(await cmd('EXISTS', 'z')).toBe(0);
-    expect(await err('ZMPOP', 2, 'nokey', 'str', 'MIN')).toBe(WRONGTYPE);
-  });
+  it(
+    'ZMPOP pops from the first non-empty key ' + 'and replies [key, [[member, score], ...]]',
+    async () => {
+      expect(await cmd('ZMPOP', 2, 'nokey', 'z', 'MIN', 'COUNT', 2)).toEqual([
+        'z',
+        [
+          ['a', '1'],
+          ['b', '2'],
+        ],
+      ]);
+      expect(await cmd('ZMPOP', 1, 'z', 'max')).toEqual(['z', [['e', '5']]]);
+      expect(raw('ZMPOP', 1, 'nokey', 'MIN')).toBe(NIL_ARRAY);
+      expect(await cmd('ZMPOP', 2, 'z', 'str', 'MIN', 'COUNT', 10)).toEqual([
+        'z',
+        [
+          ['c', '3'],
+          ['d', '4'],
+        ],
+      ]);
+      expect(await cmd('EXISTS', 'z')).toBe(0);
+      expect(await err('ZMPOP', 2, 'nokey', 'str', 'MIN')).toBe(WRONGTYPE);
+    },
+  );
 
   it('ZMPOP validates numkeys, MIN|MAX and COUNT', async () => {
     for (const n of [0, -1, 'x', '9223372036854775808']) {
@@ -465,24 +489,27 @@ describe('ZPOPMIN ZPOPMAX ZMPOP', () => {
 });
 
 describe('ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX', () => {
-  it('remove ranges, delete the emptied key and parse the range before looking at the key', async () => {
-    await cmd('ZADD', 'z', 1, 'a', 2, 'b', 3, 'c', 4, 'd', 5, 'e');
-    await cmd('SET', 'str', 'v');
-    expect(await cmd('ZREMRANGEBYRANK', 'z', 10, 20)).toBe(0);
-    expect(await cmd('ZREMRANGEBYRANK', 'z', -1, -1)).toBe(1);
-    expect(await cmd('ZREMRANGEBYSCORE', 'z', '(1', 2)).toBe(1);
-    expect(await cmd('ZRANGE', 'z', 0, -1)).toEqual(['a', 'c', 'd']);
-    expect(await err('ZREMRANGEBYRANK', 'str', 'x', 1)).toBe(NOT_INT);
-    expect(await err('ZREMRANGEBYSCORE', 'str', 'x', 1)).toBe(MINMAX_FLOAT);
-    expect(await err('ZREMRANGEBYLEX', 'str', 'x', '+')).toBe(MINMAX_LEX);
-    expect(await err('ZREMRANGEBYRANK', 'str', 0, 1)).toBe(WRONGTYPE);
-    expect(await cmd('ZREMRANGEBYRANK', 'nokey', 0, 1)).toBe(0);
-    expect(await cmd('ZREMRANGEBYSCORE', 'z', '-inf', '+inf')).toBe(3);
-    expect(await cmd('EXISTS', 'z')).toBe(0);
-    await cmd('ZADD', 'l', 0, 'a', 0, 'b', 0, 'c', 0, 'd');
-    expect(await cmd('ZREMRANGEBYLEX', 'l', '[b', '(d')).toBe(2);
-    expect(await cmd('ZRANGE', 'l', 0, -1)).toEqual(['a', 'd']);
-  });
+  it(
+    'remove ranges, delete the emptied key and ' + 'parse the range before looking at the key',
+    async () => {
+      await cmd('ZADD', 'z', 1, 'a', 2, 'b', 3, 'c', 4, 'd', 5, 'e');
+      await cmd('SET', 'str', 'v');
+      expect(await cmd('ZREMRANGEBYRANK', 'z', 10, 20)).toBe(0);
+      expect(await cmd('ZREMRANGEBYRANK', 'z', -1, -1)).toBe(1);
+      expect(await cmd('ZREMRANGEBYSCORE', 'z', '(1', 2)).toBe(1);
+      expect(await cmd('ZRANGE', 'z', 0, -1)).toEqual(['a', 'c', 'd']);
+      expect(await err('ZREMRANGEBYRANK', 'str', 'x', 1)).toBe(NOT_INT);
+      expect(await err('ZREMRANGEBYSCORE', 'str', 'x', 1)).toBe(MINMAX_FLOAT);
+      expect(await err('ZREMRANGEBYLEX', 'str', 'x', '+')).toBe(MINMAX_LEX);
+      expect(await err('ZREMRANGEBYRANK', 'str', 0, 1)).toBe(WRONGTYPE);
+      expect(await cmd('ZREMRANGEBYRANK', 'nokey', 0, 1)).toBe(0);
+      expect(await cmd('ZREMRANGEBYSCORE', 'z', '-inf', '+inf')).toBe(3);
+      expect(await cmd('EXISTS', 'z')).toBe(0);
+      await cmd('ZADD', 'l', 0, 'a', 0, 'b', 0, 'c', 0, 'd');
+      expect(await cmd('ZREMRANGEBYLEX', 'l', '[b', '(d')).toBe(2);
+      expect(await cmd('ZRANGE', 'l', 0, -1)).toEqual(['a', 'd']);
+    },
+  );
 });
 
 describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
@@ -560,7 +587,8 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
     expect(await cmd('TTL', 'd')).toBe(-1);
     expect(await cmd('ZUNIONSTORE', 'd', 1, 'nokey')).toBe(0);
     expect(await cmd('EXISTS', 'd')).toBe(0);
-    expect(await cmd('ZUNIONSTORE', 'z1', 2, 'z1', 'z2')).toBe(4); // a source may be the destination
+    // a source may be the destination
+    expect(await cmd('ZUNIONSTORE', 'z1', 2, 'z1', 'z2')).toBe(4);
     expect(await cmd('ZRANGE', 'z1', 0, -1, 'WITHSCORES')).toEqual([
       'a',
       '1',
@@ -594,14 +622,17 @@ describe('ZUNIONSTORE ZINTERSTORE and the other set operations', () => {
     expect(await cmd('EXISTS', 'd')).toBe(0);
   });
 
-  it('ZRANGESTORE stores a range (no WITHSCORES) and deletes the destination for an empty one', async () => {
-    expect(await cmd('ZRANGESTORE', 'd', 'z2', '(10', '+inf', 'BYSCORE', 'LIMIT', 0, 1)).toBe(1);
-    expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual(['c', '20']);
-    expect(await err('ZRANGESTORE', 'd', 'z2', 0, -1, 'WITHSCORES')).toBe(SYNTAX);
-    expect(await err('ZRANGESTORE', 'd', 'str', 0, -1)).toBe(WRONGTYPE);
-    expect(await cmd('ZRANGESTORE', 'd', 'z2', 5, 10)).toBe(0);
-    expect(await cmd('EXISTS', 'd')).toBe(0);
-  });
+  it(
+    'ZRANGESTORE stores a range (no WITHSCORES) ' + 'and deletes the destination for an empty one',
+    async () => {
+      expect(await cmd('ZRANGESTORE', 'd', 'z2', '(10', '+inf', 'BYSCORE', 'LIMIT', 0, 1)).toBe(1);
+      expect(await cmd('ZRANGE', 'd', 0, -1, 'WITHSCORES')).toEqual(['c', '20']);
+      expect(await err('ZRANGESTORE', 'd', 'z2', 0, -1, 'WITHSCORES')).toBe(SYNTAX);
+      expect(await err('ZRANGESTORE', 'd', 'str', 0, -1)).toBe(WRONGTYPE);
+      expect(await cmd('ZRANGESTORE', 'd', 'z2', 5, 10)).toBe(0);
+      expect(await cmd('EXISTS', 'd')).toBe(0);
+    },
+  );
 
   it('ZRANDMEMBER checks its count like Redis and returns members of the set', async () => {
     expect(await cmd('ZRANDMEMBER', 'nokey')).toBeNull();
@@ -660,15 +691,18 @@ describe('propagation (what reaches the AOF)', () => {
     expect(await propagation('ZMPOP', 1, 'z', 'MAX')).toEqual([]);
   });
 
-  it('propagates a store with an empty result only when it deleted an existing destination', async () => {
-    await cmd('ZADD', 'd', 1, 'x');
-    expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([
-      ['ZUNIONSTORE', 'd', '1', 'nokey'],
-    ]);
-    expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([]);
-    expect(await propagation('ZRANGESTORE', 'd', 'nokey', 0, -1)).toEqual([]);
-    expect(await propagation('ZINTERSTORE', 'd', 1, 'nokey')).toEqual([]);
-  });
+  it(
+    'propagates a store with an empty result ' + 'only when it deleted an existing destination',
+    async () => {
+      await cmd('ZADD', 'd', 1, 'x');
+      expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([
+        ['ZUNIONSTORE', 'd', '1', 'nokey'],
+      ]);
+      expect(await propagation('ZUNIONSTORE', 'd', 1, 'nokey')).toEqual([]);
+      expect(await propagation('ZRANGESTORE', 'd', 'nokey', 0, -1)).toEqual([]);
+      expect(await propagation('ZINTERSTORE', 'd', 1, 'nokey')).toEqual([]);
+    },
+  );
 
   it('deletes an expired destination first (DEL joins the store in a MULTI/EXEC)', async () => {
     await cmd('ZADD', 'z', 1, 'a');

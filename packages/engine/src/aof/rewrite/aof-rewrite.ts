@@ -101,7 +101,9 @@ export interface RewritePort {
   removeFile(filePath: string): void;
 }
 
-/** How the walk yields between slices: the event loop in production, a test's hand in simulation. */
+/**
+ * How the walk yields between slices: the event loop in production, a test's hand in simulation.
+ */
 export interface RewriteScheduler {
   nextSlice(): Promise<void>;
   /** Resolve every pending nextSlice() now (a rewrite was killed or must finish at once). */

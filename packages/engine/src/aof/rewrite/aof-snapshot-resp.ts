@@ -1,7 +1,8 @@
 // Writing a whole AOF-format (RESP) base synchronously through the FileSystem seam: the start-up
-// base of an empty or upgraded data set (Redis aofOpenIfNeededOnServerStart → rewriteAppendOnlyFile)
-// and the inline (simulated) rewrite. An optional forced `#TS:` line comes first, then per db with
-// keys a SELECT and each key's rebuild commands (plain-entry.ts). Output goes out in ~1 MiB writes.
+// base of an empty or upgraded data set (Redis aofOpenIfNeededOnServerStart →
+// rewriteAppendOnlyFile) and the inline (simulated) rewrite. An optional forced `#TS:` line comes
+// first, then per db with keys a SELECT and each key's rebuild commands (plain-entry.ts). Output
+// goes out in ~1 MiB writes.
 
 import type { FileSystem } from '../../io/file-system.ts';
 import type { Db } from '../../keyspace/db.ts';

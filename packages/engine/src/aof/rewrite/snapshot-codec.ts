@@ -33,7 +33,9 @@ import {
 } from '../../keyspace/plain-entry.ts';
 
 const TWO_32 = 4294967296;
-/** Strings shorter than this are transcoded in JS; longer ones by Buffer#write (fewer crossings). */
+/**
+ * Strings shorter than this are transcoded in JS; longer ones by Buffer#write (fewer crossings).
+ */
 const INLINE_STRING_MAX = 64;
 
 export class SnapshotEncoder {
