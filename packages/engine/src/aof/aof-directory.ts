@@ -25,6 +25,7 @@ import {
   newIncrFile,
   persistManifest,
   tempIncrName,
+  type AofInfo,
   type AofNames,
 } from './aof-manifest.ts';
 import { closeQuietly, type AofLogger } from './aof-writer.ts';
@@ -55,6 +56,13 @@ export class AofDirectory {
    * than the one the writer appends to. Writes are refused (MISCONF) while it is set.
    */
   private inDoubt: string | null = null;
+  /**
+   * The highest base and INCR sequence numbers this process named a file with. Never handed out
+   * again, whatever the manifest in memory says (see nextFreeName): a manifest on disk in doubt
+   * may name such a file.
+   */
+  private usedBaseSeq = 0;
+  private usedIncrSeq = 0;
   private readonly deps: AofDirectoryDeps;
 
   constructor(deps: AofDirectoryDeps) {
@@ -102,6 +110,20 @@ export class AofDirectory {
     } catch {
       return 0;
     }
+  }
+
+  /** The next base of `next`, never a sequence number this process used (usedBaseSeq). */
+  private nameBase(next: AofManifest, rdb: boolean): AofInfo {
+    const info = newBaseFile(next, this.names, rdb, this.usedBaseSeq);
+    this.usedBaseSeq = info.fileSeq;
+    return info;
+  }
+
+  /** The next INCR of `next`, never a sequence number this process used (usedIncrSeq). */
+  private nameIncr(next: AofManifest): AofInfo {
+    const info = newIncrFile(next, this.names, this.usedIncrSeq);
+    this.usedIncrSeq = info.fileSeq;
+    return info;
   }
 
   // ---- start-up -------------------------------------------------------------------------------
@@ -157,12 +179,12 @@ export class AofDirectory {
     fs.mkdir(this.names.aofDir);
     const next = this.manifest.clone();
     if (next.isEmpty) {
-      const base = newBaseFile(next, this.names, rdbBase);
+      const base = this.nameBase(next, rdbBase);
       this.writeTempThenRename(this.file(base.fileName), writeBase);
       this.deps.log('notice', `Creating AOF base file ${base.fileName} on server start`);
     }
     const hadIncr = next.incrList.length > 0;
-    const incr = hadIncr ? next.incrList[next.incrList.length - 1]! : newIncrFile(next, this.names);
+    const incr = hadIncr ? next.incrList[next.incrList.length - 1]! : this.nameIncr(next);
     // Deviation: Redis opens a new INCR without O_TRUNC too. A file of that name that the
     // manifest does not list (a history file whose unlink failed, once every INCR became
     // history and the sequence started again) would then be appended to, and its stale commands
@@ -254,7 +276,7 @@ export class AofDirectory {
         return { fd, fileName };
       }
       const next = this.manifest.clone();
-      const incr = newIncrFile(next, this.names);
+      const incr = this.nameIncr(next);
       fd = openTruncatedForAppend(fs, this.file(incr.fileName));
       this.persistOrRestore(next);
       this.manifest = next;
@@ -281,13 +303,13 @@ export class AofDirectory {
   ): boolean {
     const { fs, latency } = this.deps;
     const next = this.manifest.clone();
-    const base = newBaseFile(next, this.names, opts.rdbSuffix);
+    const base = this.nameBase(next, opts.rdbSuffix);
     const basePath = this.file(base.fileName);
     let newIncrPath: string | null = null;
     try {
       renameTimed(fs, latency, tempPath, basePath);
       if (opts.firstRewrite) {
-        const incr = newIncrFile(next, this.names);
+        const incr = this.nameIncr(next);
         newIncrPath = this.file(incr.fileName);
         renameTimed(fs, latency, this.file(tempIncrName(this.names)), newIncrPath);
       }

@@ -185,8 +185,11 @@ export const manifestName = (n: AofNames): string => `${n.fileName}.manifest`;
 export const tempManifestName = (n: AofNames): string => `temp-${n.fileName}.manifest`;
 export const tempIncrName = (n: AofNames): string => `temp-${n.fileName}.incr`;
 
-/** Redis getNewBaseFileNameAndMarkPreAsHistory: retire the base, name the next one. */
-export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean): AofInfo {
+/**
+ * Redis getNewBaseFileNameAndMarkPreAsHistory: retire the base, name the next one. `usedSeq`: the
+ * highest base sequence number this process already handed out (see nextFreeName).
+ */
+export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean, usedSeq = 0): AofInfo {
   if (m.base !== null) {
     m.base.fileType = 'h';
     m.historyList.unshift(m.base);
@@ -195,6 +198,7 @@ export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean): AofInfo 
     m,
     (seq) => `${n.fileName}.${seq}.base.${rdb ? 'rdb' : 'aof'}`,
     'currBaseFileSeq',
+    usedSeq,
   );
   const info: AofInfo = { fileName, fileSeq: m.currBaseFileSeq, fileType: 'b' };
   m.base = info;
@@ -202,8 +206,14 @@ export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean): AofInfo 
   return info;
 }
 
-export function newIncrFile(m: AofManifest, n: AofNames): AofInfo {
-  const fileName = nextFreeName(m, (seq) => `${n.fileName}.${seq}.incr.aof`, 'currIncrFileSeq');
+/** Redis getNewIncrAofName; `usedSeq` as for newBaseFile. */
+export function newIncrFile(m: AofManifest, n: AofNames, usedSeq = 0): AofInfo {
+  const fileName = nextFreeName(
+    m,
+    (seq) => `${n.fileName}.${seq}.incr.aof`,
+    'currIncrFileSeq',
+    usedSeq,
+  );
   const info: AofInfo = { fileName, fileSeq: m.currIncrFileSeq, fileType: 'i' };
   m.incrList.push(info);
   m.dirty = true;
@@ -216,12 +226,19 @@ export function newIncrFile(m: AofManifest, n: AofNames): AofInfo {
  * curr_incr_file_seq from the INCR lines only, so once every INCR became history and the
  * process restarted before the history was deleted, the next INCR gets the name of a history
  * file, which the history deletion then unlinks: the new INCR, with every write since.
+ * Deviation too: a number at or below `usedSeq` is skipped. When a persist failed after its rename
+ * and the old manifest could not be written back, the manifest on disk (in doubt) may name files
+ * the manifest in memory does not; handing out their names again would rename a newer file over
+ * one that manifest names (or unlink it on the failure path), and a crash that brings that
+ * manifest back would load the wrong content.
  */
 function nextFreeName(
   m: AofManifest,
   name: (seq: number) => string,
   counter: 'currBaseFileSeq' | 'currIncrFileSeq',
+  usedSeq: number,
 ): string {
+  if (m[counter] < usedSeq) m[counter] = usedSeq;
   for (;;) {
     const candidate = name(++m[counter]);
     if (!m.historyList.some((h) => h.fileName === candidate)) return candidate;

@@ -566,3 +566,42 @@ describe(
     );
   },
 );
+
+describe('a name a manifest on disk may list is not reused (found by the long run)', () => {
+  it('after a start left the manifest in doubt, the first rewrite names a new INCR', async () => {
+    let dirFsyncFailed = false;
+    const s = await openSimEngine({
+      fsOptions: {
+        onOp: (e) => void (dirFsyncFailed ||= e.op === 'fsyncDir' && e.errorCode !== undefined),
+      },
+    });
+    const db = s.engine.db(0);
+    await db.set('k', 'v');
+    // The start's manifest persist renames (listing appendonly.aof.2.incr.aof), then its
+    // directory fsync fails and writing the old manifest back fails too: in doubt.
+    s.fs.faults.add({ op: 'fsyncDir', error: 'EIO' });
+    s.fs.faults.add({
+      op: 'open',
+      error: 'EIO',
+      pathIncludes: 'temp-appendonly.aof.manifest',
+      when: () => dirFsyncFailed,
+    });
+    await db.command('bgrewriteaof').catch(() => undefined);
+    expect(s.inspect().manifestInDoubt).toBe('EIO');
+    const manifestPath = `${s.aofDir}/appendonly.aof.manifest`;
+    const onDisk = s.fs.fileContent(manifestPath).toString('latin1');
+    expect(onDisk).toContain('appendonly.aof.2.incr.aof');
+    const doubtful = `${s.aofDir}/appendonly.aof.2.incr.aof`;
+    const doubtfulContent = Buffer.from(s.fs.fileContent(doubtful));
+    s.fs.faults.clear();
+    await db.command('config', 'set', 'appendonly', 'no');
+    await db.command('config', 'set', 'appendonly', 'yes');
+    await s.finishRewrite();
+    // Before the fix the temp INCR was renamed over appendonly.aof.2.incr.aof: the file the
+    // manifest in doubt lists got other content.
+    const incrs = s.inspect().manifest.incrList.map((f) => f.fileName);
+    expect(incrs).not.toContain('appendonly.aof.2.incr.aof');
+    expect(s.fs.fileContent(doubtful)).toEqual(doubtfulContent);
+    await s.engine.close();
+  });
+});

@@ -298,6 +298,16 @@ export class DurabilityTracker {
   }
 
   /**
+   * A rewrite renamed its temp base to `baseFile`, which holds the first `units` units. Not yet a
+   * guarantee (that is baseInstalled), but what that base holds if a crash brings back a manifest
+   * naming it: a done handler can fail after its manifest's rename (the directory fsync, then the
+   * restore, failed), and the power cut may then keep that manifest.
+   */
+  baseWritten(baseFile: string, units: number): void {
+    this.#baseUnits.set(baseFile, units);
+  }
+
+  /**
    * A rewrite installed base `baseFile`, holding the first `units` units, in a persisted
    * manifest (base fsynced, renamed, directory fsynced): no crash may lose those units. When it
    * was the first rewrite after appendonly yes, its temp INCR `fromTemp` is now `toIncr`, and the

@@ -340,7 +340,9 @@ export class Driver {
         this.#openTransaction(unit, denied);
         return [];
       }
-      const refused = denied && this.#isWrite(unit);
+      // A fatal stop earlier in this turn (BGREWRITEAOF's forced flush failed under always): the
+      // engine refuses this unit without running it, as a dead process would never see it.
+      const refused = (denied && this.#isWrite(unit)) || this.#fatalSeen;
       const reply = settle(submitUnit(this.#handles, unit));
       const index = refused ? -1 : this.#t.recordUnit(this.#streamEndBytes());
       if (rewriteAfter === i) {
@@ -798,6 +800,15 @@ export class Driver {
       event.path?.endsWith('/temp-appendonly.aof.incr') === true
     ) {
       this.#tracker?.tempIncrRenamed('temp-appendonly.aof.incr', this.#fileNameOf(event.dest!));
+    }
+    if (
+      event.op === 'rename' &&
+      event.errorCode === undefined &&
+      event.path?.includes('/temp-rewriteaof-bg-') === true &&
+      this.#rewriteStartUnits !== null
+    ) {
+      // The base holds the dataset at its rewrite's start, whatever becomes of its done handler.
+      this.#tracker?.baseWritten(this.#fileNameOf(event.dest!), this.#rewriteStartUnits);
     }
     if (!this.#fatalSeen || event.errorCode !== undefined || this.#violation !== null) return;
     if (

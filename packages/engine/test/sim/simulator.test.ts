@@ -50,6 +50,29 @@ describe('crash simulator: a seed replays exactly', () => {
   });
 });
 
+// Seeds beyond the default range that once failed (sweeps and long runs; FAULTS.md §5 says what
+// each found). Run with the default suite so a fix of the engine or of the model stays fixed.
+const SEEDS_ONCE_FAILED = [249, 427, 566, 1507, 1838, 2370, 2606, 2724];
+
+describe('crash simulator: seeds that once failed', () => {
+  it.skipIf(envInt('SEED') !== null)(
+    `seeds ${SEEDS_ONCE_FAILED.join(', ')} pass`,
+    { timeout: testTimeoutMs(120_000) },
+    async () => {
+      const failed: string[] = [];
+      for (const seed of SEEDS_ONCE_FAILED) {
+        try {
+          await runSeed(seed);
+        } catch (error) {
+          if (!(error instanceof SimulationFailure)) throw error;
+          failed.push(error.message);
+        }
+      }
+      expect(failed, failed[0]).toEqual([]);
+    },
+  );
+});
+
 describe('crash simulator: acknowledged writes survive crashes, per fsync policy', () => {
   afterAll(() => {
     for (const [policy, count] of policies) book.add(`seeds_${policy}`, count);

@@ -109,6 +109,15 @@ describe('aof manifest: writer (Redis getAofManifestAsString)', () => {
     );
   });
 
+  it('never names a file with a sequence number at or below the one already used', () => {
+    const m = new AofManifest();
+    const names = { aofDir: '/x', fileName: 'appendonly.aof' };
+    // The manifest in memory says 0, but this process already named seq 2 (a manifest in doubt).
+    expect(newIncrFile(m, names, 2).fileName).toBe('appendonly.aof.3.incr.aof');
+    expect(newBaseFile(m, names, true, 4).fileName).toBe('appendonly.aof.5.base.rdb');
+    expect(newIncrFile(m, names, 0).fileName).toBe('appendonly.aof.4.incr.aof');
+  });
+
   it(
     'quotes and escapes names with spaces and specials exactly as Redis ' +
       '(test "appendfilename contains whitespaces")',
