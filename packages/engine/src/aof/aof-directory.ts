@@ -57,12 +57,12 @@ export class AofDirectory {
    */
   private inDoubt: string | null = null;
   /**
-   * The highest base and INCR sequence numbers this process named a file with. Never handed out
-   * again, whatever the manifest in memory says (see nextFreeName): a manifest on disk in doubt
-   * may name such a file.
+   * The highest base and INCR sequence numbers of a manifest that may have reached the disk
+   * without becoming the one in memory (its persist failed after the rename, and the old one could
+   * not be written back). Never handed out again (see nextFreeName): that manifest may name them.
    */
-  private usedBaseSeq = 0;
-  private usedIncrSeq = 0;
+  private doubtfulBaseSeq = 0;
+  private doubtfulIncrSeq = 0;
   private readonly deps: AofDirectoryDeps;
 
   constructor(deps: AofDirectoryDeps) {
@@ -112,18 +112,21 @@ export class AofDirectory {
     }
   }
 
-  /** The next base of `next`, never a sequence number this process used (usedBaseSeq). */
+  /** The next base of `next`, never a name a manifest in doubt may hold. */
   private nameBase(next: AofManifest, rdb: boolean): AofInfo {
-    const info = newBaseFile(next, this.names, rdb, this.usedBaseSeq);
-    this.usedBaseSeq = info.fileSeq;
-    return info;
+    return newBaseFile(next, this.names, rdb, this.doubtfulBaseSeq);
   }
 
-  /** The next INCR of `next`, never a sequence number this process used (usedIncrSeq). */
+  /** The next INCR of `next`, never a name a manifest in doubt may hold. */
   private nameIncr(next: AofManifest): AofInfo {
-    const info = newIncrFile(next, this.names, this.usedIncrSeq);
-    this.usedIncrSeq = info.fileSeq;
-    return info;
+    return newIncrFile(next, this.names, this.doubtfulIncrSeq);
+  }
+
+  /** A persist of `next` failed and could not be undone: the manifest on disk may be `next`. */
+  private markInDoubt(next: AofManifest, err: unknown): void {
+    this.inDoubt = isFsError(err) ? err.code : 'EIO';
+    this.doubtfulBaseSeq = Math.max(this.doubtfulBaseSeq, next.currBaseFileSeq);
+    this.doubtfulIncrSeq = Math.max(this.doubtfulIncrSeq, next.currIncrFileSeq);
   }
 
   // ---- start-up -------------------------------------------------------------------------------
@@ -326,7 +329,7 @@ export class AofDirectory {
       } else {
         // The manifest on disk may name the new base (and a first rewrite's renamed INCR) while
         // this process goes on with the old one: in doubt until the cron restores it.
-        this.inDoubt = isFsError(err) ? err.code : 'EIO';
+        this.markInDoubt(next, err);
       }
       return false;
     }
@@ -343,7 +346,7 @@ export class AofDirectory {
       persistManifest(this.deps.fs, this.names, next);
     } catch (err) {
       // The writer stays on the current INCR: the manifest on disk must not name a newer one.
-      if (!this.restoreAfterFailedPersist(err)) this.inDoubt = isFsError(err) ? err.code : 'EIO';
+      if (!this.restoreAfterFailedPersist(err)) this.markInDoubt(next, err);
       throw err;
     }
     this.inDoubt = null;

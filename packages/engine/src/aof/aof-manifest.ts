@@ -187,7 +187,7 @@ export const tempIncrName = (n: AofNames): string => `temp-${n.fileName}.incr`;
 
 /**
  * Redis getNewBaseFileNameAndMarkPreAsHistory: retire the base, name the next one. `usedSeq`: the
- * highest base sequence number this process already handed out (see nextFreeName).
+ * highest base sequence number a manifest in doubt may hold (see nextFreeName).
  */
 export function newBaseFile(m: AofManifest, n: AofNames, rdb: boolean, usedSeq = 0): AofInfo {
   if (m.base !== null) {
@@ -230,7 +230,7 @@ export function newIncrFile(m: AofManifest, n: AofNames, usedSeq = 0): AofInfo {
  * and the old manifest could not be written back, the manifest on disk (in doubt) may name files
  * the manifest in memory does not; handing out their names again would rename a newer file over
  * one that manifest names (or unlink it on the failure path), and a crash that brings that
- * manifest back would load the wrong content.
+ * manifest back would load the wrong content. Otherwise the numbers are Redis's.
  */
 function nextFreeName(
   m: AofManifest,

@@ -109,10 +109,10 @@ describe('aof manifest: writer (Redis getAofManifestAsString)', () => {
     );
   });
 
-  it('never names a file with a sequence number at or below the one already used', () => {
+  it('never names a file with a sequence number a manifest in doubt may hold', () => {
     const m = new AofManifest();
     const names = { aofDir: '/x', fileName: 'appendonly.aof' };
-    // The manifest in memory says 0, but this process already named seq 2 (a manifest in doubt).
+    // The manifest in memory says 0, but a manifest in doubt on disk may list seq 2.
     expect(newIncrFile(m, names, 2).fileName).toBe('appendonly.aof.3.incr.aof');
     expect(newBaseFile(m, names, true, 4).fileName).toBe('appendonly.aof.5.base.rdb');
     expect(newIncrFile(m, names, 0).fileName).toBe('appendonly.aof.4.incr.aof');
