@@ -268,6 +268,7 @@ const NON_CONFIG_OPTIONS = new Set([
   'loadScheduler',
   'makeSnapshotSink',
   'onLoadProgress',
+  'processProbe',
 ]);
 
 /** Validate the options object given to openEngine(); errors name the option. */

@@ -16,6 +16,7 @@
 // every later command are rejected with ERR_ENGINE_FATAL, and only close() is left.
 
 import { EventEmitter } from 'node:events';
+import { posix as path } from 'node:path';
 import { binToBuffer, binToUtf8, toBin, type Bin } from './bytes.ts';
 import { resolveConfig, type EngineConfig } from './config.ts';
 import { EngineError, ReplyError } from './errors.ts';
@@ -33,6 +34,14 @@ import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
 import type { RewriteScheduler } from './aof/rewrite/aof-rewrite.ts';
 import type { LoadScheduler } from './aof/aof-loader.ts';
 import type { SnapshotSink } from './aof/rewrite/snapshot-sink.ts';
+import {
+  acquireDirLock,
+  describeHolder,
+  lockFileName,
+  readLockHolder,
+  type DirLock,
+} from './io/dir-lock.ts';
+import { NodeProcessProbe, hasMachineBoot, type ProcessProbe } from './io/process-probe.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -82,6 +91,11 @@ export interface EngineOptions extends Partial<EngineConfig> {
    * an option: by the time openEngine() resolves the start-up load is over.
    */
   onLoadProgress?: (progress: LoadProgress) => void;
+  /**
+   * Who this process is and whether a lock's holder still runs (default: the real process table;
+   * with a file system that knows its machine's boot, e.g. SimFileSystem, that boot id).
+   */
+  processProbe?: ProcessProbe;
 }
 
 /** What onLoadProgress reports (Redis INFO loading_loaded_bytes / loading_total_bytes). */
@@ -114,6 +128,8 @@ export class Engine extends EventEmitter {
   private held: HeldReply[] = [];
   private beforeSleepScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /** The data directory's lock (null for readOnly engines); released by close(). */
+  dirLock: DirLock | null = null;
   readonly startedAtMs: number;
 
   constructor(config: EngineConfig, clock: Clock, random: () => number) {
@@ -265,6 +281,8 @@ export class Engine extends EventEmitter {
       await this.aof?.close();
     } finally {
       this.lifecycle = 'closed';
+      // Last: until every file is closed, this engine still owns the directory.
+      this.dirLock?.release();
     }
   }
 
@@ -639,11 +657,14 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     options.logger?.(level, message);
     engine.emit('log', level, message);
   };
+  const fs = options.fs ?? new NodeFileSystem();
+  // One writer per directory: the lock comes before any other file is read or written.
+  const dirLock = lockDataDir(config, fs, options, clock, log);
   const bio = options.bio ?? new LazyBio(() => createPiscinaBio());
   observeBioForTrace(engine, bio);
   const aof = new AofPersistence({
     config,
-    fs: options.fs ?? new NodeFileSystem(),
+    fs,
     bio,
     clock,
     server: engine.server,
@@ -663,6 +684,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     await aof.start();
   } catch (err) {
     await bio.close();
+    dirLock?.release();
     // A file-system failure while opening is an operating error of the engine: give it a code.
     if (isFsError(err)) {
       throw new EngineError('ERR_AOF_OPEN', `Can't open the AOF in ${config.dir}: ${err.message}`, {
@@ -672,6 +694,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     throw err;
   }
   engine.aof = aof;
+  engine.dirLock = dirLock;
   aof.onTrace = (event) => {
     if (engine.listenerCount('trace') > 0)
       engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
@@ -683,4 +706,55 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   );
   if (!options.readOnly && options.autoCron !== false) engine.startCron();
   return engine;
+}
+
+/**
+ * Take the data directory's lock (see io/dir-lock.ts); a readOnly open takes none but says in the
+ * log when a writer holds it, since what it loads may then be a moment of a changing directory.
+ */
+function lockDataDir(
+  config: EngineConfig,
+  fs: FileSystem,
+  options: EngineOptions,
+  clock: Clock,
+  log: AofLogger,
+): DirLock | null {
+  const { dir } = config;
+  const lockName = lockFileName(config.appendfilename);
+  const probe =
+    options.processProbe ?? new NodeProcessProbe(hasMachineBoot(fs) ? () => fs.bootId : undefined);
+  if (options.readOnly === true) {
+    const holder = readLockHolder(fs, probe, path.join(dir, lockName));
+    if (holder !== null) {
+      log(
+        'warning',
+        `${dir} is locked by a writer, ${describeHolder(holder.record)}: reading it anyway, ` +
+          'without the lock; what is loaded is the directory as it was at this moment',
+      );
+    }
+    return null;
+  }
+  try {
+    fs.mkdir(dir);
+    const lock = acquireDirLock({ fs, probe, dir, lockName, nowMs: () => clock.nowMs() });
+    if (lock.tookOverFrom !== null) {
+      log(
+        'warning',
+        `Took over the lock of ${dir} from ${describeHolder(lock.tookOverFrom)}, ` +
+          'which is no longer running',
+      );
+    }
+    return lock;
+  } catch (err) {
+    if (isFsError(err)) {
+      throw new EngineError(
+        'ERR_AOF_OPEN',
+        `Can't lock the data directory ${dir}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
 }

@@ -7,7 +7,9 @@
 
 import readline from 'node:readline';
 import { checkAof, type CheckIo } from '../aof/check-aof.ts';
+import { describeHolder, findLockHolderOf } from '../io/dir-lock.ts';
 import { NodeFileSystem } from '../io/node-file-system.ts';
+import { NodeProcessProbe } from '../io/process-probe.ts';
 import { writeText, type CliIo } from './io.ts';
 
 export const CHECK_AOF_USAGE =
@@ -25,6 +27,28 @@ export async function runCheckAof(args: readonly string[], io: CliIo): Promise<n
     await writeText(io.stdout, CHECK_AOF_USAGE);
     return 0;
   }
+  const fs = new NodeFileSystem();
+  // The engine's lock: a check only reads (say so, the last file may grow meanwhile); a repair
+  // would cut a file under a live writer, so it is refused. redis-check-aof has no such lock.
+  const target = args[args.length - 1];
+  const holder = target === undefined ? null : findLockHolderOf(fs, new NodeProcessProbe(), target);
+  if (holder !== null) {
+    const modifies = args.includes('--fix') || args.includes('--truncate-to-timestamp');
+    const who = `${describeHolder(holder.record)} (lock file ${holder.lockPath})`;
+    if (modifies) {
+      await writeText(
+        io.stderr,
+        `aofkv check-aof: refusing to modify the AOF: an engine is writing it, ${who}. ` +
+          'Close that engine first.\n',
+      );
+      return 1;
+    }
+    await writeText(
+      io.stderr,
+      `aofkv check-aof: warning: an engine is writing this AOF, ${who}; checking it anyway ` +
+        '(its last file may grow while it is read)\n',
+    );
+  }
   // Lines are written as they come (the report may be long); awaited before returning.
   let pending: Promise<void> = Promise.resolve();
   const out = (text: string) => {
@@ -38,7 +62,7 @@ export async function runCheckAof(args: readonly string[], io: CliIo): Promise<n
       return readOneLine(io);
     },
   };
-  const code = await checkAof(args, new NodeFileSystem(), checkIo);
+  const code = await checkAof(args, fs, checkIo);
   await pending;
   return code;
 }

@@ -637,6 +637,15 @@ export class SimFileSystem implements FileSystem {
     this.#diskSizeLimitBytes = value;
   }
 
+  /**
+   * The boot of the simulated machine this disk belongs to: a crash() is a power loss, so the
+   * machine boots again with a new id. The directory lock compares it with its holder's
+   * (MachineBootSource), so a lock taken before a simulated power loss is stale after it.
+   */
+  get bootId(): string {
+    return `sim-boot-${this.#crashGeneration}`;
+  }
+
   /** FileSystem calls made so far (all ops, successful or not; test helpers excluded). */
   get callCount(): number {
     return this.#callCount;
@@ -833,6 +842,24 @@ export class SimFileSystem implements FileSystem {
         inodeId: source.inode.id,
       });
       this.#collectGarbage();
+    });
+  }
+
+  link(existing: string, to: string): void {
+    const call = this.#startPathCall('link', existing, to);
+    this.#traced(call, () => {
+      this.#injectFaults(call);
+      const source = this.#lookup(existing, call);
+      if (source.kind === 'missing') throw this.#error('ENOENT', call);
+      if (source.kind === 'dir') throw this.#error('EPERM', call);
+      const target = this.#lookup(to, call);
+      if (target.kind !== 'missing') throw this.#error('EEXIST', call);
+      this.#logDirOp({
+        kind: 'link',
+        dir: target.parent.path,
+        name: target.name,
+        inodeId: source.inode.id,
+      });
     });
   }
 

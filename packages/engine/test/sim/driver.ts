@@ -47,7 +47,16 @@ import {
 } from './crash-check.ts';
 import { diffDumps, dumpKeyspace } from './dump.ts';
 import { ReferenceModel, handlesOf, replyText, settle, submitUnit, type Settled } from './model.ts';
-import { AOF_DIR, MANIFEST_PATH, openSimMachine, type SimMachine } from './sim-machine.ts';
+import {
+  AOF_DIR,
+  DATA_DIR,
+  MANIFEST_PATH,
+  openSimMachine,
+  type SimMachine,
+} from './sim-machine.ts';
+import { lockFileName } from '../../src/io/dir-lock.ts';
+
+const LOCK_NAME = lockFileName('appendonly.aof');
 import { describeUnit, type Unit } from './workload.ts';
 
 const TRACE_LINES = Number(process.env['SIM_TRACE_LINES'] ?? 60);
@@ -101,6 +110,10 @@ export interface DriverFigures {
   splitTransactions: number;
   /** Rewrite starts that first waited for bio to fsync the current INCR (the presync). */
   presyncs: number;
+  /** Opens that found the lock of a process that died (a crash) and took it over. */
+  lockTakeovers: number;
+  /** Second openers while an engine ran: all refused (ERR_DIR_LOCKED, or a fault: ERR_AOF_OPEN). */
+  secondOpensRefused: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -136,6 +149,8 @@ export function emptyDriverFigures(): DriverFigures {
     badArityRefused: 0,
     splitTransactions: 0,
     presyncs: 0,
+    lockTakeovers: 0,
+    secondOpensRefused: 0,
   };
 }
 
@@ -757,7 +772,66 @@ export class Driver {
 
   // ---- machines -------------------------------------------------------------------------------
 
+  /**
+   * Opens a machine and checks the directory lock: the lock file on disk is the new engine's, no
+   * temp or claim file of the lock is left, and a lock that survived the last crash (its holder
+   * died with it) was taken over.
+   */
   async #open(): Promise<SimMachine> {
+    const before = this.#lockNonceOnDisk();
+    const injectedBefore = this.fs.injectedCount;
+    const machine = await this.#openMachine();
+    const held = machine.engine.dirLock;
+    const onDisk = this.#lockNonceOnDisk();
+    if (held === null || onDisk !== held.record.nonce) {
+      throw new Error(`after the open the lock file holds ${onDisk}, not the engine's lock`);
+    }
+    // A failed unlink of a temp or claim file only leaves a harmless entry (the next holder
+    // removes it): checked when no fault hit the open.
+    const leftovers = this.fs.readdir(DATA_DIR).filter((n) => n.startsWith(`${LOCK_NAME}.`));
+    if (leftovers.length > 0 && this.fs.injectedCount === injectedBefore)
+      throw new Error(`the open left lock files: ${leftovers.join(', ')}`);
+    if (before !== null) {
+      this.figures.lockTakeovers++;
+      this.log('took over the lock of the crashed process');
+    }
+    return machine;
+  }
+
+  /** The nonce of the lock file on disk; null when there is none ('?' when unreadable). */
+  #lockNonceOnDisk(): string | null {
+    const lockPath = `${DATA_DIR}/${LOCK_NAME}`;
+    if (this.fs.stat(lockPath) === null) return null;
+    try {
+      return (JSON.parse(this.fs.fileContent(lockPath).toString()) as { nonce: string }).nonce;
+    } catch {
+      return '?';
+    }
+  }
+
+  /**
+   * A second engine opens the directory while this one runs (another process, or a second
+   * openEngine): it must be refused at once, and change no file of the AOF.
+   */
+  async secondOpen(): Promise<void> {
+    const opened = await settle(
+      openEngine({ fs: this.fs, clock: this.clock, dir: DATA_DIR, autoCron: false }),
+    );
+    if (opened.ok) {
+      await (opened.value as { close(): Promise<void> }).close().catch(() => {});
+      throw new Error('a second engine opened the directory while the first one runs');
+    }
+    const code = (opened.error as { code?: string }).code;
+    if (
+      !(opened.error instanceof EngineError) ||
+      !['ERR_DIR_LOCKED', 'ERR_AOF_OPEN'].includes(code!)
+    )
+      throw new Error(`the second opener failed with an untyped error: ${replyText(opened)}`);
+    this.figures.secondOpensRefused++;
+    this.log(`second opener refused (${code})`);
+  }
+
+  async #openMachine(): Promise<SimMachine> {
     const o = this.#options;
     return openSimMachine({
       fs: this.fs,

@@ -148,6 +148,8 @@ export interface LifecycleKnobs {
   midTurnBio: number;
   /** When a presync ends mid-turn: the chance that the turn's forced write then fails. */
   presyncWriteFault: number;
+  /** A second engine opens the directory while this one runs (must be refused). */
+  secondOpen: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -264,14 +266,16 @@ export function pickSwarm(rng: Prng): SwarmConfig {
     rewrite: pickRewrite(rng),
   };
   // Drawn last, so the draws above stay what they were before these knobs existed.
-  const { databases, highDbShare, lifecycle } = pickLifecycle(rng);
+  const { databases, highDbShare, lifecycle: drawn } = pickLifecycle(rng);
+  // Issue 15's knobs, drawn after all of the above for the same reason.
+  const lifecycle = { ...drawn, secondOpen: maybeRate(rng, [0.02, 0.05]) };
   return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
 }
 
 function pickLifecycle(rng: Prng): {
   databases: number;
   highDbShare: number;
-  lifecycle: LifecycleKnobs;
+  lifecycle: Omit<LifecycleKnobs, 'secondOpen'>;
 } {
   const databases = rng.pick([4, 4, 16, 300, 1024]);
   return {
@@ -709,6 +713,7 @@ class Simulation {
         () =>
           this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true)),
       ],
+      [k.secondOpen, () => this.#driver.secondOpen()],
     ];
     for (const [probability, step] of steps) {
       if (this.#cutFired || !this.#live || !rng.chance(probability)) continue;
