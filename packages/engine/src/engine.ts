@@ -24,7 +24,7 @@ import { systemClock, type Clock } from './io/clock.ts';
 import { ErrorReply, NilArrayReply, StatusReply, type Reply } from './reply.ts';
 import { Server, type Client } from './server.ts';
 import type { CommandSpec } from './commands/types.ts';
-import { buildEngineCommands } from './engine-commands.ts';
+import { WAITAOF_AOF_DISABLED, buildEngineCommands } from './engine-commands.ts';
 import { isFsError, type FileSystem } from './io/file-system.ts';
 import { NodeFileSystem } from './io/node-file-system.ts';
 import { createPiscinaBio, type BioClient, type BioEvent } from '@aofkv/bio-workers';
@@ -169,7 +169,12 @@ export class Engine extends EventEmitter {
   submit(client: Client, argv: Bin[], asBuffer: boolean): Promise<never> {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
-    const reply = this.server.execute(client, argv);
+    const reply = this.execute(client, argv);
+    const block = client.blockForAof;
+    if (block !== null) {
+      client.blockForAof = null;
+      return this.blockForAof(client, block, asBuffer);
+    }
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply, asBuffer, batch: false, resolve, reject });
       this.scheduleBeforeSleep();
@@ -188,10 +193,91 @@ export class Engine extends EventEmitter {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
     const replies: Reply[] = new Array<Reply>(argvs.length);
-    for (let i = 0; i < argvs.length; i++) replies[i] = this.server.execute(client, argvs[i]!);
+    for (let i = 0; i < argvs.length; i++) {
+      replies[i] = this.execute(client, argvs[i]!);
+      // A pipeline is not a connection that can block: WAITAOF answers at once there.
+      client.blockForAof = null;
+    }
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply: replies, asBuffer, batch: true, resolve, reject });
       this.scheduleBeforeSleep();
+    });
+  }
+
+  /** Server.execute plus Redis call()'s `c->woff = master_repl_offset` after a propagation. */
+  private execute(client: Client, argv: Bin[]): Reply {
+    const aof = this.aof;
+    if (aof === null) return this.server.execute(client, argv);
+    const before = aof.streamOffsetBytes;
+    const reply = this.server.execute(client, argv);
+    const after = aof.streamOffsetBytes;
+    if (after !== before) client.woffBytes = after;
+    return reply;
+  }
+
+  /** Redis blockForAofFsync: the WAITAOF reply comes when the AOF is fsynced, or at the timeout. */
+  private blockForAof(
+    client: Client,
+    block: NonNullable<Client['blockForAof']>,
+    asBuffer: boolean,
+  ): Promise<never> {
+    const aof = this.aof!;
+    const target = client.woffBytes;
+    return new Promise<never>((resolve, reject) => {
+      // With numreplicas > 0 only the timeout ends the wait: there are no replicas to count.
+      const waitFor = block.waitReplicas ? Number.POSITIVE_INFINITY : target;
+      aof.waitDurable(waitFor, 'command', block.timeoutMs, (outcome) => {
+        let reply: Reply;
+        switch (outcome.kind) {
+          case 'durable':
+          case 'timeout':
+            reply = [aof.fsyncedOffsetBytes >= target ? 1 : 0, 0];
+            break;
+          case 'aof-disabled':
+            reply = new ErrorReply(WAITAOF_AOF_DISABLED);
+            break;
+          case 'error':
+            reject(outcome.error);
+            return;
+        }
+        deliver({ reply, asBuffer, batch: false, resolve, reject });
+      });
+    });
+  }
+
+  /**
+   * Resolves once everything executed on this engine so far (by any handle) is fsynced to the
+   * AOF: Redis 7.2's WAITAOF for the whole stream. See DbHandle.waitAof().
+   */
+  waitAof(): Promise<void> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    if (this.aof === null) {
+      return Promise.reject(new EngineError('ERR_NOT_SUPPORTED', 'This engine has no AOF'));
+    }
+    return this.waitAofThrough(this.aof.streamOffsetBytes);
+  }
+
+  /** Resolves once the AOF stream is fsynced up to `targetBytes` (see AofPersistence). */
+  waitAofThrough(targetBytes: number): Promise<void> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    const aof = this.aof;
+    if (aof === null || !aof.aofEnabled) {
+      return Promise.reject(
+        new EngineError(
+          'ERR_AOF_DISABLED',
+          'waitAof() cannot be used while appendonly is disabled (Redis: WAITAOF cannot be ' +
+            'used when numlocal is set but appendonly is disabled)',
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      aof.waitDurable(targetBytes, 'embedded', 0, (outcome) => {
+        if (outcome.kind === 'durable') resolve();
+        else if (outcome.kind === 'error') reject(outcome.error);
+        else reject(new EngineError('ERR_AOF_DISABLED', 'waitAof(): the AOF was turned off'));
+      });
     });
   }
 
@@ -523,6 +609,17 @@ export class DbHandleBase {
   select(index: number): Promise<ReplyValue> {
     return this.command('select', index);
   }
+
+  /**
+   * Resolves when everything this handle has had acknowledged is fsynced to the AOF (Redis 7.2
+   * WAITAOF 1 0 0 for this connection): at once under always; otherwise a background fsync is
+   * started if none is under way. Never blocks the event loop. Rejects with EngineError
+   * ERR_AOF_FSYNC (the fsync failed), ERR_AOF_WRITE (the bytes could not be written),
+   * ERR_AOF_DISABLED (appendonly is off), ERR_ENGINE_FATAL or ERR_ENGINE_CLOSED.
+   */
+  waitAof(): Promise<void> {
+    return this.engine.waitAofThrough(this.client.woffBytes);
+  }
 }
 
 export type DbHandle = DbHandleBase & HelperMethods;
@@ -662,6 +759,12 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const dirLock = lockDataDir(config, fs, options, clock, log);
   const bio = options.bio ?? new LazyBio(() => createPiscinaBio());
   observeBioForTrace(engine, bio);
+  const priorObserver = bio.onEvent;
+  // A finished fsync may satisfy WAITAOF / waitAof() waiters: settle them without a cron tick.
+  bio.onEvent = (event) => {
+    priorObserver?.(event);
+    if (event.type === 'aofFsync' && event.phase === 'finish') engine.aof?.settleWaiters();
+  };
   const aof = new AofPersistence({
     config,
     fs,

@@ -124,7 +124,7 @@ describe('directory lock with real processes', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  it(`two processes race to open one directory: exactly one wins, ${RACE_TRIALS} trials`, async () => {
+  it(`two processes race to open one dir: exactly one wins, ${RACE_TRIALS} trials`, async () => {
     const deadPid = spawnSync('true').pid;
     for (let trial = 0; trial < RACE_TRIALS; trial++) {
       const dir = newDir();
@@ -243,7 +243,7 @@ describe('directory lock in this process, and the CLI next to a writer', () => {
     await again.close();
   });
 
-  it('dump and check-aof warn on stderr; check-aof --fix refuses while a writer holds it', async () => {
+  it('dump and check-aof warn on stderr; check-aof --fix refuses next to a writer', async () => {
     const dir = newDir();
     const engine = await openEngine({ dir, appendfsync: 'always' });
     try {

@@ -25,7 +25,7 @@ describe('directory lock through the engine lifecycle', () => {
     await again.engine.close();
   });
 
-  it('a power loss leaves the lock of a dead holder; the restart takes it over and says so', async () => {
+  it('a power loss leaves a dead holder’s lock; the restart takes it over, says so', async () => {
     const s = await openSimEngine({ appendfsync: 'always' });
     await s.engine.db(0).set('k', 'v');
     const holder = JSON.parse(s.fs.fileContent(LOCK_PATH).toString()) as { nonce: string };

@@ -122,6 +122,8 @@ export class DurabilityTracker {
   /** Acknowledged under always while WAIT_REWRITE: covered once that first rewrite installs. */
   #pendingCoverUnits = 0;
   #allDurableUnits = 0;
+  /** Units acknowledged before an engine.waitAof() that resolved (issue 15). */
+  #waitedUnits = 0;
   /** Units made durable by an installed base (the dataset it holds). */
   #baseDurableUnits = 0;
   /** Switches of the writer's file seen (a new temp INCR may reuse the old one's name). */
@@ -392,7 +394,13 @@ export class DurabilityTracker {
     this.#coveredUnits = Math.min(this.#coveredUnits, units);
     this.#pendingCoverUnits = Math.min(this.#pendingCoverUnits, units);
     this.#allDurableUnits = Math.min(this.#allDurableUnits, units);
+    this.#waitedUnits = Math.min(this.#waitedUnits, units);
     this.#baseDurableUnits = Math.min(this.#baseDurableUnits, units);
+  }
+
+  /** waitAof() resolved: the first `units` units (all acknowledged before the call) are durable. */
+  markDurableThrough(units: number): void {
+    this.#waitedUnits = Math.max(this.#waitedUnits, Math.min(units, this.#units));
   }
 
   /** A clean close flushed and fsynced everything it had. */
@@ -405,6 +413,7 @@ export class DurabilityTracker {
     let floor = Math.max(
       this.#startUnits,
       this.#allDurableUnits,
+      this.#waitedUnits,
       this.#coveredUnits,
       this.#baseDurableUnits,
     );

@@ -114,6 +114,11 @@ export interface DriverFigures {
   lockTakeovers: number;
   /** Second openers while an engine ran: all refused (ERR_DIR_LOCKED, or a fault: ERR_AOF_OPEN). */
   secondOpensRefused: number;
+  /** engine.waitAof() calls; resolved ones made every unit acknowledged before them durable. */
+  waitAofCalls: number;
+  waitAofResolved: number;
+  /** Rejected, typed (the fsync or write failed, the AOF was off, stopped or closed). */
+  waitAofRejected: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -151,6 +156,9 @@ export function emptyDriverFigures(): DriverFigures {
     presyncs: 0,
     lockTakeovers: 0,
     secondOpensRefused: 0,
+    waitAofCalls: 0,
+    waitAofResolved: 0,
+    waitAofRejected: 0,
   };
 }
 
@@ -829,6 +837,47 @@ export class Driver {
       throw new Error(`the second opener failed with an untyped error: ${replyText(opened)}`);
     this.figures.secondOpensRefused++;
     this.log(`second opener refused (${code})`);
+  }
+
+  /**
+   * engine.waitAof() between turns: every unit executed so far was acknowledged (or refused,
+   * which the tracker does not count). Once it resolves, those units are durable under every
+   * policy: the tracker's floor rises to them, and every later crash must keep them. Resolutions
+   * after this process died, or after a reload rewrote the history, are not counted. A
+   * rejection must be typed.
+   */
+  startWaitAof(): void {
+    const machine = this.machine;
+    const tracker = this.#t;
+    const units = tracker.units;
+    const reloads = this.figures.reloads;
+    this.figures.waitAofCalls++;
+    this.log(`waitAof() for ${units} units`);
+    machine.engine.waitAof().then(
+      () => {
+        if (this.#machine !== machine || this.#tracker !== tracker) return;
+        if (this.figures.reloads !== reloads) return;
+        tracker.markDurableThrough(units);
+        this.figures.waitAofResolved++;
+        this.log(`waitAof() resolved: ${units} units durable`);
+      },
+      (error: unknown) => {
+        const code = (error as { code?: string }).code ?? '';
+        const allowed = [
+          'ERR_AOF_FSYNC',
+          'ERR_AOF_WRITE',
+          'ERR_AOF_DISABLED',
+          'ERR_ENGINE_FATAL',
+          'ERR_ENGINE_CLOSED',
+        ];
+        if (!(error instanceof EngineError) || !allowed.includes(code)) {
+          this.#violation ??= `waitAof() rejected with an untyped error: ${String(error)}`;
+          return;
+        }
+        this.figures.waitAofRejected++;
+        if (this.#machine === machine) this.log(`waitAof() rejected (${code})`);
+      },
+    );
   }
 
   async #openMachine(): Promise<SimMachine> {

@@ -150,6 +150,8 @@ export interface LifecycleKnobs {
   presyncWriteFault: number;
   /** A second engine opens the directory while this one runs (must be refused). */
   secondOpen: number;
+  /** engine.waitAof() (its resolution raises the durability floor). */
+  waitAof: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -268,14 +270,18 @@ export function pickSwarm(rng: Prng): SwarmConfig {
   // Drawn last, so the draws above stay what they were before these knobs existed.
   const { databases, highDbShare, lifecycle: drawn } = pickLifecycle(rng);
   // Issue 15's knobs, drawn after all of the above for the same reason.
-  const lifecycle = { ...drawn, secondOpen: maybeRate(rng, [0.02, 0.05]) };
+  const lifecycle = {
+    ...drawn,
+    secondOpen: maybeRate(rng, [0.02, 0.05]),
+    waitAof: maybeRate(rng, [0.05, 0.2]),
+  };
   return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
 }
 
 function pickLifecycle(rng: Prng): {
   databases: number;
   highDbShare: number;
-  lifecycle: Omit<LifecycleKnobs, 'secondOpen'>;
+  lifecycle: Omit<LifecycleKnobs, 'secondOpen' | 'waitAof'>;
 } {
   const databases = rng.pick([4, 4, 16, 300, 1024]);
   return {
@@ -714,6 +720,7 @@ class Simulation {
           this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true)),
       ],
       [k.secondOpen, () => this.#driver.secondOpen()],
+      [k.waitAof, async () => this.#driver.startWaitAof()],
     ];
     for (const [probability, step] of steps) {
       if (this.#cutFired || !this.#live || !rng.chance(probability)) continue;
