@@ -276,6 +276,7 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       server: this.deps.server,
       log: this.deps.log,
       loadTruncated: this.deps.config.aofLoadTruncated,
+      corruptTailMaxBytes: this.deps.config.aofLoadCorruptTailMaxSize,
       truncateOnDisk,
       progress: this.loading,
       nowMs: () => this.deps.clock.nowMs(),

@@ -13,13 +13,17 @@ import { NodeProcessProbe } from '../io/process-probe.ts';
 import { writeText, type CliIo } from './io.ts';
 
 export const CHECK_AOF_USAGE =
-  'Usage: aofkv check-aof [--fix | --truncate-to-timestamp T] [-y] <file.manifest | file.aof>\n' +
+  'Usage: aofkv check-aof [--fix | --truncate-to-timestamp T] [-y] ' +
+  '[--corrupt-tail-max-size N] <file.manifest | file.aof>\n' +
   `
 Checks a multi-part AOF (give the manifest) or a single pre-7.0 AOF file the way redis-check-aof
 7.0 does, with the same report and exit code (0: valid or repaired, 1: not valid or not repaired).
   --fix                        cut the last file back to its last complete command (asks first)
   --truncate-to-timestamp T    cut the last file at the first #TS: annotation later than T
   -y, --yes                    answer yes to the --fix question
+  --corrupt-tail-max-size N    Redis 8.4's aof-load-corrupt-tail-max-size for --fix: refuse to cut
+                               a format error that starts more than N bytes before the end of
+                               the last file (0, the default: cut at any error, as Redis 7.0)
 `;
 
 export async function runCheckAof(args: readonly string[], io: CliIo): Promise<number> {

@@ -592,6 +592,8 @@ export interface AofScan {
   lastCommandEnd: number;
   /** Where the MULTI starts if the bytes end inside a MULTI block, else null. */
   danglingMultiStart: number | null;
+  /** A header that is not `*<count>` or an annotation (zeros, garbage). */
+  malformed: boolean;
 }
 
 /**
@@ -603,6 +605,7 @@ export function scanAof(bytes: Buffer): AofScan {
   let position = 0;
   let lastCommandEnd = 0;
   let danglingMultiStart: number | null = null;
+  let malformed = false;
   const line = (): string => {
     const limit = Math.min(bytes.length, position + 1023);
     const newline = bytes.subarray(position, limit).indexOf(10);
@@ -616,6 +619,7 @@ export function scanAof(bytes: Buffer): AofScan {
     const header = line();
     if (header.startsWith('#')) continue;
     const argc = Number.parseInt(header.slice(1), 10);
+    if (!header.startsWith('*') || !Number.isFinite(argc)) malformed = true;
     let name = '';
     for (let i = 0; i < argc; i++) {
       const length = Number.parseInt(line().slice(1), 10);
@@ -626,5 +630,5 @@ export function scanAof(bytes: Buffer): AofScan {
     if (name === 'multi') danglingMultiStart = start;
     else if (name === 'exec') danglingMultiStart = null;
   }
-  return { lastCommandEnd, danglingMultiStart };
+  return { lastCommandEnd, danglingMultiStart, malformed };
 }

@@ -119,6 +119,8 @@ export interface DriverFigures {
   waitAofResolved: number;
   /** Rejected, typed (the fsync or write failed, the AOF was off, stopped or closed). */
   waitAofRejected: number;
+  /** Loads that cut a corrupt tail (aof-load-corrupt-tail-max-size, issue 15). */
+  corruptTailsCut: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -159,6 +161,7 @@ export function emptyDriverFigures(): DriverFigures {
     waitAofCalls: 0,
     waitAofResolved: 0,
     waitAofRejected: 0,
+    corruptTailsCut: 0,
   };
 }
 
@@ -188,6 +191,8 @@ export interface DriverOptions {
   badArityProbability?: number;
   /** How rewrites write their base (sim-machine.ts). Default: inline. */
   rewriteSink?: 'inline' | 'writer-tasks';
+  /** aof-load-corrupt-tail-max-size of the engines (Redis 8.4). Default 0 (Redis 7.0). */
+  corruptTailMaxBytes?: number;
 }
 
 export type UnitOutcome = 'acked' | 'refused' | 'fatal';
@@ -888,6 +893,13 @@ export class Driver {
       exactFsync: o.exactFsync,
       appendfsync: this.policy,
       aofLoadTruncated: true,
+      aofLoadCorruptTailMaxSize: o.corruptTailMaxBytes ?? 0,
+      logger: (_level, message) => {
+        if (message.startsWith('!!! Warning: corrupt tail')) {
+          this.figures.corruptTailsCut++;
+          this.log(message);
+        }
+      },
       aofTimestampEnabled: o.timestamps,
       databases: o.databases,
       autoAofRewritePercentage: o.autoRewrite?.percentage ?? 0,
@@ -1100,7 +1112,10 @@ export class Driver {
     if (this.fs.stat(path) === null) return;
     const content = this.fs.fileContent(path);
     const scan = scanAof(content);
+    // Not after zeros or garbage either: a corrupt tail (aof-load-corrupt-tail-max-size) may be
+    // cut with everything after it, the injected command included.
     if (scan.lastCommandEnd !== content.length || scan.danglingMultiStart !== null) return;
+    if (scan.malformed) return;
     const fd = this.fs.open(path, 'append');
     const bad = Buffer.from('*2\r\n$3\r\nSET\r\n$7\r\nonlykey\r\n');
     this.fs.write(fd, bad, 0, bad.length);

@@ -68,6 +68,8 @@ import { Workload } from './workload.ts';
 
 export interface SwarmConfig {
   policy: FsyncPolicy;
+  /** aof-load-corrupt-tail-max-size of every engine of the seed (0: Redis 7.0). */
+  corruptTailMaxBytes: number;
   /** `databases`: 4 or 16, or many (300, 1024) with a share of keys in db 128 and up. */
   databases: number;
   steps: number;
@@ -275,7 +277,17 @@ export function pickSwarm(rng: Prng): SwarmConfig {
     secondOpen: maybeRate(rng, [0.02, 0.05]),
     waitAof: maybeRate(rng, [0.05, 0.2]),
   };
-  return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
+  // Power cuts that leave zero-filled tails, and Redis 8.4's aof-load-corrupt-tail-max-size.
+  const crash = { ...swarm.crash, zeroFillProbability: maybeRate(rng, [0.3, 1]) };
+  const corruptTailMaxBytes = rng.pick([0, 0, 64, 512, 8192]);
+  return {
+    ...swarm,
+    crash,
+    corruptTailMaxBytes,
+    databases,
+    lifecycle,
+    workload: { ...swarm.workload, highDbShare },
+  };
 }
 
 function pickLifecycle(rng: Prng): {
@@ -443,6 +455,7 @@ class Simulation {
       loadPauseEvery: this.config.lifecycle.loadPauseEvery,
       badArityProbability: this.config.lifecycle.badArity,
       rewriteSink: this.config.lifecycle.rewriteSink,
+      corruptTailMaxBytes: this.config.corruptTailMaxBytes,
       ...(this.config.rewrite.auto !== null ? { autoRewrite: this.config.rewrite.auto } : {}),
       figures: this.figures,
       muteFaults: (muted) => {
