@@ -16,6 +16,7 @@ export interface EngineConfig {
   appenddirname: string;
   aofUseRdbPreamble: boolean;
   aofLoadTruncated: boolean;
+  aofLoadCorruptTailMaxSize: number;
   aofTimestampEnabled: boolean;
   aofDisableAutoGc: boolean;
   aofRewriteIncrementalFsync: boolean;
@@ -91,6 +92,16 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
     kind: 'bool',
     defaultValue: true,
     mutable: true,
+  },
+  {
+    // Redis 8.4: a format error this close to the end of the last file is a corrupt tail.
+    key: 'aofLoadCorruptTailMaxSize',
+    redisName: 'aof-load-corrupt-tail-max-size',
+    kind: 'memory',
+    defaultValue: 0,
+    mutable: true,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
   },
   {
     key: 'aofTimestampEnabled',
@@ -268,6 +279,7 @@ const NON_CONFIG_OPTIONS = new Set([
   'loadScheduler',
   'makeSnapshotSink',
   'onLoadProgress',
+  'processProbe',
 ]);
 
 /** Validate the options object given to openEngine(); errors name the option. */

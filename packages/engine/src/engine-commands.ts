@@ -14,7 +14,8 @@ import type { AofPersistence } from './aof/aof-persistence.ts';
 import type { Clock } from './io/clock.ts';
 import type { Server } from './server.ts';
 import { ErrorReply, OK, StatusReply, fail, type Reply } from './reply.ts';
-import { cmd, type CommandSpec } from './commands/types.ts';
+import { cmd, type ClientState, type CommandSpec } from './commands/types.ts';
+import { argLongLong } from './commands/args.ts';
 import { globMatch } from './glob.ts';
 
 const NO_KEYS = [0, 0, 0] as const;
@@ -42,7 +43,45 @@ export function buildEngineCommands(engine: Engine): CommandSpec[] {
     cmd('latency', -2, ['admin', 'loading', 'stale'], NO_KEYS, (_c, argv) =>
       latencyCommand(engine, argv),
     ),
+    cmd('waitaof', 4, ['noscript'], NO_KEYS, (c, argv) => waitaofCommand(engine, c.client, argv)),
   ];
+}
+
+export const WAITAOF_AOF_DISABLED =
+  'ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.';
+
+/**
+ * Redis 7.2 waitaofCommand: WAITAOF numlocal numreplicas timeout, reply [numlocal, numreplicas]
+ * acknowledged. Answers at once when satisfied, or inside MULTI (CLIENT_DENY_BLOCKING);
+ * otherwise asks the engine to block the client (client.blockForAof), which then replies when
+ * the AOF is fsynced up to the client's last write, or at the timeout. There are no replicas:
+ * numreplicas > 0 always waits for the timeout and counts 0.
+ */
+function waitaofCommand(engine: Engine, client: ClientState, argv: readonly Bin[]): Reply {
+  const numlocal = argRangeLong(argv[1]!, 0, 1);
+  const numreplicas = argLongLong(argv[2]!);
+  if (numreplicas < 0n) fail('ERR value is out of range, must be positive');
+  const timeout = argLongLong(argv[3]!, 'ERR timeout is not an integer or out of range');
+  if (timeout < 0n) fail('ERR timeout is negative');
+  if (timeout > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(Math.ceil(engine.clock.nowMs())))
+    fail('ERR timeout is out of range');
+  const aof = engine.aof;
+  if (numlocal > 0 && (aof === null || !aof.aofEnabled)) fail(WAITAOF_AOF_DISABLED);
+  // Redis: fsynced_reploff is -1 while the AOF is off, so nothing counts as fsynced then.
+  const acklocal = aof?.aofEnabled === true && aof.fsyncedOffsetBytes >= client.woffBytes ? 1 : 0;
+  const satisfied = acklocal >= numlocal && numreplicas === 0n;
+  if (!satisfied && !client.inMulti && !engine.server.inExec) {
+    client.blockForAof = { numlocal, waitReplicas: numreplicas > 0n, timeoutMs: Number(timeout) };
+  }
+  return [acklocal, 0];
+}
+
+/** Redis getRangeLongFromObjectOrReply(min, max) with its default messages. */
+function argRangeLong(s: Bin, min: number, max: number): number {
+  const v = argLongLong(s);
+  if (v < BigInt(min) || v > BigInt(max))
+    fail(`ERR value is out of range, value must between ${min} and ${max}`);
+  return Number(v);
 }
 
 /** Redis bgrewriteaofCommand's replies. */

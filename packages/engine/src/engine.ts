@@ -16,6 +16,7 @@
 // every later command are rejected with ERR_ENGINE_FATAL, and only close() is left.
 
 import { EventEmitter } from 'node:events';
+import { posix as path } from 'node:path';
 import { binToBuffer, binToUtf8, toBin, type Bin } from './bytes.ts';
 import { resolveConfig, type EngineConfig } from './config.ts';
 import { EngineError, ReplyError } from './errors.ts';
@@ -23,7 +24,7 @@ import { systemClock, type Clock } from './io/clock.ts';
 import { ErrorReply, NilArrayReply, StatusReply, type Reply } from './reply.ts';
 import { Server, type Client } from './server.ts';
 import type { CommandSpec } from './commands/types.ts';
-import { buildEngineCommands } from './engine-commands.ts';
+import { WAITAOF_AOF_DISABLED, buildEngineCommands } from './engine-commands.ts';
 import { isFsError, type FileSystem } from './io/file-system.ts';
 import { NodeFileSystem } from './io/node-file-system.ts';
 import { createPiscinaBio, type BioClient, type BioEvent } from '@aofkv/bio-workers';
@@ -33,6 +34,14 @@ import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
 import type { RewriteScheduler } from './aof/rewrite/aof-rewrite.ts';
 import type { LoadScheduler } from './aof/aof-loader.ts';
 import type { SnapshotSink } from './aof/rewrite/snapshot-sink.ts';
+import {
+  acquireDirLock,
+  describeHolder,
+  lockFileName,
+  readLockHolder,
+  type DirLock,
+} from './io/dir-lock.ts';
+import { NodeProcessProbe, hasMachineBoot, type ProcessProbe } from './io/process-probe.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -82,6 +91,11 @@ export interface EngineOptions extends Partial<EngineConfig> {
    * an option: by the time openEngine() resolves the start-up load is over.
    */
   onLoadProgress?: (progress: LoadProgress) => void;
+  /**
+   * Who this process is and whether a lock's holder still runs (default: the real process table;
+   * with a file system that knows its machine's boot, e.g. SimFileSystem, that boot id).
+   */
+  processProbe?: ProcessProbe;
 }
 
 /** What onLoadProgress reports (Redis INFO loading_loaded_bytes / loading_total_bytes). */
@@ -114,6 +128,8 @@ export class Engine extends EventEmitter {
   private held: HeldReply[] = [];
   private beforeSleepScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /** The data directory's lock (null for readOnly engines); released by close(). */
+  dirLock: DirLock | null = null;
   readonly startedAtMs: number;
 
   constructor(config: EngineConfig, clock: Clock, random: () => number) {
@@ -153,7 +169,12 @@ export class Engine extends EventEmitter {
   submit(client: Client, argv: Bin[], asBuffer: boolean): Promise<never> {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
-    const reply = this.server.execute(client, argv);
+    const reply = this.execute(client, argv);
+    const block = client.blockForAof;
+    if (block !== null) {
+      client.blockForAof = null;
+      return this.blockForAof(client, block, asBuffer);
+    }
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply, asBuffer, batch: false, resolve, reject });
       this.scheduleBeforeSleep();
@@ -172,10 +193,91 @@ export class Engine extends EventEmitter {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
     const replies: Reply[] = new Array<Reply>(argvs.length);
-    for (let i = 0; i < argvs.length; i++) replies[i] = this.server.execute(client, argvs[i]!);
+    for (let i = 0; i < argvs.length; i++) {
+      replies[i] = this.execute(client, argvs[i]!);
+      // A pipeline is not a connection that can block: WAITAOF answers at once there.
+      client.blockForAof = null;
+    }
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply: replies, asBuffer, batch: true, resolve, reject });
       this.scheduleBeforeSleep();
+    });
+  }
+
+  /** Server.execute plus Redis call()'s `c->woff = master_repl_offset` after a propagation. */
+  private execute(client: Client, argv: Bin[]): Reply {
+    const aof = this.aof;
+    if (aof === null) return this.server.execute(client, argv);
+    const before = aof.streamOffsetBytes;
+    const reply = this.server.execute(client, argv);
+    const after = aof.streamOffsetBytes;
+    if (after !== before) client.woffBytes = after;
+    return reply;
+  }
+
+  /** Redis blockForAofFsync: the WAITAOF reply comes when the AOF is fsynced, or at the timeout. */
+  private blockForAof(
+    client: Client,
+    block: NonNullable<Client['blockForAof']>,
+    asBuffer: boolean,
+  ): Promise<never> {
+    const aof = this.aof!;
+    const target = client.woffBytes;
+    return new Promise<never>((resolve, reject) => {
+      // With numreplicas > 0 only the timeout ends the wait: there are no replicas to count.
+      const waitFor = block.waitReplicas ? Number.POSITIVE_INFINITY : target;
+      aof.waitDurable(waitFor, 'command', block.timeoutMs, (outcome) => {
+        let reply: Reply;
+        switch (outcome.kind) {
+          case 'durable':
+          case 'timeout':
+            reply = [aof.fsyncedOffsetBytes >= target ? 1 : 0, 0];
+            break;
+          case 'aof-disabled':
+            reply = new ErrorReply(WAITAOF_AOF_DISABLED);
+            break;
+          case 'error':
+            reject(outcome.error);
+            return;
+        }
+        deliver({ reply, asBuffer, batch: false, resolve, reject });
+      });
+    });
+  }
+
+  /**
+   * Resolves once everything executed on this engine so far (by any handle) is fsynced to the
+   * AOF: Redis 7.2's WAITAOF for the whole stream. See DbHandle.waitAof().
+   */
+  waitAof(): Promise<void> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    if (this.aof === null) {
+      return Promise.reject(new EngineError('ERR_NOT_SUPPORTED', 'This engine has no AOF'));
+    }
+    return this.waitAofThrough(this.aof.streamOffsetBytes);
+  }
+
+  /** Resolves once the AOF stream is fsynced up to `targetBytes` (see AofPersistence). */
+  waitAofThrough(targetBytes: number): Promise<void> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    const aof = this.aof;
+    if (aof === null || !aof.aofEnabled) {
+      return Promise.reject(
+        new EngineError(
+          'ERR_AOF_DISABLED',
+          'waitAof() cannot be used while appendonly is disabled (Redis: WAITAOF cannot be ' +
+            'used when numlocal is set but appendonly is disabled)',
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      aof.waitDurable(targetBytes, 'embedded', 0, (outcome) => {
+        if (outcome.kind === 'durable') resolve();
+        else if (outcome.kind === 'error') reject(outcome.error);
+        else reject(new EngineError('ERR_AOF_DISABLED', 'waitAof(): the AOF was turned off'));
+      });
     });
   }
 
@@ -265,6 +367,8 @@ export class Engine extends EventEmitter {
       await this.aof?.close();
     } finally {
       this.lifecycle = 'closed';
+      // Last: until every file is closed, this engine still owns the directory.
+      this.dirLock?.release();
     }
   }
 
@@ -505,6 +609,17 @@ export class DbHandleBase {
   select(index: number): Promise<ReplyValue> {
     return this.command('select', index);
   }
+
+  /**
+   * Resolves when everything this handle has had acknowledged is fsynced to the AOF (Redis 7.2
+   * WAITAOF 1 0 0 for this connection): at once under always; otherwise a background fsync is
+   * started if none is under way. Never blocks the event loop. Rejects with EngineError
+   * ERR_AOF_FSYNC (the fsync failed), ERR_AOF_WRITE (the bytes could not be written),
+   * ERR_AOF_DISABLED (appendonly is off), ERR_ENGINE_FATAL or ERR_ENGINE_CLOSED.
+   */
+  waitAof(): Promise<void> {
+    return this.engine.waitAofThrough(this.client.woffBytes);
+  }
 }
 
 export type DbHandle = DbHandleBase & HelperMethods;
@@ -639,11 +754,20 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     options.logger?.(level, message);
     engine.emit('log', level, message);
   };
+  const fs = options.fs ?? new NodeFileSystem();
+  // One writer per directory: the lock comes before any other file is read or written.
+  const dirLock = lockDataDir(config, fs, options, clock, log);
   const bio = options.bio ?? new LazyBio(() => createPiscinaBio());
   observeBioForTrace(engine, bio);
+  const priorObserver = bio.onEvent;
+  // A finished fsync may satisfy WAITAOF / waitAof() waiters: settle them without a cron tick.
+  bio.onEvent = (event) => {
+    priorObserver?.(event);
+    if (event.type === 'aofFsync' && event.phase === 'finish') engine.aof?.settleWaiters();
+  };
   const aof = new AofPersistence({
     config,
-    fs: options.fs ?? new NodeFileSystem(),
+    fs,
     bio,
     clock,
     server: engine.server,
@@ -663,6 +787,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     await aof.start();
   } catch (err) {
     await bio.close();
+    dirLock?.release();
     // A file-system failure while opening is an operating error of the engine: give it a code.
     if (isFsError(err)) {
       throw new EngineError('ERR_AOF_OPEN', `Can't open the AOF in ${config.dir}: ${err.message}`, {
@@ -672,6 +797,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     throw err;
   }
   engine.aof = aof;
+  engine.dirLock = dirLock;
   aof.onTrace = (event) => {
     if (engine.listenerCount('trace') > 0)
       engine.emit('trace', { source: 'aof', event } satisfies EngineTraceEvent);
@@ -683,4 +809,55 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   );
   if (!options.readOnly && options.autoCron !== false) engine.startCron();
   return engine;
+}
+
+/**
+ * Take the data directory's lock (see io/dir-lock.ts); a readOnly open takes none but says in the
+ * log when a writer holds it, since what it loads may then be a moment of a changing directory.
+ */
+function lockDataDir(
+  config: EngineConfig,
+  fs: FileSystem,
+  options: EngineOptions,
+  clock: Clock,
+  log: AofLogger,
+): DirLock | null {
+  const { dir } = config;
+  const lockName = lockFileName(config.appendfilename);
+  const probe =
+    options.processProbe ?? new NodeProcessProbe(hasMachineBoot(fs) ? () => fs.bootId : undefined);
+  if (options.readOnly === true) {
+    const holder = readLockHolder(fs, probe, path.join(dir, lockName));
+    if (holder !== null) {
+      log(
+        'warning',
+        `${dir} is locked by a writer, ${describeHolder(holder.record)}: reading it anyway, ` +
+          'without the lock; what is loaded is the directory as it was at this moment',
+      );
+    }
+    return null;
+  }
+  try {
+    fs.mkdir(dir);
+    const lock = acquireDirLock({ fs, probe, dir, lockName, nowMs: () => clock.nowMs() });
+    if (lock.tookOverFrom !== null) {
+      log(
+        'warning',
+        `Took over the lock of ${dir} from ${describeHolder(lock.tookOverFrom)}, ` +
+          'which is no longer running',
+      );
+    }
+    return lock;
+  } catch (err) {
+    if (isFsError(err)) {
+      throw new EngineError(
+        'ERR_AOF_OPEN',
+        `Can't lock the data directory ${dir}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
 }

@@ -18,6 +18,8 @@ export type EngineErrorCode =
   | 'ERR_AOF_MANIFEST'
   | 'ERR_AOF_OPEN'
   | 'ERR_AOF_NOT_PERSISTED'
+  | 'ERR_DIR_LOCKED'
+  | 'ERR_AOF_DISABLED'
   | 'ERR_RDB'
   | 'ERR_NOT_SUPPORTED';
 

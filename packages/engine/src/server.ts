@@ -58,6 +58,10 @@ export class Client implements ClientState {
   queue: { spec: CommandSpec; argv: Bin[] }[] = [];
   queueHasWrite = false;
   readonly watched: WatchedKey[] = [];
+  /** Redis c->woff: the AOF stream offset right after this client's last propagated write. */
+  woffBytes = 0;
+  /** Set by WAITAOF when it must block; the engine takes it after the command ran. */
+  blockForAof: { numlocal: number; waitReplicas: boolean; timeoutMs: number } | null = null;
 
   constructor(id: number, dbIndex: number) {
     this.id = id;

@@ -68,6 +68,12 @@ export interface LoaderDeps {
   server: Server;
   log: AofLogger;
   loadTruncated: boolean;
+  /**
+   * Redis 8.4 aof-load-corrupt-tail-max-size (0 = off, Redis 7.0's behaviour): with
+   * loadTruncated, a format error in the LAST file that starts within this many bytes of its end
+   * is cut off like a torn tail (a power cut's zero-filled or garbled tail).
+   */
+  corruptTailMaxBytes?: number;
   /** False for read-only loads: a truncated tail is skipped in memory, the file is left alone. */
   truncateOnDisk: boolean;
   progress: LoadingProgress;
@@ -257,11 +263,14 @@ async function replayResp(
       }
       continue;
     }
-    if (buf[at] !== 42) throw formatError(fileName, commandStart); // not '*'
+    // Not '*': a format error (a corrupt tail, when aof-load-corrupt-tail-max-size allows).
+    if (buf[at] !== 42)
+      return corruptTail(deps, state, client.inMulti, filePath, fileName, isLast, commandStart);
     if (lineLength === 1)
       return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
     const argc = parseLeadingInt(buf, at + 1, at + lineLength);
-    if (!(argc >= 1) || argc > 0x7fffffff) throw formatError(fileName, commandStart);
+    if (!(argc >= 1) || argc > 0x7fffffff)
+      return corruptTail(deps, state, client.inMulti, filePath, fileName, isLast, commandStart);
     // A fresh array per command (not a reused one): MULTI queues keep the argv they are given.
     // Sized from argc only when that is small: argc is a declared count, not yet a fact.
     const argv: string[] = argc <= PRESIZED_ARGV_MAX ? new Array<string>(argc) : [];
@@ -271,10 +280,27 @@ async function replayResp(
         return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
       buf = reader.buffer;
       at = reader.lineStart;
-      if (buf[at] !== 36) throw formatError(fileName, reader.position - lineLength); // not '$'
+      if (buf[at] !== 36)
+        return corruptTail(
+          deps,
+          state,
+          client.inMulti,
+          filePath,
+          fileName,
+          isLast,
+          reader.position - lineLength,
+        ); // not '$'
       const len = parseLeadingInt(buf, at + 1, at + lineLength);
       if (!(len >= 0) || !Number.isFinite(len))
-        throw formatError(fileName, reader.position - lineLength);
+        return corruptTail(
+          deps,
+          state,
+          client.inMulti,
+          filePath,
+          fileName,
+          isLast,
+          reader.position - lineLength,
+        );
       const start = reader.nextExact(len);
       if (start < 0)
         return tornTail(deps, state, client.inMulti, filePath, fileName, isLast, reader.position);
@@ -363,6 +389,46 @@ function tornTail(
 ): FileLoadOutcome {
   if (inMulti) state.validUpTo = state.validBeforeMulti;
   return unexpectedEof(deps, state, filePath, fileName, isLast, offset);
+}
+
+/**
+ * A format error at `offset`. Redis 7.0 fails the load (fmterr). Redis 8.4's
+ * aof-load-corrupt-tail-max-size: with aof-load-truncated, when the error is in the LAST file and
+ * starts within that many bytes of its end, it is a corrupt tail (power loss leaves zero-filled or
+ * garbled tails on many file systems, redis#5177): cut back to the last complete command (before
+ * an unfinished MULTI) like a torn tail, with a warning naming the offset and the bytes dropped.
+ */
+function corruptTail(
+  deps: LoaderDeps,
+  state: ParseState,
+  inMulti: boolean,
+  filePath: string,
+  fileName: string,
+  isLast: boolean,
+  offset: number,
+): FileLoadOutcome {
+  const maxBytes = deps.corruptTailMaxBytes ?? 0;
+  if (maxBytes === 0 || !deps.loadTruncated || !isLast) throw formatError(fileName, offset);
+  const size = deps.fs.stat(filePath)?.sizeBytes ?? 0;
+  if (size - offset > maxBytes) throw formatError(fileName, offset);
+  if (inMulti) state.validUpTo = state.validBeforeMulti;
+  deps.log(
+    'warning',
+    `!!! Warning: corrupt tail in the AOF file ${fileName}: bad format at offset ${offset}, ` +
+      `${size - offset} bytes before its end (aof-load-corrupt-tail-max-size ${maxBytes}) !!!`,
+  );
+  deps.log(
+    'warning',
+    `!!! Truncating the AOF ${fileName} at offset ${state.validUpTo}, dropping ` +
+      `${size - state.validUpTo} bytes !!!`,
+  );
+  if (deps.truncateOnDisk) deps.fs.truncate(filePath, state.validUpTo);
+  deps.log(
+    'warning',
+    `AOF ${fileName} loaded anyway because aof-load-truncated is enabled and the corrupt tail ` +
+      'is within aof-load-corrupt-tail-max-size',
+  );
+  return { kind: 'truncated', validUpTo: state.validUpTo, fileSize: size };
 }
 
 /** Redis's uxeof label: cut back to the last complete command when allowed, else fail. */

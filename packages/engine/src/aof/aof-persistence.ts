@@ -51,6 +51,7 @@ import {
   type AofWriterStats,
 } from './aof-writer.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
+import { DurabilityWaiters, type WaitOutcome } from './durability-waiters.ts';
 import { strerror } from './strerror.ts';
 import { writeRespSnapshot } from './rewrite/aof-snapshot-resp.ts';
 import { loadRdbIntoServer } from '../rdb/rdb-reader.ts';
@@ -146,6 +147,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   /** Path of the file the writer appends to, for inspection. */
   private incrPath: string | null = null;
   private readonly deps: AofPersistenceDeps;
+  /** WAITAOF and waitAof() (see durability-waiters.ts). */
+  private readonly waiters = new DurabilityWaiters();
+  /** Redis fsynced_reploff: the stream offset known durable, applied while ON only. */
+  private fsyncedStreamBytes = 0;
 
   constructor(deps: AofPersistenceDeps) {
     this.deps = deps;
@@ -210,6 +215,9 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     this.moveTo({ kind: 'fatal', error });
     void this.rewriter.cancel();
     this.deps.onFatal(error);
+    this.waiters.failAll(
+      new EngineError('ERR_ENGINE_FATAL', `The AOF stopped: ${error.message}`, { cause: error }),
+    );
   }
 
   /** The AOF died (a fatal error) or was closed: nothing may be written any more. */
@@ -268,6 +276,7 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       server: this.deps.server,
       log: this.deps.log,
       loadTruncated: this.deps.config.aofLoadTruncated,
+      corruptTailMaxBytes: this.deps.config.aofLoadCorruptTailMaxSize,
       truncateOnDisk,
       progress: this.loading,
       nowMs: () => this.deps.clock.nowMs(),
@@ -337,6 +346,10 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     const k = this.state.kind;
     if (k === 'on' || (k === 'wait-rewrite' && this.rewriter.childActive))
       this.writer.feed(dbId, argv);
+    // Not in the AOF now, but in the stream (Redis master_repl_offset grows with every
+    // propagated command): a write made while the AOF is off is durable only once a first
+    // rewrite has put it in a base, so WAITAOF and waitAof() must not count it as fsynced.
+    else this.writer.skipStream();
   }
 
   deniedWriteError(): string | null {
@@ -350,6 +363,80 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
   /** Redis beforeSleep's flushAppendOnlyFile(0). Never throws (a fatal goes to onFatal). */
   beforeSleep(): void {
     this.flush(false);
+    this.settleWaiters();
+  }
+
+  // ---- WAITAOF (Redis 7.2) --------------------------------------------------------------------
+
+  /** Bytes fed to the AOF stream since start (Redis master_repl_offset; a client's woff). */
+  get streamOffsetBytes(): number {
+    return this.writer.streamFedBytes;
+  }
+
+  /** Redis fsynced_reploff: the stream offset known fsynced (0 until the AOF is ON). */
+  get fsyncedOffsetBytes(): number {
+    return this.fsyncedStreamBytes;
+  }
+
+  /** Redis server.aof_enabled, as WAITAOF checks it. */
+  get aofEnabled(): boolean {
+    return this.enabled;
+  }
+
+  /**
+   * Wait until the stream is fsynced up to `targetBytes`; `done` is called once. Resolves at
+   * once when it already is (always: every acknowledged write). A background fsync is started
+   * when one is needed instead of waiting for the next everysec tick.
+   */
+  waitDurable(
+    targetBytes: number,
+    kind: 'embedded' | 'command',
+    timeoutMs: number,
+    done: (outcome: WaitOutcome) => void,
+  ): void {
+    const deadlineMs = timeoutMs > 0 ? this.deps.clock.nowMs() + timeoutMs : null;
+    this.waiters.add({ targetBytes, kind, deadlineMs, done });
+    this.settleWaiters();
+  }
+
+  /**
+   * Redis beforeSleep's fsynced_reploff update plus processClientsWaitingReplicas; also run by
+   * the cron and when a bio fsync finishes. Starts a background fsync for waiters that need one.
+   */
+  settleWaiters(requestFsync = true): void {
+    if (this.waiters.size === 0) return;
+    this.writer.observeFsyncJobs();
+    const k = this.state.kind;
+    if (k === 'on') {
+      this.fsyncedStreamBytes = Math.max(this.fsyncedStreamBytes, this.writer.streamFsyncedBytes);
+    }
+    this.waiters.settle(this.fsyncedStreamBytes, this.deps.clock.nowMs());
+    if (this.waiters.size === 0 || (k !== 'on' && k !== 'wait-rewrite')) return;
+    const failure = this.writer.lastFsyncFailure;
+    if (failure !== null) {
+      this.waiters.failEmbedded(
+        new EngineError(
+          'ERR_AOF_FSYNC',
+          `waitAof(): the AOF fsync failed (${strerror(failure)}); what was written after ` +
+            'the last successful fsync may not survive a crash',
+        ),
+        this.fsyncedStreamBytes,
+      );
+    }
+    const write = this.writer.stats().writeStatus;
+    if (write.kind === 'err') {
+      this.waiters.failEmbedded(
+        new EngineError(
+          'ERR_AOF_WRITE',
+          `waitAof(): the AOF write failed (${strerror(write.code)}); acknowledged writes ` +
+            'are still in memory and will be retried',
+        ),
+        this.writer.streamWrittenBytes,
+      );
+    }
+    const lowest = this.waiters.lowestTargetBytes();
+    if (requestFsync && lowest !== null && lowest <= this.writer.streamWrittenBytes)
+      this.writer.requestFsyncForWaiters();
   }
 
   /** Redis flushAppendOnlyFile(force) while the AOF is ON or WAIT_REWRITE. Never throws. */
@@ -363,6 +450,7 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     const k = this.state.kind;
     // Redis runs no serverCron while loading; a stopped or closed AOF has no duties left.
     if (this.deps.readOnly || k === 'loading' || k === 'fatal' || k === 'closed') return;
+    this.settleWaiters();
     this.directory.retryManifestRestore();
     this.rewriter.cron();
     if (this.state.kind !== 'on' && this.state.kind !== 'wait-rewrite') return;
@@ -407,6 +495,11 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     try {
       await this.deps.bio.drain();
     } finally {
+      // What the shutdown fsynced resolves its waiters; no new fsync on a file about to close.
+      this.settleWaiters(false);
+      this.waiters.failAll(
+        new EngineError('ERR_ENGINE_CLOSED', 'The engine closed before the AOF was fsynced there'),
+      );
       this.writer.closeFile();
       this.moveTo({ kind: 'closed' });
       await this.deps.bio.close();
@@ -461,10 +554,22 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     this.writer.stop();
     this.incrPath = null;
     if (this.stopped) return; // the forced flush failed under always
+    // Redis answers blocked WAITAOF clients with the "disabled" error; what stop() fsynced
+    // resolves embedded waiters (not a temp INCR's bytes: no manifest lists it).
+    this.waiters.commandsAofDisabled();
+    if (k === 'on') this.settleWaiters(false);
     // Killed while still WAIT_REWRITE, so its temp INCR goes too; nothing is rescheduled.
     void this.rewriter.cancel();
     this.rewriter.unschedule();
     this.moveTo({ kind: 'off' });
+    // Redis: fsynced_reploff = -1; blocked WAITAOF clients get the "disabled" error.
+    this.fsyncedStreamBytes = 0;
+    this.waiters.aofDisabled(
+      new EngineError(
+        'ERR_AOF_DISABLED',
+        'waitAof(): the AOF was turned off (appendonly no) before these writes were fsynced',
+      ),
+    );
   }
 
   /**
@@ -486,6 +591,8 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
       void this.rewriter.cancel();
     }
     this.moveTo({ kind: 'wait-rewrite' });
+    // Redis: fsynced_reploff_pending = master_repl_offset; applied when the first rewrite is in.
+    this.writer.markStreamDurable();
     if (this.deps.server.inExec) {
       this.rewriter.schedule();
       this.deps.log(
@@ -745,6 +852,7 @@ export class AofPersistence implements PropagationSink, WriteGate, RewritePort {
     if (k === 'wait-rewrite') {
       this.incrPath = this.lastIncrPath();
       this.moveTo({ kind: 'on' });
+      this.settleWaiters();
     }
     return true;
   }

@@ -148,6 +148,17 @@ export class AofWriter {
   private fatal: AofFatalError | null = null;
   /** Set by trace consumers (study mode, the engine's 'trace' event, the simulator). */
   onTrace: ((e: AofTraceEvent) => void) | null = null;
+  /**
+   * Bytes fed to aof_buf since start, across files (Redis master_repl_offset): the stream offset
+   * WAITAOF and waitAof() wait for. Written offset = this - aof_buf's length.
+   */
+  private streamOffsetBytes = 0;
+  /** Stream offset known fsynced (Redis fsynced_reploff_pending; applied while ON only). */
+  private fsyncedCandidateBytes = 0;
+  /** Written stream offsets of the background fsync jobs submitted and not yet observed done. */
+  private readonly fsyncJobOffsets: number[] = [];
+  /** The code of the last observed failed background fsync (null after a success). */
+  private fsyncFailureCode: string | null = null;
 
   private readonly deps: AofWriterDeps;
   private lastWriteErrorLogSec = 0;
@@ -202,6 +213,93 @@ export class AofWriter {
     return this.fatal !== null;
   }
 
+  // ---- the stream, for WAITAOF ------------------------------------------------------------------
+
+  /** Bytes fed since start (Redis master_repl_offset). */
+  get streamFedBytes(): number {
+    return this.streamOffsetBytes;
+  }
+
+  /** Bytes of the stream written to a file. */
+  get streamWrittenBytes(): number {
+    return this.streamOffsetBytes - this.buf.length;
+  }
+
+  /** Stream offset made durable by a completed fsync (Redis fsynced_reploff_pending). */
+  get streamFsyncedBytes(): number {
+    return this.fsyncedCandidateBytes;
+  }
+
+  /** The errno code of the last failed background fsync, null once one succeeded since. */
+  get lastFsyncFailure(): string | null {
+    return this.fsyncFailureCode;
+  }
+
+  /**
+   * A command propagated while nothing is appended (AOF off, or a first rewrite not yet
+   * started): it moves the stream offset by one, so waiters for it wait for a base to hold it.
+   */
+  skipStream(): void {
+    this.streamOffsetBytes += 1;
+  }
+
+  /** Everything fed so far counts as durable: startAppendOnly's base will hold it (Redis). */
+  markStreamDurable(): void {
+    this.fsyncedCandidateBytes = Math.max(this.fsyncedCandidateBytes, this.streamOffsetBytes);
+  }
+
+  /**
+   * Account for finished background fsync jobs (bio.c sets fsynced_reploff_pending to the job's
+   * offset on success). Jobs finish in submission order and only this writer submits aofFsync
+   * jobs, so the ones done are the oldest `submitted - pending`; the fsync status is that of the
+   * last one to finish. A success covers its offset: the same file, or an older one that the INCR
+   * switch fdatasync'ed on this thread before the new file was used.
+   */
+  observeFsyncJobs(): void {
+    const done = this.fsyncJobOffsets.length - this.deps.bio.pending('aofFsync');
+    if (done <= 0) return;
+    const offset = this.fsyncJobOffsets[done - 1]!;
+    this.fsyncJobOffsets.splice(0, done);
+    const st = this.deps.bio.fsyncStatus();
+    if (st.ok) {
+      this.fsyncedCandidateBytes = Math.max(this.fsyncedCandidateBytes, offset);
+      this.fsyncFailureCode = null;
+    } else {
+      this.fsyncFailureCode = st.code;
+    }
+  }
+
+  /**
+   * Someone waits for durability: submit a background fsync now instead of waiting for the next
+   * everysec tick (or forever under no). Not while one is pending (it will be observed), when
+   * everything written is already durable, or after a failed fsync (writes are refused then and
+   * Redis retries nothing; turning the AOF on again clears it). True when one was submitted.
+   */
+  requestFsyncForWaiters(): boolean {
+    if (this.fd === -1 || this.fatal !== null) return false;
+    if (this.deps.bio.pending('aofFsync') !== 0 || !this.deps.bio.fsyncStatus().ok) return false;
+    if (this.streamWrittenBytes <= this.fsyncedCandidateBytes) return false;
+    if (this.deps.noAppendfsyncOnRewrite() && this.deps.hasActiveChild()) return false;
+    this.submitTrackedFsync();
+    this.incrFsyncOffsetBytes = this.incrSizeBytes;
+    this.onTrace?.({
+      kind: 'fsync-submit',
+      atMs: this.deps.clock.nowMs(),
+      offset: this.incrSizeBytes,
+    });
+    return true;
+  }
+
+  private submitTrackedFsync(): void {
+    this.deps.bio.submitFsync(this.fd);
+    this.fsyncJobOffsets.push(this.streamWrittenBytes);
+  }
+
+  /** An fdatasync on this thread covered everything written. */
+  private syncedNow(): void {
+    this.fsyncedCandidateBytes = Math.max(this.fsyncedCandidateBytes, this.streamWrittenBytes);
+  }
+
   /** The MISCONF reason, or null (Redis writeCommandsDeniedByDiskError, AOF part). */
   deniedWriteError(): string | null {
     let code: string | null = null;
@@ -230,11 +328,13 @@ export class AofWriter {
         this.curTimestampSec = now;
       }
     }
+    const before = this.buf.length;
     if (dbId !== this.selectedDb) {
       this.buf.appendCommand(['SELECT', String(dbId)]);
       this.selectedDb = dbId;
     }
     this.buf.appendCommand(argv);
+    this.streamOffsetBytes += this.buf.length - before;
   }
 
   // ---- flush ----------------------------------------------------------------------------------
@@ -430,10 +530,11 @@ export class AofWriter {
       this.onTrace?.({ kind: 'fsync-always', atMs: this.deps.clock.nowMs(), durationMs });
       this.incrFsyncOffsetBytes = this.incrSizeBytes;
       this.lastFsyncSec = now;
+      this.syncedNow();
     } else if (policy === 'everysec' && now > this.lastFsyncSec) {
       const atMs = this.deps.clock.nowMs();
       if (!syncInProgress) {
-        this.deps.bio.submitFsync(this.fd);
+        this.submitTrackedFsync();
         this.incrFsyncOffsetBytes = this.incrSizeBytes;
         this.onTrace?.({ kind: 'fsync-submit', atMs, offset: this.incrSizeBytes });
       } else {
@@ -510,6 +611,7 @@ export class AofWriter {
   fsyncNow(): void {
     if (this.fd === -1 || this.fatal !== null) return;
     this.deps.fs.fdatasync(this.fd);
+    this.syncedNow();
   }
 
   /**
@@ -524,6 +626,7 @@ export class AofWriter {
     if (!this.fdatasyncOrDie()) return;
     this.incrFsyncOffsetBytes = this.incrSizeBytes;
     this.lastFsyncSec = this.unixtime();
+    this.syncedNow();
   }
 
   /** fdatasync under always: a failure is fatal (Redis exits). False when it failed. */
@@ -547,7 +650,7 @@ export class AofWriter {
   /** Ask bio to fsync the current file (a rewrite's presync); false when there is none. */
   submitBackgroundFsync(): boolean {
     if (this.fd === -1 || this.fatal !== null) return false;
-    this.deps.bio.submitFsync(this.fd);
+    this.submitTrackedFsync();
     return true;
   }
 
@@ -562,6 +665,7 @@ export class AofWriter {
         try {
           this.deps.fs.fdatasync(this.fd);
           this.lastFsyncSec = this.unixtime();
+          this.syncedNow();
         } catch (err) {
           this.deps.log('warning', `Fail to fsync the AOF file: ${strerror(errorCode(err))}`);
         }
@@ -602,6 +706,7 @@ export class AofWriter {
     try {
       this.deps.fs.fdatasync(this.fd);
       this.incrFsyncOffsetBytes = this.incrSizeBytes;
+      this.syncedNow();
     } catch (err) {
       fsyncError = errorCode(err);
       this.deps.log('warning', `Fail to fsync the AOF file: ${strerror(fsyncError)}.`);

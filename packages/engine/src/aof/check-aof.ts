@@ -38,6 +38,13 @@ interface CheckState {
   toTimestamp: number;
   /** Redis's global `line`: 1-based, counts CRLF-terminated lines consumed, across files. */
   line: number;
+  /**
+   * Redis 8.4 aof-load-corrupt-tail-max-size for --fix (0 = off: redis-check-aof 7.0, which cuts
+   * the last file at its first error wherever it is). When set, a FORMAT error (not a tail cut
+   * short by EOF) that starts more than this many bytes before the end of the last file is not a
+   * corrupt tail: --fix refuses to cut it, as the loader refuses to load it.
+   */
+  corruptTailMaxBytes: number;
   /** RDB-preamble checker (rdb/rdb-check.ts checkRdbPreamble); validates and moves past the RDB. */
   checkRdb: ((reader: RespFileReader, fileName: string) => boolean) | null;
 }
@@ -58,6 +65,7 @@ export async function checkAof(
     fix: false,
     toTimestamp: 0,
     line: 1,
+    corruptTailMaxBytes: 0,
     checkRdb:
       checkRdb ??
       ((reader, fileName) => checkRdbPreamble(reader, fileName, (line) => io.out(line))),
@@ -66,7 +74,18 @@ export async function checkAof(
   // `-y` answers the --fix prompt in advance (our addition for scripts); it is not counted as an
   // argument.
   const yes = args.includes('-y') || args.includes('--yes');
-  const rest = args.filter((a) => a !== '-y' && a !== '--yes');
+  let rest = args.filter((a) => a !== '-y' && a !== '--yes');
+  // `--corrupt-tail-max-size N` (our addition, Redis 8.4's rule), also outside redis's counts.
+  const tailAt = rest.indexOf('--corrupt-tail-max-size');
+  if (tailAt !== -1) {
+    const value = rest[tailAt + 1] ?? '';
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      io.out('Invalid --corrupt-tail-max-size, aborting...');
+      return 1;
+    }
+    state.corruptTailMaxBytes = Number(value);
+    rest = rest.filter((_, i) => i !== tailAt && i !== tailAt + 1);
+  }
   if (rest.length === 1) filePath = rest[0]!;
   else if (rest.length === 2 && rest[0] === '--fix') {
     state.fix = true;
@@ -308,6 +327,8 @@ async function checkSingle(
     };
     if (preamble) checkPreamble(state, scan, name);
     let pos = scan.reader.position;
+    /** Where a FORMAT error starts (null: none, or the file just ends too early). */
+    let formatErrorAt: number | null = null;
     for (;;) {
       if (scan.multi === 0) pos = scan.reader.position;
       const first = scan.reader.readExact(1);
@@ -324,9 +345,13 @@ async function checkSingle(
           break;
         }
       } else if (first[0] === 42) {
-        if (!processResp(state, scan, filePath)) break;
+        if (!processResp(state, scan, filePath)) {
+          if (!endsTooEarly(scan)) formatErrorAt = scan.errorPos;
+          break;
+        }
       } else {
         state.io.out(`AOF ${name} format error`);
+        formatErrorAt = scan.reader.position;
         break;
       }
     }
@@ -334,10 +359,31 @@ async function checkSingle(
       setError(scan, 'Reached EOF before reading EXEC for MULTI');
     }
     if (scan.error !== '') state.io.out(scan.error);
+    if (state.fix && isLast && formatErrorAt !== null)
+      refuseDeepCut(state, name, size, formatErrorAt);
     return await finishSingle(state, fd, name, size, pos, isLast);
   } finally {
     state.fs.close(fd);
   }
+}
+
+/** The scan stopped because the file ends inside a command (a torn tail), not on bad bytes. */
+function endsTooEarly(scan: Scan): boolean {
+  if (scan.error === '' || scan.reader.atEof) return true;
+  return /: (Expected to read \d+ bytes, got|Reached EOF)/.test(scan.error);
+}
+
+/** Redis 8.4's bound (see CheckState.corruptTailMaxBytes): exits when the damage is too deep. */
+function refuseDeepCut(state: CheckState, name: string, size: number, offset: number): void {
+  const max = state.corruptTailMaxBytes;
+  if (max === 0 || size - offset <= max) return;
+  state.io.out(
+    `AOF ${name}: the format error at offset ${offset} starts ${size - offset} bytes before ` +
+      `the end of the file, more than aof-load-corrupt-tail-max-size (${max}): it is not a ` +
+      'corrupt tail, refusing to cut it. Restore the file from a backup, or run without ' +
+      '--corrupt-tail-max-size to cut everything after it.',
+  );
+  exit(1);
 }
 
 function checkPreamble(state: CheckState, scan: Scan, name: string): void {

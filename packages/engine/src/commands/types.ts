@@ -26,6 +26,12 @@ export interface ClientState {
   dbIndex: number;
   /** Unique id (Redis client id). */
   readonly id: number;
+  /** Redis CLIENT_MULTI. */
+  readonly inMulti: boolean;
+  /** Redis c->woff (see Client). */
+  readonly woffBytes: number;
+  /** WAITAOF asks the engine to block this client (Redis blockForAofFsync). */
+  blockForAof: { numlocal: number; waitReplicas: boolean; timeoutMs: number } | null;
 }
 
 /** What handlers may reach beyond the selected Db. */

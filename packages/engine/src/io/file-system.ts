@@ -40,6 +40,7 @@ export type FsOp =
   | 'close'
   | 'stat'
   | 'rename'
+  | 'link'
   | 'unlink'
   | 'mkdir'
   | 'readdir'
@@ -57,6 +58,7 @@ export const FS_OPS: readonly FsOp[] = [
   'close',
   'stat',
   'rename',
+  'link',
   'unlink',
   'mkdir',
   'readdir',
@@ -88,6 +90,12 @@ export interface FileSystem {
   stat(path: string): FileStat | null;
   /** Atomically replaces `to` if it exists. Durable after fsyncDir of both directories. */
   rename(from: string, to: string): void;
+  /**
+   * link(2): a second name for an existing file. Fails with EEXIST when `to` exists, so it is an
+   * atomic "create with this content, only if absent" (the directory lock relies on it).
+   * Durable after fsyncDir of `to`'s directory.
+   */
+  link(existing: string, to: string): void;
   unlink(path: string): void;
   /** Recursive; succeeds when the directory already exists, EEXIST when a file is in the way. */
   mkdir(path: string): void;

@@ -103,6 +103,14 @@ export class NodeFileSystem implements FileSystem {
     }
   }
 
+  link(existing: string, to: string): void {
+    try {
+      fs.linkSync(existing, to);
+    } catch (error) {
+      throw toFsError(error, 'link', existing, to);
+    }
+  }
+
   unlink(path: string): void {
     this.#call('unlink', path, () => fs.unlinkSync(path));
   }

@@ -435,6 +435,12 @@ export interface SimCrashOptions {
   writeOrdering?: 'independent' | 'prefix';
   /** Probability that each next logged directory operation survives. Default 0.5. */
   dirOpKeepProbability?: number;
+  /**
+   * Probability that a DROPPED write still grows the file, with zeros where its bytes should be:
+   * the size was journaled, the data blocks were not (ext4 delayed allocation, XFS), which leaves
+   * a zero-filled tail after a power cut. Default 0 (the draw is then not made).
+   */
+  zeroFillProbability?: number;
 }
 
 export interface SimCrashReport {
@@ -445,6 +451,8 @@ export interface SimCrashReport {
   truncatesDropped: number;
   dirOpsKept: number;
   dirOpsDropped: number;
+  /** Dropped writes whose range became zeros (zeroFillProbability). */
+  writesZeroFilled: number;
   /** Files (inodes) that existed before the crash and have no durable name after it. */
   filesDiscarded: number;
   /** Open fds invalidated by the crash. */
@@ -460,12 +468,14 @@ function resolveCrashSettings(options: SimCrashOptions): CrashSettings {
     garbageProbability: options.garbageProbability ?? 0.5,
     writeOrdering: options.writeOrdering ?? 'independent',
     dirOpKeepProbability: options.dirOpKeepProbability ?? 0.5,
+    zeroFillProbability: options.zeroFillProbability ?? 0,
   };
   for (const key of [
     'keepProbability',
     'tornProbability',
     'garbageProbability',
     'dirOpKeepProbability',
+    'zeroFillProbability',
   ] as const) {
     const value = settings[key];
     assert(value >= 0 && value <= 1, `${key} must be in [0, 1]: ${value}`);
@@ -476,7 +486,7 @@ function resolveCrashSettings(options: SimCrashOptions): CrashSettings {
   return settings;
 }
 
-type WriteFate = 'kept' | 'torn' | 'dropped';
+type WriteFate = 'kept' | 'torn' | 'dropped' | 'zero-filled';
 
 /** Applies one pending content operation to the durable store under the crash's dice. */
 function resolveContentOp(
@@ -495,7 +505,13 @@ function resolveContentOp(
     store.write(op.offsetBytes, op.data);
     return 'kept';
   }
-  if (draw >= settings.keepProbability + settings.tornProbability) return 'dropped';
+  if (draw >= settings.keepProbability + settings.tornProbability) {
+    if (settings.zeroFillProbability > 0 && rng.chance(settings.zeroFillProbability)) {
+      store.write(op.offsetBytes, new Uint8Array(op.data.length));
+      return 'zero-filled';
+    }
+    return 'dropped';
+  }
   const keptBytes = rng.nextInt(op.data.length);
   store.write(op.offsetBytes, op.data.subarray(0, keptBytes));
   if (rng.chance(settings.garbageProbability)) {
@@ -513,6 +529,7 @@ function countFate(report: SimCrashReport, op: ContentOp, fate: WriteFate): void
   }
   if (fate === 'kept') report.writesKept++;
   else if (fate === 'torn') report.writesTorn++;
+  else if (fate === 'zero-filled') report.writesZeroFilled++;
   else report.writesDropped++;
 }
 
@@ -635,6 +652,15 @@ export class SimFileSystem implements FileSystem {
   set diskSizeLimitBytes(value: number | null) {
     assert(value === null || (Number.isSafeInteger(value) && value >= 0), 'bad diskSizeLimitBytes');
     this.#diskSizeLimitBytes = value;
+  }
+
+  /**
+   * The boot of the simulated machine this disk belongs to: a crash() is a power loss, so the
+   * machine boots again with a new id. The directory lock compares it with its holder's
+   * (MachineBootSource), so a lock taken before a simulated power loss is stale after it.
+   */
+  get bootId(): string {
+    return `sim-boot-${this.#crashGeneration}`;
   }
 
   /** FileSystem calls made so far (all ops, successful or not; test helpers excluded). */
@@ -836,6 +862,24 @@ export class SimFileSystem implements FileSystem {
     });
   }
 
+  link(existing: string, to: string): void {
+    const call = this.#startPathCall('link', existing, to);
+    this.#traced(call, () => {
+      this.#injectFaults(call);
+      const source = this.#lookup(existing, call);
+      if (source.kind === 'missing') throw this.#error('ENOENT', call);
+      if (source.kind === 'dir') throw this.#error('EPERM', call);
+      const target = this.#lookup(to, call);
+      if (target.kind !== 'missing') throw this.#error('EEXIST', call);
+      this.#logDirOp({
+        kind: 'link',
+        dir: target.parent.path,
+        name: target.name,
+        inodeId: source.inode.id,
+      });
+    });
+  }
+
   unlink(path: string): void {
     const call = this.#startPathCall('unlink', path);
     this.#traced(call, () => {
@@ -916,6 +960,7 @@ export class SimFileSystem implements FileSystem {
       writesKept: 0,
       writesTorn: 0,
       writesDropped: 0,
+      writesZeroFilled: 0,
       truncatesKept: 0,
       truncatesDropped: 0,
       dirOpsKept: 0,

@@ -226,6 +226,18 @@ export function runFileSystemConformance(name: string, makeFs: () => FileSystemF
     });
 
     describe('names', () => {
+      it('link gives a file a second name, and fails with EEXIST when that name exists', () => {
+        writeAll(at('temp'), 'content');
+        fs.link(at('temp'), at('lock'));
+        expect(fs.readFile(at('lock')).toString()).toBe('content');
+        writeAll(at('other'), 'other');
+        expectFsError(() => fs.link(at('other'), at('lock')), 'EEXIST', 'link');
+        expect(fs.readFile(at('lock')).toString()).toBe('content');
+        fs.unlink(at('temp'));
+        expect(fs.readFile(at('lock')).toString()).toBe('content');
+        expectFsError(() => fs.link(at('missing'), at('x')), 'ENOENT', 'link');
+      });
+
       it('rename replaces an existing target atomically and removes the source name', () => {
         writeAll(at('temp-x.manifest'), 'new');
         writeAll(at('x.manifest'), 'old');

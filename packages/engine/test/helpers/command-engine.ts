@@ -3,6 +3,9 @@
 // captured instead of written, plus a client to run commands through the dispatcher and see the
 // raw Reply (status vs bulk, nil vs nil array, number vs bigint).
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach } from 'vitest';
 import {
   openEngine,
@@ -36,8 +39,10 @@ export interface CommandEngine {
 }
 
 const open: Engine[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((e) => e.close()));
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** Closed after each test. `seed` seeds SPOP/SRANDMEMBER/RANDOMKEY (default 1). */
@@ -47,7 +52,11 @@ export async function openCommandEngine(
   const { seed = 1, ...engineOptions } = options;
   let now = T0;
   const prng = createPrng(seed);
+  // A directory of its own: a test may run two engines at once, and each locks its directory.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aofkv-cmd-'));
+  dirs.push(dir);
   const e = await openEngine({
+    dir,
     appendonly: false,
     hz: 1,
     clock: { nowMs: () => now },

@@ -122,6 +122,8 @@ export class DurabilityTracker {
   /** Acknowledged under always while WAIT_REWRITE: covered once that first rewrite installs. */
   #pendingCoverUnits = 0;
   #allDurableUnits = 0;
+  /** Units acknowledged before an engine.waitAof() that resolved (issue 15). */
+  #waitedUnits = 0;
   /** Units made durable by an installed base (the dataset it holds). */
   #baseDurableUnits = 0;
   /** Switches of the writer's file seen (a new temp INCR may reuse the old one's name). */
@@ -402,7 +404,13 @@ export class DurabilityTracker {
     this.#coveredUnits = Math.min(this.#coveredUnits, units);
     this.#pendingCoverUnits = Math.min(this.#pendingCoverUnits, units);
     this.#allDurableUnits = Math.min(this.#allDurableUnits, units);
+    this.#waitedUnits = Math.min(this.#waitedUnits, units);
     this.#baseDurableUnits = Math.min(this.#baseDurableUnits, units);
+  }
+
+  /** waitAof() resolved: the first `units` units (all acknowledged before the call) are durable. */
+  markDurableThrough(units: number): void {
+    this.#waitedUnits = Math.max(this.#waitedUnits, Math.min(units, this.#units));
   }
 
   /** A clean close flushed and fsynced everything it had. */
@@ -415,6 +423,7 @@ export class DurabilityTracker {
     let floor = Math.max(
       this.#startUnits,
       this.#allDurableUnits,
+      this.#waitedUnits,
       this.#coveredUnits,
       this.#baseDurableUnits,
     );
@@ -593,6 +602,8 @@ export interface AofScan {
   lastCommandEnd: number;
   /** Where the MULTI starts if the bytes end inside a MULTI block, else null. */
   danglingMultiStart: number | null;
+  /** A header that is not `*<count>` or an annotation (zeros, garbage). */
+  malformed: boolean;
 }
 
 /**
@@ -604,6 +615,7 @@ export function scanAof(bytes: Buffer): AofScan {
   let position = 0;
   let lastCommandEnd = 0;
   let danglingMultiStart: number | null = null;
+  let malformed = false;
   const line = (): string => {
     const limit = Math.min(bytes.length, position + 1023);
     const newline = bytes.subarray(position, limit).indexOf(10);
@@ -617,6 +629,7 @@ export function scanAof(bytes: Buffer): AofScan {
     const header = line();
     if (header.startsWith('#')) continue;
     const argc = Number.parseInt(header.slice(1), 10);
+    if (!header.startsWith('*') || !Number.isFinite(argc)) malformed = true;
     let name = '';
     for (let i = 0; i < argc; i++) {
       const length = Number.parseInt(line().slice(1), 10);
@@ -627,5 +640,5 @@ export function scanAof(bytes: Buffer): AofScan {
     if (name === 'multi') danglingMultiStart = start;
     else if (name === 'exec') danglingMultiStart = null;
   }
-  return { lastCommandEnd, danglingMultiStart };
+  return { lastCommandEnd, danglingMultiStart, malformed };
 }

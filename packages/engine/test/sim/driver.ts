@@ -47,7 +47,16 @@ import {
 } from './crash-check.ts';
 import { diffDumps, dumpKeyspace } from './dump.ts';
 import { ReferenceModel, handlesOf, replyText, settle, submitUnit, type Settled } from './model.ts';
-import { AOF_DIR, MANIFEST_PATH, openSimMachine, type SimMachine } from './sim-machine.ts';
+import {
+  AOF_DIR,
+  DATA_DIR,
+  MANIFEST_PATH,
+  openSimMachine,
+  type SimMachine,
+} from './sim-machine.ts';
+import { lockFileName } from '../../src/io/dir-lock.ts';
+
+const LOCK_NAME = lockFileName('appendonly.aof');
 import { describeUnit, type Unit } from './workload.ts';
 
 const TRACE_LINES = Number(process.env['SIM_TRACE_LINES'] ?? 60);
@@ -101,6 +110,17 @@ export interface DriverFigures {
   splitTransactions: number;
   /** Rewrite starts that first waited for bio to fsync the current INCR (the presync). */
   presyncs: number;
+  /** Opens that found the lock of a process that died (a crash) and took it over. */
+  lockTakeovers: number;
+  /** Second openers while an engine ran: all refused (ERR_DIR_LOCKED, or a fault: ERR_AOF_OPEN). */
+  secondOpensRefused: number;
+  /** engine.waitAof() calls; resolved ones made every unit acknowledged before them durable. */
+  waitAofCalls: number;
+  waitAofResolved: number;
+  /** Rejected, typed (the fsync or write failed, the AOF was off, stopped or closed). */
+  waitAofRejected: number;
+  /** Loads that cut a corrupt tail (aof-load-corrupt-tail-max-size, issue 15). */
+  corruptTailsCut: number;
 }
 
 export function emptyDriverFigures(): DriverFigures {
@@ -136,6 +156,12 @@ export function emptyDriverFigures(): DriverFigures {
     badArityRefused: 0,
     splitTransactions: 0,
     presyncs: 0,
+    lockTakeovers: 0,
+    secondOpensRefused: 0,
+    waitAofCalls: 0,
+    waitAofResolved: 0,
+    waitAofRejected: 0,
+    corruptTailsCut: 0,
   };
 }
 
@@ -165,6 +191,8 @@ export interface DriverOptions {
   badArityProbability?: number;
   /** How rewrites write their base (sim-machine.ts). Default: inline. */
   rewriteSink?: 'inline' | 'writer-tasks';
+  /** aof-load-corrupt-tail-max-size of the engines (Redis 8.4). Default 0 (Redis 7.0). */
+  corruptTailMaxBytes?: number;
 }
 
 export type UnitOutcome = 'acked' | 'refused' | 'fatal';
@@ -759,7 +787,107 @@ export class Driver {
 
   // ---- machines -------------------------------------------------------------------------------
 
+  /**
+   * Opens a machine and checks the directory lock: the lock file on disk is the new engine's, no
+   * temp or claim file of the lock is left, and a lock that survived the last crash (its holder
+   * died with it) was taken over.
+   */
   async #open(): Promise<SimMachine> {
+    const before = this.#lockNonceOnDisk();
+    const injectedBefore = this.fs.injectedCount;
+    const machine = await this.#openMachine();
+    const held = machine.engine.dirLock;
+    const onDisk = this.#lockNonceOnDisk();
+    if (held === null || onDisk !== held.record.nonce) {
+      throw new Error(`after the open the lock file holds ${onDisk}, not the engine's lock`);
+    }
+    // A failed unlink of a temp or claim file only leaves a harmless entry (the next holder
+    // removes it): checked when no fault hit the open.
+    const leftovers = this.fs.readdir(DATA_DIR).filter((n) => n.startsWith(`${LOCK_NAME}.`));
+    if (leftovers.length > 0 && this.fs.injectedCount === injectedBefore)
+      throw new Error(`the open left lock files: ${leftovers.join(', ')}`);
+    if (before !== null) {
+      this.figures.lockTakeovers++;
+      this.log('took over the lock of the crashed process');
+    }
+    return machine;
+  }
+
+  /** The nonce of the lock file on disk; null when there is none ('?' when unreadable). */
+  #lockNonceOnDisk(): string | null {
+    const lockPath = `${DATA_DIR}/${LOCK_NAME}`;
+    if (this.fs.stat(lockPath) === null) return null;
+    try {
+      return (JSON.parse(this.fs.fileContent(lockPath).toString()) as { nonce: string }).nonce;
+    } catch {
+      return '?';
+    }
+  }
+
+  /**
+   * A second engine opens the directory while this one runs (another process, or a second
+   * openEngine): it must be refused at once, and change no file of the AOF.
+   */
+  async secondOpen(): Promise<void> {
+    const opened = await settle(
+      openEngine({ fs: this.fs, clock: this.clock, dir: DATA_DIR, autoCron: false }),
+    );
+    if (opened.ok) {
+      await (opened.value as { close(): Promise<void> }).close().catch(() => {});
+      throw new Error('a second engine opened the directory while the first one runs');
+    }
+    const code = (opened.error as { code?: string }).code;
+    if (
+      !(opened.error instanceof EngineError) ||
+      !['ERR_DIR_LOCKED', 'ERR_AOF_OPEN'].includes(code!)
+    )
+      throw new Error(`the second opener failed with an untyped error: ${replyText(opened)}`);
+    this.figures.secondOpensRefused++;
+    this.log(`second opener refused (${code})`);
+  }
+
+  /**
+   * engine.waitAof() between turns: every unit executed so far was acknowledged (or refused,
+   * which the tracker does not count). Once it resolves, those units are durable under every
+   * policy: the tracker's floor rises to them, and every later crash must keep them. Resolutions
+   * after this process died, or after a reload rewrote the history, are not counted. A
+   * rejection must be typed.
+   */
+  startWaitAof(): void {
+    const machine = this.machine;
+    const tracker = this.#t;
+    const units = tracker.units;
+    const reloads = this.figures.reloads;
+    this.figures.waitAofCalls++;
+    this.log(`waitAof() for ${units} units`);
+    machine.engine.waitAof().then(
+      () => {
+        if (this.#machine !== machine || this.#tracker !== tracker) return;
+        if (this.figures.reloads !== reloads) return;
+        tracker.markDurableThrough(units);
+        this.figures.waitAofResolved++;
+        this.log(`waitAof() resolved: ${units} units durable`);
+      },
+      (error: unknown) => {
+        const code = (error as { code?: string }).code ?? '';
+        const allowed = [
+          'ERR_AOF_FSYNC',
+          'ERR_AOF_WRITE',
+          'ERR_AOF_DISABLED',
+          'ERR_ENGINE_FATAL',
+          'ERR_ENGINE_CLOSED',
+        ];
+        if (!(error instanceof EngineError) || !allowed.includes(code)) {
+          this.#violation ??= `waitAof() rejected with an untyped error: ${String(error)}`;
+          return;
+        }
+        this.figures.waitAofRejected++;
+        if (this.#machine === machine) this.log(`waitAof() rejected (${code})`);
+      },
+    );
+  }
+
+  async #openMachine(): Promise<SimMachine> {
     const o = this.#options;
     return openSimMachine({
       fs: this.fs,
@@ -767,6 +895,13 @@ export class Driver {
       exactFsync: o.exactFsync,
       appendfsync: this.policy,
       aofLoadTruncated: true,
+      aofLoadCorruptTailMaxSize: o.corruptTailMaxBytes ?? 0,
+      logger: (_level, message) => {
+        if (message.startsWith('!!! Warning: corrupt tail')) {
+          this.figures.corruptTailsCut++;
+          this.log(message);
+        }
+      },
       aofTimestampEnabled: o.timestamps,
       databases: o.databases,
       autoAofRewritePercentage: o.autoRewrite?.percentage ?? 0,
@@ -988,7 +1123,10 @@ export class Driver {
     if (this.fs.stat(path) === null) return;
     const content = this.fs.fileContent(path);
     const scan = scanAof(content);
+    // Not after zeros or garbage either: a corrupt tail (aof-load-corrupt-tail-max-size) may be
+    // cut with everything after it, the injected command included.
     if (scan.lastCommandEnd !== content.length || scan.danglingMultiStart !== null) return;
+    if (scan.malformed) return;
     const fd = this.fs.open(path, 'append');
     const bad = Buffer.from('*2\r\n$3\r\nSET\r\n$7\r\nonlykey\r\n');
     this.fs.write(fd, bad, 0, bad.length);

@@ -82,7 +82,7 @@ export interface SimMachineOptions extends EngineOptions {
   rewriteSink?: 'inline' | 'writer-tasks';
 }
 
-const DATA_DIR = '/data';
+export const DATA_DIR = '/data';
 export const AOF_DIR = `${DATA_DIR}/appendonlydir`;
 export const MANIFEST_PATH = `${AOF_DIR}/appendonly.aof.manifest`;
 

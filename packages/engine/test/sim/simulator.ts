@@ -68,6 +68,8 @@ import { Workload } from './workload.ts';
 
 export interface SwarmConfig {
   policy: FsyncPolicy;
+  /** aof-load-corrupt-tail-max-size of every engine of the seed (0: Redis 7.0). */
+  corruptTailMaxBytes: number;
   /** `databases`: 4 or 16, or many (300, 1024) with a share of keys in db 128 and up. */
   databases: number;
   steps: number;
@@ -148,6 +150,10 @@ export interface LifecycleKnobs {
   midTurnBio: number;
   /** When a presync ends mid-turn: the chance that the turn's forced write then fails. */
   presyncWriteFault: number;
+  /** A second engine opens the directory while this one runs (must be refused). */
+  secondOpen: number;
+  /** engine.waitAof() (its resolution raises the durability floor). */
+  waitAof: number;
 }
 
 /** Where power cuts landed, by the call that was cut. */
@@ -264,14 +270,30 @@ export function pickSwarm(rng: Prng): SwarmConfig {
     rewrite: pickRewrite(rng),
   };
   // Drawn last, so the draws above stay what they were before these knobs existed.
-  const { databases, highDbShare, lifecycle } = pickLifecycle(rng);
-  return { ...swarm, databases, lifecycle, workload: { ...swarm.workload, highDbShare } };
+  const { databases, highDbShare, lifecycle: drawn } = pickLifecycle(rng);
+  // Issue 15's knobs, drawn after all of the above for the same reason.
+  const lifecycle = {
+    ...drawn,
+    secondOpen: maybeRate(rng, [0.02, 0.05]),
+    waitAof: maybeRate(rng, [0.05, 0.2]),
+  };
+  // Power cuts that leave zero-filled tails, and Redis 8.4's aof-load-corrupt-tail-max-size.
+  const crash = { ...swarm.crash, zeroFillProbability: maybeRate(rng, [0.3, 1]) };
+  const corruptTailMaxBytes = rng.pick([0, 0, 64, 512, 8192]);
+  return {
+    ...swarm,
+    crash,
+    corruptTailMaxBytes,
+    databases,
+    lifecycle,
+    workload: { ...swarm.workload, highDbShare },
+  };
 }
 
 function pickLifecycle(rng: Prng): {
   databases: number;
   highDbShare: number;
-  lifecycle: LifecycleKnobs;
+  lifecycle: Omit<LifecycleKnobs, 'secondOpen' | 'waitAof'>;
 } {
   const databases = rng.pick([4, 4, 16, 300, 1024]);
   return {
@@ -433,6 +455,7 @@ class Simulation {
       loadPauseEvery: this.config.lifecycle.loadPauseEvery,
       badArityProbability: this.config.lifecycle.badArity,
       rewriteSink: this.config.lifecycle.rewriteSink,
+      corruptTailMaxBytes: this.config.corruptTailMaxBytes,
       ...(this.config.rewrite.auto !== null ? { autoRewrite: this.config.rewrite.auto } : {}),
       figures: this.figures,
       muteFaults: (muted) => {
@@ -709,6 +732,8 @@ class Simulation {
         () =>
           this.#recover(() => this.#driver.cleanRestart(this.#crashRng, this.config.crash, true)),
       ],
+      [k.secondOpen, () => this.#driver.secondOpen()],
+      [k.waitAof, async () => this.#driver.startWaitAof()],
     ];
     for (const [probability, step] of steps) {
       if (this.#cutFired || !this.#live || !rng.chance(probability)) continue;
