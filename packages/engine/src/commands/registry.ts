@@ -7,6 +7,8 @@ import { listCommands } from './lists.ts';
 import { hashCommands } from './hashes.ts';
 import { setCommands } from './sets.ts';
 import { zsetCommands } from './zsets.ts';
+import { streamCommands } from './streams.ts';
+import { streamGroupCommands } from './stream-groups.ts';
 import { serverCommands } from './server-commands.ts';
 
 export type CommandTable = ReadonlyMap<string, CommandSpec>;
@@ -20,6 +22,8 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTa
     ...hashCommands,
     ...setCommands,
     ...zsetCommands,
+    ...streamCommands,
+    ...streamGroupCommands,
     ...serverCommands,
     ...extra,
   ];
