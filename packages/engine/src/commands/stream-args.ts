@@ -9,7 +9,7 @@ import type { ConsumerGroup, Nack } from '../keyspace/stream-groups.ts';
 import { decrId, formatId, incrId, parseStreamId, type StreamId } from '../keyspace/stream-id.ts';
 import type { StreamEntry } from '../keyspace/stream-node.ts';
 import type { RStream, TrimArgs } from '../keyspace/stream.ts';
-import { ERR, fail, type Reply } from '../reply.ts';
+import { ERR, StatusReply, fail, type Reply } from '../reply.ts';
 import { isArg } from './args.ts';
 import type { CommandContext } from './types.ts';
 
@@ -231,10 +231,24 @@ export function propagateConsumerCreation(
   c.alsoPropagate(c.db.id, ['XGROUP', 'CREATECONSUMER', key, groupName, consumer]);
 }
 
+/**
+ * A Bin as Redis's addReplyErrorFormat prints it with %s: up to the first NUL byte, and with CR
+ * and LF turned into spaces (an error reply is one line).
+ */
+export function cstr(s: Bin): Bin {
+  const nul = s.indexOf('\0');
+  return (nul === -1 ? s : s.slice(0, nul)).replace(/[\r\n]/g, ' ');
+}
+
+/** Redis addReplyHelp: the lines as status replies. */
+export function helpReply(lines: readonly string[]): Reply {
+  return lines.map((l) => new StatusReply(l));
+}
+
 /** Redis addReplySubcommandSyntaxError. */
 export function subcommandSyntaxError(argv: readonly Bin[]): never {
   fail(
-    `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. ` +
+    `ERR unknown subcommand or wrong number of arguments for '${cstr(argv[1]!).slice(0, 128)}'. ` +
       `Try ${argv[0]!.toUpperCase()} HELP.`,
   );
 }

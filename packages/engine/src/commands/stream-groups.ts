@@ -33,6 +33,8 @@ import {
   propagateGroupId,
   propagateXclaim,
   subcommandSyntaxError,
+  cstr,
+  helpReply,
 } from './stream-args.ts';
 import { checkSubcommand } from './streams.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
@@ -106,7 +108,7 @@ function xread(c: CommandContext, argv: readonly Bin[], xreadgroup: boolean): Re
       const g = s?.groups.get(groupName);
       if (g === undefined) {
         fail(
-          `NOGROUP No such key '${key}' or consumer group '${groupName}' in XREADGROUP ` +
+          `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupName)}' in XREADGROUP ` +
             'with GROUP option',
         );
       }
@@ -294,8 +296,8 @@ const XGROUP_HELP = [
 
 /** Redis xgroupCommand. */
 function xgroup(c: CommandContext, argv: readonly Bin[]): Reply {
-  const sub = checkSubcommand(argv, XGROUP_ARITY);
-  if (sub === 'help') return XGROUP_HELP;
+  const sub = checkSubcommand(XGROUP_SPEC, argv);
+  if (sub === 'help') return helpReply(XGROUP_HELP);
   let mkstream = false;
   let entriesRead = ENTRIES_READ_INVALID;
   for (let i = 5; i < argv.length; ) {
@@ -330,7 +332,7 @@ function xgroup(c: CommandContext, argv: readonly Bin[]): Reply {
     }
     g = s.groups.get(groupName);
     if (g === undefined && sub !== 'create' && sub !== 'destroy') {
-      fail(`NOGROUP No such consumer group '${groupName}' for key name '${key}'`);
+      fail(`NOGROUP No such consumer group '${cstr(groupName)}' for key name '${cstr(key)}'`);
     }
   }
   switch (sub) {
@@ -425,7 +427,8 @@ function xpending(c: CommandContext, argv: readonly Bin[]): Reply {
   const key = argv[1]!;
   const s = getStream(c.db, key);
   const g = s?.groups.get(argv[2]!);
-  if (g === undefined) fail(`NOGROUP No such key '${key}' or consumer group '${argv[2]!}'`);
+  if (g === undefined)
+    fail(`NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(argv[2]!)}'`);
   if (justinfo) {
     if (g.pel.size === 0) return [0, null, null, NIL_ARRAY];
     const consumers: Reply[] = [];
@@ -473,7 +476,7 @@ function xclaim(c: CommandContext, argv: readonly Bin[]): Reply {
   const s = getStream(c.db, key);
   const g = s?.groups.get(groupName);
   if (s === undefined || g === undefined) {
-    fail(`NOGROUP No such key '${key}' or consumer group '${groupName}'`);
+    fail(`NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupName)}'`);
   }
   let minidle = argLL(argv[4]!, 'ERR Invalid min-idle-time argument for XCLAIM');
   if (minidle < 0n) minidle = 0n;
@@ -509,7 +512,7 @@ function xclaim(c: CommandContext, argv: readonly Bin[]): Reply {
       j++;
       lastId = argId(argv[j]!, 0n, true);
     } else {
-      fail(`ERR Unrecognized XCLAIM option '${opt}'`);
+      fail(`ERR Unrecognized XCLAIM option '${cstr(opt)}'`);
     }
   }
   let propagateLastId = false;
@@ -599,7 +602,7 @@ function xautoclaim(c: CommandContext, argv: readonly Bin[]): Reply {
   const s = getStream(c.db, key);
   const g = s?.groups.get(groupName);
   if (s === undefined || g === undefined) {
-    fail(`NOGROUP No such key '${key}' or consumer group '${groupName}'`);
+    fail(`NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupName)}'`);
   }
   if (countBig > XAUTOCLAIM_ALLOCATABLE) {
     fail('ERR Insufficient memory, failed allocating transient memory, COUNT too high.');
@@ -643,10 +646,15 @@ function xautoclaim(c: CommandContext, argv: readonly Bin[]): Reply {
   return [cursor === undefined ? '0-0' : formatId(cursor), claimed, deleted];
 }
 
+const XGROUP_SPEC: CommandSpec = {
+  ...cmd('xgroup', -2, ['write'], [2, 2, 1], (c, argv) => xgroup(c, argv)),
+  subcommands: XGROUP_ARITY,
+};
+
 export const streamGroupCommands: CommandSpec[] = [
   cmd('xread', -4, ['readonly'], [0, 0, 0], (c, argv) => xread(c, argv, false)),
   cmd('xreadgroup', -7, ['write'], [0, 0, 0], (c, argv) => xread(c, argv, true)),
-  cmd('xgroup', -2, ['write'], [2, 2, 1], xgroup),
+  XGROUP_SPEC,
   cmd('xack', -4, ['write', 'fast'], KEY1, xack),
   cmd('xpending', -3, ['readonly'], KEY1, xpending),
   cmd('xclaim', -6, ['write', 'fast'], KEY1, xclaim),

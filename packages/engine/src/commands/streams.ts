@@ -21,8 +21,10 @@ import {
   parseAddOrTrimArgs,
   rewriteApproxTrim,
   subcommandSyntaxError,
+  cstr,
+  helpReply,
 } from './stream-args.ts';
-import { cmd, type CommandContext, type CommandSpec } from './types.ts';
+import { cmd, subcommandError, type CommandContext, type CommandSpec } from './types.ts';
 
 const KEY1 = [1, 1, 1] as const;
 /** Redis STREAM_LISTPACK_MAX_SIZE: the most bytes of fields and values one entry may carry. */
@@ -220,30 +222,26 @@ const XINFO_HELP = [
 /** The arity of each XINFO subcommand (Redis's command table; -N = at least N). */
 const XINFO_ARITY: Record<string, number> = { consumers: 4, groups: 3, stream: -3, help: 2 };
 
-/** Redis processCommand's checks for a container command's subcommand. */
-export function checkSubcommand(argv: readonly Bin[], arity: Record<string, number>): string {
-  const sub = argv[1]!.toLowerCase();
-  const want = arity[sub];
-  const name = argv[0]!.toLowerCase();
-  if (want === undefined) {
-    fail(`ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${argv[0]!.toUpperCase()} HELP.`);
-  }
-  if ((want > 0 && argv.length !== want) || argv.length < -want) {
-    fail(`ERR wrong number of arguments for '${name}|${sub}' command`);
-  }
-  return sub;
+/**
+ * The subcommand of a container command, checked as processCommand does (the dispatcher already
+ * checked it; this keeps a handler called directly just as strict).
+ */
+export function checkSubcommand(spec: CommandSpec, argv: readonly Bin[]): string {
+  const error = subcommandError(spec, argv);
+  if (error !== null) fail(error);
+  return argv[1]!.toLowerCase();
 }
 
 function xinfo(c: CommandContext, argv: readonly Bin[]): Reply {
-  const sub = checkSubcommand(argv, XINFO_ARITY);
-  if (sub === 'help') return XINFO_HELP;
+  const sub = checkSubcommand(XINFO_SPEC, argv);
+  if (sub === 'help') return helpReply(XINFO_HELP);
   const key = argv[2]!;
   const s = getStream(c.db, key);
   if (s === undefined) fail(ERR.noSuchKey);
   if (sub === 'consumers') {
     const g = s.groups.get(argv[3]!);
     if (g === undefined) {
-      fail(`NOGROUP No such consumer group '${argv[3]!}' for key name '${key}'`);
+      fail(`NOGROUP No such consumer group '${cstr(argv[3]!)}' for key name '${cstr(key)}'`);
     }
     return g
       .sortedConsumers()
@@ -379,6 +377,11 @@ function xinfoStream(c: CommandContext, argv: readonly Bin[], s: RStream): Reply
   return out;
 }
 
+const XINFO_SPEC: CommandSpec = {
+  ...cmd('xinfo', -2, ['readonly'], [2, 2, 1], (c, argv) => xinfo(c, argv)),
+  subcommands: XINFO_ARITY,
+};
+
 export const streamCommands: CommandSpec[] = [
   cmd('xadd', -5, ['write', 'denyoom', 'fast'], KEY1, xadd),
   cmd('xrange', -4, ['readonly'], KEY1, (c, argv) => xrange(c, argv, false)),
@@ -387,5 +390,5 @@ export const streamCommands: CommandSpec[] = [
   cmd('xdel', -3, ['write', 'fast'], KEY1, xdel),
   cmd('xtrim', -4, ['write'], KEY1, xtrim),
   cmd('xsetid', -3, ['write', 'denyoom', 'fast'], KEY1, xsetid),
-  cmd('xinfo', -2, ['readonly'], [2, 2, 1], xinfo),
+  XINFO_SPEC,
 ];

@@ -83,6 +83,30 @@ export interface CommandSpec {
   readonly lastKey: number;
   readonly keyStep: number;
   readonly handler: CommandHandler;
+  /**
+   * A container command's subcommands (lower case) and their Redis arities: processCommand
+   * refuses an unknown subcommand or a wrong argument count before queueing or running it.
+   */
+  readonly subcommands?: Readonly<Record<string, number>>;
+}
+
+/** Redis processCommand's error for a container command's subcommand, or null when it is fine. */
+export function subcommandError(spec: CommandSpec, argv: readonly Bin[]): string | null {
+  const table = spec.subcommands;
+  if (table === undefined || argv.length < 2) return null;
+  const sub = argv[1]!.toLowerCase();
+  const arity = table[sub];
+  if (arity === undefined) {
+    const name = argv[1]!
+      .slice(0, 128)
+      .split('\0')[0]!
+      .replace(/[\r\n]/g, ' ');
+    return `ERR unknown subcommand '${name}'. Try ${argv[0]!.toUpperCase()} HELP.`;
+  }
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    return `ERR wrong number of arguments for '${spec.name}|${sub}' command`;
+  }
+  return null;
 }
 
 /** Convenience constructor keeping command tables short. */

@@ -15,6 +15,7 @@
 
 import type { Bin } from '../../src/bytes.ts';
 import { Prng, mixSeed } from './prng.ts';
+import { STREAM_ENTRY_SPECS, type StreamGen } from './stream-entries.ts';
 
 export const FAMILIES = [
   'strings',
@@ -23,6 +24,7 @@ export const FAMILIES = [
   'hashes',
   'sets',
   'zsets',
+  'streams',
   'transactions',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -45,7 +47,7 @@ export interface Step {
   special?: Special;
 }
 
-type KeyType = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'lex' | 'any';
+type KeyType = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'lex' | 'stream' | 'any';
 
 interface Entry {
   name: string;
@@ -69,6 +71,7 @@ const TYPED_KEYS: Record<Exclude<KeyType, 'any'>, Bin[]> = {
   zset: ['zset0', 'zset1', 'zset2', 'zset3', 'zset4', 'zset5', 'zset6', 'zset7'],
   // Sorted sets meant to hold equal scores only, so BYLEX ranges are well defined on them.
   lex: ['lex0', 'lex1', 'lex2'],
+  stream: ['xs0', 'xs1', 'xs2', 'xs3', 'xs4'],
 };
 const SHARED_KEYS: Bin[] = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 const ODD_KEYS: Bin[] = [
@@ -300,10 +303,26 @@ const JUNK_NUMBERS: Bin[] = [
 
 // ---- Generation helpers -----------------------------------------------------------------------
 
-export class Gen {
+export class Gen implements StreamGen {
   readonly rng: Prng;
+  /** The run's stream clock: explicit XADD IDs move forward from it (stream-entries.ts). */
+  private streamMs = 1;
   constructor(rng: Prng) {
     this.rng = rng;
+  }
+
+  /** Mostly the stream pool: consumer-group commands need keys that hold groups. */
+  streamKey(): Bin {
+    return this.chance(0.85) ? this.pick(TYPED_KEYS.stream) : this.key('stream');
+  }
+
+  nextStreamMs(): number {
+    this.streamMs += this.int(0, 2);
+    return this.streamMs;
+  }
+
+  pastStreamMs(): number {
+    return this.int(Math.max(1, this.streamMs - 40), this.streamMs);
   }
 
   chance(p: number): boolean {
@@ -986,7 +1005,12 @@ const ZSET_ENTRIES: Entry[] = [
   ),
 ];
 
+const STREAM_ENTRIES: Entry[] = STREAM_ENTRY_SPECS.map((x) =>
+  e(x.name, 'streams', x.weight, x.gen),
+);
+
 const DATA_ENTRIES: Entry[] = [
+  ...STREAM_ENTRIES,
   ...STRING_ENTRIES,
   ...KEY_ENTRIES,
   ...LIST_ENTRIES,

@@ -463,6 +463,7 @@ class SeedRun {
       hash: (k) => ['HGETALL', k],
       set: (k) => ['SMEMBERS', k],
       zset: (k) => ['ZRANGE', k, '0', '-1', 'WITHSCORES'],
+      stream: (k) => ['XINFO', 'STREAM', k, 'FULL', 'COUNT', '0'],
     };
     const fake = (argv: Bin[]): Step => ({ client: 0, argv });
     const allKeys = await this.runner.dump.pipeline(
