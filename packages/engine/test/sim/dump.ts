@@ -48,8 +48,14 @@ function describeValue(value: RedisValue): [string, unknown] {
       return ['set', [...value.members].sort()];
     case 'zset':
       return ['zset', [...value].map(([member, score]) => [member, String(score)])];
-    case 'stream':
-      return ['stream', dumpStream(value)];
+    case 'stream': {
+      // A group's entries_read is not what a reload gives back: Redis propagates XREADGROUP as
+      // XCLAIM ... LASTID, which moves the group's last ID but not its read counter (a rewrite
+      // writes the counter exactly). It is left out, like seen-times (see cli/dump.ts).
+      const s = dumpStream(value);
+      for (const g of s.groups) g.entries_read = '';
+      return ['stream', s];
+    }
     default:
       return assertNever(value);
   }
