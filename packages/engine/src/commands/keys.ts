@@ -390,7 +390,7 @@ const ULONG_MAX = 18446744073709551615n;
  * above 2^64-1 or a leading space are "ERR invalid cursor". Returns the cursor as a registry id, or
  * -1 for a valid cursor that cannot be one of ours.
  */
-function parseScanCursor(text: Bin): number {
+export function parseScanCursor(text: Bin): number {
   const nul = text.indexOf('\0');
   const s = nul === -1 ? text : text.slice(0, nul); // strtoul stops at the C string's end
   if (s.length === 0) return 0;

@@ -8,6 +8,7 @@ import { hashCommands } from './hashes.ts';
 import { setCommands } from './sets.ts';
 import { zsetCommands } from './zsets.ts';
 import { streamCommands } from './streams.ts';
+import { collectionScanCommands } from './collection-scan.ts';
 import { streamGroupCommands } from './stream-groups.ts';
 import { serverCommands } from './server-commands.ts';
 
@@ -24,6 +25,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTa
     ...zsetCommands,
     ...streamCommands,
     ...streamGroupCommands,
+    ...collectionScanCommands,
     ...serverCommands,
     ...extra,
   ];

@@ -108,7 +108,8 @@ function xread(c: CommandContext, argv: readonly Bin[], xreadgroup: boolean): Re
       const g = s?.groups.get(groupName);
       if (g === undefined) {
         fail(
-          `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupName)}' in XREADGROUP ` +
+          `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupName)}' ` +
+            'in XREADGROUP ' +
             'with GROUP option',
         );
       }

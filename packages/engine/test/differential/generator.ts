@@ -522,6 +522,16 @@ function expiryOption(g: Gen, allowKeepTtl: boolean): Bin[] {
   }
 }
 
+/** HSCAN / SSCAN / ZSCAN key 0 [MATCH p] [COUNT n], sometimes with a bad cursor or option. */
+function collectionScan(g: Gen, name: Bin, key: Bin): Bin[] {
+  // Only cursor 0 (or junk): a full walk from another cursor is not defined by Redis.
+  const argv = [name, key, g.chance(0.95) ? '0' : g.pick(['x', '', '1x'])];
+  if (g.chance(0.4)) argv.push(g.kw('MATCH'), g.pick(['*', 'm*', '*[0-3]', 'a', '']));
+  if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.pick(['1', '3', '10', '1000', '0', '-1', 'x']));
+  if (g.chance(0.03)) argv.push(g.kw('TYPE'), 'string');
+  return argv;
+}
+
 /** EXPIRE-family condition flags, sometimes conflicting or unknown. */
 function expireFlags(g: Gen): Bin[] {
   const r = g.rng.float();
@@ -839,6 +849,10 @@ const HASH_ENTRIES: Entry[] = [
   e('hkeys', 'hashes', 1, (g) => ['HKEYS', g.key('hash')]),
   e('hvals', 'hashes', 1, (g) => ['HVALS', g.key('hash')]),
   e('hgetall', 'hashes', 2, (g) => ['HGETALL', g.key('hash')]),
+  e('hscan', 'hashes', 1, (g) => collectionScan(g, 'HSCAN', g.key('hash')), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('hincrby', 'hashes', 2, (g) => ['HINCRBY', g.key('hash'), g.member(), g.increment()]),
   e('hincrbyfloat', 'hashes', 2, (g) => [
     'HINCRBYFLOAT',
@@ -855,6 +869,10 @@ const SET_ENTRIES: Entry[] = [
   e('sismember', 'sets', 2, (g) => ['SISMEMBER', g.key('set'), g.member()]),
   e('smismember', 'sets', 1, (g) => ['SMISMEMBER', g.key('set'), ...g.members(1, 4)]),
   e('smembers', 'sets', 2, (g) => ['SMEMBERS', g.key('set')]),
+  e('sscan', 'sets', 1, (g) => collectionScan(g, 'SSCAN', g.key('set')), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('scard', 'sets', 1, (g) => ['SCARD', g.key('set')]),
   e('smove', 'sets', 1, (g) => ['SMOVE', g.key('set'), g.key('set'), g.member()]),
   e('sinter', 'sets', 1, (g) => ['SINTER', ...g.keys('set', 1, 3)]),
@@ -918,6 +936,10 @@ const ZSET_ENTRIES: Entry[] = [
   e('zscore', 'zsets', 2, (g) => ['ZSCORE', zsetKey(g), g.member()]),
   e('zmscore', 'zsets', 1, (g) => ['ZMSCORE', zsetKey(g), ...g.members(1, 4)]),
   e('zcard', 'zsets', 1, (g) => ['ZCARD', zsetKey(g)]),
+  e('zscan', 'zsets', 1, (g) => collectionScan(g, 'ZSCAN', zsetKey(g)), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('zrank', 'zsets', 1, (g) => ['ZRANK', zsetKey(g), g.member()]),
   e('zrevrank', 'zsets', 1, (g) => ['ZREVRANK', zsetKey(g), g.member()]),
   e('zrange', 'zsets', 4, (g) => {

@@ -171,7 +171,7 @@ describe.skipIf(!HAVE_REDIS)('streams against redis-server 7.0.15', () => {
     }
   });
 
-  it('aofkv loads what redis-server writes: RDB base (listpacks as Redis packs them) and INCR', async () => {
+  it('aofkv loads what redis-server writes: an RDB base and an INCR', async () => {
     const commands = script().filter((argv) => !argv[0]!.startsWith('XINFO'));
     const dir = tmp.dir('from-redis');
     const args = ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'yes'];
