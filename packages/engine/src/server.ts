@@ -208,6 +208,8 @@ export class Server implements KeyspaceHooks, ServerView {
     [dbA.expires, dbB.expires] = [dbB.expires, dbA.expires];
     dbA.expireCursor = null;
     dbB.expireCursor = null;
+    dbA.tablesReplaced();
+    dbB.tablesReplaced();
   }
 
   /** Attach (or detach with null) a rewrite snapshot to every database. */

@@ -480,24 +480,15 @@ function filterScanBatch(db: Db, batch: readonly Bin[], options: ScanOptions): B
 }
 
 /**
- * Redis dbRandomKey: pick a key uniformly; a picked key whose TTL passed is deleted (propagating
- * its DEL) and another one is picked. A JS Map has no random access, so picking walks to the
- * chosen position: O(n), acceptable for a command meant for debugging and sampling.
+ * Redis dbRandomKey: pick a key uniformly (O(1) expected, see Db.randomKey); a picked key whose
+ * TTL passed is deleted (propagating its DEL) and another one is picked.
  */
 function randomkeyCommand(c: CommandContext): Reply {
   const db = c.db;
   for (;;) {
-    const size = db.dict.size;
-    if (size === 0) return null;
-    let index = Math.floor(c.server.random() * size);
-    let picked: Bin | undefined;
-    for (const key of db.dict.keys()) {
-      if (index-- === 0) {
-        picked = key;
-        break;
-      }
-    }
-    if (picked === undefined) return null; // unreachable: index < size
+    if (db.size === 0) return null;
+    const picked = db.randomKey(c.server.random());
+    if (picked === undefined) return null; // unreachable: the sampler holds every key
     if (!db.expireIfNeeded(picked)) return picked;
   }
 }

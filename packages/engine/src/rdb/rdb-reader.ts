@@ -1006,6 +1006,7 @@ class KeyspaceLoad implements RdbVisitor {
       this.log('warning', `RDB has duplicated key '${printableKey(key)}' in DB ${db.id}`);
       return false;
     }
+    db.keyAdded(key);
     // Expired keys are kept: the preamble rule (RDBFLAGS_AOF_PREAMBLE); they expire later.
     if (expireMs !== -1) {
       db.expires.set(key, expireMs);
