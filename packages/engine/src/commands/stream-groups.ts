@@ -169,7 +169,10 @@ function xread(c: CommandContext, argv: readonly Bin[], xreadgroup: boolean): Re
   }
   c.preventPropagation();
   if (out.length > 0) return out;
-  if (timeout !== -1n) fail(`ERR ${argv[0]!.toUpperCase()} with BLOCK is not supported yet`);
+  // Redis CLIENT_DENY_BLOCKING: inside MULTI a read that would block answers as a timeout.
+  if (timeout !== -1n && !c.server.inExec) {
+    fail(`ERR ${argv[0]!.toUpperCase()} with BLOCK is not supported yet`);
+  }
   return NIL_ARRAY;
 }
 

@@ -33,6 +33,8 @@ export interface ServerView {
   readonly dbs: readonly Db[];
   /** Throws "ERR DB index is out of range" for a bad index. */
   dbAt(index: number): Db;
+  /** Redis server.in_exec: EXEC is running its queued commands (blocking is then refused). */
+  readonly inExec: boolean;
   /** Uniform random in [0, 1): injected so simulations are deterministic. */
   random(): number;
   /** Redis touchAllWatchedKeysInDb(emptied, replaced_with). */
