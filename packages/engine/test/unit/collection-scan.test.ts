@@ -22,7 +22,7 @@ function remove(t: CommandEngine, kind: Kind, key: string, i: number): void {
 
 describe('HSCAN / SSCAN / ZSCAN', () => {
   for (const kind of ['HSCAN', 'SSCAN', 'ZSCAN'] as const) {
-    it(`${kind} returns every element present for the whole scan while others come and go`, async () => {
+    it(`${kind} returns every element present for the whole scan, amid changes`, async () => {
       const t = await openCommandEngine();
       fill(t, kind, 'k', 0, 600);
       const seen = new Set<string>();
@@ -47,7 +47,7 @@ describe('HSCAN / SSCAN / ZSCAN', () => {
     });
   }
 
-  it('returns a compact collection whole, in its order, with cursor 0 whatever COUNT says', async () => {
+  it('returns a compact collection whole, in order, cursor 0, whatever COUNT says', async () => {
     const t = await openCommandEngine();
     t.run('HSET', 'h', 'b', '1', 'a', '2');
     t.run('SADD', 's', '10', '-3', '2');
