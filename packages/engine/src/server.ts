@@ -13,7 +13,13 @@ import type { Bin } from './bytes.ts';
 import { Db, type CopyOnWrite, type KeyspaceHooks } from './keyspace/db.ts';
 import { CommandError, ErrorReply, NIL_ARRAY, OK, QUEUED, type Reply } from './reply.ts';
 import { buildCommandTable, type CommandTable } from './commands/registry.ts';
-import type { ClientState, CommandContext, CommandSpec, ServerView } from './commands/types.ts';
+import {
+  subcommandError,
+  type ClientState,
+  type CommandContext,
+  type CommandSpec,
+  type ServerView,
+} from './commands/types.ts';
 import { writeKeysOf } from './commands/write-keys.ts';
 
 /** Redis feedAppendOnlyFile: receives every command that must reach the AOF. */
@@ -206,6 +212,8 @@ export class Server implements KeyspaceHooks, ServerView {
     [dbA.expires, dbB.expires] = [dbB.expires, dbA.expires];
     dbA.expireCursor = null;
     dbB.expireCursor = null;
+    dbA.tablesReplaced();
+    dbB.tablesReplaced();
   }
 
   /** Attach (or detach with null) a rewrite snapshot to every database. */
@@ -252,6 +260,10 @@ export class Server implements KeyspaceHooks, ServerView {
     }
     if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
       return this.reject(client, `ERR wrong number of arguments for '${spec.name}' command`, spec);
+    }
+    if (spec.subcommands !== undefined) {
+      const error = subcommandError(spec, argv);
+      if (error !== null) return this.reject(client, error, spec);
     }
     // Redis never refuses the AOF client: the loader calls the command directly, not through
     // processCommand, so a pending disk error cannot make DEBUG LOADAOF skip commands.

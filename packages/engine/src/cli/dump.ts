@@ -16,21 +16,44 @@
 import { compareBin, type Bin } from '../bytes.ts';
 import type { Db } from '../keyspace/db.ts';
 import type { RedisValue } from '../keyspace/values.ts';
+import { ID_MAX, formatId } from '../keyspace/stream-id.ts';
+import type { RStream } from '../keyspace/stream.ts';
 
 export const DUMP_FORMAT = 'redis-canonical-dump/1';
 
 /** A byte string in the dump: UTF-8 text, or base64 when the bytes are not valid UTF-8. */
 export type DumpBytes = string | { base64: string };
 export type DumpScore = number | 'inf' | '-inf';
+/**
+ * A stream: entries and the metadata a reload must keep. Consumers' seen-times are left out:
+ * Redis does not persist them through the AOF (a replayed XCLAIM sets them to the load time).
+ */
+export interface DumpStream {
+  entries: [string, DumpBytes[]][];
+  last_id: string;
+  first_id: string;
+  max_deleted_id: string;
+  entries_added: string;
+  groups: {
+    name: DumpBytes;
+    last_id: string;
+    entries_read: string;
+    /** [id, consumer, delivery time ms, delivery count] in ID order. */
+    pending: [string, DumpBytes, number, string][];
+    consumers: DumpBytes[];
+  }[];
+}
+
 export type DumpValue =
   | DumpBytes
   | DumpBytes[]
   | [DumpBytes, DumpBytes][]
-  | [DumpBytes, DumpScore][];
+  | [DumpBytes, DumpScore][]
+  | DumpStream;
 
 export interface DumpEntry {
   key: DumpBytes;
-  type: 'string' | 'list' | 'hash' | 'set' | 'zset';
+  type: 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
   value: DumpValue;
   expire_ms: number | null;
 }
@@ -88,7 +111,31 @@ function dumpEntry(key: Bin, value: RedisValue, expireMs: number | bigint | unde
         expire_ms,
       };
     }
+    case 'stream':
+      return { ...base, type: 'stream', value: dumpStream(value), expire_ms };
   }
+}
+
+export function dumpStream(s: RStream): DumpStream {
+  return {
+    entries: [...s.range(0n, ID_MAX)].map((e) => [formatId(e.id), e.fields.map(dumpBytes)]),
+    last_id: formatId(s.lastId),
+    first_id: formatId(s.firstId),
+    max_deleted_id: formatId(s.maxDeletedId),
+    entries_added: String(s.entriesAdded),
+    groups: s.sortedGroups().map(([name, g]) => ({
+      name: dumpBytes(name),
+      last_id: formatId(g.lastId),
+      entries_read: String(g.entriesRead),
+      pending: [...g.pel].map(([id, n]): [string, DumpBytes, number, string] => [
+        formatId(id),
+        dumpBytes(n.consumer?.name ?? ''),
+        n.deliveryTime,
+        String(n.deliveryCount),
+      ]),
+      consumers: g.sortedConsumers().map((c) => dumpBytes(c.name)),
+    })),
+  };
 }
 
 const utf8 = new TextDecoder('utf-8', {

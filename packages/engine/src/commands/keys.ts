@@ -390,7 +390,7 @@ const ULONG_MAX = 18446744073709551615n;
  * above 2^64-1 or a leading space are "ERR invalid cursor". Returns the cursor as a registry id, or
  * -1 for a valid cursor that cannot be one of ours.
  */
-function parseScanCursor(text: Bin): number {
+export function parseScanCursor(text: Bin): number {
   const nul = text.indexOf('\0');
   const s = nul === -1 ? text : text.slice(0, nul); // strtoul stops at the C string's end
   if (s.length === 0) return 0;
@@ -480,24 +480,15 @@ function filterScanBatch(db: Db, batch: readonly Bin[], options: ScanOptions): B
 }
 
 /**
- * Redis dbRandomKey: pick a key uniformly; a picked key whose TTL passed is deleted (propagating
- * its DEL) and another one is picked. A JS Map has no random access, so picking walks to the
- * chosen position: O(n), acceptable for a command meant for debugging and sampling.
+ * Redis dbRandomKey: pick a key uniformly (O(1) expected, see Db.randomKey); a picked key whose
+ * TTL passed is deleted (propagating its DEL) and another one is picked.
  */
 function randomkeyCommand(c: CommandContext): Reply {
   const db = c.db;
   for (;;) {
-    const size = db.dict.size;
-    if (size === 0) return null;
-    let index = Math.floor(c.server.random() * size);
-    let picked: Bin | undefined;
-    for (const key of db.dict.keys()) {
-      if (index-- === 0) {
-        picked = key;
-        break;
-      }
-    }
-    if (picked === undefined) return null; // unreachable: index < size
+    if (db.size === 0) return null;
+    const picked = db.randomKey(c.server.random());
+    if (picked === undefined) return null; // unreachable: the sampler holds every key
     if (!db.expireIfNeeded(picked)) return picked;
   }
 }

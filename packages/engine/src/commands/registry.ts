@@ -7,6 +7,9 @@ import { listCommands } from './lists.ts';
 import { hashCommands } from './hashes.ts';
 import { setCommands } from './sets.ts';
 import { zsetCommands } from './zsets.ts';
+import { streamCommands } from './streams.ts';
+import { collectionScanCommands } from './collection-scan.ts';
+import { streamGroupCommands } from './stream-groups.ts';
 import { serverCommands } from './server-commands.ts';
 
 export type CommandTable = ReadonlyMap<string, CommandSpec>;
@@ -20,6 +23,9 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTa
     ...hashCommands,
     ...setCommands,
     ...zsetCommands,
+    ...streamCommands,
+    ...streamGroupCommands,
+    ...collectionScanCommands,
     ...serverCommands,
     ...extra,
   ];

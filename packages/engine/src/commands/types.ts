@@ -39,6 +39,8 @@ export interface ServerView {
   readonly dbs: readonly Db[];
   /** Throws "ERR DB index is out of range" for a bad index. */
   dbAt(index: number): Db;
+  /** Redis server.in_exec: EXEC is running its queued commands (blocking is then refused). */
+  readonly inExec: boolean;
   /** Uniform random in [0, 1): injected so simulations are deterministic. */
   random(): number;
   /** Redis touchAllWatchedKeysInDb(emptied, replaced_with). */
@@ -89,6 +91,30 @@ export interface CommandSpec {
   readonly lastKey: number;
   readonly keyStep: number;
   readonly handler: CommandHandler;
+  /**
+   * A container command's subcommands (lower case) and their Redis arities: processCommand
+   * refuses an unknown subcommand or a wrong argument count before queueing or running it.
+   */
+  readonly subcommands?: Readonly<Record<string, number>>;
+}
+
+/** Redis processCommand's error for a container command's subcommand, or null when it is fine. */
+export function subcommandError(spec: CommandSpec, argv: readonly Bin[]): string | null {
+  const table = spec.subcommands;
+  if (table === undefined || argv.length < 2) return null;
+  const sub = argv[1]!.toLowerCase();
+  const arity = table[sub];
+  if (arity === undefined) {
+    const name = argv[1]!
+      .slice(0, 128)
+      .split('\0')[0]!
+      .replace(/[\r\n]/g, ' ');
+    return `ERR unknown subcommand '${name}'. Try ${argv[0]!.toUpperCase()} HELP.`;
+  }
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    return `ERR wrong number of arguments for '${spec.name}|${sub}' command`;
+  }
+  return null;
 }
 
 /** Convenience constructor keeping command tables short. */

@@ -18,6 +18,15 @@ export function writeKeysOf(
     for (let i = 2; i < 2 + n && i < argv.length; i++) keys.push(argv[i]!);
     return keys;
   }
+  if (name === 'xreadgroup') {
+    // XREADGROUP ... STREAMS key ... id ...: the keys are the first half after STREAMS, which
+    // Redis's key spec looks for from argument 4 on (after GROUP <group> <consumer> at least).
+    let at = 4;
+    while (at < argv.length && argv[at]!.toLowerCase() !== 'streams') at++;
+    const n = Math.floor((argv.length - at - 1) / 2);
+    for (let i = at + 1; i < at + 1 + n; i++) keys.push(argv[i]!);
+    return keys;
+  }
   if (
     name === 'zunionstore' ||
     name === 'zinterstore' ||

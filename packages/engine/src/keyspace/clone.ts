@@ -1,7 +1,8 @@
 // Deep copy of a value for COPY (Redis copyCommand: dupStringObject, listTypeDup, setTypeDup,
-// zsetDup, hashTypeDup). The copy must share no mutable state with the source, because either key
-// may be modified afterwards. Each collection type owns its internal layout (ring buffer, intset,
-// skiplist-like index ...), so it also owns how to duplicate it: we delegate to its clone().
+// zsetDup, hashTypeDup, streamDup). The copy must share no mutable state with the source,
+// because either key may be modified afterwards. Each collection type owns its internal layout
+// (ring buffer, intset, skiplist-like index ...), so it also owns how to duplicate it: we delegate
+// to its clone().
 
 import type { RedisValue } from './values.ts';
 
@@ -16,6 +17,8 @@ export function cloneValue(value: RedisValue): RedisValue {
     case 'set':
       return value.clone();
     case 'zset':
+      return value.clone();
+    case 'stream':
       return value.clone();
   }
 }

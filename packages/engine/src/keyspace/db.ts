@@ -5,6 +5,7 @@
 // from the hooks (the command's cached time), so simulations can drive it.
 
 import type { Bin } from '../bytes.ts';
+import { KeySampler } from './key-sampler.ts';
 import type { RedisValue } from './values.ts';
 
 /**
@@ -60,6 +61,8 @@ export class Db {
    * it first, so the rewrite's snapshot keeps the key's state as it was when the rewrite started.
    */
   cow: CopyOnWrite | null = null;
+  /** RANDOMKEY's random access to the keys: built on first use, then kept in step (or dropped). */
+  private sampler: KeySampler | null = null;
 
   constructor(id: number, hooks: KeyspaceHooks) {
     this.id = id;
@@ -90,6 +93,7 @@ export class Db {
   deleteExpired(key: Bin): void {
     this.cow?.beforeChange(this, key);
     this.dict.delete(key);
+    this.sampler?.delete(key);
     this.expires.delete(key);
     this.hooks.signalModifiedKey(this, key);
     this.hooks.onKeyExpired(this, key);
@@ -114,6 +118,7 @@ export class Db {
   setKey(key: Bin, value: RedisValue, keepTtl = false): void {
     this.cow?.beforeChange(this, key);
     this.dict.set(key, value);
+    this.sampler?.add(key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.signalModifiedKey(this, key);
   }
@@ -122,12 +127,33 @@ export class Db {
   add(key: Bin, value: RedisValue): void {
     this.cow?.beforeChange(this, key);
     this.dict.set(key, value);
+    this.sampler?.add(key);
+  }
+
+  /** A key was stored straight into `dict` (the RDB loader's fast path). */
+  keyAdded(key: Bin): void {
+    this.sampler?.add(key);
+  }
+
+  /** The tables were swapped or replaced (SWAPDB): the sampler no longer describes them. */
+  tablesReplaced(): void {
+    this.sampler = null;
+  }
+
+  /**
+   * A uniformly random key (Redis dictGetFairRandomKey), O(1): the sampler is built on the first
+   * call (O(n)) and kept up to date by every change after that.
+   */
+  randomKey(r: number): Bin | undefined {
+    this.sampler ??= KeySampler.of(this.dict.keys());
+    return this.sampler.pick(r);
   }
 
   /** Redis dbDelete (signalModifiedKey is left to the caller, as in Redis). */
   delete(key: Bin): boolean {
     this.cow?.beforeChange(this, key);
     if (!this.dict.delete(key)) return false;
+    this.sampler?.delete(key);
     this.expires.delete(key);
     return true;
   }
@@ -162,6 +188,7 @@ export class Db {
       this.expires.clear();
     }
     this.expireCursor = null;
+    this.sampler = null;
     return removed;
   }
 }

@@ -8,8 +8,11 @@
 //   hash    data = Bin[] flat field, value, field, value, ...
 //   zset    data = (Bin | number)[] flat member, score, ... in score order; a score of -0 is the
 //           string '-0' because msgpackr packs -0 as the integer 0 (see plainScore)
+//   stream  data = Bin: the RDB_TYPE_STREAM_LISTPACKS_2 value (rdb/rdb-stream.ts), because a
+//           stream's nodes, metadata and groups already have one exact serialisation there
 
 import type { Bin } from '../bytes.ts';
+import { encodeStreamPayload } from '../rdb/rdb-stream.ts';
 import type { RedisValue } from './values.ts';
 
 export const PLAIN_STRING = 0;
@@ -17,7 +20,8 @@ export const PLAIN_LIST = 1;
 export const PLAIN_SET = 2;
 export const PLAIN_HASH = 3;
 export const PLAIN_ZSET = 4;
-export type PlainType = 0 | 1 | 2 | 3 | 4;
+export const PLAIN_STREAM = 5;
+export type PlainType = 0 | 1 | 2 | 3 | 4 | 5;
 
 /** expireMs: -1 for none; a bigint only beyond 2^53 ms (see ExpireMs in keyspace/db.ts). */
 export type PlainEntry = [
@@ -60,5 +64,7 @@ export function toPlainEntry(
       for (const [m, s] of value) flat.push(m, Object.is(s, -0) ? NEGATIVE_ZERO : s);
       return [dbId, key, PLAIN_ZSET, flat, expireMs];
     }
+    case 'stream':
+      return [dbId, key, PLAIN_STREAM, encodeStreamPayload(value).toString('latin1'), expireMs];
   }
 }

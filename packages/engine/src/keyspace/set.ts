@@ -133,6 +133,16 @@ export class SetMembers implements Set<Bin> {
     return this.items.values();
   }
 
+  /**
+   * Members in an order that survives changes (for SSCAN): a hashtable set's member → index map
+   * iterates in insertion order and its iterator skips deletions and reaches later additions,
+   * whereas `items` moves a member into a removed one's slot. Null for an intset (SSCAN returns
+   * it whole, as Redis does).
+   */
+  stableMembers(): MapIterator<Bin> | null {
+    return this.index === null ? null : this.index.keys();
+  }
+
   get [Symbol.toStringTag](): string {
     return 'SetMembers';
   }

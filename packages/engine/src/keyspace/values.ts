@@ -1,12 +1,13 @@
-// The five Redis value types. A string value is a Bin (JS string of bytes); the collection types
+// The six Redis value types. A string value is a Bin (JS string of bytes); the collection types
 // are classes with a `type` tag so a handler can check the type with one property read.
 
 import type { Bin } from '../bytes.ts';
 import { RList } from './list.ts';
 import { SetMembers } from './set.ts';
+import { RStream } from './stream.ts';
 import { RZSet } from './zset.ts';
 
-export { RList, RZSet, SetMembers };
+export { RList, RStream, RZSet, SetMembers };
 
 /**
  * Hash value: field → value. A Map iterates in insertion order and keeps a field's position when
@@ -49,8 +50,8 @@ export class RSet {
   }
 }
 
-export type RedisValue = Bin | RList | RHash | RSet | RZSet;
-export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
+export type RedisValue = Bin | RList | RHash | RSet | RZSet | RStream;
+export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
 export function typeOfValue(v: RedisValue): ValueType {
   return typeof v === 'string' ? 'string' : v.type;

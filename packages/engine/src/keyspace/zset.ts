@@ -178,6 +178,11 @@ export class RZSet implements Iterable<[Bin, number]> {
     return this.listpack ? 'listpack' : 'skiplist';
   }
 
+  /** Members in insertion order, through an iterator that survives changes (ZSCAN). */
+  stableMembers(): MapIterator<Bin> {
+    return this.dict.keys();
+  }
+
   score(member: Bin): number | undefined {
     return this.dict.get(member);
   }

@@ -38,6 +38,7 @@ import { decodeIntset } from './intset.ts';
 import { decodeListpack, type PackedEntry } from './listpack.ts';
 import { lzfDecompress } from './lzf.ts';
 import { BlobFormatError, RdbError, printableKey, type RdbErrorKind } from './rdb-errors.ts';
+import { decodeStream, type StreamSource } from './rdb-stream.ts';
 import { InputEofError, RdbInput } from './rdb-input.ts';
 import { decodeZiplist } from './ziplist.ts';
 import { decodeZipmap } from './zipmap.ts';
@@ -620,9 +621,10 @@ export class RdbParser {
         return this.hashFromPairs(this.decodeBlob('zipmap', decodeZipmap));
       case RdbType.STREAM_LISTPACKS:
       case RdbType.STREAM_LISTPACKS_2:
+        return decodeStream(this.streamSource, type === RdbType.STREAM_LISTPACKS_2);
       case RdbType.STREAM_LISTPACKS_3:
         return this.fail(
-          'the key holds a stream, which aofkv does not support',
+          'the key holds a Redis 7.2 stream (type 21), which a Redis 7.0 reader cannot load',
           this.input.offset,
           'unsupported',
         );
@@ -634,6 +636,33 @@ export class RdbParser {
         );
     }
   }
+
+  /** The parser's primitives as the stream decoder reads them (rdb-stream.ts). */
+  private readonly streamSource: StreamSource = {
+    len64: () => {
+      const at = this.input.offset;
+      const b = this.input.u8();
+      if (b === 0x81) {
+        const p = this.input.take(8);
+        return this.input.buf.readBigUInt64BE(p);
+      }
+      const len = this.lengthAfter(b, at);
+      if (len < 0)
+        this.fail(`expected a length, found an encoded-value marker 0x${b.toString(16)}`, at);
+      return BigInt(len);
+    },
+    bin: () => this.readBin(),
+    blob: () => {
+      this.loadStringBytes();
+      return [this.sBuf, this.sStart, this.sEnd];
+    },
+    rawBytes: (n) => [this.input.buf, this.input.take(n)],
+    msTime: () => {
+      const p = this.input.take(8);
+      return Number(this.input.buf.readBigInt64LE(p));
+    },
+    fail: (reason) => this.fail(`bad stream: ${reason}`),
+  };
 
   /** Read a string and decode it as a blob; decoder errors get the blob's file offset. */
   private decodeBlob<T>(
@@ -977,6 +1006,7 @@ class KeyspaceLoad implements RdbVisitor {
       this.log('warning', `RDB has duplicated key '${printableKey(key)}' in DB ${db.id}`);
       return false;
     }
+    db.keyAdded(key);
     // Expired keys are kept: the preamble rule (RDBFLAGS_AOF_PREAMBLE); they expire later.
     if (expireMs !== -1) {
       db.expires.set(key, expireMs);

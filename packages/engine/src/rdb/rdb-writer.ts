@@ -32,6 +32,7 @@ import {
   PLAIN_HASH,
   PLAIN_LIST,
   PLAIN_SET,
+  PLAIN_STREAM,
   PLAIN_STRING,
   PLAIN_ZSET,
   plainScore,
@@ -39,6 +40,7 @@ import {
 } from '../keyspace/plain-entry.ts';
 import { Crc64 } from './crc64.ts';
 import { lzfCompress } from './lzf.ts';
+import { encodeStreamPayload } from './rdb-stream.ts';
 import { RdbOpcode, RdbType } from './rdb-constants.ts';
 
 /** The RDB version Redis 7.0 writes. */
@@ -140,6 +142,11 @@ export class RdbEncoder {
         this.keyHeader(key, expireMs, RdbType.ZSET_2);
         this.plainZset(data);
         break;
+      case PLAIN_STREAM:
+        if (typeof data !== 'string') throw new TypeError('plain stream entry without a payload');
+        this.keyHeader(key, expireMs, RdbType.STREAM_LISTPACKS_2);
+        this.raw(data);
+        break;
       default:
         throw new TypeError(`unknown plain entry type ${String(type)}`);
     }
@@ -181,6 +188,12 @@ export class RdbEncoder {
     if (typeof value === 'string') {
       this.keyHeader(key, expireMs, RdbType.STRING);
       this.string(value);
+      return;
+    }
+    if (value.type === 'stream') {
+      // A stream exists with no entries (XGROUP CREATE ... MKSTREAM): never skipped.
+      this.keyHeader(key, expireMs, RdbType.STREAM_LISTPACKS_2);
+      this.raw(encodeStreamPayload(value).toString('latin1'));
       return;
     }
     const size = value.type === 'list' ? value.length : value.size;

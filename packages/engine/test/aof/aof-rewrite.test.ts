@@ -505,9 +505,14 @@ describe('aof rewrite: encodings survive rewrite + reload (Redis aofrw.tcl)', ()
 
 type Db = ReturnType<SimEngine['engine']['db']>;
 
+/** Stream IDs of randomCommand move forward from here, so deletes and claims find entries. */
+let streamMs = 1;
+
 /** One random command over a small key space of all types, across 3 dbs. */
 function randomCommand(rng: ReturnType<typeof createPrng>, nowMs: number): [number, string[]] {
   const k = () => `k${rng.nextInt(12)}`;
+  const x = () => `x${rng.nextInt(3)}`;
+  const oldId = () => `${Math.max(1, streamMs - rng.nextInt(8))}-0`;
   const v = () => (rng.chance(0.2) ? String(rng.nextInt(100)) : `v${rng.nextInt(1000)}`);
   const dbIndex = rng.nextInt(3);
   const choices: (() => string[])[] = [
@@ -525,6 +530,13 @@ function randomCommand(rng: ReturnType<typeof createPrng>, nowMs: number): [numb
     () => ['SREM', `s${rng.nextInt(3)}`, v()],
     () => ['ZADD', `z${rng.nextInt(3)}`, String(rng.nextInt(50)), v()],
     () => ['ZPOPMIN', `z${rng.nextInt(3)}`],
+    // Streams change in place (entries, groups, PELs): the snapshot must copy them first.
+    () => ['XADD', x(), 'MAXLEN', '~', '20', `${(streamMs += rng.nextInt(2))}-*`, 'f', v()],
+    () => ['XDEL', x(), oldId()],
+    () => ['XGROUP', 'CREATE', x(), 'g', '0', 'MKSTREAM'],
+    () => ['XREADGROUP', 'GROUP', 'g', `c${rng.nextInt(2)}`, 'NOACK', 'STREAMS', x(), '>'],
+    () => ['XCLAIM', x(), 'g', `c${rng.nextInt(2)}`, '0', oldId(), 'FORCE', 'JUSTID'],
+    () => ['XACK', x(), 'g', oldId()],
     () => ['EXPIRE', k(), String(1 + rng.nextInt(3))],
     () => ['PEXPIREAT', k(), String(nowMs + rng.nextInt(5000))],
     () => ['PERSIST', k()],

@@ -15,6 +15,7 @@
 
 import type { Bin } from '../../src/bytes.ts';
 import { Prng, mixSeed } from './prng.ts';
+import { STREAM_ENTRY_SPECS, type StreamGen } from './stream-entries.ts';
 
 export const FAMILIES = [
   'strings',
@@ -23,6 +24,7 @@ export const FAMILIES = [
   'hashes',
   'sets',
   'zsets',
+  'streams',
   'transactions',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -45,7 +47,7 @@ export interface Step {
   special?: Special;
 }
 
-type KeyType = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'lex' | 'any';
+type KeyType = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'lex' | 'stream' | 'any';
 
 interface Entry {
   name: string;
@@ -69,6 +71,7 @@ const TYPED_KEYS: Record<Exclude<KeyType, 'any'>, Bin[]> = {
   zset: ['zset0', 'zset1', 'zset2', 'zset3', 'zset4', 'zset5', 'zset6', 'zset7'],
   // Sorted sets meant to hold equal scores only, so BYLEX ranges are well defined on them.
   lex: ['lex0', 'lex1', 'lex2'],
+  stream: ['xs0', 'xs1', 'xs2', 'xs3', 'xs4'],
 };
 const SHARED_KEYS: Bin[] = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
 const ODD_KEYS: Bin[] = [
@@ -300,10 +303,26 @@ const JUNK_NUMBERS: Bin[] = [
 
 // ---- Generation helpers -----------------------------------------------------------------------
 
-export class Gen {
+export class Gen implements StreamGen {
   readonly rng: Prng;
+  /** The run's stream clock: explicit XADD IDs move forward from it (stream-entries.ts). */
+  private streamMs = 1;
   constructor(rng: Prng) {
     this.rng = rng;
+  }
+
+  /** Mostly the stream pool: consumer-group commands need keys that hold groups. */
+  streamKey(): Bin {
+    return this.chance(0.85) ? this.pick(TYPED_KEYS.stream) : this.key('stream');
+  }
+
+  nextStreamMs(): number {
+    this.streamMs += this.int(0, 2);
+    return this.streamMs;
+  }
+
+  pastStreamMs(): number {
+    return this.int(Math.max(1, this.streamMs - 40), this.streamMs);
   }
 
   chance(p: number): boolean {
@@ -501,6 +520,16 @@ function expiryOption(g: Gen, allowKeepTtl: boolean): Bin[] {
     default:
       return [g.kw(kind)];
   }
+}
+
+/** HSCAN / SSCAN / ZSCAN key 0 [MATCH p] [COUNT n], sometimes with a bad cursor or option. */
+function collectionScan(g: Gen, name: Bin, key: Bin): Bin[] {
+  // Only cursor 0 (or junk): a full walk from another cursor is not defined by Redis.
+  const argv = [name, key, g.chance(0.95) ? '0' : g.pick(['x', '', '1x'])];
+  if (g.chance(0.4)) argv.push(g.kw('MATCH'), g.pick(['*', 'm*', '*[0-3]', 'a', '']));
+  if (g.chance(0.4)) argv.push(g.kw('COUNT'), g.pick(['1', '3', '10', '1000', '0', '-1', 'x']));
+  if (g.chance(0.03)) argv.push(g.kw('TYPE'), 'string');
+  return argv;
 }
 
 /** EXPIRE-family condition flags, sometimes conflicting or unknown. */
@@ -820,6 +849,10 @@ const HASH_ENTRIES: Entry[] = [
   e('hkeys', 'hashes', 1, (g) => ['HKEYS', g.key('hash')]),
   e('hvals', 'hashes', 1, (g) => ['HVALS', g.key('hash')]),
   e('hgetall', 'hashes', 2, (g) => ['HGETALL', g.key('hash')]),
+  e('hscan', 'hashes', 1, (g) => collectionScan(g, 'HSCAN', g.key('hash')), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('hincrby', 'hashes', 2, (g) => ['HINCRBY', g.key('hash'), g.member(), g.increment()]),
   e('hincrbyfloat', 'hashes', 2, (g) => [
     'HINCRBYFLOAT',
@@ -836,6 +869,10 @@ const SET_ENTRIES: Entry[] = [
   e('sismember', 'sets', 2, (g) => ['SISMEMBER', g.key('set'), g.member()]),
   e('smismember', 'sets', 1, (g) => ['SMISMEMBER', g.key('set'), ...g.members(1, 4)]),
   e('smembers', 'sets', 2, (g) => ['SMEMBERS', g.key('set')]),
+  e('sscan', 'sets', 1, (g) => collectionScan(g, 'SSCAN', g.key('set')), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('scard', 'sets', 1, (g) => ['SCARD', g.key('set')]),
   e('smove', 'sets', 1, (g) => ['SMOVE', g.key('set'), g.key('set'), g.member()]),
   e('sinter', 'sets', 1, (g) => ['SINTER', ...g.keys('set', 1, 3)]),
@@ -899,6 +936,10 @@ const ZSET_ENTRIES: Entry[] = [
   e('zscore', 'zsets', 2, (g) => ['ZSCORE', zsetKey(g), g.member()]),
   e('zmscore', 'zsets', 1, (g) => ['ZMSCORE', zsetKey(g), ...g.members(1, 4)]),
   e('zcard', 'zsets', 1, (g) => ['ZCARD', zsetKey(g)]),
+  e('zscan', 'zsets', 1, (g) => collectionScan(g, 'ZSCAN', zsetKey(g)), {
+    special: 'scan',
+    noMulti: true,
+  }),
   e('zrank', 'zsets', 1, (g) => ['ZRANK', zsetKey(g), g.member()]),
   e('zrevrank', 'zsets', 1, (g) => ['ZREVRANK', zsetKey(g), g.member()]),
   e('zrange', 'zsets', 4, (g) => {
@@ -986,7 +1027,12 @@ const ZSET_ENTRIES: Entry[] = [
   ),
 ];
 
+const STREAM_ENTRIES: Entry[] = STREAM_ENTRY_SPECS.map((x) =>
+  e(x.name, 'streams', x.weight, x.gen),
+);
+
 const DATA_ENTRIES: Entry[] = [
+  ...STREAM_ENTRIES,
   ...STRING_ENTRIES,
   ...KEY_ENTRIES,
   ...LIST_ENTRIES,

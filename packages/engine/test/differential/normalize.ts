@@ -46,6 +46,7 @@ export function normalize(argv: readonly Bin[], r: Reply): Reply {
   if (!Array.isArray(r)) return r;
   const name = argv[0]!.toLowerCase();
   if (UNORDERED.has(name)) return sortReplies(r);
+  if (name === 'xinfo' || name === 'xpending') return maskStreamTimes(r, name === 'xpending');
   if (PAIRS.has(name)) {
     const pairs: Reply[][] = [];
     for (let i = 0; i < r.length; i += 2) pairs.push(r.slice(i, i + 2));
@@ -53,6 +54,29 @@ export function normalize(argv: readonly Bin[], r: Reply): Reply {
     return pairs.flat();
   }
   return r;
+}
+
+/**
+ * Stream replies carry times of each server's own clock: idle times, seen-times and delivery
+ * times. Masked: the value after an "idle" field, XPENDING rows' idle column, and any integer
+ * within an hour of now (a delivery or seen time set from the clock).
+ */
+function maskStreamTimes(r: Reply[], pendingRows: boolean): Reply[] {
+  const now = Date.now();
+  const mask = (x: Reply): Reply => {
+    if (typeof x === 'number' && Math.abs(x - now) < 3_600_000) return '<now>';
+    if (!Array.isArray(x)) return x;
+    const out = x.map(mask);
+    for (let i = 0; i + 1 < out.length; i++) if (out[i] === 'idle') out[i + 1] = '<idle>';
+    return out;
+  };
+  const out = r.map(mask);
+  if (!pendingRows) return out;
+  return out.map((row) =>
+    Array.isArray(row) && row.length === 4 && typeof row[2] === 'number'
+      ? [row[0]!, row[1]!, '<idle>', row[3]!]
+      : row,
+  );
 }
 
 export function sortReplies(r: readonly Reply[]): Reply[] {

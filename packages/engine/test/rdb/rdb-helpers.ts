@@ -3,6 +3,7 @@
 // encoders for the pre-7.0 blob formats (ziplist, zipmap, intset) that redis-server 7.0 no longer
 // writes but still loads — so every crafted file can also be checked against the real server.
 
+import { dumpStream } from '../../src/cli/dump.ts';
 import { formatDouble17g, type Bin } from '../../src/bytes.ts';
 import { RespFileReader } from '../../src/io/resp-file-reader.ts';
 import { Db, type ExpireMs, type KeyspaceHooks } from '../../src/keyspace/db.ts';
@@ -60,7 +61,8 @@ export type KeySnap =
   | { type: 'list'; value: Bin[]; expire: string }
   | { type: 'set'; value: Bin[]; expire: string }
   | { type: 'hash'; value: [Bin, Bin][]; expire: string }
-  | { type: 'zset'; value: [Bin, string][]; expire: string };
+  | { type: 'zset'; value: [Bin, string][]; expire: string }
+  | { type: 'stream'; value: string; expire: string };
 
 /** db index → key → snapshot; only non-empty dbs appear. */
 export type Snapshot = Map<number, Map<Bin, KeySnap>>;
@@ -81,6 +83,8 @@ export function snapValue(value: RedisValue, expireMs: ExpireMs): KeySnap {
         value: [...value].map(([m, s]): [Bin, string] => [m, formatDouble17g(s)]),
         expire,
       };
+    case 'stream':
+      return { type: 'stream', value: JSON.stringify(dumpStream(value)), expire };
   }
 }
 

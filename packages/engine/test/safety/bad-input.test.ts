@@ -79,6 +79,18 @@ const UNITS: Unit[] = [
     ],
   },
   { kind: 'command', db: 1, command: ['DEL', 'hash'] },
+  {
+    kind: 'command',
+    db: 0,
+    command: ['XADD', 'stream', '1-1', 'f', Buffer.from([0, 13, 10, 255])],
+  },
+  { kind: 'command', db: 0, command: ['XGROUP', 'CREATE', 'stream', 'grp', '0'] },
+  { kind: 'command', db: 0, command: ['XADD', 'stream', '2-*', 'f', 'v', 'g', 'w'] },
+  {
+    kind: 'command',
+    db: 0,
+    command: ['XREADGROUP', 'GROUP', 'grp', 'c', 'STREAMS', 'stream', '>'],
+  },
 ];
 
 /** More keys for the RDB base: compressible strings (LZF), integers, collections of ~50. */
@@ -90,6 +102,23 @@ const RDB_UNITS: Unit[] = [
   { kind: 'command', db: 2, command: ['HSET', 'bighash', ...numbered('field', 60)] },
   { kind: 'command', db: 3, command: ['ZADD', 'bigzset', ...numbered('', 60)] },
   { kind: 'command', db: 3, command: ['PEXPIREAT', 'bigzset', String(NOW_MS + 5_000_000)] },
+  // A stream of two nodes with tombstones, a group with pending entries and an idle consumer.
+  ...Array.from(
+    { length: 130 },
+    (_, i): Unit => ({
+      kind: 'command',
+      db: 3,
+      command: ['XADD', 'bigstream', `${i + 1}-0`, 'n', String(i), 'pad', 'p'.repeat(i % 40)],
+    }),
+  ),
+  { kind: 'command', db: 3, command: ['XDEL', 'bigstream', '5-0', '120-0'] },
+  { kind: 'command', db: 3, command: ['XGROUP', 'CREATE', 'bigstream', 'g', '0'] },
+  {
+    kind: 'command',
+    db: 3,
+    command: ['XREADGROUP', 'GROUP', 'g', 'a', 'COUNT', '3', 'STREAMS', 'bigstream', '>'],
+  },
+  { kind: 'command', db: 3, command: ['XGROUP', 'CREATECONSUMER', 'bigstream', 'g', 'idle'] },
 ];
 /** Written to the INCR after the rewrite that made the RDB base. */
 const RDB_TAIL_UNITS: Unit[] = [

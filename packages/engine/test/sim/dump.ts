@@ -15,6 +15,7 @@
 
 import type { Engine } from '@aofkv/engine';
 import type { Bin } from '../../src/bytes.ts';
+import { dumpStream, type DumpStream } from '../../src/cli/dump.ts';
 import type { RedisValue } from '../../src/keyspace/values.ts';
 
 export type DumpLine = string;
@@ -47,6 +48,14 @@ function describeValue(value: RedisValue): [string, unknown] {
       return ['set', [...value.members].sort()];
     case 'zset':
       return ['zset', [...value].map(([member, score]) => [member, String(score)])];
+    case 'stream': {
+      // A group's entries_read is not what a reload gives back: Redis propagates XREADGROUP as
+      // XCLAIM ... LASTID, which moves the group's last ID but not its read counter (a rewrite
+      // writes the counter exactly). It is left out, like seen-times (see cli/dump.ts).
+      const s = dumpStream(value);
+      for (const g of s.groups) g.entries_read = '';
+      return ['stream', s];
+    }
     default:
       return assertNever(value);
   }
@@ -106,7 +115,8 @@ export function restoreCommands(lines: readonly DumpLine[]): RestoreCommand[] {
       number | string | null,
     ];
     const k = bin(key);
-    out.push({ db, argv: recreate(type, k, contents) });
+    if (type === 'stream') out.push(...recreateStream(db, k, contents as DumpStream));
+    else out.push({ db, argv: recreate(type, k, contents) });
     if (expireAtMs !== null) out.push({ db, argv: ['PEXPIREAT', k, String(expireAtMs)] });
   }
   return out;
@@ -131,6 +141,55 @@ function recreate(type: string, key: Buffer, contents: unknown): (string | Buffe
     default:
       throw new Error(`unknown type in dump: ${type}`);
   }
+}
+
+/** Redis rewriteStreamObject's commands for a dumped stream (seen-times are not in dumps). */
+function recreateStream(db: number, key: Buffer, s: DumpStream): RestoreCommand[] {
+  const out: RestoreCommand[] = [];
+  const b = (x: unknown): Buffer => bin(x as Bin);
+  for (const [id, fields] of s.entries) out.push({ db, argv: ['XADD', key, id, ...fields.map(b)] });
+  if (s.entries.length === 0) out.push({ db, argv: ['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y'] });
+  out.push({
+    db,
+    argv: [
+      'XSETID',
+      key,
+      s.last_id,
+      'ENTRIESADDED',
+      s.entries_added,
+      'MAXDELETEDID',
+      s.max_deleted_id,
+    ],
+  });
+  for (const g of s.groups) {
+    const name = b(g.name);
+    out.push({
+      db,
+      argv: ['XGROUP', 'CREATE', key, name, g.last_id, 'ENTRIESREAD', g.entries_read],
+    });
+    for (const c of g.consumers)
+      out.push({ db, argv: ['XGROUP', 'CREATECONSUMER', key, name, b(c)] });
+    for (const [id, consumer, time, count] of g.pending) {
+      out.push({
+        db,
+        argv: [
+          'XCLAIM',
+          key,
+          name,
+          b(consumer),
+          '0',
+          id,
+          'TIME',
+          String(time),
+          'RETRYCOUNT',
+          count,
+          'JUSTID',
+          'FORCE',
+        ],
+      });
+    }
+  }
+  return out;
 }
 
 function scoreArg(text: string): string {

@@ -32,7 +32,7 @@ export interface WorkloadOptions {
   highDbShare: number;
 }
 
-type KeyKind = 'string' | 'counter' | 'list' | 'hash' | 'set' | 'zset';
+type KeyKind = 'string' | 'counter' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
 const POOLS: Record<KeyKind, readonly string[]> = {
   string: ['s0', 's1', 's2', 's3'],
@@ -41,6 +41,7 @@ const POOLS: Record<KeyKind, readonly string[]> = {
   hash: ['h0', 'h1', 'h2'],
   set: ['S0', 'S1', 'S2', 'S3'],
   zset: ['z0', 'z1', 'z2', 'z3'],
+  stream: ['X0', 'X1', 'X2'],
 };
 const SHARED_KEYS = ['x0', 'x1', 'x2'];
 const MEMBERS = ['a', 'b', 'c', 'd', 'e', 'f', '1', '2', '10', '-3'];
@@ -50,6 +51,8 @@ class Gen {
   readonly rng: Prng;
   readonly options: WorkloadOptions;
   nowMs = 0;
+  /** Stream IDs come from this counter (ms part), so deletes and claims hit existing entries. */
+  streamMs = 1;
 
   constructor(rng: Prng, options: WorkloadOptions) {
     this.rng = rng;
@@ -88,6 +91,25 @@ class Gen {
 
   ttlMs(): string {
     return this.int(50, 4000);
+  }
+
+  /** A new stream ID (forward), sometimes with the sequence left to XADD. */
+  newStreamId(): string {
+    this.streamMs += this.rng.nextIntBetween(0, 2);
+    return this.rng.chance(0.3) ? `${this.streamMs}-*` : `${this.streamMs}-${this.int(0, 2)}`;
+  }
+
+  /** An ID the counter already passed: likely an entry, or a pending one. */
+  oldStreamId(): string {
+    return `${Math.max(1, this.streamMs - this.rng.nextIntBetween(0, 12))}-${this.int(0, 2)}`;
+  }
+
+  group(): string {
+    return this.rng.pick(['g0', 'g1']);
+  }
+
+  consumer(): string {
+    return this.rng.pick(['c0', 'c1', 'c2']);
   }
 
   /** An absolute time in ms, sometimes already in the past (an immediate delete). */
@@ -221,8 +243,111 @@ const ZSETS: Entry[] = [
   { weight: 1, gen: (g) => ['ZRANGE', g.key('zset'), '0', '-1', 'WITHSCORES'] },
 ];
 
+// Streams. Left out, because a reload legitimately differs from the live state there (as in
+// Redis): history reads (XREADGROUP ... 0 bumps delivery counts Redis does not propagate), replies
+// that show seen-times or read counters (XINFO), and approximate trims (`~`: a rewrite rebuilds
+// the nodes without tombstones, so whole-node trimming then removes other entries; the AOF
+// carries the exact trim either way, which is what the crash checks cover).
+const STREAMS: Entry[] = [
+  {
+    weight: 4,
+    gen: (g) => {
+      const trim = g.rng.chance(0.25)
+        ? g.rng.pick([
+            ['MAXLEN', '=', g.int(0, 6)],
+            ['MAXLEN', g.int(2, 10)],
+            ['MINID', g.oldStreamId()],
+          ])
+        : [];
+      return ['XADD', g.key('stream'), ...trim, g.newStreamId(), 'f', g.value(), 'n', g.int(0, 9)];
+    },
+  },
+  { weight: 1, gen: (g) => ['XDEL', g.key('stream'), g.oldStreamId(), g.oldStreamId()] },
+  {
+    weight: 1,
+    gen: (g) =>
+      g.rng.chance(0.5)
+        ? ['XTRIM', g.key('stream'), 'MAXLEN', g.int(0, 8)]
+        : ['XTRIM', g.key('stream'), 'MINID', '=', g.oldStreamId()],
+  },
+  {
+    weight: 2.5,
+    gen: (g) => {
+      const roll = g.rng.nextFloat();
+      const key = g.key('stream');
+      if (roll < 0.6) {
+        return ['XGROUP', 'CREATE', key, g.group(), g.rng.pick(['0', '$']), 'MKSTREAM'];
+      }
+      if (roll < 0.72) {
+        return ['XGROUP', 'SETID', key, g.group(), g.oldStreamId(), 'ENTRIESREAD', g.int(0, 5)];
+      }
+      if (roll < 0.75) return ['XGROUP', 'DESTROY', key, g.group()];
+      if (roll < 0.85) return ['XGROUP', 'CREATECONSUMER', key, g.group(), g.consumer()];
+      return ['XGROUP', 'DELCONSUMER', key, g.group(), g.consumer()];
+    },
+  },
+  {
+    weight: 3,
+    gen: (g) => [
+      'XREADGROUP',
+      'GROUP',
+      g.group(),
+      g.consumer(),
+      'COUNT',
+      g.int(1, 3),
+      ...(g.rng.chance(0.2) ? ['NOACK'] : []),
+      'STREAMS',
+      g.key('stream'),
+      '>',
+    ],
+  },
+  { weight: 2, gen: (g) => ['XACK', g.key('stream'), g.group(), g.oldStreamId(), g.oldStreamId()] },
+  {
+    weight: 1.5,
+    gen: (g) => [
+      'XCLAIM',
+      g.key('stream'),
+      g.group(),
+      g.consumer(),
+      g.rng.pick(['0', '0', '300']),
+      g.oldStreamId(),
+      g.oldStreamId(),
+      ...g.rng.pick([[], ['JUSTID'], ['IDLE', g.int(0, 900)], ['RETRYCOUNT', g.int(0, 4)]]),
+      ...(g.rng.chance(0.2) ? ['FORCE'] : []),
+    ],
+  },
+  {
+    weight: 1,
+    gen: (g) => [
+      'XAUTOCLAIM',
+      g.key('stream'),
+      g.group(),
+      g.consumer(),
+      g.rng.pick(['0', '500']),
+      '0',
+      'COUNT',
+      g.int(1, 4),
+      ...(g.rng.chance(0.3) ? ['JUSTID'] : []),
+    ],
+  },
+  {
+    weight: 0.3,
+    gen: (g) => ['XSETID', g.key('stream'), `${g.streamMs + 3}-0`, 'ENTRIESADDED', g.int(40, 90)],
+  },
+  {
+    weight: 1,
+    gen: (g) =>
+      g.rng.pick([
+        ['XRANGE', g.key('stream'), '-', '+'],
+        ['XPENDING', g.key('stream'), g.group(), '-', '+', '10'],
+        ['XPENDING', g.key('stream'), g.group()],
+        ['XLEN', g.key('stream')],
+      ]),
+  },
+];
+
 const anyKey = (g: Gen): string =>
-  g.key(g.rng.pick(['string', 'counter', 'list', 'hash', 'set', 'zset'] as const));
+  g.key(g.rng.pick(['string', 'counter', 'list', 'hash', 'set', 'zset', 'stream'] as const));
 
 const KEYS: Entry[] = [
   { weight: 2, gen: (g) => [g.rng.pick(['DEL', 'UNLINK']), anyKey(g), anyKey(g)] },
@@ -266,7 +391,16 @@ export class Workload {
   constructor(rng: Prng, options: WorkloadOptions) {
     this.#gen = new Gen(rng, options);
     const whole = options.flushWeight > 0 ? wholeDb(options.flushWeight) : [];
-    this.#entries = [...STRINGS, ...LISTS, ...HASHES, ...SETS, ...ZSETS, ...KEYS, ...whole];
+    this.#entries = [
+      ...STRINGS,
+      ...LISTS,
+      ...HASHES,
+      ...SETS,
+      ...ZSETS,
+      ...STREAMS,
+      ...KEYS,
+      ...whole,
+    ];
     this.#inMulti = this.#entries.filter((e) => e.noMulti !== true);
   }
 

@@ -613,8 +613,51 @@ describe('RANDOMKEY', () => {
     run('SET', 'live', 'v');
     advance(2);
     aof();
+    // Position 0 holds gone1: deleted (its DEL propagated), and the last key, live, takes its
+    // slot in the sampler, so the second pick at position 0 is live.
     expect(run('RANDOMKEY')).toBe('live');
-    expect(aof()).toEqual([['MULTI'], ['DEL', 'gone1'], ['DEL', 'gone2'], ['EXEC']]);
-    expect(run('DBSIZE')).toBe(1);
+    expect(aof()).toEqual([['DEL', 'gone1']]);
+    expect(run('DBSIZE')).toBe(2);
+    // Every pick is an existing, unexpired key: gone2 is deleted when picked, never returned.
+    run('SET', 'other', 'x');
+    for (let i = 0; i < 20; i++) expect(['live', 'other']).toContain(run('RANDOMKEY'));
+  });
+});
+
+describe('RANDOMKEY: uniform and O(1) (Db key sampler)', () => {
+  it('stays uniform and exact through deletes, renames, SWAPDB and FLUSHDB', async () => {
+    const { run } = await openCommandEngine({ seed: 7 });
+    for (let i = 0; i < 40; i++) run('SET', `k${i}`, 'v');
+    run('RANDOMKEY'); // builds the sampler
+    for (let i = 0; i < 40; i += 2) run('DEL', `k${i}`);
+    run('RENAME', 'k1', 'renamed');
+    const live = new Set((run('KEYS', '*') as string[]).sort());
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 4000; i++) {
+      const k = run('RANDOMKEY') as string;
+      expect(live.has(k), k).toBe(true);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(live.size);
+    for (const n of counts.values()) expect(n).toBeGreaterThan(100); // 200 expected per key
+    run('SELECT', '1');
+    run('SET', 'only-in-1', 'v');
+    run('SWAPDB', '0', '1');
+    run('SELECT', '0');
+    expect(run('RANDOMKEY')).toBe('only-in-1');
+    run('FLUSHDB');
+    expect(run('RANDOMKEY')).toBe(null);
+  });
+
+  it('answers in constant time on a large keyspace', async () => {
+    const { e, run } = await openCommandEngine();
+    const db = e.server.dbs[0]!;
+    for (let i = 0; i < 200_000; i++) db.add(`key:${i}`, 'v');
+    run('RANDOMKEY');
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 2_000; i++) run('RANDOMKEY');
+    const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / 2_000;
+    // A walk to a random position of 200k keys costs ~1 ms; a pick is ~1 µs. 50 µs is generous.
+    expect(perCallUs).toBeLessThan(50);
   });
 });

@@ -6,6 +6,9 @@
 
 import type { FileSystem } from '../../io/file-system.ts';
 import type { Db } from '../../keyspace/db.ts';
+import { ID_MAX, formatId } from '../../keyspace/stream-id.ts';
+import type { RStream } from '../../keyspace/stream.ts';
+import { decodeStreamPayload } from '../../rdb/rdb-stream.ts';
 import { AofBuffer } from '../aof-buffer.ts';
 import { formatDouble17g, formatExpireMs, type Bin } from '../../bytes.ts';
 import {
@@ -13,6 +16,7 @@ import {
   PLAIN_HASH,
   PLAIN_LIST,
   PLAIN_SET,
+  PLAIN_STREAM,
   PLAIN_STRING,
   PLAIN_ZSET,
   plainScore,
@@ -21,6 +25,62 @@ import {
 } from '../../keyspace/plain-entry.ts';
 
 const WRITE_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Redis rewriteStreamObject: XADD per entry (or XADD MAXLEN 0 0-1 x y for an empty stream), XSETID
+ * with ENTRIESADDED and MAXDELETEDID, then per group XGROUP CREATE ... ENTRIESREAD, an XCLAIM per
+ * pending entry of each consumer and XGROUP CREATECONSUMER for consumers with none pending.
+ */
+function appendStreamResp(out: AofBuffer, key: Bin, s: RStream): void {
+  if (s.length > 0) {
+    for (const e of s.range(0n, ID_MAX))
+      out.appendCommand(['XADD', key, formatId(e.id), ...e.fields]);
+  } else {
+    out.appendCommand(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
+  }
+  out.appendCommand([
+    'XSETID',
+    key,
+    formatId(s.lastId),
+    'ENTRIESADDED',
+    String(s.entriesAdded),
+    'MAXDELETEDID',
+    formatId(s.maxDeletedId),
+  ]);
+  for (const [name, g] of s.sortedGroups()) {
+    out.appendCommand([
+      'XGROUP',
+      'CREATE',
+      key,
+      name,
+      formatId(g.lastId),
+      'ENTRIESREAD',
+      String(g.entriesRead),
+    ]);
+    for (const consumer of g.sortedConsumers()) {
+      if (consumer.pel.size === 0) {
+        out.appendCommand(['XGROUP', 'CREATECONSUMER', key, name, consumer.name]);
+        continue;
+      }
+      for (const [id, nack] of consumer.pel) {
+        out.appendCommand([
+          'XCLAIM',
+          key,
+          name,
+          consumer.name,
+          '0',
+          formatId(id),
+          'TIME',
+          String(nack.deliveryTime),
+          'RETRYCOUNT',
+          String(nack.deliveryCount),
+          'JUSTID',
+          'FORCE',
+        ]);
+      }
+    }
+  }
+}
 
 export interface SnapshotOptions {
   /** Write `#TS:<sec>` first (aof-timestamp-enabled); null for none. */
@@ -113,6 +173,9 @@ export function appendPlainEntryResp(out: AofBuffer, e: PlainEntry): void {
       appendBatches(out, 'ZADD', key, items, 2);
       break;
     }
+    case PLAIN_STREAM:
+      appendStreamResp(out, key, decodeStreamPayload(Buffer.from(data as Bin, 'latin1')));
+      break;
   }
   if (expireMs !== -1) out.appendCommand(['PEXPIREAT', key, formatExpireMs(expireMs)]);
 }

@@ -7,7 +7,8 @@
 //     type            positive fixint
 //     key, strings    str (UTF-8 of the Bin's code points 0..255; msgpackr decodes back to the Bin)
 //     data            str for a string; an array of str for list / set / hash (field, value, ...);
-//                     for a zset member, score, ... with every score a float64 (so -0 survives)
+//                     for a zset member, score, ... with every score a float64 (so -0 survives);
+//                     for a stream str (its RDB value bytes, see plain-entry.ts)
 //     expireMs        -1 (fixint) for none, else int64 (decoded as a number up to 2^53, a bigint
 //                     beyond, as ExpireMs is)
 //
@@ -23,10 +24,12 @@ import { Unpackr } from 'msgpackr';
 import type { Bin } from '../../bytes.ts';
 import type { ExpireMs } from '../../keyspace/db.ts';
 import type { RedisValue } from '../../keyspace/values.ts';
+import { encodeStreamPayload } from '../../rdb/rdb-stream.ts';
 import {
   PLAIN_HASH,
   PLAIN_LIST,
   PLAIN_SET,
+  PLAIN_STREAM,
   PLAIN_STRING,
   PLAIN_ZSET,
   type PlainEntry,
@@ -86,6 +89,10 @@ export class SnapshotEncoder {
           this.fixint(PLAIN_ZSET);
           this.arrayHeader(value.size * 2);
           value.visit(0, value.size, false, this.scored);
+          break;
+        case 'stream':
+          this.fixint(PLAIN_STREAM);
+          this.str(encodeStreamPayload(value).toString('latin1'));
           break;
       }
     }
