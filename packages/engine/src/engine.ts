@@ -33,6 +33,14 @@ import type { AofLogger, AofTraceEvent } from './aof/aof-writer.ts';
 import type { RewriteScheduler } from './aof/rewrite/aof-rewrite.ts';
 import type { LoadScheduler } from './aof/aof-loader.ts';
 import type { SnapshotSink } from './aof/rewrite/snapshot-sink.ts';
+import {
+  NetworkServer,
+  type ListenHandle,
+  type ListenOptions,
+  type NetworkEngine,
+} from './net/network-server.ts';
+import type { ClientConnection } from './net/client-connection.ts';
+import { buildConnectionCommands } from './net/connection-commands.ts';
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -101,7 +109,7 @@ interface HeldReply {
 
 type Lifecycle = 'open' | 'closing' | 'closed';
 
-export class Engine extends EventEmitter {
+export class Engine extends EventEmitter implements NetworkEngine {
   readonly config: EngineConfig;
   readonly server: Server;
   readonly clock: Clock;
@@ -112,6 +120,10 @@ export class Engine extends EventEmitter {
   private fatalCause: Error | null = null;
   private closing: Promise<void> | null = null;
   private held: HeldReply[] = [];
+  /** Network clients whose encoded replies wait for this turn's AOF flush. */
+  private heldOutputs: ClientConnection[] = [];
+  /** The Redis-protocol server, created by the first listen(). */
+  network: NetworkServer | null = null;
   private beforeSleepScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
   readonly startedAtMs: number;
@@ -121,7 +133,19 @@ export class Engine extends EventEmitter {
     this.config = config;
     this.clock = clock;
     this.startedAtMs = clock.nowMs();
-    const extra: CommandSpec[] = buildEngineCommands(this);
+    const extra: CommandSpec[] = [
+      ...buildEngineCommands(this),
+      ...buildConnectionCommands({
+        connections: () => this.network?.clients.values() ?? [],
+        passwordRequired: () => this.config.requirepass !== '',
+        passwordMatches: (candidate) => this.networkServer().passwordMatches(candidate),
+        pauseClients: (kind, endMs) => this.networkServer().pauseClients(kind, endMs),
+        unpauseClients: () => this.network?.unpause(),
+        nowMs: () => this.clock.nowMs(),
+        commandTable: () => this.server.table,
+        shutdown: () => this.shutdownFromCommand(),
+      }),
+    ];
     this.server = new Server({
       databases: config.databases,
       nowMs: () => clock.nowMs(),
@@ -129,6 +153,55 @@ export class Engine extends EventEmitter {
       lazyfreeLazyExpire: () => this.config.lazyfreeLazyExpire,
       lazyfreeLazyUserDel: () => this.config.lazyfreeLazyUserDel,
       extraCommands: extra,
+      passwordRequired: () => this.config.requirepass !== '',
+    });
+  }
+
+  /**
+   * Accept Redis-protocol clients (RESP2/RESP3, inline, pipelining) on TCP and/or a unix socket.
+   * Their commands go through the same dispatcher and acknowledgement path as db() handles.
+   * Resolves once listening; the handle's close() stops these listeners, engine.close() stops
+   * all of them and disconnects every client first.
+   */
+  async listen(options: ListenOptions = {}): Promise<ListenHandle> {
+    this.assertUsable();
+    return this.networkServer().listen(options);
+  }
+
+  private networkServer(): NetworkServer {
+    this.network ??= new NetworkServer(this);
+    return this.network;
+  }
+
+  // ---- NetworkEngine (what the network server uses) -----------------------------------------
+
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  executeNetworkCommand(client: Client, argv: Bin[]): Reply {
+    const err = this.usabilityError();
+    if (err !== null) return new ErrorReply(`ERR ${err.message}`);
+    return this.server.execute(client, argv);
+  }
+
+  holdOutput(conn: ClientConnection): void {
+    this.heldOutputs.push(conn);
+    this.scheduleBeforeSleep();
+  }
+
+  log(level: 'notice' | 'warning', message: string): void {
+    this.emit('log', level, message);
+  }
+
+  /** SHUTDOWN: close after this turn's replies went out; 'shutdown' tells the embedder. */
+  private shutdownFromCommand(): void {
+    setImmediate(() => {
+      const closed = this.close();
+      this.emit('shutdown', closed);
+      closed.catch(() => {
+        // Reported to whoever awaits the promise passed with 'shutdown'.
+      });
     });
   }
 
@@ -193,12 +266,17 @@ export class Engine extends EventEmitter {
     this.beforeSleepScheduled = false;
     const held = this.held;
     this.held = [];
+    const outputs = this.heldOutputs;
+    this.heldOutputs = [];
     if (this.fatalCause === null) this.aof?.beforeSleep();
     if (this.fatalCause !== null) {
       const cause = this.fatalError();
       for (const h of held) h.reject(cause);
+      for (const o of outputs) o.fail();
       return;
     }
+    // Redis handleClientsWithPendingWrites, after flushAppendOnlyFile.
+    for (const o of outputs) o.release();
     for (const h of held) {
       try {
         deliver(h);
@@ -214,6 +292,8 @@ export class Engine extends EventEmitter {
     if (this.fatalCause !== null) return;
     this.fatalCause = cause;
     this.stopCron();
+    // Redis exits: every connection drops and nothing held is sent.
+    this.network?.fail();
     this.emit('fatal', cause);
   }
 
@@ -232,6 +312,7 @@ export class Engine extends EventEmitter {
   cron(): void {
     if (this.closed) return;
     this.server.activeExpireCycle(ACTIVE_EXPIRE_KEYS_PER_TICK);
+    this.network?.cron();
     this.aof?.cron();
   }
 
@@ -259,9 +340,12 @@ export class Engine extends EventEmitter {
   private async closeOnce(): Promise<void> {
     this.lifecycle = 'closing';
     this.stopCron();
+    // Listeners first: no new client, and each connected one gets what is held for it.
+    const networkClosed = this.network?.close();
     // Deliver replies of commands already run in this turn before shutting the AOF.
-    if (this.held.length > 0) this.beforeSleep();
+    if (this.held.length > 0 || this.heldOutputs.length > 0) this.beforeSleep();
     try {
+      await networkClosed;
       await this.aof?.close();
     } finally {
       this.lifecycle = 'closed';

@@ -35,6 +35,19 @@ export class NilArrayReply {
   private constructor() {}
 }
 
+/**
+ * A map reply (Redis addReplyMapLen): alternating keys and values. It is an array, so everything
+ * that handles RESP2 replies sees the flat array Redis sends in RESP2; the network encoder sends
+ * it as a `%` map to RESP3 clients.
+ */
+export class MapReply extends Array<Reply> {
+  static fromEntries(entries: readonly (readonly [Reply, Reply])[]): MapReply {
+    const out = new MapReply();
+    for (const [k, v] of entries) out.push(k, v);
+    return out;
+  }
+}
+
 export type Reply =
   | Bin
   | number
