@@ -90,6 +90,19 @@ export class RawClient {
     return this.text.slice(before);
   }
 
+  /**
+   * Write `chunk` again and again, each write after the previous one reached the kernel, until
+   * the server closes the connection or `stop` says so.
+   */
+  async flood(chunk: string, stop: () => boolean = () => false): Promise<void> {
+    while (!this.closedFlag && !this.socket.destroyed && !stop()) {
+      const failed = await new Promise<boolean>((resolve) =>
+        this.socket.write(Buffer.from(chunk, 'latin1'), (err) => resolve(err != null)),
+      );
+      if (failed) break;
+    }
+  }
+
   close(): void {
     this.socket.destroy();
   }
