@@ -371,6 +371,7 @@ function commandCommand(host: ConnectionCommandHost, argv: readonly Bin[]): Repl
       });
     }
     case 'list':
+      if (argv.length !== 2) return new ErrorReply(ERR.syntax);
       return [...table.keys()];
     case 'docs': {
       const names = argv.length === 2 ? [...table.keys()] : argv.slice(2);
@@ -390,7 +391,7 @@ function commandCommand(host: ConnectionCommandHost, argv: readonly Bin[]): Repl
       return out;
     }
     case 'getkeys':
-      if (argv.length < 3) return wrongSubArity('getkeys');
+      if (argv.length < 4) return wrongSubArity('getkeys');
       return commandGetKeys(table, argv.slice(2));
     case 'help':
       return [
@@ -439,9 +440,32 @@ function commandGetKeys(table: CommandTable, argv: readonly Bin[]): Reply {
   if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
     return new ErrorReply('ERR Invalid number of arguments specified for command');
   }
-  const keys = writeKeysOf(spec.name, spec.firstKey, spec.lastKey, spec.keyStep, argv);
+  const keys =
+    numkeysCommandKeys(spec.name, argv) ??
+    writeKeysOf(spec.name, spec.firstKey, spec.lastKey, spec.keyStep, argv);
   if (keys.length === 0) return new ErrorReply('ERR The command has no key arguments');
   return [...keys];
+}
+
+/**
+ * Keys of the commands whose keys follow a count (Redis key specs with `keynum`), which the legacy
+ * first/last/step positions cannot describe: ZUNIONSTORE dest numkeys key..., ZUNION numkeys ...
+ */
+function numkeysCommandKeys(name: string, argv: readonly Bin[]): Bin[] | null {
+  const withDest = name === 'zunionstore' || name === 'zinterstore' || name === 'zdiffstore';
+  const plain =
+    name === 'zunion' ||
+    name === 'zinter' ||
+    name === 'zdiff' ||
+    name === 'zintercard' ||
+    name === 'sintercard';
+  if (!withDest && !plain) return null;
+  const countAt = withDest ? 2 : 1;
+  const n = Number(argv[countAt]);
+  const keys: Bin[] = withDest ? [argv[1]!] : [];
+  if (!Number.isInteger(n) || n < 1) return keys;
+  for (let i = countAt + 1; i < countAt + 1 + n && i < argv.length; i++) keys.push(argv[i]!);
+  return keys;
 }
 
 /** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (Redis 7.0 shutdownCommand's argument rules). */

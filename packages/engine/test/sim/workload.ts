@@ -246,6 +246,17 @@ const KEYS: Entry[] = [
   { weight: 2, gen: (g) => [g.rng.pick(['EXISTS', 'PTTL', 'TYPE']), anyKey(g)] },
 ];
 
+/**
+ * Connection commands: no keyspace effect, replies the model engine gives identically. (PING is
+ * left out: like Redis, it answers MISCONF while writes are refused, which the model has no
+ * notion of.)
+ */
+const CONNECTION: Entry[] = [
+  { weight: 0.5, gen: (g) => ['ECHO', g.value()] },
+  { weight: 0.25, gen: () => ['COMMAND', 'COUNT'] },
+  { weight: 0.25, gen: (g) => ['COMMAND', 'GETKEYS', 'SET', anyKey(g), g.value()] },
+];
+
 function wholeDb(weight: number): Entry[] {
   return [
     { weight, noMulti: true, gen: (g) => (g.rng.chance(0.5) ? ['FLUSHDB'] : ['FLUSHDB', 'ASYNC']) },
@@ -266,7 +277,8 @@ export class Workload {
   constructor(rng: Prng, options: WorkloadOptions) {
     this.#gen = new Gen(rng, options);
     const whole = options.flushWeight > 0 ? wholeDb(options.flushWeight) : [];
-    this.#entries = [...STRINGS, ...LISTS, ...HASHES, ...SETS, ...ZSETS, ...KEYS, ...whole];
+    this.#entries = [...STRINGS, ...LISTS, ...HASHES, ...SETS, ...ZSETS, ...KEYS, ...CONNECTION];
+    this.#entries.push(...whole);
     this.#inMulti = this.#entries.filter((e) => e.noMulti !== true);
   }
 
