@@ -35,6 +35,7 @@ export interface EngineConfig {
   timeout: number;
   protoMaxBulkLen: number;
   clientQueryBufferLimit: number;
+  save: string;
 }
 
 type Kind = 'bool' | 'enum' | 'int' | 'memory' | 'string' | 'filename';
@@ -229,6 +230,9 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
     min: 1024 * 1024,
     max: Number.MAX_SAFE_INTEGER,
   },
+  // Redis `save` (RDB snapshot points). aofkv writes no RDB snapshots, so it has no effect; it
+  // exists because clients read it (redis-benchmark's CONFIG GET save) and tests set it to "".
+  { key: 'save', redisName: 'save', kind: 'string', defaultValue: '', mutable: true },
 ];
 
 const BY_KEY = new Map<string, OptionSpec>(CONFIG_TABLE.map((o) => [o.key, o]));
