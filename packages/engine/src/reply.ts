@@ -89,6 +89,11 @@ export const ERR = {
   minMaxLex: 'ERR min or max not valid string range item',
 } as const;
 
+/** Redis addReplyHelp: the lines as status replies. */
+export function helpReply(lines: readonly string[]): StatusReply[] {
+  return lines.map((line) => new StatusReply(line));
+}
+
 export function wrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;
 }

@@ -8,6 +8,7 @@ import { hashCommands } from './hashes.ts';
 import { setCommands } from './sets.ts';
 import { zsetCommands } from './zsets.ts';
 import { serverCommands } from './server-commands.ts';
+import { objectCommands } from './object-command.ts';
 
 export type CommandTable = ReadonlyMap<string, CommandSpec>;
 
@@ -21,6 +22,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTa
     ...setCommands,
     ...zsetCommands,
     ...serverCommands,
+    ...objectCommands,
     ...extra,
   ];
   for (const spec of all) {

@@ -9,7 +9,16 @@ import { parseLongLong } from '../bytes.ts';
 import type { CommandTable } from '../commands/registry.ts';
 import { cmd, type ClientState, type CommandSpec } from '../commands/types.ts';
 import { writeKeysOf } from '../commands/write-keys.ts';
-import { ERR, ErrorReply, MapReply, OK, StatusReply, fail, type Reply } from '../reply.ts';
+import {
+  ERR,
+  ErrorReply,
+  MapReply,
+  OK,
+  StatusReply,
+  fail,
+  helpReply,
+  type Reply,
+} from '../reply.ts';
 import type { ClientConnection } from './client-connection.ts';
 
 const NO_KEYS = [0, 0, 0] as const;
@@ -217,7 +226,8 @@ function clientCommand(
       return new ErrorReply(ERR.syntax);
     }
     default:
-      return [
+      // Redis's CLIENT HELP text, for the subcommands this server has.
+      return helpReply([
         'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
         'GETNAME',
         '    Return the name of the current connection.',
@@ -228,9 +238,21 @@ function clientCommand(
         'KILL <ip:port>',
         '    Kill connection made from <ip:port>.',
         'KILL <option> <value> [<option> <value> [...]]',
-        '    Kill connections. Options are: ID, ADDR, LADDR, TYPE normal, SKIPME (YES|NO).',
+        '    Kill connections. Options are:',
+        '    * ADDR (<ip:port>|<unixsocket>:0)',
+        '      Kill connections made from the specified address',
+        '    * LADDR (<ip:port>|<unixsocket>:0)',
+        '      Kill connections made to specified local address',
+        '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+        '      Kill connections by type.',
+        '    * USER <username>',
+        '      Kill connections authenticated by <username>.',
+        '    * SKIPME (YES|NO)',
+        '      Skip killing current connection (default: yes).',
         'LIST [options ...]',
-        '    Return information about client connections. Options: TYPE normal, ID <id> ...',
+        '    Return information about client connections. Options:',
+        '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+        '      Return clients of specified type.',
         'UNPAUSE',
         '    Stop the current client pause, resuming traffic.',
         'PAUSE <timeout> [WRITE|ALL]',
@@ -238,8 +260,8 @@ function clientCommand(
         'SETNAME <name>',
         '    Assign the name <name> to the current connection.',
         'HELP',
-        '    Print this help.',
-      ];
+        '    Prints this help.',
+      ]);
   }
 }
 
@@ -394,7 +416,8 @@ function commandCommand(host: ConnectionCommandHost, argv: readonly Bin[]): Repl
       if (argv.length < 4) return wrongSubArity('getkeys');
       return commandGetKeys(table, argv.slice(2));
     case 'help':
-      return [
+      // Redis's COMMAND HELP text, for the subcommands this server has.
+      return helpReply([
         'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
         '(no subcommand)',
         '    Return details about all Redis commands.',
@@ -404,13 +427,17 @@ function commandCommand(host: ConnectionCommandHost, argv: readonly Bin[]): Repl
         '    Return a list of all commands in this Redis server.',
         'INFO [<command-name> ...]',
         '    Return details about multiple Redis commands.',
+        '    If no command names are given, documentation details for all',
+        '    commands are returned.',
         'DOCS [<command-name> ...]',
         '    Return documentation details about multiple Redis commands.',
+        '    If no command names are given, documentation details for all',
+        '    commands are returned.',
         'GETKEYS <full-command>',
         '    Return the keys from a full Redis command.',
         'HELP',
-        '    Print this help.',
-      ];
+        '    Prints this help.',
+      ]);
     default:
       return new ErrorReply(
         `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try COMMAND HELP.`,
@@ -422,7 +449,7 @@ function wrongSubArity(sub: string): ErrorReply {
   return new ErrorReply(`ERR wrong number of arguments for 'command|${sub}' command`);
 }
 
-/** Redis addReplyCommandInfo (7.0): name, arity, flags, first, last, step, acl, tips, keys, subs. */
+/** Redis addReplyCommandInfo (7.0): name, arity, flags, first/last/step, acl, tips, keys, subs. */
 function commandInfo(spec: CommandSpec): Reply {
   const flags = spec.flags.map((f) => new StatusReply(f.replace('-', '_')));
   return [spec.name, spec.arity, flags, spec.firstKey, spec.lastKey, spec.keyStep, [], [], [], []];

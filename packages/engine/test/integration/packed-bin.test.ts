@@ -23,7 +23,7 @@ function run(cmd: string, args: readonly string[], cwd: string) {
 }
 
 describe('the packed engine exposes the aofkv bin', () => {
-  it('npx aofkv server | shell | dump | check-aof work after npm i of the tarballs', async (ctx) => {
+  it('npx aofkv server | shell | dump | check-aof run after npm i', async (ctx) => {
     const packs = join(work, 'packs');
     for (const pkg of ['bio-workers', 'engine']) {
       execFileSync('pnpm', ['pack', '--pack-destination', packs], {

@@ -255,6 +255,9 @@ const CONNECTION: Entry[] = [
   { weight: 0.5, gen: (g) => ['ECHO', g.value()] },
   { weight: 0.25, gen: () => ['COMMAND', 'COUNT'] },
   { weight: 0.25, gen: (g) => ['COMMAND', 'GETKEYS', 'SET', anyKey(g), g.value()] },
+  // REFCOUNT depends on the value only; ENCODING is left out because a reload recomputes a
+  // hash's or zset's encoding from its content (as Redis does), while the model never reloads.
+  { weight: 0.25, gen: (g) => ['OBJECT', 'REFCOUNT', anyKey(g)] },
 ];
 
 function wholeDb(weight: number): Entry[] {
