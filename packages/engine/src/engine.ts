@@ -41,6 +41,11 @@ import {
 } from './net/network-server.ts';
 import type { ClientConnection } from './net/client-connection.ts';
 import { buildConnectionCommands } from './net/connection-commands.ts';
+import { HELPER_COMMANDS, type HelperCommand } from './helper-commands.ts';
+import { WorkerHost } from './worker/worker-host.ts';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+
+export { HELPER_COMMANDS, type HelperCommand };
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -101,6 +106,8 @@ export interface LoadProgress {
 interface HeldReply {
   reply: Reply;
   asBuffer: boolean;
+  /** Deliver the Reply as it is, errors included (the worker-thread host converts it itself). */
+  raw?: boolean;
   /** A pipeline's replies (`reply` is their array): delivered as [error | null, value] pairs. */
   batch: boolean;
   resolve: (value: never) => void;
@@ -122,6 +129,8 @@ export class Engine extends EventEmitter implements NetworkEngine {
   private held: HeldReply[] = [];
   /** Network clients whose encoded replies wait for this turn's AOF flush. */
   private heldOutputs: ClientConnection[] = [];
+  /** Worker threads connected through connectWorker(). */
+  private readonly workerHosts = new Set<WorkerHost>();
   /** The Redis-protocol server, created by the first listen(). */
   network: NetworkServer | null = null;
   private beforeSleepScheduled = false;
@@ -252,6 +261,34 @@ export class Engine extends EventEmitter implements NetworkEngine {
     });
   }
 
+  /**
+   * submit()/submitBatch() for a caller that converts replies itself (the worker-thread host):
+   * resolves with the raw Reply (an array of them for a batch), error replies included, at the
+   * same moment submit() would.
+   */
+  submitRaw(client: Client, argvs: readonly Bin[][]): Promise<Reply[]> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    const replies: Reply[] = new Array<Reply>(argvs.length);
+    for (let i = 0; i < argvs.length; i++) replies[i] = this.server.execute(client, argvs[i]!);
+    return new Promise<never>((resolve, reject) => {
+      this.held.push({ reply: replies, asBuffer: false, batch: true, raw: true, resolve, reject });
+      this.scheduleBeforeSleep();
+    });
+  }
+
+  /**
+   * A MessagePort to hand to a worker thread (transfer it): `connectEngine(port)` from
+   * `@aofkv/engine/worker` gives the worker db() handles on this engine, with the embedded API's
+   * acknowledgement rule. The port closes with the engine.
+   */
+  connectWorker(): MessagePort {
+    this.assertUsable();
+    const { port1, port2 } = new MessageChannel();
+    this.workerHosts.add(new WorkerHost(this, port1, (host) => this.workerHosts.delete(host)));
+    return port2;
+  }
+
   private scheduleBeforeSleep(): void {
     if (this.beforeSleepScheduled) return;
     this.beforeSleepScheduled = true;
@@ -342,6 +379,7 @@ export class Engine extends EventEmitter implements NetworkEngine {
     this.stopCron();
     // Listeners first: no new client, and each connected one gets what is held for it.
     const networkClosed = this.network?.close();
+    for (const host of [...this.workerHosts]) host.closeAfterPending();
     // Deliver replies of commands already run in this turn before shutting the AOF.
     if (this.held.length > 0 || this.heldOutputs.length > 0) this.beforeSleep();
     try {
@@ -382,6 +420,10 @@ const ACTIVE_EXPIRE_KEYS_PER_TICK = 200;
 
 function deliver(h: HeldReply): void {
   const { reply } = h;
+  if (h.raw === true) {
+    (h.resolve as (v: unknown) => void)(reply);
+    return;
+  }
   if (h.batch) {
     const convert = h.asBuffer ? toBufferValue : toJsValue;
     const pairs = (reply as Reply[]).map((r) =>
@@ -415,127 +457,6 @@ export function toBufferValue(reply: Reply): BufferReplyValue {
   return reply.map(toBufferValue);
 }
 
-/** Names of the ioredis-style helper methods on DbHandle (each is `command(name, ...args)`). */
-export const HELPER_COMMANDS = [
-  'get',
-  'set',
-  'setnx',
-  'setex',
-  'psetex',
-  'getset',
-  'getdel',
-  'getex',
-  'mget',
-  'mset',
-  'msetnx',
-  'append',
-  'strlen',
-  'incr',
-  'decr',
-  'incrby',
-  'decrby',
-  'incrbyfloat',
-  'setrange',
-  'getrange',
-  'del',
-  'unlink',
-  'exists',
-  'type',
-  'expire',
-  'pexpire',
-  'expireat',
-  'pexpireat',
-  'ttl',
-  'pttl',
-  'expiretime',
-  'pexpiretime',
-  'persist',
-  'rename',
-  'renamenx',
-  'keys',
-  'scan',
-  'randomkey',
-  'dbsize',
-  'flushdb',
-  'flushall',
-  'move',
-  'copy',
-  'swapdb',
-  'lpush',
-  'rpush',
-  'lpushx',
-  'rpushx',
-  'lpop',
-  'rpop',
-  'llen',
-  'lrange',
-  'lindex',
-  'lset',
-  'lrem',
-  'ltrim',
-  'linsert',
-  'lmove',
-  'rpoplpush',
-  'lpos',
-  'lmpop',
-  'hset',
-  'hsetnx',
-  'hget',
-  'hmget',
-  'hmset',
-  'hdel',
-  'hexists',
-  'hlen',
-  'hkeys',
-  'hvals',
-  'hincrby',
-  'hincrbyfloat',
-  'hstrlen',
-  'sadd',
-  'srem',
-  'sismember',
-  'smismember',
-  'smembers',
-  'scard',
-  'spop',
-  'srandmember',
-  'smove',
-  'sinter',
-  'sunion',
-  'sdiff',
-  'sinterstore',
-  'sunionstore',
-  'sdiffstore',
-  'zadd',
-  'zincrby',
-  'zrem',
-  'zscore',
-  'zmscore',
-  'zcard',
-  'zrank',
-  'zrevrank',
-  'zrange',
-  'zrangebyscore',
-  'zrevrangebyscore',
-  'zrevrange',
-  'zcount',
-  'zpopmin',
-  'zpopmax',
-  'zmpop',
-  'zremrangebyscore',
-  'zremrangebyrank',
-  'zunionstore',
-  'zinterstore',
-  'ping',
-  'echo',
-  'time',
-  'info',
-  'bgrewriteaof',
-  'watch',
-  'unwatch',
-] as const;
-
-export type HelperCommand = (typeof HELPER_COMMANDS)[number];
 type HelperMethods = { [K in HelperCommand]: (...args: Arg[]) => Promise<ReplyValue> };
 
 /**
