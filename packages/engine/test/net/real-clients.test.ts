@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEngine, type Engine } from '../../src/engine.ts';
+import { openEngine, type Engine, type EngineTraceEvent } from '../../src/engine.ts';
 
 const haveTool = (name: string) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
 const haveRedisCli = haveTool('redis-cli');
@@ -146,6 +146,39 @@ describe.skipIf(!haveBenchmark)('redis-benchmark', () => {
     // -r 100000 spreads the keys: counter:000000012345 and the like.
     const counters = (await engine!.db(0).command('keys', 'counter:*')) as string[];
     expect(counters.length).toBeGreaterThan(100);
+  });
+});
+
+describe.skipIf(!haveBenchmark)('group commit across clients', () => {
+  it('50 clients with one command each in flight share AOF writes (always: and fsyncs)', async () => {
+    const port = await start({ appendfsync: 'always' });
+    let writes = 0;
+    let fsyncs = 0;
+    engine!.on('trace', (e: EngineTraceEvent) => {
+      if (e.source !== 'aof') return;
+      if (e.event.kind === 'write') writes++;
+      if (e.event.kind === 'fsync-always') fsyncs++;
+    });
+    const requests = 5000;
+    const r = await runTool('redis-benchmark', [
+      '-p',
+      String(port),
+      '-t',
+      'set',
+      '-n',
+      String(requests),
+      '-c',
+      '50',
+      '-P',
+      '1',
+      '-q',
+    ]);
+    expect(r.code).toBe(0);
+    // One write (and one fdatasync) per event-loop turn for every client's commands of the turn:
+    // with 50 clients waiting, a turn carries many of them.
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThan(requests / 4);
+    expect(fsyncs).toBeLessThanOrEqual(writes);
   });
 });
 
