@@ -11,7 +11,7 @@ export { RList, RZSet, SetMembers };
 /**
  * Hash value: field → value. A Map iterates in insertion order and keeps a field's position when
  * its value is overwritten, which is exactly the order of Redis 7.0's listpack encoding (used up
- * to 128 fields of at most 64 bytes); Redis's hashtable order is random, so any order is right
+ * to 512 fields of at most 64 bytes); Redis's hashtable order is random, so any order is right
  * there.
  */
 export class RHash {

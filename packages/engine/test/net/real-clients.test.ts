@@ -150,7 +150,7 @@ describe.skipIf(!haveBenchmark)('redis-benchmark', () => {
 });
 
 describe.skipIf(!haveBenchmark)('group commit across clients', () => {
-  it('50 clients with one command each in flight share AOF writes (always: and fsyncs)', async () => {
+  it('50 clients, one command each in flight, share AOF writes and fsyncs (always)', async () => {
     const port = await start({ appendfsync: 'always' });
     let writes = 0;
     let fsyncs = 0;
