@@ -28,6 +28,15 @@ export interface EngineConfig {
   lazyfreeLazyExpire: boolean;
   lazyfreeLazyUserDel: boolean;
   latencyMonitorThreshold: number;
+  // The network server's options (engine.listen(), `aofkv server`); an embedded engine that
+  // does not listen ignores them.
+  requirepass: string;
+  protectedMode: boolean;
+  maxclients: number;
+  timeout: number;
+  protoMaxBulkLen: number;
+  clientQueryBufferLimit: number;
+  save: string;
 }
 
 type Kind = 'bool' | 'enum' | 'int' | 'memory' | 'string' | 'filename';
@@ -182,6 +191,59 @@ export const CONFIG_TABLE: readonly OptionSpec[] = [
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
   },
+  {
+    key: 'requirepass',
+    redisName: 'requirepass',
+    kind: 'string',
+    defaultValue: '',
+    mutable: true,
+  },
+  {
+    key: 'protectedMode',
+    redisName: 'protected-mode',
+    kind: 'bool',
+    defaultValue: true,
+    mutable: true,
+  },
+  {
+    key: 'maxclients',
+    redisName: 'maxclients',
+    kind: 'int',
+    defaultValue: 10000,
+    mutable: true,
+    min: 1,
+    max: INT_MAX,
+  },
+  {
+    key: 'timeout',
+    redisName: 'timeout',
+    kind: 'int',
+    defaultValue: 0,
+    mutable: true,
+    min: 0,
+    max: INT_MAX,
+  },
+  {
+    key: 'protoMaxBulkLen',
+    redisName: 'proto-max-bulk-len',
+    kind: 'memory',
+    defaultValue: 512 * 1024 * 1024,
+    mutable: true,
+    min: 1024 * 1024,
+    max: Number.MAX_SAFE_INTEGER,
+  },
+  {
+    key: 'clientQueryBufferLimit',
+    redisName: 'client-query-buffer-limit',
+    kind: 'memory',
+    defaultValue: 1024 * 1024 * 1024,
+    mutable: true,
+    min: 1024 * 1024,
+    max: Number.MAX_SAFE_INTEGER,
+  },
+  // Redis `save` (RDB snapshot points). aofkv writes no RDB snapshots, so it has no effect; it
+  // exists because clients read it (redis-benchmark's CONFIG GET save) and tests set it to "".
+  { key: 'save', redisName: 'save', kind: 'string', defaultValue: '', mutable: true },
 ];
 
 const BY_KEY = new Map<string, OptionSpec>(CONFIG_TABLE.map((o) => [o.key, o]));

@@ -17,6 +17,7 @@ import { ErrorReply, OK, StatusReply, fail, type Reply } from './reply.ts';
 import { cmd, type ClientState, type CommandSpec } from './commands/types.ts';
 import { argLongLong } from './commands/args.ts';
 import { globMatch } from './glob.ts';
+import type { NetworkServer } from './net/network-server.ts';
 
 const NO_KEYS = [0, 0, 0] as const;
 
@@ -27,6 +28,8 @@ export interface EngineCommandHost {
   readonly clock: Clock;
   readonly server: Server;
   readonly startedAtMs: number;
+  /** The Redis-protocol server, when the engine listens. */
+  readonly network: NetworkServer | null;
   /** Apply a CONFIG SET change's side effects; a listener that throws refuses the change. */
   emit(event: 'configChanged', key: keyof EngineConfig, previous: unknown): boolean;
 }
@@ -221,20 +224,64 @@ export function infoText(engine: Engine, sections: readonly Bin[]): Bin {
     parts.push(`# ${title}\r\n${lines.join('\r\n')}${lines.length > 0 ? '\r\n' : ''}`);
   };
   const now = engine.clock.nowMs();
+  const network = engine.network;
+  const uptimeSec = Math.floor((now - engine.startedAtMs) / 1000);
   add('Server', {
     redis_version: '7.0.15',
     aofkv_version: '0.1.0',
-    redis_mode: 'embedded',
+    redis_mode: network === null ? 'embedded' : 'standalone',
+    os: `${process.platform} ${process.arch}`,
+    arch_bits: 64,
     process_id: process.pid,
-    uptime_in_seconds: Math.floor((now - engine.startedAtMs) / 1000),
+    tcp_port: network?.tcpPort ?? 0,
+    uptime_in_seconds: uptimeSec,
+    uptime_in_days: Math.floor(uptimeSec / 86400),
     hz: engine.config.hz,
+    configured_hz: engine.config.hz,
     executable: process.argv[1] ?? '',
   });
-  add('Persistence', engine.aof?.info() ?? { loading: 0, aof_enabled: 0 });
-  add('Stats', {
-    total_commands_processed: engine.server.commandsProcessed,
-    expired_keys: engine.server.expiredKeys,
+  let blocked = 0;
+  let maxInput = 0;
+  let maxOutput = 0;
+  for (const conn of network?.clients.values() ?? []) {
+    if (conn.isWaitingForUnpause) blocked++;
+    maxInput = Math.max(maxInput, conn.queryBufferBytes);
+    maxOutput = Math.max(maxOutput, conn.outputBytes);
+  }
+  add('Clients', {
+    connected_clients: network?.clients.size ?? 0,
+    cluster_connections: 0,
+    maxclients: engine.config.maxclients,
+    client_recent_max_input_buffer: maxInput,
+    client_recent_max_output_buffer: maxOutput,
+    blocked_clients: blocked,
+    tracking_clients: 0,
+    clients_in_timeout_table: 0,
   });
+  const memory = process.memoryUsage();
+  add('Memory', {
+    used_memory: memory.heapUsed + memory.external,
+    used_memory_rss: memory.rss,
+    maxmemory: 0,
+    maxmemory_policy: 'noeviction',
+  });
+  add('Persistence', engine.aof?.info() ?? { loading: 0, aof_enabled: 0 });
+  const rates = network?.instantaneous() ?? { opsPerSec: 0, inputKbps: 0, outputKbps: 0 };
+  add('Stats', {
+    total_connections_received: network?.stats.connectionsReceived ?? 0,
+    total_commands_processed: engine.server.commandsProcessed,
+    instantaneous_ops_per_sec: rates.opsPerSec,
+    total_net_input_bytes: network?.stats.inputBytes ?? 0,
+    total_net_output_bytes: network?.stats.outputBytes ?? 0,
+    instantaneous_input_kbps: rates.inputKbps.toFixed(2),
+    instantaneous_output_kbps: rates.outputKbps.toFixed(2),
+    rejected_connections: network?.stats.rejectedConnections ?? 0,
+    expired_keys: engine.server.expiredKeys,
+    evicted_keys: 0,
+    pubsub_channels: 0,
+    pubsub_patterns: 0,
+  });
+  add('Replication', { role: 'master', connected_slaves: 0 });
   const keyspace: Record<string, string> = {};
   for (const db of engine.server.dbs) {
     if (db.size > 0)

@@ -42,6 +42,19 @@ import {
   type DirLock,
 } from './io/dir-lock.ts';
 import { NodeProcessProbe, hasMachineBoot, type ProcessProbe } from './io/process-probe.ts';
+import {
+  NetworkServer,
+  type ListenHandle,
+  type ListenOptions,
+  type NetworkEngine,
+} from './net/network-server.ts';
+import type { ClientConnection } from './net/client-connection.ts';
+import { buildConnectionCommands } from './net/connection-commands.ts';
+import { HELPER_COMMANDS, type HelperCommand } from './helper-commands.ts';
+import { WorkerHost } from './worker/worker-host.ts';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+
+export { HELPER_COMMANDS, type HelperCommand };
 
 /** A command argument as the embedding application passes it. */
 export type Arg = string | Buffer | Uint8Array | number | bigint;
@@ -107,6 +120,8 @@ export interface LoadProgress {
 interface HeldReply {
   reply: Reply;
   asBuffer: boolean;
+  /** Deliver the Reply as it is, errors included (the worker-thread host converts it itself). */
+  raw?: boolean;
   /** A pipeline's replies (`reply` is their array): delivered as [error | null, value] pairs. */
   batch: boolean;
   resolve: (value: never) => void;
@@ -115,7 +130,7 @@ interface HeldReply {
 
 type Lifecycle = 'open' | 'closing' | 'closed';
 
-export class Engine extends EventEmitter {
+export class Engine extends EventEmitter implements NetworkEngine {
   readonly config: EngineConfig;
   readonly server: Server;
   readonly clock: Clock;
@@ -126,6 +141,12 @@ export class Engine extends EventEmitter {
   private fatalCause: Error | null = null;
   private closing: Promise<void> | null = null;
   private held: HeldReply[] = [];
+  /** Network clients whose encoded replies wait for this turn's AOF flush. */
+  private heldOutputs: ClientConnection[] = [];
+  /** Worker threads connected through connectWorker(). */
+  private readonly workerHosts = new Set<WorkerHost>();
+  /** The Redis-protocol server, created by the first listen(). */
+  network: NetworkServer | null = null;
   private beforeSleepScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
   /** The data directory's lock (null for readOnly engines); released by close(). */
@@ -137,7 +158,19 @@ export class Engine extends EventEmitter {
     this.config = config;
     this.clock = clock;
     this.startedAtMs = clock.nowMs();
-    const extra: CommandSpec[] = buildEngineCommands(this);
+    const extra: CommandSpec[] = [
+      ...buildEngineCommands(this),
+      ...buildConnectionCommands({
+        connections: () => this.network?.clients.values() ?? [],
+        passwordRequired: () => this.config.requirepass !== '',
+        passwordMatches: (candidate) => this.networkServer().passwordMatches(candidate),
+        pauseClients: (kind, endMs) => this.networkServer().pauseClients(kind, endMs),
+        unpauseClients: () => this.network?.unpause(),
+        nowMs: () => this.clock.nowMs(),
+        commandTable: () => this.server.table,
+        shutdown: () => this.shutdownFromCommand(),
+      }),
+    ];
     this.server = new Server({
       databases: config.databases,
       nowMs: () => clock.nowMs(),
@@ -145,6 +178,55 @@ export class Engine extends EventEmitter {
       lazyfreeLazyExpire: () => this.config.lazyfreeLazyExpire,
       lazyfreeLazyUserDel: () => this.config.lazyfreeLazyUserDel,
       extraCommands: extra,
+      passwordRequired: () => this.config.requirepass !== '',
+    });
+  }
+
+  /**
+   * Accept Redis-protocol clients (RESP2/RESP3, inline, pipelining) on TCP and/or a unix socket.
+   * Their commands go through the same dispatcher and acknowledgement path as db() handles.
+   * Resolves once listening; the handle's close() stops these listeners, engine.close() stops
+   * all of them and disconnects every client first.
+   */
+  async listen(options: ListenOptions = {}): Promise<ListenHandle> {
+    this.assertUsable();
+    return this.networkServer().listen(options);
+  }
+
+  private networkServer(): NetworkServer {
+    this.network ??= new NetworkServer(this);
+    return this.network;
+  }
+
+  // ---- NetworkEngine (what the network server uses) -----------------------------------------
+
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  executeNetworkCommand(client: Client, argv: Bin[]): Reply {
+    const err = this.usabilityError();
+    if (err !== null) return new ErrorReply(`ERR ${err.message}`);
+    return this.execute(client, argv);
+  }
+
+  holdOutput(conn: ClientConnection): void {
+    this.heldOutputs.push(conn);
+    this.scheduleBeforeSleep();
+  }
+
+  log(level: 'notice' | 'warning', message: string): void {
+    this.emit('log', level, message);
+  }
+
+  /** SHUTDOWN: close after this turn's replies went out; 'shutdown' tells the embedder. */
+  private shutdownFromCommand(): void {
+    setImmediate(() => {
+      const closed = this.close();
+      this.emit('shutdown', closed);
+      closed.catch(() => {
+        // Reported to whoever awaits the promise passed with 'shutdown'.
+      });
     });
   }
 
@@ -221,27 +303,73 @@ export class Engine extends EventEmitter {
     block: NonNullable<Client['blockForAof']>,
     asBuffer: boolean,
   ): Promise<never> {
+    return new Promise<never>((resolve, reject) => {
+      this.awaitAofForClient(client, block, (reply) => {
+        if (reply instanceof Error) reject(reply);
+        else deliver({ reply, asBuffer, batch: false, resolve, reject });
+      });
+    });
+  }
+
+  /**
+   * The WAITAOF wait of `client` (blockForAof): calls `done` once with the reply, or with the
+   * error that ended the wait (an fsync error, the engine closing).
+   */
+  private awaitAofForClient(
+    client: Client,
+    block: NonNullable<Client['blockForAof']>,
+    done: (reply: Reply | Error) => void,
+  ): void {
     const aof = this.aof!;
     const target = client.woffBytes;
+    // With numreplicas > 0 only the timeout ends the wait: there are no replicas to count.
+    const waitFor = block.waitReplicas ? Number.POSITIVE_INFINITY : target;
+    aof.waitDurable(waitFor, 'command', block.timeoutMs, (outcome) => {
+      switch (outcome.kind) {
+        case 'durable':
+        case 'timeout':
+          done([aof.fsyncedOffsetBytes >= target ? 1 : 0, 0]);
+          return;
+        case 'aof-disabled':
+          done(new ErrorReply(WAITAOF_AOF_DISABLED));
+          return;
+        case 'error':
+          done(outcome.error);
+          return;
+      }
+    });
+  }
+
+  /**
+   * A network client's WAITAOF (client.blockForAof set by its last command): the connection
+   * stops reading until `done` gets the reply, as Redis blocks the client.
+   */
+  blockNetworkClientForAof(client: Client, done: (reply: Reply) => void): void {
+    const block = client.blockForAof;
+    client.blockForAof = null;
+    if (block === null) return;
+    this.awaitAofForClient(client, block, (reply) =>
+      done(reply instanceof Error ? new ErrorReply(`ERR ${reply.message}`) : reply),
+    );
+  }
+
+  /**
+   * submit()/submitBatch() for a caller that converts replies itself (the worker-thread host):
+   * resolves with the raw Reply (an array of them for a batch), error replies included, at the
+   * same moment submit() would.
+   */
+  submitRaw(client: Client, argvs: readonly Bin[][]): Promise<Reply[]> {
+    const usable = this.usabilityError();
+    if (usable !== null) return Promise.reject(usable);
+    const replies: Reply[] = new Array<Reply>(argvs.length);
+    for (let i = 0; i < argvs.length; i++) {
+      replies[i] = this.execute(client, argvs[i]!);
+      // A batch is not a connection that can block: WAITAOF answers at once there.
+      client.blockForAof = null;
+    }
     return new Promise<never>((resolve, reject) => {
-      // With numreplicas > 0 only the timeout ends the wait: there are no replicas to count.
-      const waitFor = block.waitReplicas ? Number.POSITIVE_INFINITY : target;
-      aof.waitDurable(waitFor, 'command', block.timeoutMs, (outcome) => {
-        let reply: Reply;
-        switch (outcome.kind) {
-          case 'durable':
-          case 'timeout':
-            reply = [aof.fsyncedOffsetBytes >= target ? 1 : 0, 0];
-            break;
-          case 'aof-disabled':
-            reply = new ErrorReply(WAITAOF_AOF_DISABLED);
-            break;
-          case 'error':
-            reject(outcome.error);
-            return;
-        }
-        deliver({ reply, asBuffer, batch: false, resolve, reject });
-      });
+      this.held.push({ reply: replies, asBuffer: false, batch: true, raw: true, resolve, reject });
+      this.scheduleBeforeSleep();
     });
   }
 
@@ -281,6 +409,18 @@ export class Engine extends EventEmitter {
     });
   }
 
+  /**
+   * A MessagePort to hand to a worker thread (transfer it): `connectEngine(port)` from
+   * `@aofkv/engine/worker` gives the worker db() handles on this engine, with the embedded API's
+   * acknowledgement rule. The port closes with the engine.
+   */
+  connectWorker(): MessagePort {
+    this.assertUsable();
+    const { port1, port2 } = new MessageChannel();
+    this.workerHosts.add(new WorkerHost(this, port1, (host) => this.workerHosts.delete(host)));
+    return port2;
+  }
+
   private scheduleBeforeSleep(): void {
     if (this.beforeSleepScheduled) return;
     this.beforeSleepScheduled = true;
@@ -295,12 +435,17 @@ export class Engine extends EventEmitter {
     this.beforeSleepScheduled = false;
     const held = this.held;
     this.held = [];
+    const outputs = this.heldOutputs;
+    this.heldOutputs = [];
     if (this.fatalCause === null) this.aof?.beforeSleep();
     if (this.fatalCause !== null) {
       const cause = this.fatalError();
       for (const h of held) h.reject(cause);
+      for (const o of outputs) o.fail();
       return;
     }
+    // Redis handleClientsWithPendingWrites, after flushAppendOnlyFile.
+    for (const o of outputs) o.release();
     for (const h of held) {
       try {
         deliver(h);
@@ -316,6 +461,8 @@ export class Engine extends EventEmitter {
     if (this.fatalCause !== null) return;
     this.fatalCause = cause;
     this.stopCron();
+    // Redis exits: every connection drops and nothing held is sent.
+    this.network?.fail();
     this.emit('fatal', cause);
   }
 
@@ -334,6 +481,7 @@ export class Engine extends EventEmitter {
   cron(): void {
     if (this.closed) return;
     this.server.activeExpireCycle(ACTIVE_EXPIRE_KEYS_PER_TICK);
+    this.network?.cron();
     this.aof?.cron();
   }
 
@@ -361,9 +509,13 @@ export class Engine extends EventEmitter {
   private async closeOnce(): Promise<void> {
     this.lifecycle = 'closing';
     this.stopCron();
+    // Listeners first: no new client, and each connected one gets what is held for it.
+    const networkClosed = this.network?.close();
+    for (const host of [...this.workerHosts]) host.closeAfterPending();
     // Deliver replies of commands already run in this turn before shutting the AOF.
-    if (this.held.length > 0) this.beforeSleep();
+    if (this.held.length > 0 || this.heldOutputs.length > 0) this.beforeSleep();
     try {
+      await networkClosed;
       await this.aof?.close();
     } finally {
       this.lifecycle = 'closed';
@@ -402,6 +554,10 @@ const ACTIVE_EXPIRE_KEYS_PER_TICK = 200;
 
 function deliver(h: HeldReply): void {
   const { reply } = h;
+  if (h.raw === true) {
+    (h.resolve as (v: unknown) => void)(reply);
+    return;
+  }
   if (h.batch) {
     const convert = h.asBuffer ? toBufferValue : toJsValue;
     const pairs = (reply as Reply[]).map((r) =>
@@ -435,145 +591,6 @@ export function toBufferValue(reply: Reply): BufferReplyValue {
   return reply.map(toBufferValue);
 }
 
-/** Names of the ioredis-style helper methods on DbHandle (each is `command(name, ...args)`). */
-export const HELPER_COMMANDS = [
-  'get',
-  'set',
-  'setnx',
-  'setex',
-  'psetex',
-  'getset',
-  'getdel',
-  'getex',
-  'mget',
-  'mset',
-  'msetnx',
-  'append',
-  'strlen',
-  'incr',
-  'decr',
-  'incrby',
-  'decrby',
-  'incrbyfloat',
-  'setrange',
-  'getrange',
-  'del',
-  'unlink',
-  'exists',
-  'type',
-  'expire',
-  'pexpire',
-  'expireat',
-  'pexpireat',
-  'ttl',
-  'pttl',
-  'expiretime',
-  'pexpiretime',
-  'persist',
-  'rename',
-  'renamenx',
-  'keys',
-  'scan',
-  'randomkey',
-  'dbsize',
-  'flushdb',
-  'flushall',
-  'move',
-  'copy',
-  'swapdb',
-  'lpush',
-  'rpush',
-  'lpushx',
-  'rpushx',
-  'lpop',
-  'rpop',
-  'llen',
-  'lrange',
-  'lindex',
-  'lset',
-  'lrem',
-  'ltrim',
-  'linsert',
-  'lmove',
-  'rpoplpush',
-  'lpos',
-  'lmpop',
-  'hset',
-  'hsetnx',
-  'hget',
-  'hmget',
-  'hmset',
-  'hdel',
-  'hexists',
-  'hlen',
-  'hkeys',
-  'hvals',
-  'hincrby',
-  'hincrbyfloat',
-  'hstrlen',
-  'hscan',
-  'sscan',
-  'zscan',
-  'sadd',
-  'srem',
-  'sismember',
-  'smismember',
-  'smembers',
-  'scard',
-  'spop',
-  'srandmember',
-  'smove',
-  'sinter',
-  'sunion',
-  'sdiff',
-  'sinterstore',
-  'sunionstore',
-  'sdiffstore',
-  'zadd',
-  'zincrby',
-  'zrem',
-  'zscore',
-  'zmscore',
-  'zcard',
-  'zrank',
-  'zrevrank',
-  'zrange',
-  'zrangebyscore',
-  'zrevrangebyscore',
-  'zrevrange',
-  'zcount',
-  'zpopmin',
-  'zpopmax',
-  'zmpop',
-  'zremrangebyscore',
-  'zremrangebyrank',
-  'zunionstore',
-  'zinterstore',
-  'xadd',
-  'xrange',
-  'xrevrange',
-  'xlen',
-  'xdel',
-  'xtrim',
-  'xread',
-  'xreadgroup',
-  'xgroup',
-  'xack',
-  'xpending',
-  'xclaim',
-  'xautoclaim',
-  'xinfo',
-  'xsetid',
-  'ping',
-  'echo',
-  'time',
-  'info',
-  'bgrewriteaof',
-  'watch',
-  'unwatch',
-] as const;
-
-export type HelperCommand = (typeof HELPER_COMMANDS)[number];
 type HelperMethods = { [K in HelperCommand]: (...args: Arg[]) => Promise<ReplyValue> };
 
 /**

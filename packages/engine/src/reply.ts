@@ -35,6 +35,19 @@ export class NilArrayReply {
   private constructor() {}
 }
 
+/**
+ * A map reply (Redis addReplyMapLen): alternating keys and values. It is an array, so everything
+ * that handles RESP2 replies sees the flat array Redis sends in RESP2; the network encoder sends
+ * it as a `%` map to RESP3 clients.
+ */
+export class MapReply extends Array<Reply> {
+  static fromEntries(entries: readonly (readonly [Reply, Reply])[]): MapReply {
+    const out = new MapReply();
+    for (const [k, v] of entries) out.push(k, v);
+    return out;
+  }
+}
+
 export type Reply =
   | Bin
   | number
@@ -75,6 +88,11 @@ export const ERR = {
   minMaxNotFloat: 'ERR min or max is not a float',
   minMaxLex: 'ERR min or max not valid string range item',
 } as const;
+
+/** Redis addReplyHelp: the lines as status replies. */
+export function helpReply(lines: readonly string[]): StatusReply[] {
+  return lines.map((line) => new StatusReply(line));
+}
 
 export function wrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;

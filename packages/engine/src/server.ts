@@ -39,6 +39,8 @@ export interface ServerOptions {
   random: () => number;
   lazyfreeLazyExpire: () => boolean;
   lazyfreeLazyUserDel: () => boolean;
+  /** Redis: the default user has a password (requirepass), so clients must AUTH. */
+  passwordRequired?: () => boolean;
   /** Extra commands (server/AOF commands implemented by the engine). */
   extraCommands?: readonly CommandSpec[];
 }
@@ -53,6 +55,12 @@ export interface WatchedKey {
 export class Client implements ClientState {
   readonly id: number;
   dbIndex: number;
+  name: Bin | null = null;
+  resp: 2 | 3 = 2;
+  authenticated = true;
+  closeAfterReply = false;
+  noReply = false;
+  lastCommand: string | null = null;
   inMulti = false;
   /** Redis's fake AOF client (CLIENT_ID_AOF): runs while loading, never refused with LOADING. */
   isAofClient = false;
@@ -255,6 +263,7 @@ export class Server implements KeyspaceHooks, ServerView {
     if (spec === undefined) {
       return this.reject(client, unknownCommandError(argv));
     }
+    client.lastCommand = spec.name;
     if (this.loading && !client.isAofClient && !spec.flags.includes('loading')) {
       return this.reject(client, 'LOADING Redis is loading the dataset in memory', spec);
     }
@@ -264,6 +273,10 @@ export class Server implements KeyspaceHooks, ServerView {
     if (spec.subcommands !== undefined) {
       const error = subcommandError(spec, argv);
       if (error !== null) return this.reject(client, error, spec);
+    }
+    // Redis processCommand: authRequired(c) and the command is not CMD_NO_AUTH.
+    if (!client.authenticated && !spec.flags.includes('no-auth') && this.authRequired()) {
+      return this.reject(client, 'NOAUTH Authentication required.', spec);
     }
     // Redis never refuses the AOF client: the loader calls the command directly, not through
     // processCommand, so a pending disk error cannot make DEBUG LOADAOF skip commands.
@@ -291,6 +304,10 @@ export class Server implements KeyspaceHooks, ServerView {
         return this.discard(client);
       case 'watch':
         return this.watch(client, argv);
+      case 'reset':
+        // Redis clearClientConnectionState: discardTransaction, then the connection fields.
+        this.discardTransaction(client);
+        return this.callAsUnit(client, spec, argv);
       case 'unwatch':
         // Redis unwatchCommand also forgets that a watched key changed.
         this.unwatchAll(client);
@@ -299,6 +316,16 @@ export class Server implements KeyspaceHooks, ServerView {
       default:
         return this.callAsUnit(client, spec, argv);
     }
+  }
+
+  /** Redis authRequired(c) without the client part: a password is set. */
+  authRequired(): boolean {
+    return this.options.passwordRequired?.() === true;
+  }
+
+  /** Redis discardTransaction, for RESET and for connections that go away. */
+  resetTransaction(client: Client): void {
+    this.discardTransaction(client);
   }
 
   /** Redis createAOFClient: the client the loader replays files through. */

@@ -25,6 +25,8 @@ export interface ArgSpec {
   readonly configNames?: readonly string[];
   /** Whether positional arguments are allowed (default false). */
   readonly positionals?: boolean;
+  /** Options of the subcommand itself that take a value (`--port 6379`). */
+  readonly valueOptions?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -32,6 +34,8 @@ export interface ParsedArgs {
   readonly config: Partial<EngineConfig>;
   readonly flags: ReadonlySet<string>;
   readonly positionals: readonly string[];
+  /** Values of the subcommand's own valueOptions, by name (the last one given wins). */
+  readonly values: ReadonlyMap<string, string>;
 }
 
 type ConfigValue = EngineConfig[keyof EngineConfig];
@@ -54,6 +58,8 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
   const config: Record<string, ConfigValue> = {};
   const flags = new Set<string>();
   const positionals: string[] = [];
+  const values = new Map<string, string>();
+  const valueNames = new Set(spec.valueOptions ?? []);
   const consumed = new Set<number>();
   let afterTerminator = false;
 
@@ -74,6 +80,18 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
       if (token.inlineValue === true)
         throw new CliUsageError(`option ${token.rawName} does not take a value`);
       flags.add(token.name);
+      continue;
+    }
+    if (valueNames.has(token.name) && token.rawName.startsWith('--')) {
+      const next = args[token.index + 1];
+      if (token.inlineValue === true) {
+        values.set(token.name, token.value ?? '');
+      } else if (next === undefined) {
+        throw new CliUsageError(`option ${token.rawName} needs a value`);
+      } else {
+        values.set(token.name, next);
+        consumed.add(token.index + 1);
+      }
       continue;
     }
     const option = token.rawName.startsWith('--') ? optionByRedisName(token.name) : undefined;
@@ -105,5 +123,5 @@ export function parseCommandArgs(args: readonly string[], spec: ArgSpec): Parsed
       );
     }
   }
-  return { config: config as Partial<EngineConfig>, flags, positionals };
+  return { config: config as Partial<EngineConfig>, flags, positionals, values };
 }

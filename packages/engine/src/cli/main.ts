@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Entry point of the `aofkv` command (`pnpm aofkv ...` runs this file through tsx). Everything
 // testable lives in router.ts; this file only binds the process's streams and exit code.
 

@@ -7,6 +7,7 @@ import { runCheckAof } from './check-aof-command.ts';
 import { CliUsageError } from './config-args.ts';
 import { runDump } from './dump-command.ts';
 import { writeText, type CliIo, type SubcommandRun } from './io.ts';
+import { runServer } from './server-command.ts';
 import { runShell } from './shell.ts';
 
 export interface Subcommand {
@@ -16,6 +17,7 @@ export interface Subcommand {
 }
 
 export const SUBCOMMANDS: readonly Subcommand[] = [
+  { name: 'server', summary: 'a Redis-protocol server on an engine', run: runServer },
   { name: 'shell', summary: 'a redis-cli compatible shell on an embedded engine', run: runShell },
   {
     name: 'dump',

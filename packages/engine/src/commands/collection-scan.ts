@@ -8,10 +8,8 @@
 // value. So every element present for the whole iteration is returned (Redis's guarantee); an
 // unknown cursor restarts the walk (duplicates, never a miss).
 //
-// Hashes carry no encoding flag here; one is taken as a listpack while it has at most 128 fields
-// and no field or value over 64 bytes (hash-max-listpack-entries / -value). Redis never converts a
-// hashtable back, so after shrinking, Redis may page a hash that this returns whole; both satisfy
-// the scan guarantee.
+// A hash's encoding is the one-way listpack -> hashtable flag it carries (values.ts RHash, Redis's
+// compiled-in thresholds 512 fields / 64 bytes), so a hash that shrank is paged as Redis pages it.
 
 import { formatDouble17g, type Bin } from '../bytes.ts';
 import type { RHash, RSet, RZSet } from '../keyspace/values.ts';
@@ -22,8 +20,6 @@ import { parseScanCursor } from './keys.ts';
 import { cmd, type CommandContext, type CommandSpec } from './types.ts';
 
 const KEY1 = [1, 1, 1] as const;
-const HASH_MAX_LISTPACK_ENTRIES = 128;
-const HASH_MAX_LISTPACK_VALUE = 64;
 /** Live cursors kept per collection (the least recently used is forgotten beyond this). */
 const MAX_CURSORS = 64;
 
@@ -94,12 +90,9 @@ function walkBatch(value: Scanned, cursor: number, count: number, start: () => I
 
 const EMPTY_SCAN: Reply = ['0', []];
 
+/** The hash's own one-way encoding (values.ts RHash), as OBJECT ENCODING reports it. */
 function hashIsListpack(hash: RHash): boolean {
-  if (hash.map.size > HASH_MAX_LISTPACK_ENTRIES) return false;
-  for (const [f, v] of hash.map) {
-    if (f.length > HASH_MAX_LISTPACK_VALUE || v.length > HASH_MAX_LISTPACK_VALUE) return false;
-  }
-  return true;
+  return hash.encoding === 'listpack';
 }
 
 /** Redis hscanCommand: cursor first, then the key, then the options. */

@@ -29,6 +29,7 @@ function storeField(
     c.db.add(key, hash);
   }
   hash.map.set(field, value);
+  hash.noteStored(field, value);
   c.db.signalModified(key);
   c.dirty();
 }
@@ -49,6 +50,7 @@ function hsetGeneric(c: CommandContext, argv: readonly Bin[], name: 'hset' | 'hm
   for (let i = 2; i < argv.length; i += 2) {
     const before = map.size;
     map.set(argv[i]!, argv[i + 1]!);
+    hash.noteStored(argv[i]!, argv[i + 1]!);
     if (map.size !== before) created++;
   }
   c.db.signalModified(key);

@@ -11,6 +11,7 @@ import { streamCommands } from './streams.ts';
 import { collectionScanCommands } from './collection-scan.ts';
 import { streamGroupCommands } from './stream-groups.ts';
 import { serverCommands } from './server-commands.ts';
+import { objectCommands } from './object-command.ts';
 
 export type CommandTable = ReadonlyMap<string, CommandSpec>;
 
@@ -27,6 +28,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): CommandTa
     ...streamGroupCommands,
     ...collectionScanCommands,
     ...serverCommands,
+    ...objectCommands,
     ...extra,
   ];
   for (const spec of all) {

@@ -19,15 +19,32 @@ export type CommandFlag =
   | 'stale'
   | 'no-multi' // refused inside MULTI (WATCH is special-cased like Redis)
   | 'touches-arbitrary-keys' // Redis CMD_TOUCHES_ARBITRARY_KEYS: never MULTI-wrapped
-  | 'may-replicate';
+  | 'may-replicate'
+  | 'no-auth'; // Redis CMD_NO_AUTH: runs before AUTH (AUTH, HELLO, QUIT)
 
 export interface ClientState {
   /** Index of the selected database. */
   dbIndex: number;
   /** Unique id (Redis client id). */
   readonly id: number;
+  /** CLIENT SETNAME (Redis c->name), null when unset. */
+  name: Bin | null;
+  /** Protocol version chosen with HELLO (Redis c->resp). */
+  resp: 2 | 3;
+  /** AUTH succeeded, or no password was required when the client connected. */
+  authenticated: boolean;
+  /** Redis CLIENT_CLOSE_AFTER_REPLY: QUIT, CLIENT KILL of itself. */
+  closeAfterReply: boolean;
+  /** SHUTDOWN succeeded: the client gets no reply, the server stops. */
+  noReply: boolean;
+  /** Name of the last command run (CLIENT LIST cmd=). */
+  lastCommand: string | null;
   /** Redis CLIENT_MULTI. */
   readonly inMulti: boolean;
+  /** Redis CLIENT_DIRTY_CAS. */
+  readonly dirtyCas: boolean;
+  /** Commands queued by MULTI. */
+  readonly queue: readonly unknown[];
   /** Redis c->woff (see Client). */
   readonly woffBytes: number;
   /** WAITAOF asks the engine to block this client (Redis blockForAofFsync). */

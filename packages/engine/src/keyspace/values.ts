@@ -12,22 +12,58 @@ export { RList, RStream, RZSet, SetMembers };
 /**
  * Hash value: field → value. A Map iterates in insertion order and keeps a field's position when
  * its value is overwritten, which is exactly the order of Redis 7.0's listpack encoding (used up
- * to 128 fields of at most 64 bytes); Redis's hashtable order is random, so any order is right
+ * to 512 fields of at most 64 bytes); Redis's hashtable order is random, so any order is right
  * there.
  */
 export class RHash {
   readonly type = 'hash' as const;
   readonly map: Map<Bin, Bin>;
-  constructor(map: Map<Bin, Bin> = new Map()) {
+  /**
+   * Redis converted this hash from listpack to hashtable (more than hash-max-listpack-entries
+   * fields, or a field or value longer than hash-max-listpack-value); it never converts back.
+   */
+  private isHashtable: boolean;
+  constructor(map: Map<Bin, Bin> = new Map(), isHashtable?: boolean) {
     this.map = map;
+    this.isHashtable = isHashtable ?? !fitsListpack(map);
   }
   get size(): number {
     return this.map.size;
   }
-  /** Redis hashTypeDup (COPY). */
-  clone(): RHash {
-    return new RHash(new Map(this.map));
+  /** OBJECT ENCODING as Redis 7.0 reports it. */
+  get encoding(): 'listpack' | 'hashtable' {
+    return this.isHashtable ? 'hashtable' : 'listpack';
   }
+  /** Redis hashTypeTryConversion / hashTypeConvert: call after storing a field. */
+  noteStored(field: Bin, value: Bin): void {
+    if (this.isHashtable) return;
+    if (
+      field.length > HASH_MAX_LISTPACK_VALUE ||
+      value.length > HASH_MAX_LISTPACK_VALUE ||
+      this.map.size > HASH_MAX_LISTPACK_ENTRIES
+    ) {
+      this.isHashtable = true;
+    }
+  }
+  /** Redis hashTypeDup (COPY): same fields, same encoding. */
+  clone(): RHash {
+    return new RHash(new Map(this.map), this.isHashtable);
+  }
+}
+
+/**
+ * Redis 7.0's compiled-in hash-max-listpack-entries / hash-max-listpack-value defaults (config.c;
+ * the sample redis.conf says 128 entries, the server's default is 512). Not configurable here.
+ */
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
+export const HASH_MAX_LISTPACK_VALUE = 64;
+
+function fitsListpack(map: ReadonlyMap<Bin, Bin>): boolean {
+  if (map.size > HASH_MAX_LISTPACK_ENTRIES) return false;
+  for (const [f, v] of map) {
+    if (f.length > HASH_MAX_LISTPACK_VALUE || v.length > HASH_MAX_LISTPACK_VALUE) return false;
+  }
+  return true;
 }
 
 /** Set value. `members` has the Set<Bin> API plus O(1) random access (see keyspace/set.ts). */

@@ -59,4 +59,45 @@ describe('build guards', () => {
       }
     },
   );
+
+  it('the built dist/ serves a worker thread through @aofkv/engine/worker', () => {
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'packages/engine')],
+      { cwd: root, stdio: 'pipe' },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'aofkv-dist-worker-'));
+    try {
+      // The eval'd worker inherits --input-type=module: an ES module.
+      const worker = `
+        import { workerData, parentPort } from 'node:worker_threads';
+        import { connectEngine } from '@aofkv/engine/worker';
+        const db = connectEngine(workerData.port).db(0);
+        await db.set('from-worker', 'yes');
+        parentPort.postMessage(await db.incrby('n', 2));
+      `;
+      const script = `
+        import { Worker } from 'node:worker_threads';
+        import { openEngine } from '@aofkv/engine';
+        const e = await openEngine({ dir: ${JSON.stringify(dir)}, appendfsync: 'always' });
+        const port = e.connectWorker();
+        const w = new Worker(${JSON.stringify(worker)}, {
+          eval: true, workerData: { port }, transferList: [port],
+        });
+        const n = await new Promise((resolve) => w.once('message', resolve));
+        await w.terminate();
+        console.log(JSON.stringify({ n, v: await e.db(0).get('from-worker') }));
+        await e.close();
+      `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: join(root, 'packages/bench'),
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout.trim())).toEqual({ n: 2, v: 'yes' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

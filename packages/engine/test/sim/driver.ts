@@ -201,7 +201,16 @@ export type UnitOutcome = 'acked' | 'refused' | 'fatal';
 export type ReloadOutcome = 'loaded' | 'refused' | 'closed' | 'fatal';
 
 /** The options the simulator switches at runtime. */
-export type RuntimeOption = 'appendonly' | 'appendfsync' | 'aof-use-rdb-preamble';
+export type RuntimeOption =
+  | 'appendonly'
+  | 'appendfsync'
+  | 'aof-use-rdb-preamble'
+  | 'requirepass'
+  | 'maxclients'
+  | 'timeout'
+  | 'proto-max-bulk-len'
+  | 'client-query-buffer-limit'
+  | 'protected-mode';
 
 /** The reply of the one command of a MULTI/EXEC, or its error. */
 function firstOfExec(results: [ReplyError | null, unknown][] | null): unknown {

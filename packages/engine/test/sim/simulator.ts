@@ -56,6 +56,7 @@
 // nothing may be missing. Counters (SeedFigures) feed the `pnpm test:safety` summary.
 
 import type { FsyncPolicy } from '@aofkv/engine';
+import type { RuntimeOption } from './driver.ts';
 import { createPrng, type Prng } from '../../src/testing/prng.ts';
 import { SimClock } from '../../src/testing/sim-clock.ts';
 import {
@@ -131,6 +132,8 @@ export interface LifecycleKnobs {
   switchPolicy: number;
   /** CONFIG SET aof-use-rdb-preamble yes|no. */
   switchPreamble: number;
+  /** CONFIG SET of the network server's options (requirepass, maxclients, timeout, ...). */
+  switchNetworkOption: number;
   /** close() with the disk still failing, then a crash and a restart. */
   closeRestart: number;
   /** DEBUG LOADAOF. */
@@ -290,6 +293,22 @@ export function pickSwarm(rng: Prng): SwarmConfig {
   };
 }
 
+/**
+ * The network server's options: an engine that does not listen keeps them and must go on
+ * acknowledging every write exactly as before (db() handles are authenticated clients).
+ */
+const NETWORK_OPTION_VALUES: readonly (readonly [RuntimeOption, string])[] = [
+  ['requirepass', 'sim-secret'],
+  ['requirepass', ''],
+  ['maxclients', '1'],
+  ['maxclients', '10000'],
+  ['timeout', '1'],
+  ['timeout', '0'],
+  ['proto-max-bulk-len', '1mb'],
+  ['client-query-buffer-limit', '1gb'],
+  ['protected-mode', 'no'],
+];
+
 function pickLifecycle(rng: Prng): {
   databases: number;
   highDbShare: number;
@@ -314,6 +333,7 @@ function pickLifecycle(rng: Prng): {
       rewriteSink: rng.pick(['inline', 'writer-tasks'] as const),
       midTurnBio: rng.pick([0, 0.2, 0.5]),
       presyncWriteFault: rng.pick([0, 0.5]),
+      switchNetworkOption: maybeRate(rng, [0.02, 0.05]),
     },
   };
 }
@@ -725,6 +745,13 @@ class Simulation {
       [
         k.switchPreamble,
         () => this.#driver.configSet('aof-use-rdb-preamble', rng.pick(['yes', 'no']), inMulti()),
+      ],
+      [
+        k.switchNetworkOption,
+        () => {
+          const [name, value] = rng.pick(NETWORK_OPTION_VALUES);
+          return this.#driver.configSet(name, value, inMulti());
+        },
       ],
       [k.debugLoadAof * boost, () => this.#recover(() => this.#reload())],
       [

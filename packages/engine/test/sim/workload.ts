@@ -371,6 +371,20 @@ const KEYS: Entry[] = [
   { weight: 2, gen: (g) => [g.rng.pick(['EXISTS', 'PTTL', 'TYPE']), anyKey(g)] },
 ];
 
+/**
+ * Connection commands: no keyspace effect, replies the model engine gives identically. (PING is
+ * left out: like Redis, it answers MISCONF while writes are refused, which the model has no
+ * notion of.)
+ */
+const CONNECTION: Entry[] = [
+  { weight: 0.5, gen: (g) => ['ECHO', g.value()] },
+  { weight: 0.25, gen: () => ['COMMAND', 'COUNT'] },
+  { weight: 0.25, gen: (g) => ['COMMAND', 'GETKEYS', 'SET', anyKey(g), g.value()] },
+  // REFCOUNT depends on the value only; ENCODING is left out because a reload recomputes a
+  // hash's or zset's encoding from its content (as Redis does), while the model never reloads.
+  { weight: 0.25, gen: (g) => ['OBJECT', 'REFCOUNT', anyKey(g)] },
+];
+
 function wholeDb(weight: number): Entry[] {
   return [
     { weight, noMulti: true, gen: (g) => (g.rng.chance(0.5) ? ['FLUSHDB'] : ['FLUSHDB', 'ASYNC']) },
@@ -399,6 +413,7 @@ export class Workload {
       ...ZSETS,
       ...STREAMS,
       ...KEYS,
+      ...CONNECTION,
       ...whole,
     ];
     this.#inMulti = this.#entries.filter((e) => e.noMulti !== true);
