@@ -12,8 +12,6 @@
 //           stream's nodes, metadata and groups already have one exact serialisation there
 
 import type { Bin } from '../bytes.ts';
-import { encodeStreamPayload } from '../rdb/rdb-stream.ts';
-import type { RedisValue } from './values.ts';
 
 export const PLAIN_STRING = 0;
 export const PLAIN_LIST = 1;
@@ -32,7 +30,8 @@ export type PlainEntry = [
   expireMs: number | bigint,
 ];
 
-const NEGATIVE_ZERO = '-0';
+/** A zset score of -0 in plain data (msgpackr would pack the number -0 as the integer 0). */
+export const NEGATIVE_ZERO = '-0';
 
 /** A zset score from plain data (numbers, or the '-0' marker that survives msgpackr). */
 export function plainScore(v: Bin | number): number {
@@ -41,30 +40,3 @@ export function plainScore(v: Bin | number): number {
 
 /** Redis AOF_REWRITE_ITEMS_PER_CMD. */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
-
-export function toPlainEntry(
-  dbId: number,
-  key: Bin,
-  value: RedisValue,
-  expireMs: number | bigint,
-): PlainEntry {
-  if (typeof value === 'string') return [dbId, key, PLAIN_STRING, value, expireMs];
-  switch (value.type) {
-    case 'list':
-      return [dbId, key, PLAIN_LIST, value.toArray(), expireMs];
-    case 'set':
-      return [dbId, key, PLAIN_SET, [...value.members], expireMs];
-    case 'hash': {
-      const flat: Bin[] = [];
-      for (const [f, v] of value.map) flat.push(f, v);
-      return [dbId, key, PLAIN_HASH, flat, expireMs];
-    }
-    case 'zset': {
-      const flat: (Bin | number)[] = [];
-      for (const [m, s] of value) flat.push(m, Object.is(s, -0) ? NEGATIVE_ZERO : s);
-      return [dbId, key, PLAIN_ZSET, flat, expireMs];
-    }
-    case 'stream':
-      return [dbId, key, PLAIN_STREAM, encodeStreamPayload(value).toString('latin1'), expireMs];
-  }
-}

@@ -21,7 +21,7 @@ import { RdbError } from '../../src/rdb/rdb-errors.ts';
 import { encodeListpack } from '../../src/rdb/listpack.ts';
 import { lzfCompress } from '../../src/rdb/lzf.ts';
 import { loadRdbIntoServer, RdbType } from '../../src/rdb/rdb-reader.ts';
-import { toPlainEntry } from '../../src/keyspace/plain-entry.ts';
+import { toPlainEntry } from '../../src/aof/rewrite/to-plain-entry.ts';
 import {
   RdbBaseWriter,
   RdbEncoder,

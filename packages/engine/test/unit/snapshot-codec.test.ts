@@ -6,12 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshotChunk, SnapshotEncoder } from '../../src/aof/rewrite/snapshot-codec.ts';
 import { InsertOnlyBinSet } from '../../src/aof/rewrite/insert-only-bin-set.ts';
-import {
-  plainScore,
-  toPlainEntry,
-  PLAIN_ZSET,
-  type PlainEntry,
-} from '../../src/keyspace/plain-entry.ts';
+import { plainScore, PLAIN_ZSET, type PlainEntry } from '../../src/keyspace/plain-entry.ts';
+import { toPlainEntry } from '../../src/aof/rewrite/to-plain-entry.ts';
 import type { ExpireMs } from '../../src/keyspace/db.ts';
 import {
   RHash,

@@ -20,9 +20,9 @@ import {
   PLAIN_STRING,
   PLAIN_ZSET,
   plainScore,
-  toPlainEntry,
   type PlainEntry,
 } from '../../keyspace/plain-entry.ts';
+import { toPlainEntry } from './to-plain-entry.ts';
 
 const WRITE_CHUNK_BYTES = 1 << 20;
 
