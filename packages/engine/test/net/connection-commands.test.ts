@@ -3,9 +3,16 @@
 // address are compared after those are masked). Then what a differential cannot show: CLIENT
 // LIST/KILL/PAUSE across connections, COMMAND, INFO and SHUTDOWN.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedis, type RedisInstance } from '../helpers/redis-server.ts';
-import { openListeningEngine, RawClient, resp, type ListeningEngine } from './net-helpers.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { haveRedisServer } from '../helpers/redis-server.ts';
+import {
+  openListeningEngine,
+  RawClient,
+  redisAndAofkv,
+  resp,
+  sendUntilClosed,
+  type ListeningEngine,
+} from './net-helpers.ts';
 
 const QUIT = 'QUIT\r\n';
 
@@ -37,33 +44,16 @@ function mask(text: string): string {
     .replace(/:\d+\r\n\+OK\r\n$/, ':N\r\n+OK\r\n');
 }
 
-async function exchange(port: number, input: string): Promise<string> {
-  const c = await RawClient.connect(port);
-  c.send(input + QUIT);
-  const text = await c.untilClosed();
-  c.close();
-  return text;
-}
+const exchange = (port: number, input: string) => sendUntilClosed(port, input + QUIT);
 
 describe.skipIf(!haveRedisServer())('connection commands: like redis-server 7.0', () => {
-  let redis: RedisInstance;
-  let aofkv: ListeningEngine;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    aofkv = await openListeningEngine();
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-    await aofkv?.engine.close();
-  });
+  const servers = redisAndAofkv();
 
   for (const input of CASES) {
     it(input.split('\r\n').slice(0, 2).join(' | '), async () => {
       const [fromRedis, fromAofkv] = await Promise.all([
-        exchange(redis.port, input),
-        exchange(aofkv.port, input),
+        exchange(servers.redis.port, input),
+        exchange(servers.aofkv.port, input),
       ]);
       expect(mask(fromAofkv)).toBe(mask(fromRedis));
     });

@@ -3,6 +3,8 @@
 // Waiting is always on a condition (bytes received, socket closed), never on a timer.
 
 import net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { startRedis, type RedisInstance } from '../helpers/redis-server.ts';
 import { openSimEngine, type SimEngine, type SimEngineOptions } from '../../src/testing/index.ts';
 import type { ListenHandle } from '../../src/net/network-server.ts';
 
@@ -117,4 +119,41 @@ export function resp(...argv: string[]): string {
   let out = `*${argv.length}\r\n`;
   for (const a of argv) out += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
   return out;
+}
+
+/** Send `input` on a new connection; everything received until the server closed it. */
+export async function sendUntilClosed(port: number, input: string): Promise<string> {
+  const c = await RawClient.connect(port);
+  c.send(input);
+  const text = await c.untilClosed();
+  c.close();
+  return text;
+}
+
+/** A redis-server 7.0 and an aofkv server, side by side (call inside a describe). */
+export interface ServerPair {
+  readonly redis: RedisInstance;
+  readonly aofkv: ListeningEngine;
+}
+
+/** Starts both servers before the describe's tests and stops them after. */
+export function redisAndAofkv(): ServerPair {
+  let redis: RedisInstance | undefined;
+  let aofkv: ListeningEngine | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    aofkv = await openListeningEngine();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await aofkv?.engine.close();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    get aofkv() {
+      return aofkv!;
+    },
+  };
 }

@@ -3,9 +3,9 @@
 // 128 entries / 64-byte values for listpacks, 512 integers for intsets) and show that a
 // conversion is never undone.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedis, type RedisInstance } from '../helpers/redis-server.ts';
-import { openListeningEngine, RawClient, resp, type ListeningEngine } from './net-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { haveRedisServer } from '../helpers/redis-server.ts';
+import { RawClient, redisAndAofkv, resp, sendUntilClosed } from './net-helpers.ts';
 
 const many = (n: number, f: (i: number) => string[]) =>
   Array.from({ length: n }, (_, i) => f(i)).flat();
@@ -81,38 +81,24 @@ const SCENARIOS: readonly (readonly [string, string[][], string[][]])[] = [
   ],
 ];
 
-async function play(port: number, writes: string[][], queries: string[][]): Promise<string> {
-  const c = await RawClient.connect(port);
-  c.send(`${[['FLUSHALL'], ...writes, ...queries].map((argv) => resp(...argv)).join('')}QUIT\r\n`);
-  const text = await c.untilClosed();
-  c.close();
-  return text;
+function play(port: number, writes: string[][], queries: string[][]): Promise<string> {
+  const commands = [['FLUSHALL'], ...writes, ...queries].map((argv) => resp(...argv)).join('');
+  return sendUntilClosed(port, `${commands}QUIT\r\n`);
 }
 
 describe.skipIf(!haveRedisServer())('OBJECT: like redis-server 7.0', () => {
-  let redis: RedisInstance;
-  let aofkv: ListeningEngine;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    aofkv = await openListeningEngine();
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-    await aofkv?.engine.close();
-  });
+  const servers = redisAndAofkv();
 
   for (const [name, writes, queries] of SCENARIOS) {
     it(name, async () => {
-      const fromRedis = await play(redis.port, writes, queries);
-      const fromAofkv = await play(aofkv.port, writes, queries);
+      const fromRedis = await play(servers.redis.port, writes, queries);
+      const fromAofkv = await play(servers.aofkv.port, writes, queries);
       expect(fromAofkv).toBe(fromRedis);
     });
   }
 
   it('IDLETIME is refused rather than invented', async () => {
-    const c = await RawClient.connect(aofkv.port);
+    const c = await RawClient.connect(servers.aofkv.port);
     c.send(resp('SET', 'k', 'v') + resp('OBJECT', 'IDLETIME', 'k'));
     await c.until((t) => t.endsWith('times\r\n'));
     expect(c.text).toBe(

@@ -3,9 +3,9 @@
 // the server closes the connection must be identical. Inputs that leave the request parser in a
 // clean state end with QUIT, so every case ends with the server closing the connection.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedis, type RedisInstance } from '../helpers/redis-server.ts';
-import { openListeningEngine, RawClient, type ListeningEngine } from './net-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { haveRedisServer } from '../helpers/redis-server.ts';
+import { redisAndAofkv, sendUntilClosed } from './net-helpers.ts';
 
 const QUIT = 'QUIT\r\n';
 const big = (n: number, ch = 'x') => ch.repeat(n);
@@ -38,33 +38,14 @@ const CASES: readonly (readonly [string, string])[] = [
   ['bulk CRLF is skipped without checking', `*2\r\n$4\r\nECHOxx$2\r\nhiXY${QUIT}`],
 ];
 
-async function exchange(port: number, input: string): Promise<string> {
-  const c = await RawClient.connect(port);
-  c.send(input);
-  const text = await c.untilClosed();
-  c.close();
-  return text;
-}
-
 describe.skipIf(!haveRedisServer())('protocol errors: byte for byte like redis-server 7.0', () => {
-  let redis: RedisInstance;
-  let aofkv: ListeningEngine;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    aofkv = await openListeningEngine();
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-    await aofkv?.engine.close();
-  });
+  const servers = redisAndAofkv();
 
   for (const [name, input] of CASES) {
     it(name, async () => {
       const [fromRedis, fromAofkv] = await Promise.all([
-        exchange(redis.port, input),
-        exchange(aofkv.port, input),
+        sendUntilClosed(servers.redis.port, input),
+        sendUntilClosed(servers.aofkv.port, input),
       ]);
       expect(fromAofkv).toBe(fromRedis);
     });
