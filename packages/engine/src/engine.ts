@@ -50,26 +50,19 @@ import {
 } from './net/network-server.ts';
 import type { ClientConnection } from './net/client-connection.ts';
 import { buildConnectionCommands } from './net/connection-commands.ts';
-import { HELPER_COMMANDS, type HelperCommand } from './helper-commands.ts';
+import {
+  HELPER_COMMANDS,
+  type Arg,
+  type BufferReplyValue,
+  type HelperCommand,
+  type ReplyValue,
+} from './helper-commands.ts';
 import { WorkerHost } from './worker/worker-host.ts';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
 export { HELPER_COMMANDS, type HelperCommand };
 
-/** A command argument as the embedding application passes it. */
-export type Arg = string | Buffer | Uint8Array | number | bigint;
-
-/** A reply converted for JavaScript: bulk strings as UTF-8 text, statuses as text. */
-export type ReplyValue = string | number | bigint | null | ReplyError | ReplyValue[];
-/** The same with bulk strings as Buffers (binary-safe). */
-export type BufferReplyValue =
-  | Buffer
-  | string
-  | number
-  | bigint
-  | null
-  | ReplyError
-  | BufferReplyValue[];
+export type { Arg, BufferReplyValue, ReplyValue };
 
 export interface EngineOptions extends Partial<EngineConfig> {
   /** Time source (default: the system clock). */
@@ -274,16 +267,22 @@ export class Engine extends EventEmitter implements NetworkEngine {
   ): Promise<[ReplyError | null, ReplyValue][]> {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
-    const replies: Reply[] = new Array<Reply>(argvs.length);
-    for (let i = 0; i < argvs.length; i++) {
-      replies[i] = this.execute(client, argvs[i]!);
-      // A pipeline is not a connection that can block: WAITAOF answers at once there.
-      client.blockForAof = null;
-    }
+    const replies = this.executeBatch(client, argvs);
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply: replies, asBuffer, batch: true, resolve, reject });
       this.scheduleBeforeSleep();
     });
+  }
+
+  /** Each command of a pipeline or batch, in order. */
+  private executeBatch(client: Client, argvs: readonly Bin[][]): Reply[] {
+    const replies: Reply[] = new Array<Reply>(argvs.length);
+    for (let i = 0; i < argvs.length; i++) {
+      replies[i] = this.execute(client, argvs[i]!);
+      // A batch is not a connection that can block: WAITAOF answers at once there.
+      client.blockForAof = null;
+    }
+    return replies;
   }
 
   /** Server.execute plus Redis call()'s `c->woff = master_repl_offset` after a propagation. */
@@ -361,12 +360,7 @@ export class Engine extends EventEmitter implements NetworkEngine {
   submitRaw(client: Client, argvs: readonly Bin[][]): Promise<Reply[]> {
     const usable = this.usabilityError();
     if (usable !== null) return Promise.reject(usable);
-    const replies: Reply[] = new Array<Reply>(argvs.length);
-    for (let i = 0; i < argvs.length; i++) {
-      replies[i] = this.execute(client, argvs[i]!);
-      // A batch is not a connection that can block: WAITAOF answers at once there.
-      client.blockForAof = null;
-    }
+    const replies = this.executeBatch(client, argvs);
     return new Promise<never>((resolve, reject) => {
       this.held.push({ reply: replies, asBuffer: false, batch: true, raw: true, resolve, reject });
       this.scheduleBeforeSleep();

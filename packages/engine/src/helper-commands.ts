@@ -1,6 +1,23 @@
-// The ioredis-style helper method names shared by the embedded handles (engine.ts) and the
-// worker-thread client (worker/worker-client.ts): each is `command(name, ...args)`. A module of
-// its own so the worker client does not load the engine.
+// What the embedded handles (engine.ts) and the worker-thread client (worker/worker-client.ts)
+// share: the argument and reply types, and the ioredis-style helper method names (each is
+// `command(name, ...args)`). A module of its own so the worker client does not load the engine.
+
+import type { ReplyError } from './errors.ts';
+
+/** A command argument as the embedding application (or a worker thread) passes it. */
+export type Arg = string | Buffer | Uint8Array | number | bigint;
+
+/** A reply converted for JavaScript: bulk strings as UTF-8 text, statuses as text. */
+export type ReplyValue = string | number | bigint | null | ReplyError | ReplyValue[];
+/** The same with bulk strings as Buffers (binary-safe). */
+export type BufferReplyValue =
+  | Buffer
+  | string
+  | number
+  | bigint
+  | null
+  | ReplyError
+  | BufferReplyValue[];
 
 /** Names of the ioredis-style helper methods on DbHandle (each is `command(name, ...args)`). */
 export const HELPER_COMMANDS = [

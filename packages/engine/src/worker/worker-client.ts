@@ -12,19 +12,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import { binToBuffer, binToUtf8, toBin, type Bin } from '../bytes.ts';
 import { EngineError, ReplyError, type EngineErrorCode } from '../errors.ts';
-import { HELPER_COMMANDS, type HelperCommand } from '../helper-commands.ts';
+import {
+  HELPER_COMMANDS,
+  type Arg,
+  type BufferReplyValue,
+  type HelperCommand,
+  type ReplyValue,
+} from '../helper-commands.ts';
 import type { WireReply, WireRequest, WireResponse } from './wire.ts';
 
-export type Arg = string | Buffer | Uint8Array | number | bigint;
-export type ReplyValue = string | number | bigint | null | ReplyError | ReplyValue[];
-export type BufferReplyValue =
-  | Buffer
-  | string
-  | number
-  | bigint
-  | null
-  | ReplyError
-  | BufferReplyValue[];
+export type { Arg, BufferReplyValue, ReplyValue };
 
 interface Pending {
   resolve: (replies: WireReply[]) => void;
